@@ -1,0 +1,13 @@
+//! Value types of the domain. Each parses its input once, at the edge.
+
+pub mod audit;
+pub mod email;
+pub mod ids;
+pub mod models;
+pub mod pagination;
+pub mod password;
+pub mod permission;
+pub mod plan;
+pub mod preset;
+pub mod secret;
+pub mod slug;

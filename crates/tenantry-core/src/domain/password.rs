@@ -1,0 +1,144 @@
+//! Passwords: the length policy, and argon2id hashing kept off the async runtime.
+//!
+//! Hashing runs on the blocking pool behind a semaphore, so a burst of logins costs at most
+//! `concurrency` cores and never stalls other requests. Unknown emails are checked against a
+//! dummy hash so a login takes as long whether or not the account exists.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use tokio::sync::Semaphore;
+
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 128;
+
+/// A password that meets the policy. Never logged: `Debug` is redacted.
+pub struct Password(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be {MIN_CHARS} to {MAX_CHARS} characters")]
+pub struct PasswordPolicyError;
+
+impl Password {
+    /// Counts characters, not bytes, and never truncates: every character is hashed.
+    pub fn parse(raw: String) -> Result<Self, PasswordPolicyError> {
+        let chars = raw.chars().count();
+        if (MIN_CHARS..=MAX_CHARS).contains(&chars) {
+            Ok(Self(raw))
+        } else {
+            Err(PasswordPolicyError)
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<str>,
+}
+
+fn argon2() -> Argon2<'static> {
+    // OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_blocking(plain: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(plain.as_bytes(), &salt)
+        .expect("argon2 accepts any password length up to 2^32 bytes")
+        .to_string()
+}
+
+fn verify_blocking(plain: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2().verify_password(plain.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl PasswordHasher {
+    /// `concurrency` bounds the hashes in flight (each takes 19 MiB and one core).
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: hash_blocking("dummy password that matches nothing").into(),
+        }
+    }
+
+    pub async fn hash(&self, password: &Password) -> String {
+        let plain = password.expose().to_owned();
+        self.run(move || hash_blocking(&plain)).await
+    }
+
+    /// Verifies against `stored`, or against the dummy hash when there is no account, so both
+    /// cases cost one argon2 verification.
+    pub async fn verify(&self, plain: &str, stored: Option<&str>) -> bool {
+        let plain = plain.to_owned();
+        let exists = stored.is_some();
+        let target: String = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
+        let matched = self.run(move || verify_blocking(&plain, &target)).await;
+        matched && exists
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(work)
+            .await
+            .expect("password hashing does not panic")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_counts_characters_not_bytes() {
+        assert!(Password::parse("short".into()).is_err());
+        assert!(Password::parse("ééééééé".into()).is_err()); // 7 chars, 14 bytes
+        assert!(Password::parse("éééééééé".into()).is_ok());
+        assert!(Password::parse("x".repeat(128)).is_ok());
+        assert!(Password::parse("x".repeat(129)).is_err());
+    }
+
+    #[tokio::test]
+    async fn verifies_only_the_right_password_and_never_an_absent_account() {
+        let hasher = PasswordHasher::new(2);
+        let password = Password::parse("correct horse battery".into()).unwrap();
+        let stored = hasher.hash(&password).await;
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hasher.verify("correct horse battery", Some(&stored)).await);
+        assert!(!hasher.verify("correct horse batterY", Some(&stored)).await);
+        assert!(
+            !hasher
+                .verify("dummy password that matches nothing", None)
+                .await
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_password_is_not_truncated() {
+        let hasher = PasswordHasher::new(1);
+        let long = "a".repeat(127) + "b";
+        let stored = hasher.hash(&Password::parse(long.clone()).unwrap()).await;
+        assert!(!hasher.verify(&("a".repeat(127) + "c"), Some(&stored)).await);
+    }
+}

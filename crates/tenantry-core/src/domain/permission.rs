@@ -1,0 +1,132 @@
+//! Permissions and roles.
+//!
+//! The catalog is the preset's ordered list of permission keys; a [`PermissionSet`] is a bit set
+//! over that order, so "does role R hold P" and "is set A within set B" are single instructions on
+//! the authorization hot path.
+
+use std::collections::HashMap;
+
+/// At most this many permissions fit a catalog (one bit each in a `u128`).
+pub const MAX_PERMISSIONS: usize = 128;
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    keys: Vec<String>,
+    index: HashMap<String, u8>,
+}
+
+impl Catalog {
+    /// Builds a catalog; callers (preset loading) have already refused duplicates and overflow.
+    pub fn new(keys: Vec<String>) -> Self {
+        assert!(
+            keys.len() <= MAX_PERMISSIONS,
+            "catalog overflow is refused by the preset loader"
+        );
+        let index = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u8))
+            .collect();
+        Self { keys, index }
+    }
+
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    pub fn bit(&self, key: &str) -> Option<PermissionSet> {
+        self.index.get(key).map(|&i| PermissionSet(1u128 << i))
+    }
+
+    /// The set named by `keys`; `Err` carries the first key not in the catalog.
+    pub fn set_of<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> Result<PermissionSet, &'a str> {
+        keys.into_iter().try_fold(PermissionSet::EMPTY, |acc, key| {
+            self.bit(key).map(|bit| acc.union(bit)).ok_or(key)
+        })
+    }
+
+    /// The keys of `set`, in catalog order.
+    pub fn names(&self, set: PermissionSet) -> Vec<String> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| set.0 & (1u128 << i) != 0)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PermissionSet(u128);
+
+impl PermissionSet {
+    pub const EMPTY: Self = Self(0);
+
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    pub fn contains_all(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The permissions of `self` missing from `holder`.
+    pub fn minus(self, holder: Self) -> Self {
+        Self(self.0 & !holder.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn bits(self) -> u128 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u128) -> Self {
+        Self(bits)
+    }
+}
+
+/// A role: built in (from the preset) or custom (per org).
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub key: String,
+    pub name: String,
+    pub permissions: PermissionSet,
+    /// When set, only holders of one of these roles may grant this role (on top of the
+    /// no-escalation rule that applies to every grant).
+    pub assignable_by: Option<Vec<String>>,
+    pub built_in: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::new(vec!["a.read".into(), "a.write".into(), "b.read".into()])
+    }
+
+    #[test]
+    fn sets_compare_by_inclusion() {
+        let c = catalog();
+        let reader = c.set_of(["a.read"]).unwrap();
+        let writer = c.set_of(["a.read", "a.write"]).unwrap();
+        assert!(writer.contains_all(reader));
+        assert!(!reader.contains_all(writer));
+        assert_eq!(c.names(writer.minus(reader)), vec!["a.write".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        assert_eq!(catalog().set_of(["a.read", "nope"]), Err("nope"));
+    }
+}

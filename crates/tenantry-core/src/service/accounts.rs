@@ -1,0 +1,504 @@
+//! Accounts and sessions: signup (with the personal org), login, refresh-token rotation with reuse
+//! detection, logout, the active org, email verification and password reset.
+
+use serde_json::json;
+
+use super::audit::Change;
+use super::orgs::NewOrg;
+use super::tokens::{AccessClaims, ISSUER};
+use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use crate::domain::audit::{Actor, Target};
+use crate::domain::email::Email;
+use crate::domain::ids::{OrgId, SessionId, UserId};
+use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
+use crate::domain::password::Password;
+use crate::domain::secret::hash_token;
+use crate::store::{StoreError, Tx};
+use crate::{Error, Result};
+
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+pub struct SignupInput {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// What signup, login and refresh return.
+pub struct SignedIn {
+    pub tokens: TokenPair,
+    pub user: User,
+    /// The active org of the new session (signup: the personal org).
+    pub org: Option<OrgWithRole>,
+}
+
+/// What `GET /v1/me` returns.
+pub struct Me {
+    pub user: User,
+    pub orgs: Vec<OrgWithRole>,
+    pub active_org_id: Option<OrgId>,
+}
+
+const BAD_CREDENTIALS: &str = "the email or password is incorrect";
+
+fn parse_display_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_DISPLAY_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "display_name",
+            format!("must be 1 to {MAX_DISPLAY_NAME_CHARS} characters, without control characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl Tenantry {
+    pub async fn signup(&self, input: SignupInput, meta: &RequestMeta) -> Result<SignedIn> {
+        let email = Email::parse(&input.email).map_err(|e| Error::invalid("email", e))?;
+        let password =
+            Password::parse(input.password).map_err(|e| Error::invalid("password", e))?;
+        let display_name = parse_display_name(&input.display_name)?;
+        // Hash before taking the write lock: it is the slow part and needs no database.
+        let password_hash = self.passwords.hash(&password).await;
+
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        if tx.user_by_email(&email).await?.is_some() {
+            return Err(email_taken());
+        }
+        let user = User {
+            id: UserId::new(),
+            email: email.clone(),
+            display_name: display_name.clone(),
+            password_hash,
+            email_verified_at: None,
+            status: UserStatus::Active,
+            created_at: now,
+        };
+        tx.insert_user(&user).await.map_err(|e| match e {
+            StoreError::Unique(_) => email_taken(),
+            other => other.into(),
+        })?;
+        let org = self
+            .insert_org(
+                tx.as_mut(),
+                user.id,
+                NewOrg {
+                    name: display_name.clone(),
+                    slug: None,
+                    metadata: None,
+                    is_personal: true,
+                },
+            )
+            .await?;
+
+        let verification = self.issue_token();
+        tx.insert_email_token(
+            EmailTokenKind::VerifyEmail,
+            &verification.hash,
+            user.id,
+            now + self.settings.email_token_ttl,
+        )
+        .await?;
+        let letter = self.verification_letter(&email, &display_name, &verification.plain);
+        self.queue_letter(tx.as_mut(), &letter).await?;
+
+        let (tokens, _) = self.start_session(tx.as_mut(), &user, Some(&org)).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(org.org.id),
+                actor: Actor::new("user", user.id),
+                action: "user.signed_up",
+                target: Target::new("user", user.id),
+                meta,
+                metadata: json!({ "email": email.as_str(), "personal_org_id": org.org.id.to_string() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.letter_committed(&letter);
+        Ok(SignedIn {
+            tokens,
+            user,
+            org: Some(org),
+        })
+    }
+
+    pub async fn login(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<SignedIn> {
+        let ip = meta.ip.as_deref().unwrap_or("unknown");
+        let throttle_key = email.trim().to_lowercase();
+        let now = self.clock.now();
+        if let Some(retry_after_secs) = self.login_throttle.retry_after(&throttle_key, ip, now) {
+            return Err(Error::RateLimited {
+                message: "too many failed logins; try again later".into(),
+                retry_after_secs,
+            });
+        }
+        let user = match Email::parse(email) {
+            Ok(email) => self.store.read().await?.user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        // Runs one argon2 verification whether or not the account exists.
+        let verified = self
+            .passwords
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await;
+        let user = match user {
+            Some(user) if verified => user,
+            _ => {
+                self.login_throttle.record_failure(&throttle_key, ip, now);
+                return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
+            }
+        };
+        self.login_throttle.record_success(&throttle_key, ip);
+        if user.status == UserStatus::Suspended {
+            return Err(Error::forbidden("this account is suspended"));
+        }
+        let mut tx = self.store.write().await?;
+        let first_org = tx.orgs_of_user(user.id, None).await?.into_iter().next();
+        let (tokens, _) = self
+            .start_session(tx.as_mut(), &user, first_org.as_ref())
+            .await?;
+        tx.commit().await?;
+        Ok(SignedIn {
+            tokens,
+            user,
+            org: first_org,
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair. A token that was already exchanged is a sign of
+    /// theft: its whole session (every token descended from the same login) is revoked.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<SignedIn> {
+        let invalid = || Error::Unauthorized("the refresh token is invalid or expired".into());
+        let now = self.clock.now();
+        let hash = hash_token(refresh_token);
+        let mut tx = self.store.write().await?;
+        let token = tx.refresh_token(&hash).await?.ok_or_else(invalid)?;
+        let session = tx.session(token.session_id).await?.ok_or_else(invalid)?;
+        if session.revoked_at.is_some() {
+            return Err(invalid());
+        }
+        if token.used_at.is_some() || !tx.use_refresh_token(&hash, now).await? {
+            tx.revoke_session(session.id, now).await?;
+            tx.commit().await?;
+            tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
+            return Err(invalid());
+        }
+        if token.expires_at <= now {
+            return Err(invalid());
+        }
+        let user = tx.user(session.user_id).await?.ok_or_else(invalid)?;
+        if user.status != UserStatus::Active {
+            return Err(invalid());
+        }
+        let org = match session.active_org_id {
+            Some(org_id) => self.org_with_role(tx.as_mut(), org_id, user.id).await?,
+            None => None,
+        };
+        let tokens = self
+            .continue_session(tx.as_mut(), &session, &user, org.as_ref())
+            .await?;
+        tx.commit().await?;
+        Ok(SignedIn { tokens, user, org })
+    }
+
+    /// Ends the caller's session: its refresh token and every access token issued in it stop
+    /// working at once.
+    pub async fn logout(&self, principal: &UserPrincipal, meta: &RequestMeta) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        tx.revoke_session(principal.session_id, self.clock.now())
+            .await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: None,
+                actor: Actor::new("user", principal.user_id),
+                action: "session.revoked",
+                target: Target::new("session", principal.session_id),
+                meta,
+                metadata: json!({ "reason": "logout" }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks an access token and the session behind it. `org_header` (the `x-organization-id`
+    /// header) overrides the token's org; naming an org the user is not in is not found.
+    pub async fn authenticate(
+        &self,
+        access_token: &str,
+        org_header: Option<&str>,
+    ) -> Result<Principal> {
+        let claims = self.tokens.verify(access_token, self.clock.now())?;
+        let unauthorized = || Error::Unauthorized("the access token is no longer valid".into());
+        let user_id: UserId = claims.sub.parse().map_err(|_| unauthorized())?;
+        let session_id: SessionId = claims.sid.parse().map_err(|_| unauthorized())?;
+        let mut tx = self.store.read().await?;
+        let session = tx.session(session_id).await?.ok_or_else(unauthorized)?;
+        if session.revoked_at.is_some() || session.user_id != user_id {
+            return Err(unauthorized());
+        }
+        let user = tx.user(user_id).await?.ok_or_else(unauthorized)?;
+        if user.status != UserStatus::Active {
+            return Err(unauthorized());
+        }
+        let active_org = match org_header {
+            Some(reference) => Some(
+                self.member_access(tx.as_mut(), user_id, reference)
+                    .await?
+                    .org
+                    .id,
+            ),
+            None => claims.org_id.and_then(|id| id.parse().ok()),
+        };
+        Ok(Principal::User(UserPrincipal {
+            user_id,
+            session_id,
+            active_org,
+        }))
+    }
+
+    pub async fn me(&self, principal: &UserPrincipal) -> Result<Me> {
+        let mut tx = self.store.read().await?;
+        let user = tx
+            .user(principal.user_id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        let orgs = tx.orgs_of_user(user.id, None).await?;
+        let active_org_id = principal
+            .active_org
+            .filter(|id| orgs.iter().any(|o| o.org.id == *id));
+        Ok(Me {
+            user,
+            orgs,
+            active_org_id,
+        })
+    }
+
+    /// Makes another of the caller's orgs active for the session and returns an access token for it.
+    pub async fn switch_org(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+    ) -> Result<(String, i64, OrgWithRole)> {
+        let mut tx = self.store.write().await?;
+        let access = self
+            .member_access(tx.as_mut(), principal.user_id, reference)
+            .await?;
+        tx.set_session_org(principal.session_id, Some(access.org.id))
+            .await?;
+        let org = OrgWithRole {
+            org: access.org,
+            membership: access.membership,
+        };
+        let (token, expires_in) =
+            self.access_token(principal.user_id, principal.session_id, Some(&org))?;
+        tx.commit().await?;
+        Ok((token, expires_in, org))
+    }
+
+    /// Confirms an email address with the token from the verification email.
+    pub async fn verify_email(&self, token: &str, meta: &RequestMeta) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let user = tx
+            .consume_email_token(EmailTokenKind::VerifyEmail, &hash_token(token), now)
+            .await?
+            .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
+        tx.set_email_verified(user, now).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: None,
+                actor: Actor::new("user", user),
+                action: "user.email_verified",
+                target: Target::new("user", user),
+                meta,
+                metadata: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a reset link if the address has an account. The caller learns nothing either way.
+    pub async fn request_password_reset(&self, email: &str, meta: &RequestMeta) -> Result<()> {
+        let email = Email::parse(email).map_err(|e| Error::invalid("email", e))?;
+        let mut tx = self.store.write().await?;
+        let Some(user) = tx.user_by_email(&email).await? else {
+            return Ok(());
+        };
+        let letter = self.queue_password_reset(tx.as_mut(), &user).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: None,
+                actor: Actor::new("user", user.id),
+                action: "user.password_reset_requested",
+                target: Target::new("user", user.id),
+                meta,
+                metadata: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.letter_committed(&letter);
+        Ok(())
+    }
+
+    /// Sets a new password with the token from the reset email and ends every session of the
+    /// user. Following the link proves control of the mailbox, so the address counts as verified.
+    pub async fn confirm_password_reset(
+        &self,
+        token: &str,
+        new_password: String,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let password =
+            Password::parse(new_password).map_err(|e| Error::invalid("new_password", e))?;
+        let hash = self.passwords.hash(&password).await;
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let user_id = tx
+            .consume_email_token(EmailTokenKind::ResetPassword, &hash_token(token), now)
+            .await?
+            .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
+        tx.set_password_hash(user_id, &hash).await?;
+        let user = tx.user(user_id).await?.ok_or(Error::NotFound("user"))?;
+        if user.email_verified_at.is_none() {
+            tx.set_email_verified(user_id, now).await?;
+        }
+        tx.revoke_user_sessions(user_id, now).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: None,
+                actor: Actor::new("user", user_id),
+                action: "user.password_reset",
+                target: Target::new("user", user_id),
+                meta,
+                metadata: json!({ "sessions_revoked": true }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn queue_password_reset(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
+    ) -> Result<super::email::Letter> {
+        let token = self.issue_token();
+        let expires_at = self.clock.now() + self.settings.email_token_ttl;
+        tx.insert_email_token(
+            EmailTokenKind::ResetPassword,
+            &token.hash,
+            user.id,
+            expires_at,
+        )
+        .await?;
+        let letter = self.password_reset_letter(&user.email, &user.display_name, &token.plain);
+        self.queue_letter(tx, &letter).await?;
+        Ok(letter)
+    }
+
+    async fn org_with_role(
+        &self,
+        tx: &mut dyn Tx,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Option<OrgWithRole>> {
+        let Some(membership) = tx.membership(org, user).await? else {
+            return Ok(None);
+        };
+        Ok(tx
+            .org(org)
+            .await?
+            .map(|org| OrgWithRole { org, membership }))
+    }
+
+    async fn start_session(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
+        org: Option<&OrgWithRole>,
+    ) -> Result<(TokenPair, Session)> {
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            active_org_id: org.map(|o| o.org.id),
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        tx.insert_session(&session).await?;
+        let tokens = self.continue_session(tx, &session, user, org).await?;
+        Ok((tokens, session))
+    }
+
+    async fn continue_session(
+        &self,
+        tx: &mut dyn Tx,
+        session: &Session,
+        user: &User,
+        org: Option<&OrgWithRole>,
+    ) -> Result<TokenPair> {
+        let refresh = self.issue_token();
+        tx.insert_refresh_token(&RefreshToken {
+            hash: refresh.hash,
+            session_id: session.id,
+            expires_at: self.clock.now() + self.settings.refresh_token_ttl,
+            used_at: None,
+        })
+        .await?;
+        let (access_token, expires_in) = self.access_token(user.id, session.id, org)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token: refresh.plain,
+            expires_in,
+        })
+    }
+
+    fn access_token(
+        &self,
+        user: UserId,
+        session: SessionId,
+        org: Option<&OrgWithRole>,
+    ) -> Result<(String, i64)> {
+        let now = self.clock.now();
+        let ttl = self.settings.access_token_ttl;
+        let permissions = match org {
+            Some(org) => self.permission_names(&self.role(org.role())?),
+            None => Vec::new(),
+        };
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            sub: user.to_string(),
+            sid: session.to_string(),
+            org_id: org.map(|o| o.org.id.to_string()),
+            role: org.map(|o| o.role().to_owned()),
+            permissions,
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+        };
+        Ok((self.tokens.sign(&claims)?, ttl.num_seconds()))
+    }
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email_taken", "an account with this email already exists")
+}

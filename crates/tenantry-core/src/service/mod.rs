@@ -1,0 +1,123 @@
+//! Use cases, one module per capability. `Tenantry` holds what every use case needs; each module
+//! adds its operations to it, and each rule is written in exactly one of them.
+
+pub mod access;
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod email;
+pub mod orgs;
+pub mod principal;
+pub mod throttle;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tokio::sync::Notify;
+
+use crate::context::{Clock, Random};
+use crate::domain::password::PasswordHasher;
+use crate::domain::preset::Preset;
+use crate::domain::secret::{IssuedToken, TOKEN_BYTES};
+use crate::store::Store;
+use crate::Result;
+
+pub use principal::{Principal, RequestMeta, UserPrincipal};
+
+/// Settings the use cases need from configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Base of links in emails, without a trailing slash.
+    pub public_url: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub email_token_ttl: Duration,
+    /// Log emailed links at info level (when no SMTP server is configured, so a fresh install
+    /// can still follow them).
+    pub log_email_links: bool,
+    pub password_hash_concurrency: usize,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            access_token_ttl: Duration::minutes(15),
+            refresh_token_ttl: Duration::days(30),
+            email_token_ttl: Duration::hours(24),
+            log_email_links: true,
+            password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+pub struct Tenantry {
+    store: Arc<dyn Store>,
+    preset: Arc<Preset>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    settings: ServiceSettings,
+    passwords: PasswordHasher,
+    tokens: tokens::TokenSigner,
+    login_throttle: throttle::LoginThrottle,
+    outbox_ready: Arc<Notify>,
+}
+
+impl Tenantry {
+    /// Builds the services, creating the instance's signing key on first start.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        preset: Arc<Preset>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+        settings: ServiceSettings,
+    ) -> Result<Self> {
+        let tokens = tokens::TokenSigner::load_or_create(store.as_ref(), clock.as_ref()).await?;
+        Ok(Self {
+            passwords: PasswordHasher::new(settings.password_hash_concurrency),
+            login_throttle: throttle::LoginThrottle::default(),
+            outbox_ready: Arc::new(Notify::new()),
+            store,
+            preset,
+            clock,
+            random,
+            settings,
+            tokens,
+        })
+    }
+
+    pub fn preset(&self) -> &Preset {
+        &self.preset
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Woken whenever a message is committed to the outbox.
+    pub fn outbox_ready(&self) -> Arc<Notify> {
+        self.outbox_ready.clone()
+    }
+
+    fn issue_token(&self) -> IssuedToken {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        self.random.fill(&mut bytes);
+        IssuedToken::from_random(bytes)
+    }
+
+    /// A short random lowercase suffix (for slugs).
+    fn random_suffix(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut bytes = vec![0u8; len];
+        self.random.fill(&mut bytes);
+        bytes
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect()
+    }
+}

@@ -1,0 +1,262 @@
+//! Organizations: create, list, read, rename and edit metadata, and list members.
+
+use serde_json::{json, Map, Value};
+
+use super::audit::Change;
+use super::{RequestMeta, Tenantry, UserPrincipal};
+use crate::domain::audit::{Actor, Target};
+use crate::domain::ids::{MembershipId, OrgId, UserId};
+use crate::domain::models::{Member, Membership, Org, OrgWithRole};
+use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::slug::Slug;
+use crate::store::{StoreError, Tx};
+use crate::{Error, Result};
+
+pub const MAX_NAME_CHARS: usize = 100;
+/// Metadata is for small facts the host app wants at hand (a team lead, a region), not a
+/// document store.
+pub const MAX_METADATA_BYTES: usize = 8 * 1024;
+
+pub struct NewOrg {
+    pub name: String,
+    pub slug: Option<String>,
+    pub metadata: Option<Value>,
+    pub is_personal: bool,
+}
+
+/// A partial update of an org's profile; absent fields stay as they are.
+#[derive(Default)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub metadata: Option<Value>,
+}
+
+pub fn parse_org_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters, without control characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn parse_metadata(value: Value) -> Result<Value> {
+    if !value.is_object() {
+        return Err(Error::invalid("metadata", "must be a JSON object"));
+    }
+    if value.to_string().len() > MAX_METADATA_BYTES {
+        return Err(Error::invalid(
+            "metadata",
+            format!("must be at most {MAX_METADATA_BYTES} bytes as JSON"),
+        ));
+    }
+    Ok(value)
+}
+
+fn slug_taken(slug: &str) -> Error {
+    Error::Conflict {
+        code: "slug_taken",
+        message: format!("the slug `{slug}` is already taken"),
+        details: Some(json!({ "slug": slug })),
+    }
+}
+
+impl Tenantry {
+    pub async fn create_org(
+        &self,
+        principal: &UserPrincipal,
+        name: String,
+        slug: Option<String>,
+        metadata: Option<Value>,
+        meta: &RequestMeta,
+    ) -> Result<OrgWithRole> {
+        let mut tx = self.store.write().await?;
+        let created = self
+            .insert_org(
+                tx.as_mut(),
+                principal.user_id,
+                NewOrg {
+                    name,
+                    slug,
+                    metadata,
+                    is_personal: false,
+                },
+            )
+            .await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(created.org.id),
+                actor: Actor::new("user", principal.user_id),
+                action: "org.created",
+                target: Target::new("organization", created.org.id),
+                meta,
+                metadata: json!({ "name": created.org.name, "slug": created.org.slug }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Creates an org owned by `owner`, with the owner's membership. Callers audit.
+    pub(crate) async fn insert_org(
+        &self,
+        tx: &mut dyn Tx,
+        owner: UserId,
+        new: NewOrg,
+    ) -> Result<OrgWithRole> {
+        let name = parse_org_name(&new.name)?;
+        let metadata = parse_metadata(new.metadata.unwrap_or_else(|| Value::Object(Map::new())))?;
+        let slug = match new.slug {
+            Some(raw) => {
+                let slug = Slug::parse(&raw).map_err(|e| Error::invalid("slug", e))?;
+                if tx.slug_exists(&slug).await? {
+                    return Err(slug_taken(slug.as_str()));
+                }
+                slug
+            }
+            None => self.free_slug_for(tx, &name).await?,
+        };
+        let now = self.clock.now();
+        let org = Org {
+            id: OrgId::new(),
+            slug,
+            name,
+            owner_id: owner,
+            is_personal: new.is_personal,
+            plan: self.preset.default_plan.clone(),
+            billing_customer_id: None,
+            metadata,
+            created_at: now,
+            seat_count: 1,
+        };
+        tx.insert_org(&org).await.map_err(|e| match e {
+            StoreError::Unique(_) => slug_taken(org.slug.as_str()),
+            other => other.into(),
+        })?;
+        let membership = Membership {
+            id: MembershipId::new(),
+            org_id: org.id,
+            user_id: owner,
+            role: self.preset.owner_role.clone(),
+            joined_at: now,
+        };
+        tx.insert_membership(&membership).await?;
+        Ok(OrgWithRole { org, membership })
+    }
+
+    /// A slug derived from the name, with a random suffix when the plain one is taken.
+    async fn free_slug_for(&self, tx: &mut dyn Tx, name: &str) -> Result<Slug> {
+        let base = Slug::suggest_from_name(name);
+        if let Some(base) = &base {
+            if !tx.slug_exists(base).await? {
+                return Ok(base.clone());
+            }
+        }
+        for _ in 0..8 {
+            let candidate = Slug::with_suffix(base.as_ref(), &self.random_suffix(6));
+            if !tx.slug_exists(&candidate).await? {
+                return Ok(candidate);
+            }
+        }
+        Err(Error::Internal(
+            "could not find a free slug after 8 random tries".into(),
+        ))
+    }
+
+    pub async fn list_my_orgs(
+        &self,
+        principal: &UserPrincipal,
+        page: &PageRequest,
+    ) -> Result<Page<OrgWithRole>> {
+        let mut tx = self.store.read().await?;
+        let rows = tx.orgs_of_user(principal.user_id, Some(page)).await?;
+        // The cursor is the membership id: the order in which the user joined.
+        Ok(Page::from_rows(rows, page, |row| {
+            row.membership.id.to_string()
+        }))
+    }
+
+    pub async fn get_org(&self, principal: &UserPrincipal, reference: &str) -> Result<OrgWithRole> {
+        let mut tx = self.store.read().await?;
+        let access = self
+            .member_access(tx.as_mut(), principal.user_id, reference)
+            .await?;
+        Ok(OrgWithRole {
+            org: access.org,
+            membership: access.membership,
+        })
+    }
+
+    pub async fn update_org(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        patch: OrgPatch,
+        meta: &RequestMeta,
+    ) -> Result<OrgWithRole> {
+        let name = patch.name.as_deref().map(parse_org_name).transpose()?;
+        let metadata = patch.metadata.map(parse_metadata).transpose()?;
+        let mut tx = self.store.write().await?;
+        let access = self
+            .member_access(tx.as_mut(), principal.user_id, reference)
+            .await?;
+        self.require(&access, "org.manage")?;
+        let before = access.org.clone();
+        let mut org = access.org;
+        let mut changes = Map::new();
+        if let Some(name) = name.filter(|n| *n != before.name) {
+            changes.insert(
+                "name".into(),
+                json!({ "before": before.name, "after": name }),
+            );
+            org.name = name;
+        }
+        if let Some(metadata) = metadata.filter(|m| *m != before.metadata) {
+            changes.insert(
+                "metadata".into(),
+                json!({ "before": before.metadata, "after": metadata }),
+            );
+            org.metadata = metadata;
+        }
+        if !changes.is_empty() {
+            tx.update_org_profile(&org).await?;
+            self.record(
+                tx.as_mut(),
+                Change {
+                    org: Some(org.id),
+                    actor: Actor::new("user", principal.user_id),
+                    action: "org.updated",
+                    target: Target::new("organization", org.id),
+                    meta,
+                    metadata: Value::Object(changes),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(OrgWithRole {
+            org,
+            membership: access.membership,
+        })
+    }
+
+    /// Any member may list the members of their org.
+    pub async fn list_members(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Member>> {
+        let mut tx = self.store.read().await?;
+        let access = self
+            .member_access(tx.as_mut(), principal.user_id, reference)
+            .await?;
+        let rows = tx.list_members(access.org.id, page).await?;
+        Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
+    }
+}

@@ -1,0 +1,77 @@
+//! Authentication: who the bearer of a request is.
+//!
+//! `Authorization: Bearer <token>` carries either an access token (a JWT, for users), the
+//! instance admin token, or a host app's service token. Extractors name what a route accepts.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use tenantry_core::domain::secret::hash_token;
+use tenantry_core::service::{Principal, UserPrincipal};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const ORG_HEADER: &str = "x-organization-id";
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Resolves the request's principal; 401 when there are no valid credentials.
+pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let token = bearer(parts).ok_or_else(|| {
+        ApiError::unauthorized("send credentials as `Authorization: Bearer <token>`")
+    })?;
+    let hash = hash_token(token);
+    if hash == state.credentials.admin_hash {
+        return Ok(Principal::Admin);
+    }
+    if let Some(name) = state.credentials.service_hashes.get(&hash) {
+        return Ok(Principal::Service { name: name.clone() });
+    }
+    if token.matches('.').count() == 2 {
+        let org_header = parts
+            .headers
+            .get(ORG_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty());
+        return Ok(state.tenantry.authenticate(token, org_header).await?);
+    }
+    Err(ApiError::unauthorized("the bearer token is not valid"))
+}
+
+/// A signed-in user.
+pub struct AuthUser(pub UserPrincipal);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match principal(parts, state).await? {
+            Principal::User(user) => Ok(Self(user)),
+            _ => Err(ApiError::forbidden("this endpoint is for signed-in users")),
+        }
+    }
+}
+
+/// The instance administrator.
+pub struct AdminAuth;
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match principal(parts, state).await? {
+            Principal::Admin => Ok(Self),
+            _ => Err(ApiError::forbidden(
+                "this endpoint is for the instance admin",
+            )),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Configuration: defaults, then an optional `tenantry.toml`, then `TENANTRY_*` environment
+//! variables. `ENV_KEYS` is the one list of environment names; the README's reference table is
+//! written from it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Every environment variable, the configuration key it sets, and what it means.
+pub const ENV_KEYS: &[(&str, &str, &str)] = &[
+    (
+        "TENANTRY_BIND",
+        "bind",
+        "address and port to listen on (default 127.0.0.1:8080)",
+    ),
+    (
+        "TENANTRY_PUBLIC_URL",
+        "public_url",
+        "base URL used in emailed links (default http://{bind})",
+    ),
+    (
+        "TENANTRY_PRESET",
+        "preset",
+        "built-in preset name or path to a preset TOML file (default standard)",
+    ),
+    (
+        "TENANTRY_ADMIN_TOKEN",
+        "admin_token",
+        "instance admin token; if unset one is generated on first start and printed once",
+    ),
+    (
+        "TENANTRY_SERVICE_TOKENS",
+        "service_tokens",
+        "comma-separated tokens for host apps (verify, authorize, metering)",
+    ),
+    (
+        "TENANTRY_LOG",
+        "log",
+        "log filter, e.g. info or tenantry=debug (default info)",
+    ),
+    (
+        "TENANTRY_DATABASE_URL",
+        "database.url",
+        "database URL (default sqlite://tenantry.db)",
+    ),
+    (
+        "TENANTRY_DATABASE_MAX_CONNECTIONS",
+        "database.max_connections",
+        "read connections in the pool (default 8)",
+    ),
+    (
+        "TENANTRY_SMTP_URL",
+        "email.smtp_url",
+        "SMTP server, e.g. smtp://user:pass@host:587 or smtps://…; unset: outbox only",
+    ),
+    (
+        "TENANTRY_EMAIL_FROM",
+        "email.from",
+        "sender of Tenantry's emails (default Tenantry <no-reply@localhost>)",
+    ),
+    (
+        "TENANTRY_BILLING_MODE",
+        "billing.mode",
+        "managed (plans change through billing only) or open (default managed)",
+    ),
+    (
+        "TENANTRY_ACCESS_TOKEN_TTL_SECS",
+        "auth.access_token_ttl_secs",
+        "access token lifetime in seconds (default 900)",
+    ),
+    (
+        "TENANTRY_REFRESH_TOKEN_TTL_DAYS",
+        "auth.refresh_token_ttl_days",
+        "refresh token lifetime in days (default 30)",
+    ),
+    (
+        "TENANTRY_EMAIL_TOKEN_TTL_HOURS",
+        "auth.email_token_ttl_hours",
+        "verification and reset link lifetime in hours (default 24)",
+    ),
+    (
+        "TENANTRY_PASSWORD_HASH_CONCURRENCY",
+        "auth.password_hash_concurrency",
+        "password hashes computed at once (default: CPU count)",
+    ),
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub bind: String,
+    pub public_url: Option<String>,
+    pub preset: String,
+    pub admin_token: Option<String>,
+    #[serde(deserialize_with = "comma_separated")]
+    pub service_tokens: Vec<String>,
+    pub log: String,
+    pub database: DatabaseConfig,
+    pub email: EmailConfig,
+    pub billing: BillingConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillingMode {
+    Managed,
+    Open,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BillingConfig {
+    pub mode: BillingMode,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    pub email_token_ttl_hours: u64,
+    pub password_hash_concurrency: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            preset: "standard".into(),
+            admin_token: None,
+            service_tokens: Vec::new(),
+            log: "info".into(),
+            database: DatabaseConfig::default(),
+            email: EmailConfig::default(),
+            billing: BillingConfig::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://tenantry.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Tenantry <no-reply@localhost>".into(),
+        }
+    }
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            mode: BillingMode::Managed,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+            email_token_ttl_hours: 24,
+            password_hash_concurrency: None,
+        }
+    }
+}
+
+/// Accepts a list or a comma-separated string (the environment's form).
+fn comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::List(list) => list,
+        Raw::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl Config {
+    /// Reads the configuration file (if it exists) and the environment.
+    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
+        let env = Env::raw().filter_map(|name| {
+            let upper = name.as_str().to_ascii_uppercase();
+            ENV_KEYS
+                .iter()
+                .find(|(env, _, _)| *env == upper)
+                .map(|(_, key, _)| (*key).into())
+        });
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(env)
+            .extract()
+            .map_err(Box::new)
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, String> {
+        self.bind.parse().map_err(|_| {
+            format!(
+                "bind: `{}` is not an address like 127.0.0.1:8080",
+                self.bind
+            )
+        })
+    }
+
+    /// The base of emailed links, without a trailing slash.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}

@@ -1,0 +1,19 @@
+//! Tenantry's HTTP API.
+//!
+//! Requests flow one way: an extractor authenticates and parses, the handler calls one service
+//! function of `tenantry_core` and shapes the response; rules live in the services.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod mailer;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod views;
+
+pub use config::Config;
+pub use startup::Application;

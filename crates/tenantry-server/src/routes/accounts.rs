@@ -1,0 +1,266 @@
+//! `/v1/auth/*` and `/v1/me`: signup, login, tokens, the active org, email flows.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tenantry_core::service::accounts::{SignedIn, SignupInput};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta};
+use crate::state::AppState;
+use crate::views::{data, Data, ErrorBody, OrgView, UserView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(switch_org))
+        .routes(routes!(verify_email))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupBody {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    #[schema(example = "Ada Lovelace")]
+    pub display_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchOrgBody {
+    /// An org id or slug.
+    pub org_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequestBody {
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmBody {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Tokens and the signed-in user.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// EdDSA JWT; send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Single use: each refresh returns a new one.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
+    pub expires_in: i64,
+    pub user: UserView,
+    /// The session's active org (after signup, the personal org).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgView>,
+}
+
+impl From<SignedIn> for SessionView {
+    fn from(s: SignedIn) -> Self {
+        Self {
+            access_token: s.tokens.access_token,
+            refresh_token: s.tokens.refresh_token,
+            token_type: "Bearer",
+            expires_in: s.tokens.expires_in,
+            user: UserView::from(&s.user),
+            org: s.org.as_ref().map(OrgView::with_role),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub user: UserView,
+    /// Every org the user belongs to, with the user's role.
+    pub orgs: Vec<OrgView>,
+    pub active_org_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SwitchedView {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub org: OrgView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedView {
+    pub message: &'static str,
+}
+
+/// Create an account and its personal organization.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "accounts", request_body = SignupBody,
+    responses((status = 201, body = Data<SessionView>), (status = 400, body = ErrorBody), (status = 409, description = "email_taken", body = ErrorBody)))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<SignupBody>,
+) -> Result<(StatusCode, Json<Data<SessionView>>), ApiError> {
+    let input = SignupInput {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
+    };
+    let signed_in = state.tenantry.signup(input, &meta).await?;
+    Ok((StatusCode::CREATED, data(signed_in.into())))
+}
+
+/// Log in with email and password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", request_body = LoginBody,
+    responses((status = 200, body = Data<SessionView>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Json<Data<SessionView>>, ApiError> {
+    let signed_in = state
+        .tenantry
+        .login(&body.email, &body.password, &meta)
+        .await?;
+    Ok(data(signed_in.into()))
+}
+
+/// Exchange a refresh token for a new token pair. Reusing a refresh token ends its session.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "accounts", request_body = RefreshBody,
+    responses((status = 200, body = Data<SessionView>), (status = 401, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<Json<Data<SessionView>>, ApiError> {
+    Ok(data(
+        state.tenantry.refresh(&body.refresh_token).await?.into(),
+    ))
+}
+
+/// End the current session (its refresh and access tokens).
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.logout(&user, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user with their orgs and roles.
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Data<MeView>), (status = 401, body = ErrorBody)))]
+pub async fn me(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Data<MeView>>, ApiError> {
+    let me = state.tenantry.me(&user).await?;
+    Ok(data(MeView {
+        user: UserView::from(&me.user),
+        orgs: me.orgs.iter().map(OrgView::with_role).collect(),
+        active_org_id: me.active_org_id.map(|id| id.to_string()),
+    }))
+}
+
+/// Make another of your orgs the active one; returns an access token for it.
+#[utoipa::path(post, path = "/v1/auth/switch-org", tag = "accounts", security(("bearer" = [])), request_body = SwitchOrgBody,
+    responses((status = 200, body = Data<SwitchedView>), (status = 404, body = ErrorBody)))]
+pub async fn switch_org(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(body): ApiJson<SwitchOrgBody>,
+) -> Result<Json<Data<SwitchedView>>, ApiError> {
+    let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &body.org_id).await?;
+    Ok(data(SwitchedView {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        org: OrgView::with_role(&org),
+    }))
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(post, path = "/v1/auth/verify-email", tag = "accounts", request_body = TokenBody,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.verify_email(&body.token, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Email a password reset link, if the address has an account (the answer is the same either way).
+#[utoipa::path(post, path = "/v1/auth/password-reset/request", tag = "accounts", request_body = ResetRequestBody,
+    responses((status = 202, body = Data<AcceptedView>), (status = 400, body = ErrorBody)))]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<ResetRequestBody>,
+) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
+    state
+        .tenantry
+        .request_password_reset(&body.email, &meta)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        data(AcceptedView {
+            message: "if the address has an account, a reset link is on its way",
+        }),
+    ))
+}
+
+/// Set a new password with the token from the reset email. Ends every session of the account.
+#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "accounts", request_body = ResetConfirmBody,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<ResetConfirmBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .tenantry
+        .confirm_password_reset(&body.token, body.new_password, &meta)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

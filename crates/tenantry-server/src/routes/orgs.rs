@@ -1,0 +1,128 @@
+//! `/v1/orgs`: create, list, read, update organizations and list their members.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+use tenantry_core::service::orgs::OrgPatch;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::state::AppState;
+use crate::views::{data, list, Data, ErrorBody, List, MemberView, OrgView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org))
+        .routes(routes!(list_members))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrgBody {
+    #[schema(example = "Acme, Inc.")]
+    pub name: String,
+    /// Lowercase letters, digits and hyphens, 3–48 characters; derived from the name when absent.
+    /// Cannot be changed later.
+    #[schema(example = "acme")]
+    pub slug: Option<String>,
+    /// A JSON object of at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgBody {
+    pub name: Option<String>,
+    /// Replaces the whole metadata object.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Refused: slugs are immutable. Present so the refusal can say so.
+    #[schema(value_type = Option<String>)]
+    pub slug: Option<Value>,
+}
+
+/// The orgs you belong to, with your role in each.
+#[utoipa::path(get, path = "/v1/orgs", tag = "orgs", security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<OrgView>), (status = 401, body = ErrorBody)))]
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Pagination(page): Pagination,
+) -> Result<Json<List<OrgView>>, ApiError> {
+    let page = state.tenantry.list_my_orgs(&user, &page).await?;
+    Ok(list(page, |org| OrgView::with_role(&org)))
+}
+
+/// Create an org; you become its owner.
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgBody,
+    responses((status = 201, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
+pub async fn create_org(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<CreateOrgBody>,
+) -> Result<(StatusCode, Json<Data<OrgView>>), ApiError> {
+    let org = state
+        .tenantry
+        .create_org(&user, body.name, body.slug, body.metadata, &meta)
+        .await?;
+    Ok((StatusCode::CREATED, data(OrgView::with_role(&org))))
+}
+
+/// An org you belong to, by id or slug.
+#[utoipa::path(get, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 200, body = Data<OrgView>), (status = 404, body = ErrorBody)))]
+pub async fn get_org(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(org): Path<String>,
+) -> Result<Json<Data<OrgView>>, ApiError> {
+    let org = state.tenantry.get_org(&user, &org).await?;
+    Ok(data(OrgView::with_role(&org)))
+}
+
+/// Rename an org or replace its metadata (`org.manage`).
+#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body = UpdateOrgBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_org(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<UpdateOrgBody>,
+) -> Result<Json<Data<OrgView>>, ApiError> {
+    if body.slug.is_some() {
+        return Err(ApiError::invalid("slug", "is immutable after creation"));
+    }
+    let patch = OrgPatch {
+        name: body.name,
+        metadata: body.metadata,
+    };
+    let org = state.tenantry.update_org(&user, &org, patch, &meta).await?;
+    Ok(data(OrgView::with_role(&org)))
+}
+
+/// The members of an org you belong to, in the order they joined.
+#[utoipa::path(get, path = "/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<MemberView>), (status = 404, body = ErrorBody)))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(org): Path<String>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<MemberView>>, ApiError> {
+    let page = state.tenantry.list_members(&user, &org, &page).await?;
+    Ok(list(page, MemberView::from))
+}

@@ -1,0 +1,189 @@
+//! Building and running the application: configuration → preset → store → services → router.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use axum::extract::DefaultBodyLimit;
+use axum::{Extension, Router};
+use chrono::Duration;
+use tenantry_core::context::{Clock, OsRandom, SystemClock};
+use tenantry_core::domain::preset::Preset;
+use tenantry_core::domain::secret::hash_token;
+use tenantry_core::service::admin::AdminToken;
+use tenantry_core::service::ServiceSettings;
+use tenantry_core::Tenantry;
+use tenantry_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::Config;
+use crate::extract::BODY_LIMIT;
+use crate::mailer::Mailer;
+use crate::openapi::ApiDoc;
+use crate::state::{AppState, Credentials};
+
+/// Knobs for embedding the application (tests control the clock).
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    store: SqliteStore,
+    admin_token: AdminToken,
+}
+
+/// Opens the database named by the configuration and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    let url = &config.database.url;
+    if !url.starts_with("sqlite:") {
+        bail!("database.url: `{url}` is not supported; use sqlite://PATH");
+    }
+    let store = SqliteStore::connect(url, config.database.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+/// The OpenAPI document and the router it describes.
+pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::routes::api())
+        .split_for_parts()
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and prepares everything; nothing is served
+    /// until `run`.
+    pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
+        let preset = Preset::load(&config.preset).map_err(|e| anyhow::anyhow!("preset: {e}"))?;
+        let bind = config.bind_addr().map_err(anyhow::Error::msg)?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let bound = listener.local_addr()?;
+
+        let store = open_store(&config).await?;
+        let settings = ServiceSettings {
+            public_url: config.public_url(bound),
+            access_token_ttl: Duration::seconds(config.auth.access_token_ttl_secs as i64),
+            refresh_token_ttl: Duration::days(config.auth.refresh_token_ttl_days as i64),
+            email_token_ttl: Duration::hours(config.auth.email_token_ttl_hours as i64),
+            log_email_links: config.email.smtp_url.is_none(),
+            password_hash_concurrency: config
+                .auth
+                .password_hash_concurrency
+                .unwrap_or_else(|| ServiceSettings::default().password_hash_concurrency),
+        };
+        let tenantry = Arc::new(
+            Tenantry::new(
+                Arc::new(store.clone()),
+                Arc::new(preset),
+                options.clock,
+                Arc::new(OsRandom),
+                settings,
+            )
+            .await?,
+        );
+
+        let (admin_hash, admin_token) = tenantry
+            .settle_admin_token(config.admin_token.as_deref())
+            .await?;
+        let service_hashes: HashMap<String, String> = config
+            .service_tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| (hash_token(token), format!("service_{}", i + 1)))
+            .collect();
+
+        if let Some(url) = &config.email.smtp_url {
+            let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
+            tokio::spawn(mailer.run(tenantry.clone()));
+        }
+
+        let state = AppState {
+            tenantry,
+            credentials: Arc::new(Credentials {
+                admin_hash,
+                service_hashes,
+            }),
+        };
+        let (router, doc) = api_router();
+        let doc = Arc::new(
+            doc.to_json()
+                .context("cannot serialise the OpenAPI document")?,
+        );
+        let router = router
+            .with_state(state.clone())
+            .layer(Extension(doc))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::new())
+            .layer(axum::middleware::from_fn(crate::request_id::middleware));
+        Ok(Self {
+            listener,
+            router,
+            state,
+            store,
+            admin_token,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// A token generated on this start, to be shown once.
+    pub fn generated_admin_token(&self) -> Option<&str> {
+        match &self.admin_token {
+            AdminToken::Generated(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,20 @@
+//! What every handler can reach.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tenantry_core::Tenantry;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub tenantry: Arc<Tenantry>,
+    pub credentials: Arc<Credentials>,
+}
+
+/// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about
+/// their prefix through timing.
+pub struct Credentials {
+    pub admin_hash: String,
+    /// Service token hash → the service's name (`service_1`, `service_2`, … in configuration order).
+    pub service_hashes: HashMap<String, String>,
+}

@@ -1,0 +1,172 @@
+//! Response shapes (SPEC 10b). Each view is built from a core record; nothing secret has a field.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tenantry_core::domain::models::{Member, Org, OrgWithRole, OutboxMessage, User};
+use tenantry_core::domain::pagination::Page;
+use utoipa::ToSchema;
+
+/// The success envelope.
+#[derive(Serialize, ToSchema)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+pub fn data<T>(data: T) -> axum::Json<Data<T>> {
+    axum::Json(Data { data })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaginationView {
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub pagination: PaginationView,
+}
+
+pub fn list<R, T>(page: Page<R>, view: impl FnMut(R) -> T) -> axum::Json<List<T>> {
+    let next_cursor = page.next_cursor.clone();
+    axum::Json(List {
+        data: page.items.into_iter().map(view).collect(),
+        pagination: PaginationView { next_cursor },
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.to_string(),
+            display_name: user.display_name.clone(),
+            email_verified: user.email_verified_at.is_some(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgView {
+    #[schema(example = "org_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    #[schema(example = "acme")]
+    pub slug: String,
+    pub name: String,
+    pub owner_id: String,
+    pub is_personal: bool,
+    #[schema(example = "free")]
+    pub plan: String,
+    /// Number of members.
+    pub seat_count: u64,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    /// The caller's role in the org (in lists of the caller's own orgs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl OrgView {
+    pub fn plain(org: &Org) -> Self {
+        Self {
+            id: org.id.to_string(),
+            slug: org.slug.to_string(),
+            name: org.name.clone(),
+            owner_id: org.owner_id.to_string(),
+            is_personal: org.is_personal,
+            plan: org.plan.clone(),
+            seat_count: org.seat_count,
+            metadata: org.metadata.clone(),
+            created_at: org.created_at,
+            role: None,
+        }
+    }
+
+    pub fn with_role(org: &OrgWithRole) -> Self {
+        Self {
+            role: Some(org.role().to_owned()),
+            ..Self::plain(&org.org)
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    #[schema(example = "mem_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(member: Member) -> Self {
+        Self {
+            id: member.membership.id.to_string(),
+            user_id: member.membership.user_id.to_string(),
+            email: member.email.to_string(),
+            display_name: member.display_name,
+            role: member.membership.role,
+            joined_at: member.membership.joined_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutboxView {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub created_at: DateTime<Utc>,
+    /// When SMTP accepted the message; `null` while it is only in the outbox.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<OutboxMessage> for OutboxView {
+    fn from(m: OutboxMessage) -> Self {
+        Self {
+            id: m.id.to_string(),
+            to: m.to.to_string(),
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+/// The error body (SPEC 10).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "invalid_request")]
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}

@@ -1,0 +1,144 @@
+//! Row ↔ record conversions. Stored values were validated on the way in, so they are read back
+//! with the `from_trusted` constructors.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use tenantry_core::domain::email::Email;
+use tenantry_core::domain::models::{
+    Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
+};
+use tenantry_core::domain::slug::Slug;
+use tenantry_core::store::{StoreError, StoreResult};
+
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Database(format!("stored value is not a valid {what}").into())
+}
+
+pub fn time(row: &SqliteRow, column: &str) -> StoreResult<DateTime<Utc>> {
+    let value: i64 = get(row, column)?;
+    DateTime::from_timestamp_millis(value).ok_or_else(|| corrupt("time"))
+}
+
+pub fn opt_time(row: &SqliteRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+    let value: Option<i64> = get(row, column)?;
+    value
+        .map(|v| DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time")))
+        .transpose()
+}
+
+pub fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(column).map_err(crate::db_err)
+}
+
+pub fn id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<T> {
+    let text: String = get(row, column)?;
+    text.parse().map_err(|_| corrupt(column))
+}
+
+pub fn opt_id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<Option<T>> {
+    let text: Option<String> = get(row, column)?;
+    text.map(|t| t.parse().map_err(|_| corrupt(column)))
+        .transpose()
+}
+
+pub const USER_COLUMNS: &str =
+    "id, email, display_name, password_hash, email_verified_at, status, created_at";
+
+pub fn user(row: &SqliteRow) -> StoreResult<User> {
+    let status: String = get(row, "status")?;
+    Ok(User {
+        id: id(row, "id")?,
+        email: Email::from_trusted(get(row, "email")?),
+        display_name: get(row, "display_name")?,
+        password_hash: get(row, "password_hash")?,
+        email_verified_at: opt_time(row, "email_verified_at")?,
+        status: UserStatus::parse(&status).ok_or_else(|| corrupt("user status"))?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+pub const ORG_COLUMNS: &str =
+    "o.id, o.slug, o.name, o.owner_id, o.is_personal, o.plan, o.billing_customer_id, o.metadata, o.seat_count, o.created_at";
+
+pub fn org(row: &SqliteRow) -> StoreResult<Org> {
+    let metadata: String = get(row, "metadata")?;
+    let seat_count: i64 = get(row, "seat_count")?;
+    Ok(Org {
+        id: id(row, "id")?,
+        slug: Slug::from_trusted(get(row, "slug")?),
+        name: get(row, "name")?,
+        owner_id: id(row, "owner_id")?,
+        is_personal: get(row, "is_personal")?,
+        plan: get(row, "plan")?,
+        billing_customer_id: get(row, "billing_customer_id")?,
+        metadata: serde_json::from_str(&metadata).map_err(|_| corrupt("metadata"))?,
+        created_at: time(row, "created_at")?,
+        seat_count: seat_count as u64,
+    })
+}
+
+/// Membership columns, aliased so they can share a row with an org's.
+pub const MEMBERSHIP_COLUMNS: &str =
+    "m.id AS m_id, m.org_id AS m_org_id, m.user_id AS m_user_id, m.role AS m_role, m.joined_at AS m_joined_at";
+
+pub fn membership(row: &SqliteRow) -> StoreResult<Membership> {
+    Ok(Membership {
+        id: id(row, "m_id")?,
+        org_id: id(row, "m_org_id")?,
+        user_id: id(row, "m_user_id")?,
+        role: get(row, "m_role")?,
+        joined_at: time(row, "m_joined_at")?,
+    })
+}
+
+pub fn org_with_role(row: &SqliteRow) -> StoreResult<OrgWithRole> {
+    Ok(OrgWithRole {
+        org: org(row)?,
+        membership: membership(row)?,
+    })
+}
+
+pub fn member(row: &SqliteRow) -> StoreResult<Member> {
+    Ok(Member {
+        membership: membership(row)?,
+        email: Email::from_trusted(get(row, "email")?),
+        display_name: get(row, "display_name")?,
+    })
+}
+
+pub fn session(row: &SqliteRow) -> StoreResult<Session> {
+    Ok(Session {
+        id: id(row, "id")?,
+        user_id: id(row, "user_id")?,
+        active_org_id: opt_id(row, "active_org_id")?,
+        created_at: time(row, "created_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+pub const OUTBOX_COLUMNS: &str =
+    "id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error";
+
+pub fn outbox(row: &SqliteRow) -> StoreResult<OutboxMessage> {
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(OutboxMessage {
+        id: id(row, "id")?,
+        to: Email::from_trusted(get(row, "recipient")?),
+        subject: get(row, "subject")?,
+        text: get(row, "text_body")?,
+        html: get(row, "html_body")?,
+        created_at: time(row, "created_at")?,
+        sent_at: opt_time(row, "sent_at")?,
+        attempts: attempts as u32,
+        next_attempt_at: opt_time(row, "next_attempt_at")?,
+        last_error: get(row, "last_error")?,
+    })
+}
