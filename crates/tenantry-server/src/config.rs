@@ -248,3 +248,88 @@ impl Config {
             .to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        figment::Jail::expect_with(|_jail| {
+            let config = Config::load(Path::new("tenantry.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind, "127.0.0.1:8080");
+            assert_eq!(config.database.url, "sqlite://tenantry.db");
+            assert_eq!(config.preset, "standard");
+            assert_eq!(config.billing.mode, BillingMode::Managed);
+            assert!(config.admin_token.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tenantry.toml",
+                r#"
+                bind = "0.0.0.0:9000"
+                preset = "yipyap"
+                service_tokens = ["from-file"]
+                [database]
+                url = "sqlite://file.db"
+                [email]
+                smtp_url = "smtp://file:25"
+                "#,
+            )?;
+            jail.set_env("TENANTRY_DATABASE_URL", "sqlite://env.db");
+            jail.set_env("TENANTRY_SMTP_URL", "smtp://env:2525");
+            jail.set_env("TENANTRY_SERVICE_TOKENS", "one, two,three");
+            jail.set_env("TENANTRY_BILLING_MODE", "open");
+            jail.set_env("TENANTRY_ACCESS_TOKEN_TTL_SECS", "60");
+            let config = Config::load(Path::new("tenantry.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind, "0.0.0.0:9000");
+            assert_eq!(config.preset, "yipyap");
+            assert_eq!(config.database.url, "sqlite://env.db");
+            assert_eq!(config.email.smtp_url.as_deref(), Some("smtp://env:2525"));
+            assert_eq!(config.service_tokens, ["one", "two", "three"]);
+            assert_eq!(config.billing.mode, BillingMode::Open);
+            assert_eq!(config.auth.access_token_ttl_secs, 60);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tenantry.toml", "bnid = \"0.0.0.0:1\"")?;
+            let error = Config::load(Path::new("tenantry.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("bnid"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_env_key_names_a_real_setting() {
+        figment::Jail::expect_with(|jail| {
+            for (env, key, _) in ENV_KEYS {
+                let value = if key.ends_with("ttl_secs")
+                    || key.ends_with("_days")
+                    || key.ends_with("_hours")
+                    || key.ends_with("concurrency")
+                    || key.ends_with("max_connections")
+                {
+                    "7"
+                } else if *key == "billing.mode" {
+                    "open"
+                } else {
+                    "x"
+                };
+                jail.set_env(env, value);
+            }
+            Config::load(Path::new("absent.toml")).map_err(|e| e.to_string())?;
+            Ok(())
+        });
+    }
+}

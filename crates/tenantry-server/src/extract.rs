@@ -80,7 +80,9 @@ fn json_error(path: &str, error: serde_json::Error) -> ApiError {
             if let Some(name) = quoted(&message, "missing field `") {
                 ApiError::invalid(&join(name), "is required")
             } else if let Some(name) = quoted(&message, "unknown field `") {
-                ApiError::invalid(&join(name), "is not a known field")
+                // Here the path already ends at the unknown field.
+                let field = if path == "." { name } else { path };
+                ApiError::invalid(field, "is not a known field")
             } else {
                 let field = if path == "." { "body" } else { path };
                 ApiError::invalid(field, message)
