@@ -1,0 +1,107 @@
+//! `tenantry-bench`: the project's load benchmark.
+//!
+//! Starts Tenantry (release build, its own runtime) on a fresh SQLite database, seeds it, then
+//! drives each scenario over keep-alive loopback connections for a fixed time and prints
+//! requests per second with p50/p99 latency. Run it with:
+//!
+//! ```sh
+//! cargo run --release -p tenantry-bench -- --scenarios health,login,signup
+//! ```
+
+mod client;
+mod scenarios;
+mod seed;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use tenantry_server::startup::Options;
+use tenantry_server::{Application, Config};
+
+pub const ADMIN_TOKEN: &str = "bench-admin-token";
+pub const SERVICE_TOKEN: &str = "bench-service-token";
+
+#[derive(Parser, Clone)]
+#[command(about = "Load benchmark for Tenantry")]
+pub struct Args {
+    /// Comma-separated scenarios to run, in order.
+    #[arg(long, default_value = "health,login,signup", value_delimiter = ',')]
+    pub scenarios: Vec<String>,
+    /// Seconds each scenario runs (after a one-second warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Orgs in the seeded dataset.
+    #[arg(long, default_value_t = 10_000)]
+    pub orgs: usize,
+    /// Memberships in the seeded dataset (spread over the orgs).
+    #[arg(long, default_value_t = 100_000)]
+    pub memberships: usize,
+    /// Threads of the server's runtime.
+    #[arg(long, default_value_t = 2)]
+    pub server_threads: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
+    let server_threads = args.server_threads;
+    let server_db = db_url.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(server_threads)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let config = Config {
+                bind: "127.0.0.1:0".into(),
+                admin_token: Some(ADMIN_TOKEN.into()),
+                service_tokens: vec![SERVICE_TOKEN.into()],
+                log: "warn".into(),
+                database: tenantry_server::config::DatabaseConfig {
+                    url: server_db,
+                    max_connections: 8,
+                },
+                ..Config::default()
+            };
+            match Application::build(config, Options::default()).await {
+                Ok(app) => {
+                    addr_tx.send(Ok(app.local_addr())).unwrap();
+                    app.run(std::future::pending()).await.unwrap();
+                }
+                Err(e) => addr_tx.send(Err(e)).unwrap(),
+            }
+        });
+    });
+    let addr = addr_rx.recv()??;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        println!(
+            "tenantry-bench: {} connections, {} s per scenario, server threads {}, cores {}",
+            args.connections,
+            args.seconds,
+            args.server_threads,
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        let mut context = scenarios::Context::new(addr, db_url, args.clone());
+        println!(
+            "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8}",
+            "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+        );
+        for name in &args.scenarios {
+            let report = context.run(name, Duration::from_secs(args.seconds)).await?;
+            println!("{report}");
+        }
+        anyhow::Ok(())
+    })
+}
