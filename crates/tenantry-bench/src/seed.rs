@@ -35,9 +35,8 @@ pub async fn seed(db_url: &str, orgs: usize, memberships: usize) -> anyhow::Resu
             .await?;
         user_ids.push(id);
     }
-    for i in 0..orgs {
+    for (i, owner) in user_ids.iter().take(orgs).enumerate() {
         let id = format!("org_{}", ulid::Ulid::new());
-        let owner = &user_ids[i];
         sqlx::query(
             "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, metadata, seat_count, created_at) VALUES (?, ?, ?, ?, 0, 'team', ?, 0, 0)",
         )
