@@ -77,13 +77,7 @@ pub async fn load(
         requests += r;
         errors += e;
     }
-    Ok(Report {
-        name: name.to_owned(),
-        requests,
-        errors,
-        elapsed: duration,
-        latency,
-    })
+    Ok(Report { name: name.to_owned(), requests, errors, elapsed: duration, latency })
 }
 
 async fn connection(
@@ -103,10 +97,7 @@ async fn connection(
     loop {
         let call = make(conn, seq);
         seq += 1;
-        let mut builder = Request::builder()
-            .method(call.method)
-            .uri(call.path)
-            .header("host", "localhost");
+        let mut builder = Request::builder().method(call.method).uri(call.path).header("host", "localhost");
         if let Some(token) = call.token {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }

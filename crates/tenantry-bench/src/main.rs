@@ -54,21 +54,15 @@ fn main() -> anyhow::Result<()> {
     let server_threads = args.server_threads;
     let server_db = db_url.clone();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(server_threads)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(server_threads).enable_all().build().unwrap();
         runtime.block_on(async move {
             let config = Config {
                 bind: "127.0.0.1:0".into(),
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_tokens: vec![SERVICE_TOKEN.into()],
                 log: "warn".into(),
-                database: tenantry_server::config::DatabaseConfig {
-                    url: server_db,
-                    max_connections: 8,
-                },
+                database: tenantry_server::config::DatabaseConfig { url: server_db, max_connections: 8 },
                 ..Config::default()
             };
             match Application::build(config, Options::default()).await {
@@ -82,9 +76,7 @@ fn main() -> anyhow::Result<()> {
     });
     let addr = addr_rx.recv()??;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         println!(
             "tenantry-bench: {} connections, {} s per scenario, server threads {}, cores {}",

@@ -20,12 +20,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(addr: SocketAddr, db_url: String, args: Args) -> Self {
-        Self {
-            addr,
-            db_url,
-            args,
-            dataset: None,
-        }
+        Self { addr, db_url, args, dataset: None }
     }
 
     async fn dataset(&mut self) -> anyhow::Result<Arc<Dataset>> {
@@ -45,12 +40,7 @@ impl Context {
 
     pub async fn run(&mut self, name: &str, duration: Duration) -> anyhow::Result<Report> {
         let make: MakeCall = match name {
-            "health" => Arc::new(|_, _| Call {
-                method: Method::GET,
-                path: "/health".into(),
-                token: None,
-                body: None,
-            }),
+            "health" => Arc::new(|_, _| Call { method: Method::GET, path: "/health".into(), token: None, body: None }),
             "signup" => Arc::new(|conn, seq| {
                 Call {
                 method: Method::POST,
@@ -79,14 +69,6 @@ impl Context {
             }
             other => anyhow::bail!("unknown scenario `{other}`"),
         };
-        load(
-            name,
-            self.addr,
-            self.args.connections,
-            Duration::from_secs(1),
-            duration,
-            make,
-        )
-        .await
+        load(name, self.addr, self.args.connections, Duration::from_secs(1), duration, make).await
     }
 }

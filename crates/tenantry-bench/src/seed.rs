@@ -15,9 +15,7 @@ pub struct Dataset {
 
 pub async fn seed(db_url: &str, orgs: usize, memberships: usize) -> anyhow::Result<Dataset> {
     let pool = SqlitePool::connect(db_url).await?;
-    let hash = PasswordHasher::new(1)
-        .hash(&Password::parse(SEED_PASSWORD.into()).unwrap())
-        .await;
+    let hash = PasswordHasher::new(1).hash(&Password::parse(SEED_PASSWORD.into()).unwrap()).await;
     let roles = ["admin", "developer", "viewer", "finance"];
     let mut tx = pool.begin().await?;
     let mut org_ids = Vec::with_capacity(orgs);
@@ -52,27 +50,20 @@ pub async fn seed(db_url: &str, orgs: usize, memberships: usize) -> anyhow::Resu
     for m in 0..memberships {
         let org = &org_ids[m % orgs];
         // The first membership of each org is its owner; the rest cycle through the other roles.
-        let (user, role) = if m < orgs {
-            (&user_ids[m], "owner")
-        } else {
-            (&user_ids[m], roles[m % roles.len()])
-        };
-        sqlx::query(
-            "INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)",
-        )
-        .bind(format!("mem_{}", ulid::Ulid::new()))
-        .bind(org)
-        .bind(user)
-        .bind(role)
-        .execute(&mut *tx)
-        .await?;
+        let (user, role) = if m < orgs { (&user_ids[m], "owner") } else { (&user_ids[m], roles[m % roles.len()]) };
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+            .bind(format!("mem_{}", ulid::Ulid::new()))
+            .bind(org)
+            .bind(user)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
         members.push((org.clone(), user.clone()));
     }
-    sqlx::query("UPDATE orgs SET seat_count = (SELECT COUNT(*) FROM memberships m WHERE m.org_id = orgs.id)").execute(&mut *tx).await?;
+    sqlx::query("UPDATE orgs SET seat_count = (SELECT COUNT(*) FROM memberships m WHERE m.org_id = orgs.id)")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     pool.close().await;
-    Ok(Dataset {
-        orgs: org_ids,
-        members,
-    })
+    Ok(Dataset { orgs: org_ids, members })
 }

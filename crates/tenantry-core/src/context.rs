@@ -12,8 +12,7 @@ pub trait Clock: Send + Sync {
 }
 
 fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::milliseconds(1))
-        .expect("truncation to 1 ms cannot overflow")
+    t.duration_trunc(Duration::milliseconds(1)).expect("truncation to 1 ms cannot overflow")
 }
 
 pub struct SystemClock;

@@ -21,11 +21,7 @@ pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-        details: Option<Value>,
-    },
+    Conflict { code: &'static str, message: String, details: Option<Value> },
     #[error("{message}")]
     Gone { code: &'static str, message: String },
     #[error("{message}")]
@@ -33,10 +29,7 @@ pub enum Error {
     #[error("{message}")]
     PreconditionFailed { message: String },
     #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after_secs: u64,
-    },
+    RateLimited { message: String, retry_after_secs: u64 },
     /// Anything unexpected; its text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -44,25 +37,15 @@ pub enum Error {
 
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl ToString) -> Self {
-        Self::Invalid {
-            field: field.into(),
-            message: message.to_string(),
-        }
+        Self::Invalid { field: field.into(), message: message.to_string() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code: "forbidden",
-            message: message.into(),
-        }
+        Self::Forbidden { code: "forbidden", message: message.into() }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-            details: None,
-        }
+        Self::Conflict { code, message: message.into(), details: None }
     }
 }
 

@@ -9,8 +9,8 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::email::Email;
 use crate::domain::ids::{MessageId, OrgId, SessionId, UserId};
 use crate::domain::models::{
-    EmailTokenKind, Member, Membership, Org, OrgWithRole, OutboxMessage, RefreshToken, Session,
-    SigningKey, User,
+    CustomRole, EmailTokenKind, Member, Membership, Org, OrgWithRole, OutboxMessage, RefreshToken, Session, SigningKey,
+    User,
 };
 use crate::domain::pagination::PageRequest;
 use crate::domain::slug::Slug;
@@ -55,11 +55,7 @@ pub trait Tx: Send {
     async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()>;
     /// The user's orgs with their role, oldest membership first (keyed by membership id); all of
     /// them when `page` is `None`.
-    async fn orgs_of_user(
-        &mut self,
-        user: UserId,
-        page: Option<&PageRequest>,
-    ) -> StoreResult<Vec<OrgWithRole>>;
+    async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>>;
     /// All orgs, by id.
     async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>>;
     async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool>;
@@ -70,6 +66,21 @@ pub trait Tx: Send {
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>>;
     /// Members of an org by membership id (join order), after the page's cursor.
     async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>>;
+    async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>>;
+    /// Sets the role of an existing membership; `false` when there is none.
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool>;
+    /// Deletes the membership and frees the seat; `false` when there is none.
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool>;
+    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64>;
+    /// Moves every member holding `from` to `to`, returning how many moved.
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64>;
+
+    // Custom roles
+    async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
+    /// Writes `name` and `permissions` of the role with `role.key` in `role.org_id`.
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool>;
 
     // Sessions and refresh tokens
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
@@ -103,11 +114,7 @@ pub trait Tx: Send {
     /// Newest first, by id.
     async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>>;
     /// Unsent messages whose next attempt is due at `now`, oldest first.
-    async fn due_outbox(
-        &mut self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMessage>>;
+    async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
     async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn mark_outbox_failed(
         &mut self,
@@ -126,10 +133,5 @@ pub trait Tx: Send {
     /// The hash of the newest event of `org`'s chain (`None`: the instance chain).
     async fn last_audit_hash(&mut self, org: Option<OrgId>) -> StoreResult<Option<String>>;
     /// Appends `event` after the chain link `prev_hash` (empty for a chain's first event).
-    async fn insert_audit(
-        &mut self,
-        event: &AuditEvent,
-        prev_hash: &str,
-        hash: &str,
-    ) -> StoreResult<()>;
+    async fn insert_audit(&mut self, event: &AuditEvent, prev_hash: &str, hash: &str) -> StoreResult<()>;
 }

@@ -17,17 +17,13 @@ pub const ORG_HEADER: &str = "x-organization-id";
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// Resolves the request's principal; 401 when there are no valid credentials.
 pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let token = bearer(parts).ok_or_else(|| {
-        ApiError::unauthorized("send credentials as `Authorization: Bearer <token>`")
-    })?;
+    let token =
+        bearer(parts).ok_or_else(|| ApiError::unauthorized("send credentials as `Authorization: Bearer <token>`"))?;
     let hash = hash_token(token);
     if hash == state.credentials.admin_hash {
         return Ok(Principal::Admin);
@@ -36,11 +32,7 @@ pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, Api
         return Ok(Principal::Service { name: name.clone() });
     }
     if token.matches('.').count() == 2 {
-        let org_header = parts
-            .headers
-            .get(ORG_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty());
+        let org_header = parts.headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
         return Ok(state.tenantry.authenticate(token, org_header).await?);
     }
     Err(ApiError::unauthorized("the bearer token is not valid"))
@@ -69,9 +61,7 @@ impl FromRequestParts<AppState> for AdminAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match principal(parts, state).await? {
             Principal::Admin => Ok(Self),
-            _ => Err(ApiError::forbidden(
-                "this endpoint is for the instance admin",
-            )),
+            _ => Err(ApiError::forbidden("this endpoint is for the instance admin")),
         }
     }
 }

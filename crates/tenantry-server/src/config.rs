@@ -11,71 +11,27 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every environment variable, the configuration key it sets, and what it means.
 pub const ENV_KEYS: &[(&str, &str, &str)] = &[
-    (
-        "TENANTRY_BIND",
-        "bind",
-        "address and port to listen on (default 127.0.0.1:8080)",
-    ),
-    (
-        "TENANTRY_PUBLIC_URL",
-        "public_url",
-        "base URL used in emailed links (default http://{bind})",
-    ),
-    (
-        "TENANTRY_PRESET",
-        "preset",
-        "built-in preset name or path to a preset TOML file (default standard)",
-    ),
+    ("TENANTRY_BIND", "bind", "address and port to listen on (default 127.0.0.1:8080)"),
+    ("TENANTRY_PUBLIC_URL", "public_url", "base URL used in emailed links (default http://{bind})"),
+    ("TENANTRY_PRESET", "preset", "built-in preset name or path to a preset TOML file (default standard)"),
     (
         "TENANTRY_ADMIN_TOKEN",
         "admin_token",
         "instance admin token; if unset one is generated on first start and printed once",
     ),
-    (
-        "TENANTRY_SERVICE_TOKENS",
-        "service_tokens",
-        "comma-separated tokens for host apps (verify, authorize, metering)",
-    ),
-    (
-        "TENANTRY_LOG",
-        "log",
-        "log filter, e.g. info or tenantry=debug (default info)",
-    ),
-    (
-        "TENANTRY_DATABASE_URL",
-        "database.url",
-        "database URL (default sqlite://tenantry.db)",
-    ),
-    (
-        "TENANTRY_DATABASE_MAX_CONNECTIONS",
-        "database.max_connections",
-        "read connections in the pool (default 8)",
-    ),
+    ("TENANTRY_SERVICE_TOKENS", "service_tokens", "comma-separated tokens for host apps (verify, authorize, metering)"),
+    ("TENANTRY_LOG", "log", "log filter, e.g. info or tenantry=debug (default info)"),
+    ("TENANTRY_DATABASE_URL", "database.url", "database URL (default sqlite://tenantry.db)"),
+    ("TENANTRY_DATABASE_MAX_CONNECTIONS", "database.max_connections", "read connections in the pool (default 8)"),
     (
         "TENANTRY_SMTP_URL",
         "email.smtp_url",
         "SMTP server, e.g. smtp://user:pass@host:587 or smtps://…; unset: outbox only",
     ),
-    (
-        "TENANTRY_EMAIL_FROM",
-        "email.from",
-        "sender of Tenantry's emails (default Tenantry <no-reply@localhost>)",
-    ),
-    (
-        "TENANTRY_BILLING_MODE",
-        "billing.mode",
-        "managed (plans change through billing only) or open (default managed)",
-    ),
-    (
-        "TENANTRY_ACCESS_TOKEN_TTL_SECS",
-        "auth.access_token_ttl_secs",
-        "access token lifetime in seconds (default 900)",
-    ),
-    (
-        "TENANTRY_REFRESH_TOKEN_TTL_DAYS",
-        "auth.refresh_token_ttl_days",
-        "refresh token lifetime in days (default 30)",
-    ),
+    ("TENANTRY_EMAIL_FROM", "email.from", "sender of Tenantry's emails (default Tenantry <no-reply@localhost>)"),
+    ("TENANTRY_BILLING_MODE", "billing.mode", "managed (plans change through billing only) or open (default managed)"),
+    ("TENANTRY_ACCESS_TOKEN_TTL_SECS", "auth.access_token_ttl_secs", "access token lifetime in seconds (default 900)"),
+    ("TENANTRY_REFRESH_TOKEN_TTL_DAYS", "auth.refresh_token_ttl_days", "refresh token lifetime in days (default 30)"),
     (
         "TENANTRY_EMAIL_TOKEN_TTL_HOURS",
         "auth.email_token_ttl_hours",
@@ -159,27 +115,19 @@ impl Default for Config {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: "sqlite://tenantry.db".into(),
-            max_connections: 8,
-        }
+        Self { url: "sqlite://tenantry.db".into(), max_connections: 8 }
     }
 }
 
 impl Default for EmailConfig {
     fn default() -> Self {
-        Self {
-            smtp_url: None,
-            from: "Tenantry <no-reply@localhost>".into(),
-        }
+        Self { smtp_url: None, from: "Tenantry <no-reply@localhost>".into() }
     }
 }
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        Self {
-            mode: BillingMode::Managed,
-        }
+        Self { mode: BillingMode::Managed }
     }
 }
 
@@ -204,12 +152,7 @@ fn comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Str
     }
     Ok(match Raw::deserialize(deserializer)? {
         Raw::List(list) => list,
-        Raw::Text(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        Raw::Text(text) => text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
     })
 }
 
@@ -218,10 +161,7 @@ impl Config {
     pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
         let env = Env::raw().filter_map(|name| {
             let upper = name.as_str().to_ascii_uppercase();
-            ENV_KEYS
-                .iter()
-                .find(|(env, _, _)| *env == upper)
-                .map(|(_, key, _)| (*key).into())
+            ENV_KEYS.iter().find(|(env, _, _)| *env == upper).map(|(_, key, _)| (*key).into())
         });
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
@@ -231,21 +171,12 @@ impl Config {
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, String> {
-        self.bind.parse().map_err(|_| {
-            format!(
-                "bind: `{}` is not an address like 127.0.0.1:8080",
-                self.bind
-            )
-        })
+        self.bind.parse().map_err(|_| format!("bind: `{}` is not an address like 127.0.0.1:8080", self.bind))
     }
 
     /// The base of emailed links, without a trailing slash.
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
-            .trim_end_matches('/')
-            .to_owned()
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
     }
 }
 
@@ -304,9 +235,7 @@ mod tests {
     fn unknown_keys_in_the_file_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("tenantry.toml", "bnid = \"0.0.0.0:1\"")?;
-            let error = Config::load(Path::new("tenantry.toml"))
-                .unwrap_err()
-                .to_string();
+            let error = Config::load(Path::new("tenantry.toml")).unwrap_err().to_string();
             assert!(error.contains("bnid"), "{error}");
             Ok(())
         });

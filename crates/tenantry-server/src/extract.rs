@@ -25,27 +25,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-            });
+        let is_json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        });
         if !is_json {
             return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
-                } else {
-                    ApiError::invalid("body", "could not be read")
-                }
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                ApiError::invalid("body", "could not be read")
+            }
+        })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -113,17 +105,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
             .map_err(|_| ApiError::invalid("query", "is not a valid query string"))?;
         let limit = params
             .limit
-            .map(|l| {
-                l.parse::<u32>()
-                    .map_err(|_| ApiError::invalid("limit", "must be a whole number from 1 to 100"))
-            })
+            .map(|l| l.parse::<u32>().map_err(|_| ApiError::invalid("limit", "must be a whole number from 1 to 100")))
             .transpose()?;
         let request = PageRequest::parse(params.cursor.as_deref(), limit).map_err(|e| {
-            let field = if matches!(e, tenantry_core::domain::pagination::PageError::Limit) {
-                "limit"
-            } else {
-                "cursor"
-            };
+            let field =
+                if matches!(e, tenantry_core::domain::pagination::PageError::Limit) { "limit" } else { "cursor" };
             ApiError::invalid(field, e)
         })?;
         Ok(Self(request))
@@ -137,10 +123,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -177,10 +160,7 @@ mod tests {
     fn names_the_offending_field() {
         assert_eq!(field_of(r#"{}"#), "name");
         assert_eq!(field_of(r#"{"name": 1}"#), "name");
-        assert_eq!(
-            field_of(r#"{"name": "a", "nested": {"count": "x"}}"#),
-            "nested.count"
-        );
+        assert_eq!(field_of(r#"{"name": "a", "nested": {"count": "x"}}"#), "nested.count");
         assert_eq!(field_of(r#"{"name": "a", "nested": {}}"#), "nested.count");
         assert_eq!(field_of(r#"{"name": "a", "extra": 1}"#), "extra");
         assert_eq!(field_of(r#"{"name": "#), "body");

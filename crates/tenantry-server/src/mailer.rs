@@ -48,12 +48,7 @@ impl Mailer {
 
     async fn deliver(&self, tenantry: &Tenantry, message: &OutboxMessage) {
         let outcome = match self.build(message) {
-            Ok(email) => self
-                .transport
-                .send(email)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Ok(email) => self.transport.send(email).await.map(|_| ()).map_err(|e| e.to_string()),
             Err(e) => Err(e),
         };
         let recorded = match &outcome {
@@ -69,19 +64,12 @@ impl Mailer {
     }
 
     fn build(&self, message: &OutboxMessage) -> Result<Message, String> {
-        let to: Mailbox = message
-            .to
-            .as_str()
-            .parse()
-            .map_err(|e| format!("recipient: {e}"))?;
+        let to: Mailbox = message.to.as_str().parse().map_err(|e| format!("recipient: {e}"))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&message.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                message.text.clone(),
-                message.html.clone(),
-            ))
+            .multipart(MultiPart::alternative_plain_html(message.text.clone(), message.html.clone()))
             .map_err(|e| e.to_string())
     }
 }

@@ -31,9 +31,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An access token (JWT), the instance admin token, or a service token",
-                    ))
+                    .description(Some("An access token (JWT), the instance admin token, or a service token"))
                     .build(),
             ),
         );

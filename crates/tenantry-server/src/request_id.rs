@@ -21,16 +21,11 @@ tokio::task_local! {
 
 /// The id of the request being handled ("unknown" outside one).
 pub fn current_request_id() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "unknown".into())
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "unknown".into())
 }
 
 fn acceptable(id: &str) -> bool {
-    (1..=100).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=100).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub async fn middleware(mut request: Request, next: Next) -> Response {

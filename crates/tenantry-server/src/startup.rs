@@ -34,9 +34,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self {
-            clock: Arc::new(SystemClock),
-        }
+        Self { clock: Arc::new(SystemClock) }
     }
 }
 
@@ -57,18 +55,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     let store = SqliteStore::connect(url, config.database.max_connections)
         .await
         .with_context(|| format!("cannot open the database {url}"))?;
-    store
-        .migrate()
-        .await
-        .context("cannot apply database migrations")?;
+    store.migrate().await.context("cannot apply database migrations")?;
     Ok(store)
 }
 
 /// The OpenAPI document and the router it describes.
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::routes::api())
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(crate::routes::api()).split_for_parts()
 }
 
 impl Application {
@@ -77,9 +70,7 @@ impl Application {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
         let preset = Preset::load(&config.preset).map_err(|e| anyhow::anyhow!("preset: {e}"))?;
         let bind = config.bind_addr().map_err(anyhow::Error::msg)?;
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind}"))?;
+        let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
         let bound = listener.local_addr()?;
 
         let store = open_store(&config).await?;
@@ -95,19 +86,11 @@ impl Application {
                 .unwrap_or_else(|| ServiceSettings::default().password_hash_concurrency),
         };
         let tenantry = Arc::new(
-            Tenantry::new(
-                Arc::new(store.clone()),
-                Arc::new(preset),
-                options.clock,
-                Arc::new(OsRandom),
-                settings,
-            )
-            .await?,
+            Tenantry::new(Arc::new(store.clone()), Arc::new(preset), options.clock, Arc::new(OsRandom), settings)
+                .await?,
         );
 
-        let (admin_hash, admin_token) = tenantry
-            .settle_admin_token(config.admin_token.as_deref())
-            .await?;
+        let (admin_hash, admin_token) = tenantry.settle_admin_token(config.admin_token.as_deref()).await?;
         let service_hashes: HashMap<String, String> = config
             .service_tokens
             .iter()
@@ -120,18 +103,9 @@ impl Application {
             tokio::spawn(mailer.run(tenantry.clone()));
         }
 
-        let state = AppState {
-            tenantry,
-            credentials: Arc::new(Credentials {
-                admin_hash,
-                service_hashes,
-            }),
-        };
+        let state = AppState { tenantry, credentials: Arc::new(Credentials { admin_hash, service_hashes }) };
         let (router, doc) = api_router();
-        let doc = Arc::new(
-            doc.to_json()
-                .context("cannot serialise the OpenAPI document")?,
-        );
+        let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);
         let router = router
             .with_state(state.clone())
             .layer(Extension(doc))
@@ -139,19 +113,11 @@ impl Application {
             .layer(TraceLayer::new_for_http())
             .layer(CatchPanicLayer::new())
             .layer(axum::middleware::from_fn(crate::request_id::middleware));
-        Ok(Self {
-            listener,
-            router,
-            state,
-            store,
-            admin_token,
-        })
+        Ok(Self { listener, router, state, store, admin_token })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn port(&self) -> u16 {
@@ -175,15 +141,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves.
-    pub async fn run(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
     }
 }

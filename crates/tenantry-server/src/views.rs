@@ -32,10 +32,7 @@ pub struct List<T> {
 
 pub fn list<R, T>(page: Page<R>, view: impl FnMut(R) -> T) -> axum::Json<List<T>> {
     let next_cursor = page.next_cursor.clone();
-    axum::Json(List {
-        data: page.items.into_iter().map(view).collect(),
-        pagination: PaginationView { next_cursor },
-    })
+    axum::Json(List { data: page.items.into_iter().map(view).collect(), pagination: PaginationView { next_cursor } })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -98,10 +95,7 @@ impl OrgView {
     }
 
     pub fn with_role(org: &OrgWithRole) -> Self {
-        Self {
-            role: Some(org.role().to_owned()),
-            ..Self::plain(&org.org)
-        }
+        Self { role: Some(org.role().to_owned()), ..Self::plain(&org.org) }
     }
 }
 

@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tenantry_core::domain::email::Email;
 use tenantry_core::domain::models::{
-    Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
+    CustomRole, Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
 };
 use tenantry_core::domain::slug::Slug;
 use tenantry_core::store::{StoreError, StoreResult};
@@ -26,9 +26,7 @@ pub fn time(row: &SqliteRow, column: &str) -> StoreResult<DateTime<Utc>> {
 
 pub fn opt_time(row: &SqliteRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
     let value: Option<i64> = get(row, column)?;
-    value
-        .map(|v| DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time")))
-        .transpose()
+    value.map(|v| DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time"))).transpose()
 }
 
 pub fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
@@ -45,12 +43,10 @@ pub fn id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<T>
 
 pub fn opt_id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<Option<T>> {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| t.parse().map_err(|_| corrupt(column)))
-        .transpose()
+    text.map(|t| t.parse().map_err(|_| corrupt(column))).transpose()
 }
 
-pub const USER_COLUMNS: &str =
-    "id, email, display_name, password_hash, email_verified_at, status, created_at";
+pub const USER_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, status, created_at";
 
 pub fn user(row: &SqliteRow) -> StoreResult<User> {
     let status: String = get(row, "status")?;
@@ -100,10 +96,7 @@ pub fn membership(row: &SqliteRow) -> StoreResult<Membership> {
 }
 
 pub fn org_with_role(row: &SqliteRow) -> StoreResult<OrgWithRole> {
-    Ok(OrgWithRole {
-        org: org(row)?,
-        membership: membership(row)?,
-    })
+    Ok(OrgWithRole { org: org(row)?, membership: membership(row)? })
 }
 
 pub fn member(row: &SqliteRow) -> StoreResult<Member> {
@@ -140,5 +133,21 @@ pub fn outbox(row: &SqliteRow) -> StoreResult<OutboxMessage> {
         attempts: attempts as u32,
         next_attempt_at: opt_time(row, "next_attempt_at")?,
         last_error: get(row, "last_error")?,
+    })
+}
+
+pub fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).expect("a list of strings serialises")
+}
+
+pub fn custom_role(row: &SqliteRow) -> StoreResult<CustomRole> {
+    let permissions: String = get(row, "permissions")?;
+    Ok(CustomRole {
+        id: id(row, "id")?,
+        org_id: id(row, "org_id")?,
+        key: get(row, "key")?,
+        name: get(row, "name")?,
+        permissions: serde_json::from_str(&permissions).map_err(|_| corrupt("permission list"))?,
+        created_at: time(row, "created_at")?,
     })
 }

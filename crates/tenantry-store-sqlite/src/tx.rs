@@ -8,8 +8,8 @@ use tenantry_core::domain::audit::AuditEvent;
 use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{MessageId, OrgId, SessionId, UserId};
 use tenantry_core::domain::models::{
-    EmailTokenKind, Member, Membership, Org, OrgWithRole, OutboxMessage, RefreshToken, Session,
-    SigningKey, User,
+    CustomRole, EmailTokenKind, Member, Membership, Org, OrgWithRole, OutboxMessage, RefreshToken, Session, SigningKey,
+    User,
 };
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::slug::Slug;
@@ -67,21 +67,13 @@ impl Tx for SqliteTx {
 
     async fn user(&mut self, id: UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {} FROM users WHERE id = ?", rows::USER_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
     async fn user_by_email(&mut self, email: &Email) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {} FROM users WHERE email = ?", rows::USER_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(email.as_str())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&sql).bind(email.as_str()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
@@ -127,21 +119,13 @@ impl Tx for SqliteTx {
 
     async fn org(&mut self, id: OrgId) -> StoreResult<Option<Org>> {
         let sql = format!("SELECT {} FROM orgs o WHERE o.id = ?", rows::ORG_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::org).transpose()
     }
 
     async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>> {
         let sql = format!("SELECT {} FROM orgs o WHERE o.slug = ?", rows::ORG_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(slug)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::org).transpose()
     }
 
@@ -156,19 +140,14 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn orgs_of_user(
-        &mut self,
-        user: UserId,
-        page: Option<&PageRequest>,
-    ) -> StoreResult<Vec<OrgWithRole>> {
+    async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>> {
         let sql = format!(
             "SELECT {}, {} FROM memberships m JOIN orgs o ON o.id = m.org_id \
              WHERE m.user_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
             rows::ORG_COLUMNS,
             rows::MEMBERSHIP_COLUMNS
         );
-        let (after_key, limit) =
-            page.map_or(("", -1i64), |p| (after(p), i64::from(p.fetch_limit())));
+        let (after_key, limit) = page.map_or(("", -1i64), |p| (after(p), i64::from(p.fetch_limit())));
         let found = sqlx::query(&sql)
             .bind(user.to_string())
             .bind(after_key)
@@ -180,10 +159,7 @@ impl Tx for SqliteTx {
     }
 
     async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>> {
-        let sql = format!(
-            "SELECT {} FROM orgs o WHERE o.id > ? ORDER BY o.id LIMIT ?",
-            rows::ORG_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM orgs o WHERE o.id > ? ORDER BY o.id LIMIT ?", rows::ORG_COLUMNS);
         let found = sqlx::query(&sql)
             .bind(after(page))
             .bind(i64::from(page.fetch_limit()))
@@ -203,17 +179,15 @@ impl Tx for SqliteTx {
     }
 
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(membership.id.to_string())
-        .bind(membership.org_id.to_string())
-        .bind(membership.user_id.to_string())
-        .bind(&membership.role)
-        .bind(ms(membership.joined_at))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(membership.id.to_string())
+            .bind(membership.org_id.to_string())
+            .bind(membership.user_id.to_string())
+            .bind(&membership.role)
+            .bind(ms(membership.joined_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
             .bind(membership.org_id.to_string())
             .execute(self.conn())
@@ -223,10 +197,8 @@ impl Tx for SqliteTx {
     }
 
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
-        let sql = format!(
-            "SELECT {} FROM memberships m WHERE m.org_id = ? AND m.user_id = ?",
-            rows::MEMBERSHIP_COLUMNS
-        );
+        let sql =
+            format!("SELECT {} FROM memberships m WHERE m.org_id = ? AND m.user_id = ?", rows::MEMBERSHIP_COLUMNS);
         let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(user.to_string())
@@ -252,6 +224,120 @@ impl Tx for SqliteTx {
         found.iter().map(rows::member).collect()
     }
 
+    async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>> {
+        let sql = format!(
+            "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = ? AND m.user_id = ?",
+            rows::MEMBERSHIP_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::member).transpose()
+    }
+
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?")
+            .bind(role)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM memberships WHERE org_id = ? AND user_id = ?")
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE orgs SET seat_count = seat_count - 1 WHERE id = ?")
+            .bind(org.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = ? AND role = ?")
+            .bind(org.to_string())
+            .bind(role)
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(count as u64)
+    }
+
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND role = ?")
+            .bind(to)
+            .bind(org.to_string())
+            .bind(from)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
+        let found = sqlx::query(
+            "SELECT id, org_id, key, name, permissions, created_at FROM custom_roles WHERE org_id = ? ORDER BY id",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        found.iter().map(rows::custom_role).collect()
+    }
+
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(role.id.to_string())
+        .bind(role.org_id.to_string())
+        .bind(&role.key)
+        .bind(&role.name)
+        .bind(rows::json_list(&role.permissions))
+        .bind(ms(role.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+        sqlx::query("UPDATE custom_roles SET name = ?, permissions = ? WHERE org_id = ? AND key = ?")
+            .bind(&role.name)
+            .bind(rows::json_list(&role.permissions))
+            .bind(role.org_id.to_string())
+            .bind(&role.key)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = ? AND key = ?")
+            .bind(org.to_string())
+            .bind(key)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)")
             .bind(session.id.to_string())
@@ -266,13 +352,11 @@ impl Tx for SqliteTx {
     }
 
     async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(rows::session).transpose()
     }
 
@@ -319,13 +403,11 @@ impl Tx for SqliteTx {
     }
 
     async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>> {
-        let row = sqlx::query(
-            "SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = ?",
-        )
-        .bind(hash)
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
         row.map(|row| {
             Ok(RefreshToken {
                 hash: rows::get(&row, "hash")?,
@@ -338,13 +420,12 @@ impl Tx for SqliteTx {
     }
 
     async fn use_refresh_token(&mut self, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done =
-            sqlx::query("UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL")
-                .bind(ms(at))
-                .bind(hash)
-                .execute(self.conn())
-                .await
-                .map_err(db_err)?;
+        let done = sqlx::query("UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL")
+            .bind(ms(at))
+            .bind(hash)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -355,16 +436,14 @@ impl Tx for SqliteTx {
         user: UserId,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO email_tokens (hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(hash)
-        .bind(kind.as_str())
-        .bind(user.to_string())
-        .bind(ms(expires_at))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        sqlx::query("INSERT INTO email_tokens (hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(hash)
+            .bind(kind.as_str())
+            .bind(user.to_string())
+            .bind(ms(expires_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
@@ -410,10 +489,8 @@ impl Tx for SqliteTx {
     }
 
     async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>> {
-        let sql = format!(
-            "SELECT {} FROM outbox WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-            rows::OUTBOX_COLUMNS
-        );
+        let sql =
+            format!("SELECT {} FROM outbox WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?", rows::OUTBOX_COLUMNS);
         let found = sqlx::query(&sql)
             .bind(page.after.as_deref())
             .bind(page.after.as_deref())
@@ -424,21 +501,13 @@ impl Tx for SqliteTx {
         found.iter().map(rows::outbox).collect()
     }
 
-    async fn due_outbox(
-        &mut self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMessage>> {
+    async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
         let sql = format!(
             "SELECT {} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
             rows::OUTBOX_COLUMNS
         );
-        let found = sqlx::query(&sql)
-            .bind(ms(now))
-            .bind(i64::from(limit))
-            .fetch_all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let found =
+            sqlx::query(&sql).bind(ms(now)).bind(i64::from(limit)).fetch_all(self.conn()).await.map_err(db_err)?;
         found.iter().map(rows::outbox).collect()
     }
 
@@ -469,12 +538,10 @@ impl Tx for SqliteTx {
     }
 
     async fn signing_key(&mut self) -> StoreResult<Option<SigningKey>> {
-        let row = sqlx::query(
-            "SELECT kid, pkcs8, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1",
-        )
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query("SELECT kid, pkcs8, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1")
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
         row.map(|row| {
             Ok(SigningKey {
                 kid: rows::get(&row, "kid")?,
@@ -515,21 +582,14 @@ impl Tx for SqliteTx {
     }
 
     async fn last_audit_hash(&mut self, org: Option<OrgId>) -> StoreResult<Option<String>> {
-        sqlx::query_scalar(
-            "SELECT hash FROM audit_events WHERE org_id IS ? ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(org.map(|o| o.to_string()))
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE org_id IS ? ORDER BY seq DESC LIMIT 1")
+            .bind(org.map(|o| o.to_string()))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)
     }
 
-    async fn insert_audit(
-        &mut self,
-        event: &AuditEvent,
-        prev_hash: &str,
-        hash: &str,
-    ) -> StoreResult<()> {
+    async fn insert_audit(&mut self, event: &AuditEvent, prev_hash: &str, hash: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO audit_events (id, org_id, actor_type, actor_id, action, target_type, target_id, occurred_at, ip, user_agent, metadata, prev_hash, hash) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -8,19 +8,10 @@ use tenantry_server::startup::{open_store, Options};
 use tenantry_server::{Application, Config};
 
 #[derive(Parser)]
-#[command(
-    name = "tenantry",
-    version,
-    about = "The organization layer for multi-tenant SaaS"
-)]
+#[command(name = "tenantry", version, about = "The organization layer for multi-tenant SaaS")]
 struct Cli {
     /// Configuration file (optional; TENANTRY_* environment variables override it).
-    #[arg(
-        long,
-        global = true,
-        env = "TENANTRY_CONFIG",
-        default_value = "tenantry.toml"
-    )]
+    #[arg(long, global = true, env = "TENANTRY_CONFIG", default_value = "tenantry.toml")]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -39,10 +30,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log)
-                .context("log: not a valid filter")?,
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("log: not a valid filter")?)
         .init();
     match cli.command {
         Command::Serve => serve(config).await,

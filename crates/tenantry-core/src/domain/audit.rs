@@ -22,10 +22,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(kind: &str, id: impl ToString) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            id: id.to_string(),
-        }
+        Self { kind: kind.to_owned(), id: id.to_string() }
     }
 }
 
@@ -39,10 +36,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(kind: &str, id: impl ToString) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            id: id.to_string(),
-        }
+        Self { kind: kind.to_owned(), id: id.to_string() }
     }
 }
 
@@ -68,9 +62,5 @@ pub fn chain_hash(previous: &str, event: &AuditEvent) -> String {
     hasher.update(previous.as_bytes());
     hasher.update(b"\n");
     hasher.update(&content);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -67,23 +67,12 @@ mod tests {
 
     #[test]
     fn lowercases_and_trims() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
     }
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "a da@example.com",
-            "ada@.com",
-        ] {
+        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "a da@example.com", "ada@.com"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

@@ -112,6 +112,10 @@ typed_id!(
     /// An org-bound API key.
     ApiKeyId, "key_"
 );
+typed_id!(
+    /// A custom role of one org.
+    RoleId, "role_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::email::Email;
-use super::ids::{MembershipId, MessageId, OrgId, SessionId, UserId};
+use super::ids::{MembershipId, MessageId, OrgId, RoleId, SessionId, UserId};
 use super::slug::Slug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,5 +140,17 @@ pub struct OutboxMessage {
 pub struct SigningKey {
     pub kid: String,
     pub pkcs8: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A role an org defined for itself. Permissions are stored by name, so reordering the catalog
+/// never changes what a role grants.
+#[derive(Debug, Clone)]
+pub struct CustomRole {
+    pub id: RoleId,
+    pub org_id: OrgId,
+    pub key: String,
+    pub name: String,
+    pub permissions: Vec<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -95,14 +95,8 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(work)
-            .await
-            .expect("password hashing does not panic")
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(work).await.expect("password hashing does not panic")
     }
 }
 
@@ -127,11 +121,7 @@ mod tests {
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(hasher.verify("correct horse battery", Some(&stored)).await);
         assert!(!hasher.verify("correct horse batterY", Some(&stored)).await);
-        assert!(
-            !hasher
-                .verify("dummy password that matches nothing", None)
-                .await
-        );
+        assert!(!hasher.verify("dummy password that matches nothing", None).await);
     }
 
     #[tokio::test]

@@ -18,15 +18,8 @@ pub struct Catalog {
 impl Catalog {
     /// Builds a catalog; callers (preset loading) have already refused duplicates and overflow.
     pub fn new(keys: Vec<String>) -> Self {
-        assert!(
-            keys.len() <= MAX_PERMISSIONS,
-            "catalog overflow is refused by the preset loader"
-        );
-        let index = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i as u8))
-            .collect();
+        assert!(keys.len() <= MAX_PERMISSIONS, "catalog overflow is refused by the preset loader");
+        let index = keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u8)).collect();
         Self { keys, index }
     }
 
@@ -43,23 +36,13 @@ impl Catalog {
     }
 
     /// The set named by `keys`; `Err` carries the first key not in the catalog.
-    pub fn set_of<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a str>,
-    ) -> Result<PermissionSet, &'a str> {
-        keys.into_iter().try_fold(PermissionSet::EMPTY, |acc, key| {
-            self.bit(key).map(|bit| acc.union(bit)).ok_or(key)
-        })
+    pub fn set_of<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> Result<PermissionSet, &'a str> {
+        keys.into_iter().try_fold(PermissionSet::EMPTY, |acc, key| self.bit(key).map(|bit| acc.union(bit)).ok_or(key))
     }
 
     /// The keys of `set`, in catalog order.
     pub fn names(&self, set: PermissionSet) -> Vec<String> {
-        self.keys
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| set.0 & (1u128 << i) != 0)
-            .map(|(_, k)| k.clone())
-            .collect()
+        self.keys.iter().enumerate().filter(|(i, _)| set.0 & (1u128 << i) != 0).map(|(_, k)| k.clone()).collect()
     }
 }
 

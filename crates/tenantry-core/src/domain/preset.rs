@@ -15,23 +15,11 @@ use super::plan::{Limit, Metric, MetricKind, Plan};
 
 /// The presets compiled into the binary, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "standard",
-        include_str!("../../../../presets/standard.toml"),
-    ),
-    (
-        "hookdeploy",
-        include_str!("../../../../presets/hookdeploy.toml"),
-    ),
-    (
-        "hooklistener",
-        include_str!("../../../../presets/hooklistener.toml"),
-    ),
+    ("standard", include_str!("../../../../presets/standard.toml")),
+    ("hookdeploy", include_str!("../../../../presets/hookdeploy.toml")),
+    ("hooklistener", include_str!("../../../../presets/hooklistener.toml")),
     ("yipyap", include_str!("../../../../presets/yipyap.toml")),
-    (
-        "hellojohn",
-        include_str!("../../../../presets/hellojohn.toml"),
-    ),
+    ("hellojohn", include_str!("../../../../presets/hellojohn.toml")),
 ];
 
 #[derive(Debug, Clone)]
@@ -79,10 +67,7 @@ impl Preset {
         Err(PresetError {
             source_name: name_or_path.to_owned(),
             line: 0,
-            message: format!(
-                "no built-in preset has this name (known: {})",
-                known.join(", ")
-            ),
+            message: format!("no built-in preset has this name (known: {})", known.join(", ")),
         })
     }
 
@@ -92,8 +77,7 @@ impl Preset {
             line: span.map_or(0, |s| line_of(text, s.start)),
             message,
         };
-        let raw: RawPreset =
-            toml::from_str(text).map_err(|e| fail(e.span(), e.message().to_owned()))?;
+        let raw: RawPreset = toml::from_str(text).map_err(|e| fail(e.span(), e.message().to_owned()))?;
         raw.build(&|span, msg| fail(Some(span), msg))
     }
 
@@ -106,8 +90,7 @@ impl Preset {
     }
 
     pub fn owner(&self) -> &Role {
-        self.role(&self.owner_role)
-            .expect("the loader checks that the owner role exists")
+        self.role(&self.owner_role).expect("the loader checks that the owner role exists")
     }
 }
 
@@ -176,10 +159,7 @@ impl RawPreset {
         let permissions_span = self.permissions.span();
         let descriptions = self.permissions.into_inner();
         if descriptions.len() > MAX_PERMISSIONS {
-            return Err(fail(
-                permissions_span,
-                format!("at most {MAX_PERMISSIONS} permissions are supported"),
-            ));
+            return Err(fail(permissions_span, format!("at most {MAX_PERMISSIONS} permissions are supported")));
         }
         if let Some(bad) = descriptions.keys().find(|k| !is_permission_key(k)) {
             return Err(fail(
@@ -192,20 +172,14 @@ impl RawPreset {
         let mut role_keys = HashSet::new();
         for role in &self.roles {
             if !role_keys.insert(role.key.get_ref().as_str()) {
-                return Err(fail(
-                    role.key.span(),
-                    format!("duplicate role key `{}`", role.key.get_ref()),
-                ));
+                return Err(fail(role.key.span(), format!("duplicate role key `{}`", role.key.get_ref())));
             }
         }
         let known_role = |key: &Spanned<String>, what: &str| {
             if role_keys.contains(key.get_ref().as_str()) {
                 Ok(())
             } else {
-                Err(fail(
-                    key.span(),
-                    format!("{what} `{}` is not a role of this preset", key.get_ref()),
-                ))
+                Err(fail(key.span(), format!("{what} `{}` is not a role of this preset", key.get_ref())))
             }
         };
         known_role(&self.owner_role, "owner_role")?;
@@ -213,8 +187,7 @@ impl RawPreset {
         if self.default_invite_role.get_ref() == self.owner_role.get_ref() {
             return Err(fail(
                 self.default_invite_role.span(),
-                "default_invite_role may not be the owner role: ownership is only transferred"
-                    .into(),
+                "default_invite_role may not be the owner role: ownership is only transferred".into(),
             ));
         }
         for key in self.transfer_target_roles.iter().flatten() {
@@ -228,21 +201,13 @@ impl RawPreset {
                 let bit = catalog.bit(perm.get_ref()).ok_or_else(|| {
                     fail(
                         perm.span(),
-                        format!(
-                            "role `{}` grants unknown permission `{}`",
-                            raw.key.get_ref(),
-                            perm.get_ref()
-                        ),
+                        format!("role `{}` grants unknown permission `{}`", raw.key.get_ref(), perm.get_ref()),
                     )
                 })?;
                 if set.contains_all(bit) {
                     return Err(fail(
                         perm.span(),
-                        format!(
-                            "role `{}` lists `{}` twice",
-                            raw.key.get_ref(),
-                            perm.get_ref()
-                        ),
+                        format!("role `{}` lists `{}` twice", raw.key.get_ref(), perm.get_ref()),
                     ));
                 }
                 set = set.union(bit);
@@ -254,20 +219,12 @@ impl RawPreset {
                 key: raw.key.get_ref().clone(),
                 name: raw.name.clone(),
                 permissions: set,
-                assignable_by: raw
-                    .assignable_by
-                    .as_ref()
-                    .map(|v| v.iter().map(|k| k.get_ref().clone()).collect()),
+                assignable_by: raw.assignable_by.as_ref().map(|v| v.iter().map(|k| k.get_ref().clone()).collect()),
                 built_in: true,
             });
         }
-        let all = catalog
-            .set_of(catalog.keys().iter().map(String::as_str))
-            .expect("catalog keys are in the catalog");
-        let owner = roles
-            .iter()
-            .find(|r| &r.key == self.owner_role.get_ref())
-            .expect("checked above");
+        let all = catalog.set_of(catalog.keys().iter().map(String::as_str)).expect("catalog keys are in the catalog");
+        let owner = roles.iter().find(|r| &r.key == self.owner_role.get_ref()).expect("checked above");
         if !owner.permissions.contains_all(all) {
             return Err(fail(
                 self.owner_role.span(),
@@ -280,22 +237,16 @@ impl RawPreset {
         }
 
         let prefixes_span = self.api_key_prefixes.span();
-        let prefixes: Vec<String> = self
-            .api_key_prefixes
-            .into_inner()
-            .into_iter()
-            .map(Spanned::into_inner)
-            .collect();
+        let prefixes: Vec<String> = self.api_key_prefixes.into_inner().into_iter().map(Spanned::into_inner).collect();
         if prefixes.is_empty() {
-            return Err(fail(
-                prefixes_span,
-                "api_key_prefixes needs at least one prefix".into(),
-            ));
+            return Err(fail(prefixes_span, "api_key_prefixes needs at least one prefix".into()));
         }
         if let Some(bad) = prefixes.iter().find(|p| !is_key_prefix(p)) {
             return Err(fail(
                 prefixes_span,
-                format!("API key prefix `{bad}` must be 2 to 12 lowercase letters, digits or underscores, ending in `_`"),
+                format!(
+                    "API key prefix `{bad}` must be 2 to 12 lowercase letters, digits or underscores, ending in `_`"
+                ),
             ));
         }
 
@@ -312,59 +263,36 @@ impl RawPreset {
                 }
             };
             if metrics.iter().any(|m: &Metric| &m.key == raw.key.get_ref()) {
-                return Err(fail(
-                    raw.key.span(),
-                    format!("duplicate metric `{}`", raw.key.get_ref()),
-                ));
+                return Err(fail(raw.key.span(), format!("duplicate metric `{}`", raw.key.get_ref())));
             }
-            metrics.push(Metric {
-                key: raw.key.get_ref().clone(),
-                kind,
-            });
+            metrics.push(Metric { key: raw.key.get_ref().clone(), kind });
         }
 
         let plans_span = self.plans.span();
         let mut plans: Vec<Plan> = Vec::new();
         for raw in self.plans.into_inner() {
             if plans.iter().any(|p| &p.key == raw.key.get_ref()) {
-                return Err(fail(
-                    raw.key.span(),
-                    format!("duplicate plan `{}`", raw.key.get_ref()),
-                ));
+                return Err(fail(raw.key.span(), format!("duplicate plan `{}`", raw.key.get_ref())));
             }
             let members = limit(raw.members).ok_or_else(|| {
-                fail(
-                    raw.key.span(),
-                    format!("plan `{}`: members must be -1 or more", raw.key.get_ref()),
-                )
+                fail(raw.key.span(), format!("plan `{}`: members must be -1 or more", raw.key.get_ref()))
             })?;
             let mut limits = BTreeMap::new();
             for (metric, value) in &raw.limits {
                 if !metrics.iter().any(|m| &m.key == metric) {
                     return Err(fail(
                         value.span(),
-                        format!(
-                            "plan `{}` limits unknown metric `{metric}`",
-                            raw.key.get_ref()
-                        ),
+                        format!("plan `{}` limits unknown metric `{metric}`", raw.key.get_ref()),
                     ));
                 }
-                let parsed = limit(*value.get_ref()).ok_or_else(|| {
-                    fail(
-                        value.span(),
-                        format!("limit of `{metric}` must be -1 or more"),
-                    )
-                })?;
+                let parsed = limit(*value.get_ref())
+                    .ok_or_else(|| fail(value.span(), format!("limit of `{metric}` must be -1 or more")))?;
                 limits.insert(metric.clone(), parsed);
             }
             if let Some(missing) = metrics.iter().find(|m| !limits.contains_key(&m.key)) {
                 return Err(fail(
                     raw.key.span(),
-                    format!(
-                        "plan `{}` sets no limit for metric `{}`",
-                        raw.key.get_ref(),
-                        missing.key
-                    ),
+                    format!("plan `{}` sets no limit for metric `{}`", raw.key.get_ref(), missing.key),
                 ));
             }
             plans.push(Plan {
@@ -383,10 +311,7 @@ impl RawPreset {
         if !plans.iter().any(|p| &p.key == self.default_plan.get_ref()) {
             return Err(fail(
                 self.default_plan.span(),
-                format!(
-                    "default_plan `{}` is not a plan of this preset",
-                    self.default_plan.get_ref()
-                ),
+                format!("default_plan `{}` is not a plan of this preset", self.default_plan.get_ref()),
             ));
         }
 
@@ -397,9 +322,7 @@ impl RawPreset {
             roles,
             owner_role: self.owner_role.into_inner(),
             default_invite_role: self.default_invite_role.into_inner(),
-            transfer_target_roles: self
-                .transfer_target_roles
-                .map(|v| v.into_iter().map(Spanned::into_inner).collect()),
+            transfer_target_roles: self.transfer_target_roles.map(|v| v.into_iter().map(Spanned::into_inner).collect()),
             api_key_prefixes: prefixes,
             metrics,
             plans,
@@ -410,18 +333,14 @@ impl RawPreset {
 
 fn is_permission_key(key: &str) -> bool {
     let mut parts = key.split('.');
-    let words_ok = key
-        .split('.')
-        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    let words_ok = key.split('.').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
     parts.next().is_some() && parts.next().is_some() && words_ok
 }
 
 fn is_key_prefix(prefix: &str) -> bool {
     (2..=12).contains(&prefix.len())
         && prefix.ends_with('_')
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[cfg(test)]
@@ -438,10 +357,7 @@ mod tests {
 
     fn standard_with(from: &str, to: &str) -> String {
         let text = BUILT_IN[0].1;
-        assert!(
-            text.contains(from),
-            "fixture text {from:?} not in standard.toml"
-        );
+        assert!(text.contains(from), "fixture text {from:?} not in standard.toml");
         text.replacen(from, to, 1)
     }
 
@@ -451,15 +367,10 @@ mod tests {
 
     #[test]
     fn an_unknown_permission_in_a_role_names_its_line() {
-        let text = standard_with(
-            "\"endpoints.view\", \"requests.replay\"]",
-            "\"endpoints.view\", \"requests.replya\"]",
-        );
+        let text =
+            standard_with("\"endpoints.view\", \"requests.replay\"]", "\"endpoints.view\", \"requests.replya\"]");
         let err = Preset::from_toml(&text, "p.toml").unwrap_err();
-        assert!(
-            err.message.contains("unknown permission `requests.replya`"),
-            "{err}"
-        );
+        assert!(err.message.contains("unknown permission `requests.replya`"), "{err}");
         assert_eq!(err.line, line_containing(&text, "requests.replya"));
     }
 
@@ -467,19 +378,10 @@ mod tests {
     fn a_duplicate_role_key_names_its_line() {
         let text = standard_with("key = \"viewer\"", "key = \"developer\"");
         let err = Preset::from_toml(&text, "p.toml").unwrap_err();
-        assert!(
-            err.message.contains("duplicate role key `developer`"),
-            "{err}"
-        );
+        assert!(err.message.contains("duplicate role key `developer`"), "{err}");
         assert_eq!(
             err.line,
-            text.lines()
-                .enumerate()
-                .filter(|(_, l)| l.contains("key = \"developer\""))
-                .nth(1)
-                .unwrap()
-                .0
-                + 1
+            text.lines().enumerate().filter(|(_, l)| l.contains("key = \"developer\"")).nth(1).unwrap().0 + 1
         );
     }
 
@@ -493,10 +395,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_permission_key_is_refused_by_the_parser_with_its_line() {
-        let text = standard_with(
-            "\"org.manage\" =",
-            "\"org.manage\" = \"x\"\n\"org.manage\" =",
-        );
+        let text = standard_with("\"org.manage\" =", "\"org.manage\" = \"x\"\n\"org.manage\" =");
         let err = Preset::from_toml(&text, "p.toml").unwrap_err();
         assert!(err.line > 0, "{err}");
         assert!(err.to_string().starts_with("p.toml:"));

@@ -79,9 +79,7 @@ impl Slug {
         if raw.len() < MIN_LEN || raw.len() > MAX_LEN {
             return Err(SlugError::Length);
         }
-        let allowed = raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let allowed = raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !allowed || raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
             return Err(SlugError::Characters);
         }
@@ -158,14 +156,8 @@ mod tests {
 
     #[test]
     fn suggests_from_names() {
-        assert_eq!(
-            Slug::suggest_from_name("Acme, Inc.").unwrap().as_str(),
-            "acme-inc"
-        );
-        assert_eq!(
-            Slug::suggest_from_name("  Ünïcode Team ").unwrap().as_str(),
-            "n-code-team"
-        );
+        assert_eq!(Slug::suggest_from_name("Acme, Inc.").unwrap().as_str(), "acme-inc");
+        assert_eq!(Slug::suggest_from_name("  Ünïcode Team ").unwrap().as_str(), "n-code-team");
         assert!(Slug::suggest_from_name("Jo").is_none());
         assert!(Slug::suggest_from_name("Admin").is_none());
     }

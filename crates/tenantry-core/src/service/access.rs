@@ -31,39 +31,28 @@ impl Tenantry {
     }
 
     /// The caller's membership in the referenced org; not found unless they are a member.
-    pub(crate) async fn member_access(
-        &self,
-        tx: &mut dyn Tx,
-        user: UserId,
-        reference: &str,
-    ) -> Result<OrgAccess> {
+    pub(crate) async fn member_access(&self, tx: &mut dyn Tx, user: UserId, reference: &str) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
-        let membership = tx
-            .membership(org.id, user)
-            .await?
-            .ok_or(Error::NotFound("organization"))?;
-        let role = self.role(&membership.role)?;
-        Ok(OrgAccess {
-            org,
-            membership,
-            role,
-        })
+        let membership = tx.membership(org.id, user).await?.ok_or(Error::NotFound("organization"))?;
+        let role = self.resolve_role(tx, org.id, &membership.role).await?;
+        Ok(OrgAccess { org, membership, role })
     }
 
-    /// A role by key.
-    pub(crate) fn role(&self, key: &str) -> Result<Role> {
-        self.preset.role(key).cloned().ok_or_else(|| {
-            Error::Internal(format!(
-                "a membership holds role `{key}`, which the preset does not define"
-            ))
-        })
+    /// The role a membership holds; every membership's role exists (deleting a role in use
+    /// reassigns its members first).
+    pub(crate) async fn resolve_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<Role> {
+        self.find_role(tx, org, key)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("a membership holds role `{key}`, which is not defined")))
     }
 
     /// Refuses unless the member's role holds `permission`.
     pub(crate) fn require(&self, access: &OrgAccess, permission: &str) -> Result<()> {
-        let bit = self.preset.catalog.bit(permission).ok_or_else(|| {
-            Error::Internal(format!("permission `{permission}` is not in the catalog"))
-        })?;
+        let bit = self
+            .preset
+            .catalog
+            .bit(permission)
+            .ok_or_else(|| Error::Internal(format!("permission `{permission}` is not in the catalog")))?;
         if access.role.permissions.contains_all(bit) {
             Ok(())
         } else {

@@ -63,8 +63,7 @@ fn parse_display_name(raw: &str) -> Result<String> {
 impl Tenantry {
     pub async fn signup(&self, input: SignupInput, meta: &RequestMeta) -> Result<SignedIn> {
         let email = Email::parse(&input.email).map_err(|e| Error::invalid("email", e))?;
-        let password =
-            Password::parse(input.password).map_err(|e| Error::invalid("password", e))?;
+        let password = Password::parse(input.password).map_err(|e| Error::invalid("password", e))?;
         let display_name = parse_display_name(&input.display_name)?;
         // Hash before taking the write lock: it is the slow part and needs no database.
         let password_hash = self.passwords.hash(&password).await;
@@ -91,12 +90,7 @@ impl Tenantry {
             .insert_org(
                 tx.as_mut(),
                 user.id,
-                NewOrg {
-                    name: display_name.clone(),
-                    slug: None,
-                    metadata: None,
-                    is_personal: true,
-                },
+                NewOrg { name: display_name.clone(), slug: None, metadata: None, is_personal: true },
             )
             .await?;
 
@@ -125,12 +119,9 @@ impl Tenantry {
         )
         .await?;
         tx.commit().await?;
+        self.grants.forget_member(org.org.id, user.id);
         self.letter_committed(&letter);
-        Ok(SignedIn {
-            tokens,
-            user,
-            org: Some(org),
-        })
+        Ok(SignedIn { tokens, user, org: Some(org) })
     }
 
     pub async fn login(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<SignedIn> {
@@ -148,10 +139,7 @@ impl Tenantry {
             Err(_) => None,
         };
         // Runs one argon2 verification whether or not the account exists.
-        let verified = self
-            .passwords
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await;
+        let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
         let user = match user {
             Some(user) if verified => user,
             _ => {
@@ -165,15 +153,9 @@ impl Tenantry {
         }
         let mut tx = self.store.write().await?;
         let first_org = tx.orgs_of_user(user.id, None).await?.into_iter().next();
-        let (tokens, _) = self
-            .start_session(tx.as_mut(), &user, first_org.as_ref())
-            .await?;
+        let (tokens, _) = self.start_session(tx.as_mut(), &user, first_org.as_ref()).await?;
         tx.commit().await?;
-        Ok(SignedIn {
-            tokens,
-            user,
-            org: first_org,
-        })
+        Ok(SignedIn { tokens, user, org: first_org })
     }
 
     /// Exchanges a refresh token for a new pair. A token that was already exchanged is a sign of
@@ -205,9 +187,7 @@ impl Tenantry {
             Some(org_id) => self.org_with_role(tx.as_mut(), org_id, user.id).await?,
             None => None,
         };
-        let tokens = self
-            .continue_session(tx.as_mut(), &session, &user, org.as_ref())
-            .await?;
+        let tokens = self.continue_session(tx.as_mut(), &session, &user, org.as_ref()).await?;
         tx.commit().await?;
         Ok(SignedIn { tokens, user, org })
     }
@@ -216,8 +196,7 @@ impl Tenantry {
     /// working at once.
     pub async fn logout(&self, principal: &UserPrincipal, meta: &RequestMeta) -> Result<()> {
         let mut tx = self.store.write().await?;
-        tx.revoke_session(principal.session_id, self.clock.now())
-            .await?;
+        tx.revoke_session(principal.session_id, self.clock.now()).await?;
         self.record(
             tx.as_mut(),
             Change {
@@ -236,11 +215,7 @@ impl Tenantry {
 
     /// Checks an access token and the session behind it. `org_header` (the `x-organization-id`
     /// header) overrides the token's org; naming an org the user is not in is not found.
-    pub async fn authenticate(
-        &self,
-        access_token: &str,
-        org_header: Option<&str>,
-    ) -> Result<Principal> {
+    pub async fn authenticate(&self, access_token: &str, org_header: Option<&str>) -> Result<Principal> {
         let claims = self.tokens.verify(access_token, self.clock.now())?;
         let unauthorized = || Error::Unauthorized("the access token is no longer valid".into());
         let user_id: UserId = claims.sub.parse().map_err(|_| unauthorized())?;
@@ -255,56 +230,28 @@ impl Tenantry {
             return Err(unauthorized());
         }
         let active_org = match org_header {
-            Some(reference) => Some(
-                self.member_access(tx.as_mut(), user_id, reference)
-                    .await?
-                    .org
-                    .id,
-            ),
+            Some(reference) => Some(self.member_access(tx.as_mut(), user_id, reference).await?.org.id),
             None => claims.org_id.and_then(|id| id.parse().ok()),
         };
-        Ok(Principal::User(UserPrincipal {
-            user_id,
-            session_id,
-            active_org,
-        }))
+        Ok(Principal::User(UserPrincipal { user_id, session_id, active_org }))
     }
 
     pub async fn me(&self, principal: &UserPrincipal) -> Result<Me> {
         let mut tx = self.store.read().await?;
-        let user = tx
-            .user(principal.user_id)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+        let user = tx.user(principal.user_id).await?.ok_or(Error::NotFound("user"))?;
         let orgs = tx.orgs_of_user(user.id, None).await?;
-        let active_org_id = principal
-            .active_org
-            .filter(|id| orgs.iter().any(|o| o.org.id == *id));
-        Ok(Me {
-            user,
-            orgs,
-            active_org_id,
-        })
+        let active_org_id = principal.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
+        Ok(Me { user, orgs, active_org_id })
     }
 
     /// Makes another of the caller's orgs active for the session and returns an access token for it.
-    pub async fn switch_org(
-        &self,
-        principal: &UserPrincipal,
-        reference: &str,
-    ) -> Result<(String, i64, OrgWithRole)> {
+    pub async fn switch_org(&self, principal: &UserPrincipal, reference: &str) -> Result<(String, i64, OrgWithRole)> {
         let mut tx = self.store.write().await?;
-        let access = self
-            .member_access(tx.as_mut(), principal.user_id, reference)
-            .await?;
-        tx.set_session_org(principal.session_id, Some(access.org.id))
-            .await?;
-        let org = OrgWithRole {
-            org: access.org,
-            membership: access.membership,
-        };
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        tx.set_session_org(principal.session_id, Some(access.org.id)).await?;
+        let org = OrgWithRole { org: access.org, membership: access.membership };
         let (token, expires_in) =
-            self.access_token(principal.user_id, principal.session_id, Some(&org))?;
+            self.access_token(tx.as_mut(), principal.user_id, principal.session_id, Some(&org)).await?;
         tx.commit().await?;
         Ok((token, expires_in, org))
     }
@@ -361,14 +308,8 @@ impl Tenantry {
 
     /// Sets a new password with the token from the reset email and ends every session of the
     /// user. Following the link proves control of the mailbox, so the address counts as verified.
-    pub async fn confirm_password_reset(
-        &self,
-        token: &str,
-        new_password: String,
-        meta: &RequestMeta,
-    ) -> Result<()> {
-        let password =
-            Password::parse(new_password).map_err(|e| Error::invalid("new_password", e))?;
+    pub async fn confirm_password_reset(&self, token: &str, new_password: String, meta: &RequestMeta) -> Result<()> {
+        let password = Password::parse(new_password).map_err(|e| Error::invalid("new_password", e))?;
         let hash = self.passwords.hash(&password).await;
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
@@ -398,38 +339,20 @@ impl Tenantry {
         Ok(())
     }
 
-    pub(crate) async fn queue_password_reset(
-        &self,
-        tx: &mut dyn Tx,
-        user: &User,
-    ) -> Result<super::email::Letter> {
+    pub(crate) async fn queue_password_reset(&self, tx: &mut dyn Tx, user: &User) -> Result<super::email::Letter> {
         let token = self.issue_token();
         let expires_at = self.clock.now() + self.settings.email_token_ttl;
-        tx.insert_email_token(
-            EmailTokenKind::ResetPassword,
-            &token.hash,
-            user.id,
-            expires_at,
-        )
-        .await?;
+        tx.insert_email_token(EmailTokenKind::ResetPassword, &token.hash, user.id, expires_at).await?;
         let letter = self.password_reset_letter(&user.email, &user.display_name, &token.plain);
         self.queue_letter(tx, &letter).await?;
         Ok(letter)
     }
 
-    async fn org_with_role(
-        &self,
-        tx: &mut dyn Tx,
-        org: OrgId,
-        user: UserId,
-    ) -> Result<Option<OrgWithRole>> {
+    async fn org_with_role(&self, tx: &mut dyn Tx, org: OrgId, user: UserId) -> Result<Option<OrgWithRole>> {
         let Some(membership) = tx.membership(org, user).await? else {
             return Ok(None);
         };
-        Ok(tx
-            .org(org)
-            .await?
-            .map(|org| OrgWithRole { org, membership }))
+        Ok(tx.org(org).await?.map(|org| OrgWithRole { org, membership }))
     }
 
     async fn start_session(
@@ -465,16 +388,13 @@ impl Tenantry {
             used_at: None,
         })
         .await?;
-        let (access_token, expires_in) = self.access_token(user.id, session.id, org)?;
-        Ok(TokenPair {
-            access_token,
-            refresh_token: refresh.plain,
-            expires_in,
-        })
+        let (access_token, expires_in) = self.access_token(tx, user.id, session.id, org).await?;
+        Ok(TokenPair { access_token, refresh_token: refresh.plain, expires_in })
     }
 
-    fn access_token(
+    async fn access_token(
         &self,
+        tx: &mut dyn Tx,
         user: UserId,
         session: SessionId,
         org: Option<&OrgWithRole>,
@@ -482,7 +402,7 @@ impl Tenantry {
         let now = self.clock.now();
         let ttl = self.settings.access_token_ttl;
         let permissions = match org {
-            Some(org) => self.permission_names(&self.role(org.role())?),
+            Some(org) => self.permission_names(&self.resolve_role(tx, org.org.id, org.role()).await?),
             None => Vec::new(),
         };
         let claims = AccessClaims {

@@ -28,10 +28,7 @@ pub enum AdminToken {
 impl Tenantry {
     /// Settles the admin token: the configured one, else the stored hash, else a new random
     /// token whose hash is stored. Returns the token's hash and how it was settled.
-    pub async fn settle_admin_token(
-        &self,
-        configured: Option<&str>,
-    ) -> Result<(String, AdminToken)> {
+    pub async fn settle_admin_token(&self, configured: Option<&str>) -> Result<(String, AdminToken)> {
         if let Some(token) = configured {
             return Ok((hash_token(token), AdminToken::Configured(token.to_owned())));
         }
@@ -50,8 +47,7 @@ impl Tenantry {
     pub async fn rotate_admin_token(&self) -> Result<String> {
         let token = format!("tnadm_{}", self.issue_token().plain);
         let mut tx = self.store.write().await?;
-        tx.set_instance_secret(ADMIN_TOKEN_SECRET, &hash_token(&token))
-            .await?;
+        tx.set_instance_secret(ADMIN_TOKEN_SECRET, &hash_token(&token)).await?;
         tx.commit().await?;
         Ok(token)
     }
@@ -68,12 +64,7 @@ impl Tenantry {
 
     /// Messages due for a delivery attempt.
     pub async fn due_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
-        Ok(self
-            .store
-            .read()
-            .await?
-            .due_outbox(self.clock.now(), limit)
-            .await?)
+        Ok(self.store.read().await?.due_outbox(self.clock.now(), limit).await?)
     }
 
     pub async fn message_sent(&self, id: MessageId) -> Result<()> {

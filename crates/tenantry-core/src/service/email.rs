@@ -61,8 +61,7 @@ impl Tenantry {
     pub(crate) fn password_reset_letter(&self, to: &Email, name: &str, token: &str) -> Letter {
         let link = format!("{}/reset-password/{token}", self.settings.public_url);
         let greeting = format!("Hi {name},");
-        let body =
-            "Someone asked to reset your Tenantry password. If it was you, choose a new one with \
+        let body = "Someone asked to reset your Tenantry password. If it was you, choose a new one with \
                     the link below; otherwise ignore this message.";
         Letter {
             to: to.clone(),

@@ -5,9 +5,13 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod authorize;
 pub mod email;
+pub mod grants;
+pub mod members;
 pub mod orgs;
 pub mod principal;
+pub mod roles;
 pub mod throttle;
 pub mod tokens;
 
@@ -61,6 +65,7 @@ pub struct Tenantry {
     passwords: PasswordHasher,
     tokens: tokens::TokenSigner,
     login_throttle: throttle::LoginThrottle,
+    grants: grants::GrantCache,
     outbox_ready: Arc<Notify>,
 }
 
@@ -77,6 +82,7 @@ impl Tenantry {
         Ok(Self {
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
+            grants: grants::GrantCache::default(),
             outbox_ready: Arc::new(Notify::new()),
             store,
             preset,
@@ -115,9 +121,6 @@ impl Tenantry {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut bytes = vec![0u8; len];
         self.random.fill(&mut bytes);
-        bytes
-            .iter()
-            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-            .collect()
+        bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
     }
 }

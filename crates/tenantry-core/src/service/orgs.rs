@@ -48,10 +48,7 @@ pub fn parse_metadata(value: Value) -> Result<Value> {
         return Err(Error::invalid("metadata", "must be a JSON object"));
     }
     if value.to_string().len() > MAX_METADATA_BYTES {
-        return Err(Error::invalid(
-            "metadata",
-            format!("must be at most {MAX_METADATA_BYTES} bytes as JSON"),
-        ));
+        return Err(Error::invalid("metadata", format!("must be at most {MAX_METADATA_BYTES} bytes as JSON")));
     }
     Ok(value)
 }
@@ -75,16 +72,7 @@ impl Tenantry {
     ) -> Result<OrgWithRole> {
         let mut tx = self.store.write().await?;
         let created = self
-            .insert_org(
-                tx.as_mut(),
-                principal.user_id,
-                NewOrg {
-                    name,
-                    slug,
-                    metadata,
-                    is_personal: false,
-                },
-            )
+            .insert_org(tx.as_mut(), principal.user_id, NewOrg { name, slug, metadata, is_personal: false })
             .await?;
         self.record(
             tx.as_mut(),
@@ -99,16 +87,12 @@ impl Tenantry {
         )
         .await?;
         tx.commit().await?;
+        self.grants.forget_member(created.org.id, principal.user_id);
         Ok(created)
     }
 
     /// Creates an org owned by `owner`, with the owner's membership. Callers audit.
-    pub(crate) async fn insert_org(
-        &self,
-        tx: &mut dyn Tx,
-        owner: UserId,
-        new: NewOrg,
-    ) -> Result<OrgWithRole> {
+    pub(crate) async fn insert_org(&self, tx: &mut dyn Tx, owner: UserId, new: NewOrg) -> Result<OrgWithRole> {
         let name = parse_org_name(&new.name)?;
         let metadata = parse_metadata(new.metadata.unwrap_or_else(|| Value::Object(Map::new())))?;
         let slug = match new.slug {
@@ -163,33 +147,20 @@ impl Tenantry {
                 return Ok(candidate);
             }
         }
-        Err(Error::Internal(
-            "could not find a free slug after 8 random tries".into(),
-        ))
+        Err(Error::Internal("could not find a free slug after 8 random tries".into()))
     }
 
-    pub async fn list_my_orgs(
-        &self,
-        principal: &UserPrincipal,
-        page: &PageRequest,
-    ) -> Result<Page<OrgWithRole>> {
+    pub async fn list_my_orgs(&self, principal: &UserPrincipal, page: &PageRequest) -> Result<Page<OrgWithRole>> {
         let mut tx = self.store.read().await?;
         let rows = tx.orgs_of_user(principal.user_id, Some(page)).await?;
         // The cursor is the membership id: the order in which the user joined.
-        Ok(Page::from_rows(rows, page, |row| {
-            row.membership.id.to_string()
-        }))
+        Ok(Page::from_rows(rows, page, |row| row.membership.id.to_string()))
     }
 
     pub async fn get_org(&self, principal: &UserPrincipal, reference: &str) -> Result<OrgWithRole> {
         let mut tx = self.store.read().await?;
-        let access = self
-            .member_access(tx.as_mut(), principal.user_id, reference)
-            .await?;
-        Ok(OrgWithRole {
-            org: access.org,
-            membership: access.membership,
-        })
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        Ok(OrgWithRole { org: access.org, membership: access.membership })
     }
 
     pub async fn update_org(
@@ -202,25 +173,17 @@ impl Tenantry {
         let name = patch.name.as_deref().map(parse_org_name).transpose()?;
         let metadata = patch.metadata.map(parse_metadata).transpose()?;
         let mut tx = self.store.write().await?;
-        let access = self
-            .member_access(tx.as_mut(), principal.user_id, reference)
-            .await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
         self.require(&access, "org.manage")?;
         let before = access.org.clone();
         let mut org = access.org;
         let mut changes = Map::new();
         if let Some(name) = name.filter(|n| *n != before.name) {
-            changes.insert(
-                "name".into(),
-                json!({ "before": before.name, "after": name }),
-            );
+            changes.insert("name".into(), json!({ "before": before.name, "after": name }));
             org.name = name;
         }
         if let Some(metadata) = metadata.filter(|m| *m != before.metadata) {
-            changes.insert(
-                "metadata".into(),
-                json!({ "before": before.metadata, "after": metadata }),
-            );
+            changes.insert("metadata".into(), json!({ "before": before.metadata, "after": metadata }));
             org.metadata = metadata;
         }
         if !changes.is_empty() {
@@ -239,10 +202,7 @@ impl Tenantry {
             .await?;
             tx.commit().await?;
         }
-        Ok(OrgWithRole {
-            org,
-            membership: access.membership,
-        })
+        Ok(OrgWithRole { org, membership: access.membership })
     }
 
     /// Any member may list the members of their org.
@@ -253,9 +213,7 @@ impl Tenantry {
         page: &PageRequest,
     ) -> Result<Page<Member>> {
         let mut tx = self.store.read().await?;
-        let access = self
-            .member_access(tx.as_mut(), principal.user_id, reference)
-            .await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
         let rows = tx.list_members(access.org.id, page).await?;
         Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
     }

@@ -20,22 +20,13 @@ pub struct LoginThrottle {
 }
 
 fn keys(email: &str, ip: &str) -> [(String, u32); 2] {
-    [
-        (
-            format!("acct:{email}|{ip}"),
-            MAX_FAILURES_PER_ACCOUNT_AND_IP,
-        ),
-        (format!("ip:{ip}"), MAX_FAILURES_PER_IP),
-    ]
+    [(format!("acct:{email}|{ip}"), MAX_FAILURES_PER_ACCOUNT_AND_IP), (format!("ip:{ip}"), MAX_FAILURES_PER_IP)]
 }
 
 impl LoginThrottle {
     /// `Some(seconds)` to wait when this client may not try this account now.
     pub fn retry_after(&self, email: &str, ip: &str, now: DateTime<Utc>) -> Option<u64> {
-        let windows = self
-            .windows
-            .lock()
-            .expect("throttle lock is never poisoned");
+        let windows = self.windows.lock().expect("throttle lock is never poisoned");
         keys(email, ip)
             .iter()
             .filter_map(|(key, max)| {
@@ -47,10 +38,7 @@ impl LoginThrottle {
     }
 
     pub fn record_failure(&self, email: &str, ip: &str, now: DateTime<Utc>) {
-        let mut windows = self
-            .windows
-            .lock()
-            .expect("throttle lock is never poisoned");
+        let mut windows = self.windows.lock().expect("throttle lock is never poisoned");
         // Drop expired windows now and then so the map stays as small as the live attackers.
         if windows.len() > 10_000 {
             windows.retain(|_, (start, _)| now < *start + Duration::minutes(WINDOW_MINUTES));
@@ -65,10 +53,7 @@ impl LoginThrottle {
     }
 
     pub fn record_success(&self, email: &str, ip: &str) {
-        let mut windows = self
-            .windows
-            .lock()
-            .expect("throttle lock is never poisoned");
+        let mut windows = self.windows.lock().expect("throttle lock is never poisoned");
         windows.remove(&keys(email, ip)[0].0);
     }
 }

@@ -77,8 +77,7 @@ impl TokenSigner {
     pub fn sign(&self, claims: &AccessClaims) -> Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|e| Error::Internal(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| Error::Internal(e.to_string()))
     }
 
     /// The claims of a token this instance signed and that has not expired at `now`.
@@ -108,21 +107,13 @@ impl TokenSigner {
 fn generate(now: DateTime<Utc>) -> Result<SigningKey> {
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| Error::Internal(e.to_string()))?;
-    let pair =
-        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(SigningKey {
-        kid: thumbprint(pair.public_key().as_ref()),
-        pkcs8: pkcs8.as_ref().to_vec(),
-        created_at: now,
-    })
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(SigningKey { kid: thumbprint(pair.public_key().as_ref()), pkcs8: pkcs8.as_ref().to_vec(), created_at: now })
 }
 
 /// The RFC 7638 JWK thumbprint: a key id derived from the key itself.
 fn thumbprint(public: &[u8]) -> String {
-    let canonical = format!(
-        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-        URL_SAFE_NO_PAD.encode(public)
-    );
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, URL_SAFE_NO_PAD.encode(public));
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
@@ -159,9 +150,7 @@ mod tests {
         let now = Utc::now();
         let token = signer.sign(&claims(now.timestamp() + 60)).unwrap();
         assert_eq!(signer.verify(&token, now).unwrap().sub, "usr_1");
-        assert!(signer
-            .verify(&token, now + chrono::Duration::seconds(61))
-            .is_err());
+        assert!(signer.verify(&token, now + chrono::Duration::seconds(61)).is_err());
     }
 
     #[test]

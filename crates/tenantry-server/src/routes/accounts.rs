@@ -138,11 +138,7 @@ pub async fn signup(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<Data<SessionView>>), ApiError> {
-    let input = SignupInput {
-        email: body.email,
-        password: body.password,
-        display_name: body.display_name,
-    };
+    let input = SignupInput { email: body.email, password: body.password, display_name: body.display_name };
     let signed_in = state.tenantry.signup(input, &meta).await?;
     Ok((StatusCode::CREATED, data(signed_in.into())))
 }
@@ -155,10 +151,7 @@ pub async fn login(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<Data<SessionView>>, ApiError> {
-    let signed_in = state
-        .tenantry
-        .login(&body.email, &body.password, &meta)
-        .await?;
+    let signed_in = state.tenantry.login(&body.email, &body.password, &meta).await?;
     Ok(data(signed_in.into()))
 }
 
@@ -169,9 +162,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Json<Data<SessionView>>, ApiError> {
-    Ok(data(
-        state.tenantry.refresh(&body.refresh_token).await?.into(),
-    ))
+    Ok(data(state.tenantry.refresh(&body.refresh_token).await?.into()))
 }
 
 /// End the current session (its refresh and access tokens).
@@ -189,10 +180,7 @@ pub async fn logout(
 /// The signed-in user with their orgs and roles.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Data<MeView>), (status = 401, body = ErrorBody)))]
-pub async fn me(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<Json<Data<MeView>>, ApiError> {
+pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Data<MeView>>, ApiError> {
     let me = state.tenantry.me(&user).await?;
     Ok(data(MeView {
         user: UserView::from(&me.user),
@@ -210,12 +198,7 @@ pub async fn switch_org(
     ApiJson(body): ApiJson<SwitchOrgBody>,
 ) -> Result<Json<Data<SwitchedView>>, ApiError> {
     let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &body.org_id).await?;
-    Ok(data(SwitchedView {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        org: OrgView::with_role(&org),
-    }))
+    Ok(data(SwitchedView { access_token, token_type: "Bearer", expires_in, org: OrgView::with_role(&org) }))
 }
 
 /// Confirm an email address with the token from the verification email.
@@ -238,15 +221,10 @@ pub async fn request_password_reset(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ResetRequestBody>,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
-    state
-        .tenantry
-        .request_password_reset(&body.email, &meta)
-        .await?;
+    state.tenantry.request_password_reset(&body.email, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
-        data(AcceptedView {
-            message: "if the address has an account, a reset link is on its way",
-        }),
+        data(AcceptedView { message: "if the address has an account, a reset link is on its way" }),
     ))
 }
 
@@ -258,9 +236,6 @@ pub async fn confirm_password_reset(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ResetConfirmBody>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .tenantry
-        .confirm_password_reset(&body.token, body.new_password, &meta)
-        .await?;
+    state.tenantry.confirm_password_reset(&body.token, body.new_password, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

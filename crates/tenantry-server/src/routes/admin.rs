@@ -12,9 +12,7 @@ use crate::state::AppState;
 use crate::views::{list, ErrorBody, List, OrgView, OutboxView};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_orgs))
-        .routes(routes!(list_outbox))
+    OpenApiRouter::new().routes(routes!(list_orgs)).routes(routes!(list_outbox))
 }
 
 /// Every org of the instance.

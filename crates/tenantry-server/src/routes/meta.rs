@@ -15,10 +15,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health))
-        .routes(routes!(jwks))
-        .routes(routes!(openapi_json))
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(jwks)).routes(routes!(openapi_json))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -42,8 +39,5 @@ pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
 /// The OpenAPI 3.1 document, generated from the handlers.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, body = Object)))]
 pub async fn openapi_json(Extension(doc): Extension<Arc<String>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        doc.as_str().to_owned(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned())
 }

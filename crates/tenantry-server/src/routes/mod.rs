@@ -10,9 +10,5 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(meta::router())
-        .merge(accounts::router())
-        .merge(orgs::router())
-        .merge(admin::router())
+    OpenApiRouter::new().merge(meta::router()).merge(accounts::router()).merge(orgs::router()).merge(admin::router())
 }

@@ -71,10 +71,7 @@ pub async fn create_org(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CreateOrgBody>,
 ) -> Result<(StatusCode, Json<Data<OrgView>>), ApiError> {
-    let org = state
-        .tenantry
-        .create_org(&user, body.name, body.slug, body.metadata, &meta)
-        .await?;
+    let org = state.tenantry.create_org(&user, body.name, body.slug, body.metadata, &meta).await?;
     Ok((StatusCode::CREATED, data(OrgView::with_role(&org))))
 }
 
@@ -105,10 +102,7 @@ pub async fn update_org(
     if body.slug.is_some() {
         return Err(ApiError::invalid("slug", "is immutable after creation"));
     }
-    let patch = OrgPatch {
-        name: body.name,
-        metadata: body.metadata,
-    };
+    let patch = OrgPatch { name: body.name, metadata: body.metadata };
     let org = state.tenantry.update_org(&user, &org, patch, &meta).await?;
     Ok(data(OrgView::with_role(&org)))
 }

@@ -44,12 +44,7 @@ impl Response {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         self
     }
 }
@@ -71,34 +66,15 @@ pub async fn spawn_with(mut config: Config) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     config.database.url = format!("sqlite://{}", dir.path().join("tenantry.db").display());
     let clock = Arc::new(ManualClock::starting_now());
-    let app = Application::build(
-        config,
-        Options {
-            clock: clock.clone(),
-        },
-    )
-    .await
-    .expect("the app builds");
+    let app = Application::build(config, Options { clock: clock.clone() }).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
     let db = app.store().pool().clone();
     tokio::spawn(app.run(std::future::pending()));
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        clock,
-        db,
-        _dir: dir,
-    }
+    TestApp { base, client: reqwest::Client::new(), clock, db, _dir: dir }
 }
 
 impl TestApp {
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Response {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -110,16 +86,9 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Response {
-            status,
-            headers,
-            body,
-        }
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Response { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
@@ -136,11 +105,7 @@ impl TestApp {
 
     pub async fn signup(&self, email: &str, name: &str) -> Account {
         let r = self
-            .post(
-                "/v1/auth/signup",
-                None,
-                json!({ "email": email, "password": PASSWORD, "display_name": name }),
-            )
+            .post("/v1/auth/signup", None, json!({ "email": email, "password": PASSWORD, "display_name": name }))
             .await
             .expect(201);
         let data = &r.body["data"];
@@ -153,19 +118,12 @@ impl TestApp {
     }
 
     pub async fn create_org(&self, account: &Account, name: &str) -> Value {
-        self.post("/v1/orgs", Some(&account.access), json!({ "name": name }))
-            .await
-            .expect(201)
-            .body["data"]
-            .clone()
+        self.post("/v1/orgs", Some(&account.access), json!({ "name": name })).await.expect(201).body["data"].clone()
     }
 
     /// The newest outbox message to `to`, read through the admin API.
     pub async fn last_email_to(&self, to: &str) -> Value {
-        let r = self
-            .get("/v1/admin/outbox?limit=100", Some(ADMIN_TOKEN))
-            .await
-            .expect(200);
+        let r = self.get("/v1/admin/outbox?limit=100", Some(ADMIN_TOKEN)).await.expect(200);
         r.body["data"]
             .as_array()
             .unwrap()
@@ -180,41 +138,31 @@ impl TestApp {
     pub async fn emailed_token(&self, to: &str, path_marker: &str) -> String {
         let message = self.last_email_to(to).await;
         let text = message["text"].as_str().unwrap();
-        let start = text
-            .find(path_marker)
-            .unwrap_or_else(|| panic!("no {path_marker} link in {text}"))
-            + path_marker.len();
+        let start =
+            text.find(path_marker).unwrap_or_else(|| panic!("no {path_marker} link in {text}")) + path_marker.len();
         text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
     pub async fn audit_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
-            .fetch_one(&self.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&self.db).await.unwrap()
     }
 
     pub async fn audit_actions(&self) -> Vec<String> {
-        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq")
-            .fetch_all(&self.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(&self.db).await.unwrap()
     }
 
     /// Adds `account` to `org` with `role` directly in the database (until invitations exist,
     /// the only way to give a test org a second member).
     pub async fn add_member(&self, org: &str, account: &Account, role: &str) {
         let id = format!("mem_{}", ulid::Ulid::new());
-        sqlx::query(
-            "INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)",
-        )
-        .bind(id)
-        .bind(org)
-        .bind(&account.user_id)
-        .bind(role)
-        .execute(&self.db)
-        .await
-        .unwrap();
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+            .bind(id)
+            .bind(org)
+            .bind(&account.user_id)
+            .bind(role)
+            .execute(&self.db)
+            .await
+            .unwrap();
         sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
             .bind(org)
             .execute(&self.db)

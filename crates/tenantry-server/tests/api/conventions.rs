@@ -10,34 +10,18 @@ use crate::common::{spawn_app, ADMIN_TOKEN, PASSWORD};
 #[tokio::test]
 async fn every_response_has_a_request_id_and_errors_carry_it() {
     let app = spawn_app().await;
-    for (method, path) in [
-        ("GET", "/health"),
-        ("GET", "/v1/me"),
-        ("GET", "/no/such/route"),
-        ("DELETE", "/health"),
-    ] {
+    for (method, path) in [("GET", "/health"), ("GET", "/v1/me"), ("GET", "/no/such/route"), ("DELETE", "/health")] {
         let r = app.call(method.parse().unwrap(), path, None, None).await;
         let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
         assert!(!id.is_empty());
         if r.status.is_client_error() {
-            assert_eq!(
-                r.body["error"]["request_id"],
-                id.as_str(),
-                "{method} {path}: {}",
-                r.body
-            );
+            assert_eq!(r.body["error"]["request_id"], id.as_str(), "{method} {path}: {}", r.body);
             assert!(r.body["error"]["code"].is_string());
             assert!(r.body["error"]["message"].is_string());
         }
     }
     // A caller's own request id is kept.
-    let r = app
-        .client
-        .get(format!("{}/v1/me", app.base))
-        .header("x-request-id", "trace-42")
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(format!("{}/v1/me", app.base)).header("x-request-id", "trace-42").send().await.unwrap();
     assert_eq!(r.headers()["x-request-id"], "trace-42");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["request_id"], "trace-42");
@@ -48,15 +32,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
     let app = spawn_app().await;
     let r = app.get("/v1/nothing-here", None).await.expect(404);
     assert_eq!(r.code(), "not_found");
-    let r = app
-        .call(
-            reqwest::Method::PUT,
-            "/v1/auth/login",
-            None,
-            Some(json!({})),
-        )
-        .await
-        .expect(405);
+    let r = app.call(reqwest::Method::PUT, "/v1/auth/login", None, Some(json!({}))).await.expect(405);
     assert_eq!(r.code(), "method_not_allowed");
 }
 
@@ -64,11 +40,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
 async fn malformed_bodies_are_400_naming_the_field() {
     let app = spawn_app().await;
     let raw = |body: &'static str, content_type: &'static str| {
-        app.client
-            .post(format!("{}/v1/auth/signup", app.base))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        app.client.post(format!("{}/v1/auth/signup", app.base)).header("content-type", content_type).body(body).send()
     };
     let r = raw("{\"email\": ", "application/json").await.unwrap();
     assert_eq!(r.status(), 400);
@@ -76,22 +48,17 @@ async fn malformed_bodies_are_400_naming_the_field() {
     assert_eq!(body["error"]["code"], "invalid_request");
     assert_eq!(body["error"]["details"]["field"], "body");
 
+    let r = raw("{\"email\": 42, \"password\": \"x\", \"display_name\": \"y\"}", "application/json").await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["field"], "email");
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("email:"));
+
     let r = raw(
-        "{\"email\": 42, \"password\": \"x\", \"display_name\": \"y\"}",
+        "{\"email\": \"a@b.co\", \"password\": \"12345678\", \"display_name\": \"y\", \"admin\": true}",
         "application/json",
     )
     .await
     .unwrap();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["details"]["field"], "email");
-    assert!(body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("email:"));
-
-    let r = raw("{\"email\": \"a@b.co\", \"password\": \"12345678\", \"display_name\": \"y\", \"admin\": true}", "application/json")
-        .await
-        .unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["details"]["field"], "admin");
 
@@ -104,10 +71,8 @@ async fn malformed_bodies_are_400_naming_the_field() {
 #[tokio::test]
 async fn bodies_over_one_mebibyte_are_413() {
     let app = spawn_app().await;
-    let big = format!(
-        "{{\"email\": \"a@b.co\", \"password\": \"{}\", \"display_name\": \"x\"}}",
-        "x".repeat(1024 * 1024)
-    );
+    let big =
+        format!("{{\"email\": \"a@b.co\", \"password\": \"{}\", \"display_name\": \"x\"}}", "x".repeat(1024 * 1024));
     let r = app
         .client
         .post(format!("{}/v1/auth/signup", app.base))
@@ -119,10 +84,7 @@ async fn bodies_over_one_mebibyte_are_413() {
     assert_eq!(r.status(), 413);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large");
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&app.db).await.unwrap();
     assert_eq!(users, 0);
 }
 
@@ -136,69 +98,35 @@ async fn every_change_writes_exactly_one_audit_row_and_refusals_write_none() {
     };
     let ada = app.signup("ada@example.com", "Ada").await;
     step("signup", app.audit_count().await, 1);
-    app.post(
-        "/v1/auth/signup",
-        None,
-        json!({ "email": "ada@example.com", "password": PASSWORD, "display_name": "A" }),
-    )
-    .await
-    .expect(409);
+    app.post("/v1/auth/signup", None, json!({ "email": "ada@example.com", "password": PASSWORD, "display_name": "A" }))
+        .await
+        .expect(409);
     step("refused signup", app.audit_count().await, 0);
     let org = app.create_org(&ada, "Acme").await;
     step("org create", app.audit_count().await, 1);
-    app.post(
-        "/v1/orgs",
-        Some(&ada.access),
-        json!({ "name": "Dup", "slug": "acme" }),
-    )
-    .await
-    .expect(409);
+    app.post("/v1/orgs", Some(&ada.access), json!({ "name": "Dup", "slug": "acme" })).await.expect(409);
     step("refused org create", app.audit_count().await, 0);
     let path = format!("/v1/orgs/{}", org["id"].as_str().unwrap());
-    app.patch(&path, Some(&ada.access), json!({ "name": "Acme 2" }))
-        .await
-        .expect(200);
+    app.patch(&path, Some(&ada.access), json!({ "name": "Acme 2" })).await.expect(200);
     step("org update", app.audit_count().await, 1);
-    app.patch(&path, Some(&ada.access), json!({ "name": "Acme 2" }))
-        .await
-        .expect(200);
+    app.patch(&path, Some(&ada.access), json!({ "name": "Acme 2" })).await.expect(200);
     step("no-op update", app.audit_count().await, 0);
     let token = app.emailed_token("ada@example.com", "/verify-email/").await;
-    app.post("/v1/auth/verify-email", None, json!({ "token": token }))
+    app.post("/v1/auth/verify-email", None, json!({ "token": token })).await.expect(204);
+    step("verify email", app.audit_count().await, 1);
+    app.post("/v1/auth/password-reset/request", None, json!({ "email": "ada@example.com" })).await.expect(202);
+    step("reset request", app.audit_count().await, 1);
+    let reset = app.emailed_token("ada@example.com", "/reset-password/").await;
+    app.post("/v1/auth/password-reset/confirm", None, json!({ "token": reset, "new_password": "another secret" }))
         .await
         .expect(204);
-    step("verify email", app.audit_count().await, 1);
-    app.post(
-        "/v1/auth/password-reset/request",
-        None,
-        json!({ "email": "ada@example.com" }),
-    )
-    .await
-    .expect(202);
-    step("reset request", app.audit_count().await, 1);
-    let reset = app
-        .emailed_token("ada@example.com", "/reset-password/")
-        .await;
-    app.post(
-        "/v1/auth/password-reset/confirm",
-        None,
-        json!({ "token": reset, "new_password": "another secret" }),
-    )
-    .await
-    .expect(204);
     step("reset confirm", app.audit_count().await, 1);
     let login = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({ "email": "ada@example.com", "password": "another secret" }),
-        )
+        .post("/v1/auth/login", None, json!({ "email": "ada@example.com", "password": "another secret" }))
         .await
         .expect(200);
     let access = login.body["data"]["access_token"].as_str().unwrap();
-    app.post("/v1/auth/logout", Some(access), json!({}))
-        .await
-        .expect(204);
+    app.post("/v1/auth/logout", Some(access), json!({})).await.expect(204);
     step("logout", app.audit_count().await, 1);
 
     assert_eq!(
@@ -214,16 +142,12 @@ async fn every_change_writes_exactly_one_audit_row_and_refusals_write_none() {
         ]
     );
     // Each event records who, what and from where.
-    let (actor_type, actor_id, ip): (String, String, Option<String>) = sqlx::query_as(
-        "SELECT actor_type, actor_id, ip FROM audit_events WHERE action = 'org.created'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    assert_eq!(
-        (actor_type.as_str(), actor_id.as_str()),
-        ("user", ada.user_id.as_str())
-    );
+    let (actor_type, actor_id, ip): (String, String, Option<String>) =
+        sqlx::query_as("SELECT actor_type, actor_id, ip FROM audit_events WHERE action = 'org.created'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((actor_type.as_str(), actor_id.as_str()), ("user", ada.user_id.as_str()));
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }
 
@@ -234,13 +158,7 @@ async fn audit_rows_are_hash_chained_per_org() {
     let org = app.create_org(&ada, "Acme").await;
     let path = format!("/v1/orgs/{}", org["id"].as_str().unwrap());
     for i in 0..3 {
-        app.patch(
-            &path,
-            Some(&ada.access),
-            json!({ "name": format!("Acme {i}") }),
-        )
-        .await
-        .expect(200);
+        app.patch(&path, Some(&ada.access), json!({ "name": format!("Acme {i}") })).await.expect(200);
     }
     let chain: Vec<(String, String)> =
         sqlx::query_as("SELECT prev_hash, hash FROM audit_events WHERE org_id = ? ORDER BY seq")
@@ -251,10 +169,7 @@ async fn audit_rows_are_hash_chained_per_org() {
     assert_eq!(chain.len(), 4);
     assert_eq!(chain[0].0, "");
     for pair in chain.windows(2) {
-        assert_eq!(
-            pair[1].0, pair[0].1,
-            "each row links to the previous row of its org"
-        );
+        assert_eq!(pair[1].0, pair[0].1, "each row links to the previous row of its org");
     }
 }
 
@@ -285,55 +200,30 @@ const ROUTES: &[(&str, &str)] = &[
 async fn the_openapi_document_is_3_1_and_lists_exactly_the_served_routes() {
     let app = spawn_app().await;
     let doc = app.get("/openapi.json", None).await.expect(200).body;
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3.1"),
-        "{}",
-        doc["openapi"]
-    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     assert_eq!(doc["info"]["title"], "Tenantry");
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .unwrap()
         .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| (method.clone(), path.clone()))
-        })
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone())))
         .collect();
-    let expected: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, expected);
 
     // And the router serves each of them: none answers "no such route" or "method not allowed".
     for (method, path) in ROUTES {
         let concrete = path.replace("{org}", "some-org");
         let body = (*method != "get").then(|| json!({}));
-        let r = app
-            .call(
-                method.to_uppercase().parse().unwrap(),
-                &concrete,
-                Some(ADMIN_TOKEN),
-                body,
-            )
-            .await;
+        let r = app.call(method.to_uppercase().parse().unwrap(), &concrete, Some(ADMIN_TOKEN), body).await;
         assert_ne!(r.status, 405, "{method} {path}");
-        assert_ne!(
-            r.body["error"]["message"], "no such route",
-            "{method} {path}"
-        );
+        assert_ne!(r.body["error"]["message"], "no such route", "{method} {path}");
     }
     // Every documented operation has a response schema for its success status.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
-            assert!(
-                responses.keys().any(|s| s.starts_with('2')),
-                "{method} {path} documents no success response"
-            );
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents no success response");
         }
     }
 }
@@ -344,10 +234,7 @@ async fn list_responses_use_the_pagination_envelope() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let r = app.get("/v1/orgs", Some(&ada.access)).await.expect(200);
     assert!(r.body["data"].is_array());
-    assert!(r.body["pagination"]
-        .as_object()
-        .unwrap()
-        .contains_key("next_cursor"));
+    assert!(r.body["pagination"].as_object().unwrap().contains_key("next_cursor"));
     let r = app.get("/health", None).await.expect(200);
     assert_eq!(r.body["status"], "ok");
 }
@@ -355,22 +242,10 @@ async fn list_responses_use_the_pagination_envelope() {
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
     let app = spawn_app().await;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&app.db).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&app.db).await.unwrap();
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&app.db).await.unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&app.db).await.unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(sync, 2, "FULL");
     assert_eq!(foreign_keys, 1);

@@ -4,31 +4,10 @@ use serde_json::json;
 
 use crate::common::{spawn_app, Account, TestApp};
 
-async fn members_page(
-    app: &TestApp,
-    who: &Account,
-    org: &str,
-    query: &str,
-) -> (Vec<String>, Option<String>) {
-    let r = app
-        .get(
-            &format!("/v1/orgs/{org}/members?{query}"),
-            Some(&who.access),
-        )
-        .await
-        .expect(200);
-    let ids = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["user_id"].as_str().unwrap().to_owned())
-        .collect();
-    (
-        ids,
-        r.body["pagination"]["next_cursor"]
-            .as_str()
-            .map(str::to_owned),
-    )
+async fn members_page(app: &TestApp, who: &Account, org: &str, query: &str) -> (Vec<String>, Option<String>) {
+    let r = app.get(&format!("/v1/orgs/{org}/members?{query}"), Some(&who.access)).await.expect(200);
+    let ids = r.body["data"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap().to_owned()).collect();
+    (ids, r.body["pagination"]["next_cursor"].as_str().map(str::to_owned))
 }
 
 #[tokio::test]
@@ -36,11 +15,7 @@ async fn creating_an_org_makes_the_caller_its_owner() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let r = app
-        .post(
-            "/v1/orgs",
-            Some(&ada.access),
-            json!({ "name": "Acme, Inc.", "metadata": { "region": "eu" } }),
-        )
+        .post("/v1/orgs", Some(&ada.access), json!({ "name": "Acme, Inc.", "metadata": { "region": "eu" } }))
         .await
         .expect(201);
     let org = &r.body["data"];
@@ -62,17 +37,8 @@ async fn creating_an_org_makes_the_caller_its_owner() {
     assert!(mine.body["pagination"]["next_cursor"].is_null());
 
     // Readable by id and by slug.
-    let by_id = app
-        .get(
-            &format!("/v1/orgs/{}", org["id"].as_str().unwrap()),
-            Some(&ada.access),
-        )
-        .await
-        .expect(200);
-    let by_slug = app
-        .get("/v1/orgs/acme-inc", Some(&ada.access))
-        .await
-        .expect(200);
+    let by_id = app.get(&format!("/v1/orgs/{}", org["id"].as_str().unwrap()), Some(&ada.access)).await.expect(200);
+    let by_slug = app.get("/v1/orgs/acme-inc", Some(&ada.access)).await.expect(200);
     assert_eq!(by_id.body, by_slug.body);
 }
 
@@ -83,32 +49,11 @@ async fn my_org_list_pages_with_a_cursor() {
     for i in 0..4 {
         app.create_org(&ada, &format!("Org number {i}")).await;
     }
-    let first = app
-        .get("/v1/orgs?limit=2", Some(&ada.access))
-        .await
-        .expect(200);
-    let cursor = first.body["pagination"]["next_cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let second = app
-        .get(
-            &format!("/v1/orgs?limit=2&cursor={cursor}"),
-            Some(&ada.access),
-        )
-        .await
-        .expect(200);
-    let cursor = second.body["pagination"]["next_cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let third = app
-        .get(
-            &format!("/v1/orgs?limit=2&cursor={cursor}"),
-            Some(&ada.access),
-        )
-        .await
-        .expect(200);
+    let first = app.get("/v1/orgs?limit=2", Some(&ada.access)).await.expect(200);
+    let cursor = first.body["pagination"]["next_cursor"].as_str().unwrap().to_owned();
+    let second = app.get(&format!("/v1/orgs?limit=2&cursor={cursor}"), Some(&ada.access)).await.expect(200);
+    let cursor = second.body["pagination"]["next_cursor"].as_str().unwrap().to_owned();
+    let third = app.get(&format!("/v1/orgs?limit=2&cursor={cursor}"), Some(&ada.access)).await.expect(200);
     assert_eq!(third.body["data"].as_array().unwrap().len(), 1);
     assert!(third.body["pagination"]["next_cursor"].is_null());
     let mut slugs: Vec<String> = [&first, &second, &third]
@@ -137,62 +82,24 @@ async fn slug_rules_are_enforced() {
         ("-acme", "leading hyphen"),
         ("admin", "reserved"),
     ] {
-        let r = app
-            .post(
-                "/v1/orgs",
-                Some(&ada.access),
-                json!({ "name": "X", "slug": slug }),
-            )
-            .await;
+        let r = app.post("/v1/orgs", Some(&ada.access), json!({ "name": "X", "slug": slug })).await;
         assert_eq!(r.status, 400, "{why}: {}", r.body);
         assert_eq!(r.body["error"]["details"]["field"], "slug");
     }
-    app.post(
-        "/v1/orgs",
-        Some(&ada.access),
-        json!({ "name": "Acme", "slug": "acme" }),
-    )
-    .await
-    .expect(201);
-    let taken = app
-        .post(
-            "/v1/orgs",
-            Some(&ada.access),
-            json!({ "name": "Other", "slug": "acme" }),
-        )
-        .await
-        .expect(409);
+    app.post("/v1/orgs", Some(&ada.access), json!({ "name": "Acme", "slug": "acme" })).await.expect(201);
+    let taken = app.post("/v1/orgs", Some(&ada.access), json!({ "name": "Other", "slug": "acme" })).await.expect(409);
     assert_eq!(taken.code(), "slug_taken");
 
     // Derived from the name, with a suffix when the plain slug is taken.
-    let derived = app
-        .post("/v1/orgs", Some(&ada.access), json!({ "name": "Acme" }))
-        .await
-        .expect(201);
+    let derived = app.post("/v1/orgs", Some(&ada.access), json!({ "name": "Acme" })).await.expect(201);
     let slug = derived.body["data"]["slug"].as_str().unwrap();
-    assert!(
-        slug.starts_with("acme-") && slug.len() == "acme-".len() + 6,
-        "{slug}"
-    );
+    assert!(slug.starts_with("acme-") && slug.len() == "acme-".len() + 6, "{slug}");
     // A name with nothing usable still gets a valid slug.
-    let odd = app
-        .post("/v1/orgs", Some(&ada.access), json!({ "name": "日本" }))
-        .await
-        .expect(201);
-    assert!(odd.body["data"]["slug"]
-        .as_str()
-        .unwrap()
-        .starts_with("org-"));
+    let odd = app.post("/v1/orgs", Some(&ada.access), json!({ "name": "日本" })).await.expect(201);
+    assert!(odd.body["data"]["slug"].as_str().unwrap().starts_with("org-"));
 
     // Slugs never change.
-    let r = app
-        .patch(
-            "/v1/orgs/acme",
-            Some(&ada.access),
-            json!({ "slug": "acme-two" }),
-        )
-        .await
-        .expect(400);
+    let r = app.patch("/v1/orgs/acme", Some(&ada.access), json!({ "slug": "acme-two" })).await.expect(400);
     assert_eq!(r.body["error"]["details"]["field"], "slug");
 }
 
@@ -203,11 +110,7 @@ async fn the_owner_renames_and_edits_metadata_and_each_change_is_audited() {
     let org = app.create_org(&ada, "Acme").await;
     let path = format!("/v1/orgs/{}", org["id"].as_str().unwrap());
     let r = app
-        .patch(
-            &path,
-            Some(&ada.access),
-            json!({ "name": "Acme Corp", "metadata": { "tier": "gold" } }),
-        )
+        .patch(&path, Some(&ada.access), json!({ "name": "Acme Corp", "metadata": { "tier": "gold" } }))
         .await
         .expect(200);
     assert_eq!(r.body["data"]["name"], "Acme Corp");
@@ -227,10 +130,7 @@ async fn the_owner_renames_and_edits_metadata_and_each_change_is_audited() {
     for (body, field) in [
         (json!({ "name": "" }), "name"),
         (json!({ "metadata": [1, 2] }), "metadata"),
-        (
-            json!({ "metadata": { "big": "x".repeat(9000) } }),
-            "metadata",
-        ),
+        (json!({ "metadata": { "big": "x".repeat(9000) } }), "metadata"),
         (json!({ "name": 5 }), "name"),
     ] {
         let r = app.patch(&path, Some(&ada.access), body).await.expect(400);
@@ -244,38 +144,22 @@ async fn updating_an_org_needs_org_manage() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let org = app.create_org(&ada, "Acme").await;
     let org_id = org["id"].as_str().unwrap();
-    for (role, allowed) in [
-        ("admin", true),
-        ("developer", false),
-        ("viewer", false),
-        ("finance", false),
-    ] {
+    for (role, allowed) in [("admin", true), ("developer", false), ("viewer", false), ("finance", false)] {
         let member = app.signup(&format!("{role}@example.com"), role).await;
         app.add_member(org_id, &member, role).await;
         let r = app
-            .patch(
-                &format!("/v1/orgs/{org_id}"),
-                Some(&member.access),
-                json!({ "name": format!("By {role}") }),
-            )
+            .patch(&format!("/v1/orgs/{org_id}"), Some(&member.access), json!({ "name": format!("By {role}") }))
             .await;
         if allowed {
             r.expect(200);
         } else {
             let r = r.expect(403);
             assert_eq!(r.code(), "forbidden");
-            assert!(r.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("org.manage"));
+            assert!(r.body["error"]["message"].as_str().unwrap().contains("org.manage"));
         }
         // Every member may read the org and its member list.
-        app.get(&format!("/v1/orgs/{org_id}"), Some(&member.access))
-            .await
-            .expect(200);
-        app.get(&format!("/v1/orgs/{org_id}/members"), Some(&member.access))
-            .await
-            .expect(200);
+        app.get(&format!("/v1/orgs/{org_id}"), Some(&member.access)).await.expect(200);
+        app.get(&format!("/v1/orgs/{org_id}/members"), Some(&member.access)).await.expect(200);
     }
 }
 
@@ -296,27 +180,13 @@ async fn another_orgs_objects_are_not_found() {
         assert_eq!(r.code(), "not_found");
         // Indistinguishable from an org that does not exist.
         let missing = app
-            .get(
-                &path
-                    .replace(id, "org_01HXNOTANORGATALL0000000000")
-                    .replace("acme", "no-such-org"),
-                Some(&eve.access),
-            )
+            .get(&path.replace(id, "org_01HXNOTANORGATALL0000000000").replace("acme", "no-such-org"), Some(&eve.access))
             .await;
         assert_eq!(missing.status, 404);
         assert_eq!(missing.body["error"]["message"], r.body["error"]["message"]);
     }
-    app.patch(
-        &format!("/v1/orgs/{id}"),
-        Some(&eve.access),
-        json!({ "name": "Mine now" }),
-    )
-    .await
-    .expect(404);
-    let still = app
-        .get(&format!("/v1/orgs/{id}"), Some(&ada.access))
-        .await
-        .expect(200);
+    app.patch(&format!("/v1/orgs/{id}"), Some(&eve.access), json!({ "name": "Mine now" })).await.expect(404);
+    let still = app.get(&format!("/v1/orgs/{id}"), Some(&ada.access)).await.expect(200);
     assert_eq!(still.body["data"]["name"], "Acme");
 }
 
@@ -328,9 +198,7 @@ async fn member_lists_page_stably_while_members_join() {
     let org_id = org["id"].as_str().unwrap().to_owned();
     let mut expected = vec![ada.user_id.clone()];
     for i in 0..5 {
-        let member = app
-            .signup(&format!("m{i}@example.com"), &format!("Member {i}"))
-            .await;
+        let member = app.signup(&format!("m{i}@example.com"), &format!("Member {i}")).await;
         app.add_member(&org_id, &member, "developer").await;
         expected.push(member.user_id);
     }
@@ -340,38 +208,17 @@ async fn member_lists_page_stably_while_members_join() {
     let late = app.signup("late@example.com", "Late").await;
     app.add_member(&org_id, &late, "viewer").await;
     expected.push(late.user_id);
-    let (second, cursor) = members_page(
-        &app,
-        &ada,
-        &org_id,
-        &format!("limit=3&cursor={}", cursor.unwrap()),
-    )
-    .await;
+    let (second, cursor) = members_page(&app, &ada, &org_id, &format!("limit=3&cursor={}", cursor.unwrap())).await;
     assert_eq!(second, expected[3..6]);
-    let (third, cursor) = members_page(
-        &app,
-        &ada,
-        &org_id,
-        &format!("limit=3&cursor={}", cursor.unwrap()),
-    )
-    .await;
+    let (third, cursor) = members_page(&app, &ada, &org_id, &format!("limit=3&cursor={}", cursor.unwrap())).await;
     assert_eq!(third, expected[6..]);
     assert!(cursor.is_none());
 
-    let seats = app
-        .get(&format!("/v1/orgs/{org_id}"), Some(&ada.access))
-        .await
-        .expect(200);
+    let seats = app.get(&format!("/v1/orgs/{org_id}"), Some(&ada.access)).await.expect(200);
     assert_eq!(seats.body["data"]["seat_count"], 7);
 
     for bad in ["limit=0", "limit=101", "limit=ten", "cursor=%%%"] {
-        let r = app
-            .get(
-                &format!("/v1/orgs/{org_id}/members?{bad}"),
-                Some(&ada.access),
-            )
-            .await
-            .expect(400);
+        let r = app.get(&format!("/v1/orgs/{org_id}/members?{bad}"), Some(&ada.access)).await.expect(400);
         assert_eq!(r.code(), "invalid_request", "{bad}");
     }
 }

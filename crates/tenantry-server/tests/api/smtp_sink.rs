@@ -15,10 +15,7 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sink = Self {
-            messages: Arc::default(),
-            port: listener.local_addr().unwrap().port(),
-        };
+        let sink = Self { messages: Arc::default(), port: listener.local_addr().unwrap().port() };
         let messages = sink.messages.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -28,11 +25,7 @@ impl SmtpSink {
                     let mut lines = BufReader::new(read).lines();
                     write.write_all(b"220 sink ESMTP\r\n").await.ok()?;
                     while let Some(line) = lines.next_line().await.ok()? {
-                        let verb = line
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or("")
-                            .to_ascii_uppercase();
+                        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
                         let reply: &[u8] = match verb.as_str() {
                             "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
                             "DATA" => {

@@ -1,0 +1,125 @@
+//! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
+//! cache; only misses reach the database.
+
+use std::sync::Arc;
+
+use super::{Principal, Tenantry};
+use crate::domain::ids::{ApiKeyId, OrgId, UserId};
+use crate::domain::permission::PermissionSet;
+use crate::{Error, Result};
+
+pub const MAX_CHECKS: usize = 100;
+
+/// Who a check is about.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    User(UserId),
+    ApiKey(ApiKeyId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub subject: Subject,
+    /// An org id or slug.
+    pub org: String,
+    /// All of these must be held.
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Why: the role and the permission granted or missing, or why the subject has no role.
+    pub reason: String,
+}
+
+impl Decision {
+    fn deny(reason: impl Into<String>) -> Self {
+        Self { allowed: false, reason: reason.into() }
+    }
+}
+
+impl Tenantry {
+    /// Answers each check. Only the instance admin and host apps (service tokens) may ask.
+    /// `field` names the request's checks in errors (`checks` for a batch).
+    pub async fn authorize(&self, principal: &Principal, checks: &[Check], batch: bool) -> Result<Vec<Decision>> {
+        if matches!(principal, Principal::User(_)) {
+            return Err(Error::forbidden(
+                "authorization checks are for host apps (service tokens) and the instance admin",
+            ));
+        }
+        if batch && (checks.is_empty() || checks.len() > MAX_CHECKS) {
+            return Err(Error::invalid("checks", format!("must hold 1 to {MAX_CHECKS} checks")));
+        }
+        let mut wanted = Vec::with_capacity(checks.len());
+        for (i, check) in checks.iter().enumerate() {
+            let field = if batch { format!("checks[{i}].permission") } else { "permission".to_owned() };
+            if check.permissions.is_empty() {
+                return Err(Error::invalid(field, "name at least one permission"));
+            }
+            let set = self.preset.catalog.set_of(check.permissions.iter().map(String::as_str)).map_err(|unknown| {
+                Error::invalid(field, format!("`{unknown}` is not a permission of this deployment"))
+            })?;
+            wanted.push(set);
+        }
+        let mut decisions = Vec::with_capacity(checks.len());
+        for (check, set) in checks.iter().zip(wanted) {
+            decisions.push(self.decide(check, set).await?);
+        }
+        Ok(decisions)
+    }
+
+    async fn decide(&self, check: &Check, wanted: PermissionSet) -> Result<Decision> {
+        let user = match &check.subject {
+            Subject::User(user) => *user,
+            // Keys are looked up by the API key capability; until a key exists, none is found.
+            Subject::ApiKey(_) => return Ok(Decision::deny("API key not found")),
+        };
+        let Some(org) = self.cached_org_id(&check.org).await? else {
+            return Ok(Decision::deny("the user is not a member of this organization"));
+        };
+        let Some(role_key) = self.cached_member_role(org, user).await? else {
+            return Ok(Decision::deny("the user is not a member of this organization"));
+        };
+        let held = match self.preset.role(&role_key) {
+            Some(role) => role.permissions,
+            None => match self.cached_custom_roles(org).await?.iter().find(|r| *r.key == *role_key) {
+                Some(role) => role.permissions,
+                None => return Ok(Decision::deny(format!("the role `{role_key}` no longer exists"))),
+            },
+        };
+        let missing = wanted.minus(held);
+        let names = |set| self.preset.catalog.names(set).join(", ");
+        Ok(if missing.is_empty() {
+            Decision { allowed: true, reason: format!("role `{role_key}` grants {}", names(wanted)) }
+        } else {
+            Decision::deny(format!("role `{role_key}` lacks {}", names(missing)))
+        })
+    }
+
+    async fn cached_org_id(&self, reference: &str) -> Result<Option<OrgId>> {
+        if reference.starts_with(OrgId::PREFIX) {
+            // Membership lookups tell whether it exists; an unknown id simply has no members.
+            return Ok(reference.parse().ok());
+        }
+        if let Some(id) = self.grants.slug(reference) {
+            return Ok(Some(id));
+        }
+        let found = self.store.read().await?.org_by_slug(reference).await?;
+        if let Some(org) = &found {
+            self.grants.fill_slug(reference, org.id);
+        }
+        Ok(found.map(|o| o.id))
+    }
+
+    async fn cached_member_role(&self, org: OrgId, user: UserId) -> Result<Option<Arc<str>>> {
+        if let Some(role) = self.grants.member_role(org, user) {
+            return Ok(role);
+        }
+        let seen = self.grants.generation();
+        let membership = self.store.read().await?.membership(org, user).await?;
+        let role: Option<Arc<str>> = membership.map(|m| m.role.into());
+        self.grants.fill_member_role(org, user, role.clone(), seen);
+        Ok(role)
+    }
+}

@@ -1,0 +1,91 @@
+//! The in-memory cache behind `authorize`: who holds which role in which org, each org's custom
+//! roles, and slug → id.
+//!
+//! Invalidation is exact: every change to a membership or a custom role calls `forget_*` after
+//! its transaction commits, before the request that made it returns, so the next check sees it.
+//! A fill that read the database before a concurrent change committed could otherwise put the
+//! old answer back after the change's invalidation; a generation counter, bumped by every
+//! invalidation and checked after every fill, removes such a fill again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use moka::sync::Cache;
+
+use crate::domain::ids::{OrgId, UserId};
+use crate::domain::permission::Role;
+
+const MAX_MEMBERSHIPS: u64 = 2_000_000;
+const MAX_ORGS: u64 = 200_000;
+
+pub struct GrantCache {
+    /// The role key a user holds in an org, or `None` for "not a member".
+    members: Cache<(OrgId, UserId), Option<Arc<str>>>,
+    custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
+    slugs: Cache<String, OrgId>,
+    generation: AtomicU64,
+}
+
+impl Default for GrantCache {
+    fn default() -> Self {
+        Self {
+            members: Cache::builder().max_capacity(MAX_MEMBERSHIPS).support_invalidation_closures().build(),
+            custom_roles: Cache::new(MAX_ORGS),
+            slugs: Cache::new(MAX_ORGS),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl GrantCache {
+    /// Read before a database lookup whose result will be passed to a `fill_*`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn member_role(&self, org: OrgId, user: UserId) -> Option<Option<Arc<str>>> {
+        self.members.get(&(org, user))
+    }
+
+    pub fn fill_member_role(&self, org: OrgId, user: UserId, role: Option<Arc<str>>, seen: u64) {
+        self.members.insert((org, user), role);
+        if self.generation() != seen {
+            self.members.invalidate(&(org, user));
+        }
+    }
+
+    pub fn custom_roles(&self, org: OrgId) -> Option<Arc<Vec<Role>>> {
+        self.custom_roles.get(&org)
+    }
+
+    pub fn fill_custom_roles(&self, org: OrgId, roles: Arc<Vec<Role>>, seen: u64) {
+        self.custom_roles.insert(org, roles);
+        if self.generation() != seen {
+            self.custom_roles.invalidate(&org);
+        }
+    }
+
+    pub fn slug(&self, slug: &str) -> Option<OrgId> {
+        self.slugs.get(slug)
+    }
+
+    /// Slugs never change, so a found slug needs no generation check.
+    pub fn fill_slug(&self, slug: &str, org: OrgId) {
+        self.slugs.insert(slug.to_owned(), org);
+    }
+
+    /// After a membership of `user` in `org` was added, changed or removed.
+    pub fn forget_member(&self, org: OrgId, user: UserId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.members.invalidate(&(org, user));
+    }
+
+    /// After `org`'s custom roles changed (which may also have moved members between roles).
+    pub fn forget_org_roles(&self, org: OrgId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.custom_roles.invalidate(&org);
+        self.members
+            .invalidate_entries_if(move |(o, _), _| *o == org)
+            .expect("the members cache supports invalidation closures");
+    }
+}

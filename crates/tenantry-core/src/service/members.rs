@@ -1,0 +1,146 @@
+//! Members: read one, change a role, remove someone, leave.
+//!
+//! The owner is never demoted, removed or allowed to leave: ownership is transferred first, so an
+//! org always has exactly one owner. Nobody changes their own role.
+
+use serde_json::json;
+
+use super::access::OrgAccess;
+use super::audit::Change;
+use super::{RequestMeta, Tenantry, UserPrincipal};
+use crate::domain::audit::{Actor, Target};
+use crate::domain::ids::UserId;
+use crate::domain::models::Member;
+use crate::store::Tx;
+use crate::{Error, Result};
+
+fn last_owner() -> Error {
+    Error::conflict("last_owner", "the owner cannot be demoted, removed or leave; transfer ownership first")
+}
+
+impl Tenantry {
+    /// The member `user` of the org, as seen by `access`'s holder.
+    async fn find_member(&self, tx: &mut dyn Tx, access: &OrgAccess, user: &str) -> Result<Member> {
+        let user: UserId = user.parse().map_err(|_| Error::NotFound("member"))?;
+        tx.member(access.org.id, user).await?.ok_or(Error::NotFound("member"))
+    }
+
+    pub async fn get_member(&self, principal: &UserPrincipal, reference: &str, user: &str) -> Result<Member> {
+        let mut tx = self.store.read().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.find_member(tx.as_mut(), &access, user).await
+    }
+
+    pub async fn change_member_role(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        user: &str,
+        role_key: &str,
+        meta: &RequestMeta,
+    ) -> Result<Member> {
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.require(&access, "members.change_role")?;
+        let mut member = self.find_member(tx.as_mut(), &access, user).await?;
+        let target = member.membership.user_id;
+        if target == principal.user_id {
+            return Err(Error::forbidden("nobody changes their own role; ask another admin"));
+        }
+        if member.membership.role == self.preset.owner_role {
+            return Err(last_owner());
+        }
+        let new_role = self
+            .find_role(tx.as_mut(), access.org.id, role_key)
+            .await?
+            .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
+        self.check_grant(&access, &new_role)?;
+        let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
+        self.check_outranks(&access, &current)?;
+        if current.key == new_role.key {
+            return Ok(member);
+        }
+        tx.set_member_role(access.org.id, target, &new_role.key).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: Actor::new("user", principal.user_id),
+                action: "member.role_changed",
+                target: Target::new("user", target),
+                meta,
+                metadata: json!({ "from": current.key, "to": new_role.key }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_member(access.org.id, target);
+        member.membership.role = new_role.key;
+        Ok(member)
+    }
+
+    /// Removes a member. Removing yourself is leaving.
+    pub async fn remove_member(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        user: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let member = self.find_member(tx.as_mut(), &access, user).await?;
+        let target = member.membership.user_id;
+        let action = if target == principal.user_id {
+            "member.left"
+        } else {
+            self.require(&access, "members.remove")?;
+            "member.removed"
+        };
+        if member.membership.role == self.preset.owner_role {
+            return Err(last_owner());
+        }
+        if target != principal.user_id {
+            let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
+            self.check_outranks(&access, &current)?;
+        }
+        self.delete_member(tx, &access, target, action, meta).await
+    }
+
+    pub async fn leave_org(&self, principal: &UserPrincipal, reference: &str, meta: &RequestMeta) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        if access.membership.role == self.preset.owner_role {
+            return Err(last_owner());
+        }
+        self.delete_member(tx, &access, principal.user_id, "member.left", meta).await
+    }
+
+    async fn delete_member(
+        &self,
+        mut tx: Box<dyn Tx>,
+        access: &OrgAccess,
+        user: UserId,
+        action: &'static str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        if !tx.delete_membership(access.org.id, user).await? {
+            return Err(Error::NotFound("member"));
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: Actor::new("user", access.membership.user_id),
+                action,
+                target: Target::new("user", user),
+                meta,
+                metadata: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_member(access.org.id, user);
+        Ok(())
+    }
+}

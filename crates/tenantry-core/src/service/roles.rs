@@ -1,0 +1,332 @@
+//! Roles: the preset's built-ins and each org's custom roles, and the rules for granting them.
+//!
+//! Granting a role (by role change, invitation or reassignment) requires that the role is not the
+//! owner role (ownership is only transferred), that it holds no permission the granter lacks (no
+//! escalation), and that the preset's `assignable_by` for it, if any, names the granter's role.
+//! Acting on a member (changing their role, removing them) or editing a role requires holding at
+//! least every permission of their current role, so nobody can strip someone more powerful.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::access::OrgAccess;
+use super::audit::Change;
+use super::{RequestMeta, Tenantry, UserPrincipal};
+use crate::domain::audit::{Actor, Target};
+use crate::domain::ids::{OrgId, RoleId};
+use crate::domain::models::{CustomRole, Org};
+use crate::domain::permission::Role;
+use crate::store::{StoreError, Tx};
+use crate::{Error, Result};
+
+pub const CUSTOM_ROLES_FEATURE: &str = "custom_roles";
+const MAX_ROLE_NAME_CHARS: usize = 64;
+
+/// The input of a custom role.
+pub struct RoleInput {
+    pub key: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// A partial update of a custom role.
+#[derive(Default)]
+pub struct RolePatch {
+    pub name: Option<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+fn parse_role_key(key: &str) -> Result<String> {
+    let ok = (2..=32).contains(&key.len())
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(key.to_owned())
+    } else {
+        Err(Error::invalid("key", "must be 2 to 32 lowercase letters, digits or underscores, starting with a letter"))
+    }
+}
+
+fn parse_role_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_ROLE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid("name", format!("must be 1 to {MAX_ROLE_NAME_CHARS} characters")));
+    }
+    Ok(name.to_owned())
+}
+
+impl Tenantry {
+    /// A custom role as a `Role`. Permissions a changed catalog no longer has grant nothing.
+    pub(crate) fn custom_role(&self, custom: &CustomRole) -> Role {
+        let permissions = custom
+            .permissions
+            .iter()
+            .filter_map(|p| self.preset.catalog.bit(p))
+            .fold(Default::default(), |acc: crate::domain::permission::PermissionSet, bit| acc.union(bit));
+        Role { key: custom.key.clone(), name: custom.name.clone(), permissions, assignable_by: None, built_in: false }
+    }
+
+    /// Every role usable in `org`: built-ins first, then custom roles by creation.
+    pub(crate) async fn roles_of(&self, tx: &mut dyn Tx, org: OrgId) -> Result<Vec<Role>> {
+        let mut roles = self.preset.roles.clone();
+        roles.extend(tx.custom_roles(org).await?.iter().map(|c| self.custom_role(c)));
+        Ok(roles)
+    }
+
+    /// The role `key` in `org`, built-in or custom.
+    pub(crate) async fn find_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<Option<Role>> {
+        if let Some(role) = self.preset.role(key) {
+            return Ok(Some(role.clone()));
+        }
+        Ok(tx.custom_roles(org).await?.iter().find(|c| c.key == key).map(|c| self.custom_role(c)))
+    }
+
+    /// May `actor` give `role` to someone?
+    pub(crate) fn check_grant(&self, actor: &OrgAccess, role: &Role) -> Result<()> {
+        if role.key == self.preset.owner_role {
+            return Err(Error::forbidden(format!(
+                "the `{}` role is only given by transferring ownership",
+                self.preset.owner_role
+            )));
+        }
+        let missing = role.permissions.minus(actor.role.permissions);
+        if !missing.is_empty() {
+            return Err(Error::forbidden(format!(
+                "the role `{}` grants {} which your role `{}` does not have",
+                role.key,
+                self.preset.catalog.names(missing).join(", "),
+                actor.role.key
+            )));
+        }
+        if let Some(allowed) = &role.assignable_by {
+            if !allowed.contains(&actor.role.key) {
+                return Err(Error::forbidden(format!("only {} may grant the role `{}`", allowed.join(", "), role.key)));
+            }
+        }
+        Ok(())
+    }
+
+    /// May `actor` act on a member (or a role) holding `current`?
+    pub(crate) fn check_outranks(&self, actor: &OrgAccess, current: &Role) -> Result<()> {
+        let missing = current.permissions.minus(actor.role.permissions);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!(
+                "the role `{}` holds {} which your role `{}` does not have",
+                current.key,
+                self.preset.catalog.names(missing).join(", "),
+                actor.role.key
+            )))
+        }
+    }
+
+    fn require_custom_roles_feature(&self, org: &Org) -> Result<()> {
+        let included = self.preset.plan(&org.plan).is_some_and(|p| p.has_feature(CUSTOM_ROLES_FEATURE));
+        if included {
+            Ok(())
+        } else {
+            Err(Error::PlanLimit {
+                message: format!("the `{}` plan does not include the feature `{CUSTOM_ROLES_FEATURE}`", org.plan),
+                details: json!({ "feature": CUSTOM_ROLES_FEATURE, "plan": org.plan }),
+            })
+        }
+    }
+
+    /// Checks a permission list against the catalog and the actor's own permissions.
+    fn parse_role_permissions(&self, actor: &OrgAccess, names: &[String]) -> Result<Vec<String>> {
+        let mut set = crate::domain::permission::PermissionSet::EMPTY;
+        for (i, name) in names.iter().enumerate() {
+            let bit = self.preset.catalog.bit(name).ok_or_else(|| {
+                Error::invalid(format!("permissions[{i}]"), format!("`{name}` is not a permission of this deployment"))
+            })?;
+            set = set.union(bit);
+        }
+        let missing = set.minus(actor.role.permissions);
+        if !missing.is_empty() {
+            return Err(Error::forbidden(format!(
+                "you cannot create a role with {} which your role `{}` does not have",
+                self.preset.catalog.names(missing).join(", "),
+                actor.role.key
+            )));
+        }
+        Ok(self.preset.catalog.names(set))
+    }
+
+    pub async fn list_roles(&self, principal: &UserPrincipal, reference: &str) -> Result<Vec<Role>> {
+        let mut tx = self.store.read().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.roles_of(tx.as_mut(), access.org.id).await
+    }
+
+    pub async fn create_role(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        input: RoleInput,
+        meta: &RequestMeta,
+    ) -> Result<Role> {
+        let key = parse_role_key(&input.key)?;
+        let name = parse_role_name(&input.name)?;
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.require(&access, "members.change_role")?;
+        self.require_custom_roles_feature(&access.org)?;
+        let permissions = self.parse_role_permissions(&access, &input.permissions)?;
+        let exists = || Error::Conflict {
+            code: "role_exists",
+            message: format!("the role `{key}` already exists"),
+            details: Some(json!({ "key": key })),
+        };
+        if self.find_role(tx.as_mut(), access.org.id, &key).await?.is_some() {
+            return Err(exists());
+        }
+        let custom = CustomRole {
+            id: RoleId::new(),
+            org_id: access.org.id,
+            key: key.clone(),
+            name,
+            permissions,
+            created_at: self.clock.now(),
+        };
+        tx.insert_custom_role(&custom).await.map_err(|e| match e {
+            StoreError::Unique(_) => exists(),
+            other => other.into(),
+        })?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: Actor::new("user", principal.user_id),
+                action: "role.created",
+                target: Target::new("role", &custom.key),
+                meta,
+                metadata: json!({ "id": custom.id.to_string(), "name": custom.name, "permissions": custom.permissions }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_org_roles(access.org.id);
+        Ok(self.custom_role(&custom))
+    }
+
+    pub async fn update_role(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        key: &str,
+        patch: RolePatch,
+        meta: &RequestMeta,
+    ) -> Result<Role> {
+        let name = patch.name.as_deref().map(parse_role_name).transpose()?;
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.require(&access, "members.change_role")?;
+        let mut custom = self.editable_role(tx.as_mut(), &access, key).await?;
+        self.require_custom_roles_feature(&access.org)?;
+        self.check_outranks(&access, &self.custom_role(&custom))?;
+        let before = custom.clone();
+        if let Some(name) = name {
+            custom.name = name;
+        }
+        if let Some(permissions) = &patch.permissions {
+            custom.permissions = self.parse_role_permissions(&access, permissions)?;
+        }
+        if custom.name != before.name || custom.permissions != before.permissions {
+            tx.update_custom_role(&custom).await?;
+            self.record(
+                tx.as_mut(),
+                Change {
+                    org: Some(access.org.id),
+                    actor: Actor::new("user", principal.user_id),
+                    action: "role.updated",
+                    target: Target::new("role", &custom.key),
+                    meta,
+                    metadata: json!({
+                        "before": { "name": before.name, "permissions": before.permissions },
+                        "after": { "name": custom.name, "permissions": custom.permissions },
+                    }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            self.grants.forget_org_roles(access.org.id);
+        }
+        Ok(self.custom_role(&custom))
+    }
+
+    /// Deletes a custom role. Members holding it block the deletion unless `reassign_to` names
+    /// the role they move to.
+    pub async fn delete_role(
+        &self,
+        principal: &UserPrincipal,
+        reference: &str,
+        key: &str,
+        reassign_to: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        self.require(&access, "members.change_role")?;
+        let custom = self.editable_role(tx.as_mut(), &access, key).await?;
+        self.check_outranks(&access, &self.custom_role(&custom))?;
+        let holders = tx.count_members_with_role(access.org.id, key).await?;
+        let mut moved = 0;
+        if holders > 0 {
+            let Some(target_key) = reassign_to else {
+                return Err(Error::Conflict {
+                    code: "role_in_use",
+                    message: format!("{holders} member(s) hold the role `{key}`; name a role to reassign them to"),
+                    details: Some(json!({ "members": holders })),
+                });
+            };
+            if target_key == key {
+                return Err(Error::invalid("reassign_to", "must be another role"));
+            }
+            let target = self
+                .find_role(tx.as_mut(), access.org.id, target_key)
+                .await?
+                .ok_or_else(|| Error::invalid("reassign_to", format!("`{target_key}` is not a role of this org")))?;
+            self.check_grant(&access, &target)?;
+            moved = tx.reassign_role(access.org.id, key, target_key).await?;
+        }
+        tx.delete_custom_role(access.org.id, key).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: Actor::new("user", principal.user_id),
+                action: "role.deleted",
+                target: Target::new("role", key),
+                meta,
+                metadata: json!({ "reassigned_to": reassign_to.filter(|_| moved > 0), "members_moved": moved }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_org_roles(access.org.id);
+        Ok(())
+    }
+
+    /// A custom role of the org; built-ins are refused, unknown keys are not found.
+    async fn editable_role(&self, tx: &mut dyn Tx, access: &OrgAccess, key: &str) -> Result<CustomRole> {
+        if self.preset.role(key).is_some() {
+            return Err(Error::forbidden(format!("`{key}` is a built-in role of the preset and cannot be changed")));
+        }
+        tx.custom_roles(access.org.id).await?.into_iter().find(|c| c.key == key).ok_or(Error::NotFound("role"))
+    }
+
+    /// The roles of `org` as cached for authorization checks.
+    pub(crate) async fn cached_custom_roles(&self, org: OrgId) -> Result<Arc<Vec<Role>>> {
+        if let Some(roles) = self.grants.custom_roles(org) {
+            return Ok(roles);
+        }
+        let seen = self.grants.generation();
+        let custom = self.store.read().await?.custom_roles(org).await?;
+        let roles = Arc::new(custom.iter().map(|c| self.custom_role(c)).collect::<Vec<_>>());
+        self.grants.fill_custom_roles(org, roles.clone(), seen);
+        Ok(roles)
+    }
+}
