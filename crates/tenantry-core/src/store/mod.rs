@@ -1,0 +1,48 @@
+//! The persistence contract. Services open a transaction, read and write through it, and commit;
+//! a store runs SQL and keeps data consistent (unique keys, counters), but never decides whether
+//! something is allowed — every rule lives in the services.
+//!
+//! A transaction's operations are grouped by capability, one trait per module, so each store
+//! implements them in a module of the same name; [`Tx`] is all of them together.
+
+mod accounts;
+mod audit;
+mod instance;
+mod orgs;
+mod outbox;
+mod roles;
+
+use async_trait::async_trait;
+
+pub use accounts::AccountsTx;
+pub use audit::AuditTx;
+pub use instance::InstanceTx;
+pub use orgs::OrgsTx;
+pub use outbox::OutboxTx;
+pub use roles::RolesTx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the payload names it (e.g. `orgs.slug`).
+    #[error("unique constraint {0} violated")]
+    Unique(String),
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: it holds the write lock from the
+    /// start, so a read-then-write transaction can never fail to upgrade.
+    async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A connection for reads. Each statement sees committed data; no snapshot spans statements.
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+}
+
+/// One unit of work. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait Tx: AccountsTx + OrgsTx + RolesTx + OutboxTx + InstanceTx + AuditTx + Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}

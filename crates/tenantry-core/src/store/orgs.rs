@@ -1,0 +1,40 @@
+//! Organizations and their memberships.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::ids::{OrgId, UserId};
+use crate::domain::models::{Member, Membership, Org, OrgWithRole};
+use crate::domain::pagination::PageRequest;
+use crate::domain::slug::Slug;
+
+#[async_trait]
+pub trait OrgsTx: Send {
+    // Orgs
+    async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
+    async fn org(&mut self, id: OrgId) -> StoreResult<Option<Org>>;
+    async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>>;
+    /// Writes `name` and `metadata`; nothing else of an org changes through this call.
+    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()>;
+    /// The user's orgs with their role, oldest membership first (keyed by membership id); all of
+    /// them when `page` is `None`.
+    async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>>;
+    /// All orgs, by id.
+    async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>>;
+    async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool>;
+
+    // Memberships
+    /// Inserts the membership and counts the seat.
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()>;
+    async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>>;
+    /// Members of an org by membership id (join order), after the page's cursor.
+    async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>>;
+    async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>>;
+    /// Sets the role of an existing membership; `false` when there is none.
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool>;
+    /// Deletes the membership and frees the seat; `false` when there is none.
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool>;
+    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64>;
+    /// Moves every member holding `from` to `to`, returning how many moved.
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64>;
+}

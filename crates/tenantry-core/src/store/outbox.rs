@@ -1,0 +1,25 @@
+//! The email outbox: every message is written here first and delivered afterwards.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::domain::ids::MessageId;
+use crate::domain::models::OutboxMessage;
+use crate::domain::pagination::PageRequest;
+
+#[async_trait]
+pub trait OutboxTx: Send {
+    async fn insert_outbox(&mut self, message: &OutboxMessage) -> StoreResult<()>;
+    /// Newest first, by id.
+    async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>>;
+    /// Unsent messages whose next attempt is due at `now`, oldest first.
+    async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+    async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn mark_outbox_failed(
+        &mut self,
+        id: MessageId,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,17 @@
+//! Custom roles, defined per org.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::ids::OrgId;
+use crate::domain::models::CustomRole;
+
+#[async_trait]
+pub trait RolesTx: Send {
+    /// The org's custom roles, oldest first.
+    async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
+    /// Writes `name` and `permissions` of the role with `role.key` in `role.org_id`.
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool>;
+}

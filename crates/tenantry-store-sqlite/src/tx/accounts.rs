@@ -1,0 +1,195 @@
+//! Users, sessions, refresh tokens and email tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tenantry_core::domain::email::Email;
+use tenantry_core::domain::ids::{OrgId, SessionId, UserId};
+use tenantry_core::domain::models::{EmailTokenKind, RefreshToken, Session, User};
+use tenantry_core::store::{AccountsTx, StoreResult};
+
+use crate::rows::{self, ms};
+
+use super::SqliteTx;
+use crate::db_err;
+
+#[async_trait]
+impl AccountsTx for SqliteTx {
+    async fn insert_user(&mut self, user: &User) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, email, display_name, password_hash, email_verified_at, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.email.as_str())
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified_at.map(ms))
+        .bind(user.status.as_str())
+        .bind(ms(user.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn user(&mut self, id: UserId) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {} FROM users WHERE id = ?", rows::USER_COLUMNS);
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {} FROM users WHERE email = ?", rows::USER_COLUMNS);
+        let row = sqlx::query(&sql).bind(email.as_str()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET email_verified_at = ? WHERE id = ?")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(session.id.to_string())
+            .bind(session.user_id.to_string())
+            .bind(session.active_org_id.map(|id| id.to_string()))
+            .bind(ms(session.created_at))
+            .bind(session.revoked_at.map(ms))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET active_org_id = ? WHERE id = ?")
+            .bind(org.map(|o| o.to_string()))
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(user.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
+        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, expires_at, used_at) VALUES (?, ?, ?, ?)")
+            .bind(&token.hash)
+            .bind(token.session_id.to_string())
+            .bind(ms(token.expires_at))
+            .bind(token.used_at.map(ms))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>> {
+        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.map(|row| {
+            Ok(RefreshToken {
+                hash: rows::get(&row, "hash")?,
+                session_id: rows::id(&row, "session_id")?,
+                expires_at: rows::time(&row, "expires_at")?,
+                used_at: rows::opt_time(&row, "used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn use_refresh_token(&mut self, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL")
+            .bind(ms(at))
+            .bind(hash)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_email_token(
+        &mut self,
+        kind: EmailTokenKind,
+        hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO email_tokens (hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(hash)
+            .bind(kind.as_str())
+            .bind(user.to_string())
+            .bind(ms(expires_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn consume_email_token(
+        &mut self,
+        kind: EmailTokenKind,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>> {
+        let row = sqlx::query(
+            "UPDATE email_tokens SET used_at = ? \
+             WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id",
+        )
+        .bind(ms(now))
+        .bind(hash)
+        .bind(kind.as_str())
+        .bind(ms(now))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?;
+        row.map(|row| rows::id(&row, "user_id")).transpose()
+    }
+}

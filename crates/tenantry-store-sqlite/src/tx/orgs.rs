@@ -1,0 +1,209 @@
+//! Orgs and memberships. Each org row keeps its `seat_count` in the transaction that adds or removes a membership.
+
+use async_trait::async_trait;
+use tenantry_core::domain::ids::{OrgId, UserId};
+use tenantry_core::domain::models::{Member, Membership, Org, OrgWithRole};
+use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::domain::slug::Slug;
+use tenantry_core::store::{OrgsTx, StoreResult};
+
+use super::after;
+use crate::rows::{self, ms};
+
+use super::SqliteTx;
+use crate::db_err;
+
+#[async_trait]
+impl OrgsTx for SqliteTx {
+    async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, billing_customer_id, metadata, seat_count, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        )
+        .bind(org.id.to_string())
+        .bind(org.slug.as_str())
+        .bind(&org.name)
+        .bind(org.owner_id.to_string())
+        .bind(org.is_personal)
+        .bind(&org.plan)
+        .bind(&org.billing_customer_id)
+        .bind(org.metadata.to_string())
+        .bind(ms(org.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn org(&mut self, id: OrgId) -> StoreResult<Option<Org>> {
+        let sql = format!("SELECT {} FROM orgs o WHERE o.id = ?", rows::ORG_COLUMNS);
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::org).transpose()
+    }
+
+    async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>> {
+        let sql = format!("SELECT {} FROM orgs o WHERE o.slug = ?", rows::ORG_COLUMNS);
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::org).transpose()
+    }
+
+    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()> {
+        sqlx::query("UPDATE orgs SET name = ?, metadata = ? WHERE id = ?")
+            .bind(&org.name)
+            .bind(org.metadata.to_string())
+            .bind(org.id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>> {
+        let sql = format!(
+            "SELECT {}, {} FROM memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+            rows::ORG_COLUMNS,
+            rows::MEMBERSHIP_COLUMNS
+        );
+        let (after_key, limit) = page.map_or(("", -1i64), |p| (after(p), i64::from(p.fetch_limit())));
+        let found = sqlx::query(&sql)
+            .bind(user.to_string())
+            .bind(after_key)
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        found.iter().map(rows::org_with_role).collect()
+    }
+
+    async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>> {
+        let sql = format!("SELECT {} FROM orgs o WHERE o.id > ? ORDER BY o.id LIMIT ?", rows::ORG_COLUMNS);
+        let found = sqlx::query(&sql)
+            .bind(after(page))
+            .bind(i64::from(page.fetch_limit()))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        found.iter().map(rows::org).collect()
+    }
+
+    async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orgs WHERE slug = ?")
+            .bind(slug.as_str())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(membership.id.to_string())
+            .bind(membership.org_id.to_string())
+            .bind(membership.user_id.to_string())
+            .bind(&membership.role)
+            .bind(ms(membership.joined_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+            .bind(membership.org_id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
+        let sql =
+            format!("SELECT {} FROM memberships m WHERE m.org_id = ? AND m.user_id = ?", rows::MEMBERSHIP_COLUMNS);
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::membership).transpose()
+    }
+
+    async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>> {
+        let sql = format!(
+            "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+            rows::MEMBERSHIP_COLUMNS
+        );
+        let found = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(after(page))
+            .bind(i64::from(page.fetch_limit()))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        found.iter().map(rows::member).collect()
+    }
+
+    async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>> {
+        let sql = format!(
+            "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = ? AND m.user_id = ?",
+            rows::MEMBERSHIP_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::member).transpose()
+    }
+
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?")
+            .bind(role)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM memberships WHERE org_id = ? AND user_id = ?")
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE orgs SET seat_count = seat_count - 1 WHERE id = ?")
+            .bind(org.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = ? AND role = ?")
+            .bind(org.to_string())
+            .bind(role)
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(count as u64)
+    }
+
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND role = ?")
+            .bind(to)
+            .bind(org.to_string())
+            .bind(from)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}

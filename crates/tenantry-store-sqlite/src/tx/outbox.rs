@@ -1,0 +1,86 @@
+//! The email outbox.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tenantry_core::domain::ids::MessageId;
+use tenantry_core::domain::models::OutboxMessage;
+use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::store::{OutboxTx, StoreResult};
+
+use crate::rows::{self, ms};
+
+use super::SqliteTx;
+use crate::db_err;
+
+#[async_trait]
+impl OutboxTx for SqliteTx {
+    async fn insert_outbox(&mut self, message: &OutboxMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(message.id.to_string())
+        .bind(message.to.as_str())
+        .bind(&message.subject)
+        .bind(&message.text)
+        .bind(&message.html)
+        .bind(ms(message.created_at))
+        .bind(message.sent_at.map(ms))
+        .bind(i64::from(message.attempts))
+        .bind(message.next_attempt_at.map(ms))
+        .bind(&message.last_error)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>> {
+        let sql =
+            format!("SELECT {} FROM outbox WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?", rows::OUTBOX_COLUMNS);
+        let found = sqlx::query(&sql)
+            .bind(page.after.as_deref())
+            .bind(page.after.as_deref())
+            .bind(i64::from(page.fetch_limit()))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        found.iter().map(rows::outbox).collect()
+    }
+
+    async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        let sql = format!(
+            "SELECT {} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            rows::OUTBOX_COLUMNS
+        );
+        let found =
+            sqlx::query(&sql).bind(ms(now)).bind(i64::from(limit)).fetch_all(self.conn()).await.map_err(db_err)?;
+        found.iter().map(rows::outbox).collect()
+    }
+
+    async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL WHERE id = ?")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn mark_outbox_failed(
+        &mut self,
+        id: MessageId,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+            .bind(ms(next_attempt_at))
+            .bind(error)
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! Custom roles; permissions are stored as a JSON array of keys.
+
+use async_trait::async_trait;
+use tenantry_core::domain::ids::OrgId;
+use tenantry_core::domain::models::CustomRole;
+use tenantry_core::store::{RolesTx, StoreResult};
+
+use crate::rows::{self, ms};
+
+use super::SqliteTx;
+use crate::db_err;
+
+#[async_trait]
+impl RolesTx for SqliteTx {
+    async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
+        let found = sqlx::query(
+            "SELECT id, org_id, key, name, permissions, created_at FROM custom_roles WHERE org_id = ? ORDER BY id",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        found.iter().map(rows::custom_role).collect()
+    }
+
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(role.id.to_string())
+        .bind(role.org_id.to_string())
+        .bind(&role.key)
+        .bind(&role.name)
+        .bind(rows::json_list(&role.permissions))
+        .bind(ms(role.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+        sqlx::query("UPDATE custom_roles SET name = ?, permissions = ? WHERE org_id = ? AND key = ?")
+            .bind(&role.name)
+            .bind(rows::json_list(&role.permissions))
+            .bind(role.org_id.to_string())
+            .bind(&role.key)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = ? AND key = ?")
+            .bind(org.to_string())
+            .bind(key)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
