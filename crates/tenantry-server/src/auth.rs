@@ -38,6 +38,17 @@ pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, Api
     Err(ApiError::unauthorized("the bearer token is not valid"))
 }
 
+/// Any authenticated caller; the service decides what each kind may do.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state).await.map(Self)
+    }
+}
+
 /// A signed-in user.
 pub struct AuthUser(pub UserPrincipal);
 

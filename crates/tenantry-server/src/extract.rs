@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
@@ -88,6 +88,26 @@ fn quoted<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
     message.strip_prefix(prefix)?.split('`').next()
 }
 
+/// Query parameters, refused in the API's error format (naming the parameter) when malformed.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Self).map_err(|e| {
+            let message = e.inner().to_string();
+            let field = quoted(&message, "unknown field `")
+                .or_else(|| quoted(&message, "missing field `"))
+                .map_or_else(|| e.path().to_string(), str::to_owned);
+            let field = if field == "." { "query".to_owned() } else { field };
+            ApiError::invalid(&field, message)
+        })
+    }
+}
+
 /// `?limit=` and `?cursor=` of a list endpoint.
 pub struct Pagination(pub PageRequest);
 
@@ -101,8 +121,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let Query(params) = Query::<PageParams>::try_from_uri(&parts.uri)
-            .map_err(|_| ApiError::invalid("query", "is not a valid query string"))?;
+        let ApiQuery(params) = ApiQuery::<PageParams>::from_request_parts(parts, _state).await?;
         let limit = params
             .limit
             .map(|l| l.parse::<u32>().map_err(|_| ApiError::invalid("limit", "must be a whole number from 1 to 100")))

@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Signup, login, tokens and email flows"),
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Members of an organization"),
+        (name = "roles", description = "Built-in and custom roles"),
+        (name = "host apps", description = "Hot paths for the host app's backend: authorization checks, key verification, metering"),
         (name = "admin", description = "Instance administration"),
         (name = "meta", description = "Health, keys and this document"),
     )

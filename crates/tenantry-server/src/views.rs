@@ -5,6 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tenantry_core::domain::models::{Member, Org, OrgWithRole, OutboxMessage, User};
 use tenantry_core::domain::pagination::Page;
+use tenantry_core::domain::permission::Role;
+use tenantry_core::domain::preset::Preset;
+use tenantry_core::service::access::OrgAccess;
 use utoipa::ToSchema;
 
 /// The success envelope.
@@ -97,6 +100,11 @@ impl OrgView {
     pub fn with_role(org: &OrgWithRole) -> Self {
         Self { role: Some(org.role().to_owned()), ..Self::plain(&org.org) }
     }
+
+    /// The org as its caller sees it: with their role when they are a member.
+    pub fn for_caller(access: &OrgAccess) -> Self {
+        Self { role: access.role().map(|r| r.key.clone()), ..Self::plain(&access.org) }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -119,6 +127,32 @@ impl From<Member> for MemberView {
             display_name: member.display_name,
             role: member.membership.role,
             joined_at: member.membership.joined_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleView {
+    #[schema(example = "developer")]
+    pub key: String,
+    pub name: String,
+    /// Permission keys, in catalog order.
+    pub permissions: Vec<String>,
+    /// From the preset (cannot be edited) rather than defined by the org.
+    pub built_in: bool,
+    /// When set, only members holding one of these roles may grant this role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignable_by: Option<Vec<String>>,
+}
+
+impl RoleView {
+    pub fn new(role: &Role, preset: &Preset) -> Self {
+        Self {
+            key: role.key.clone(),
+            name: role.name.clone(),
+            permissions: preset.catalog.names(role.permissions),
+            built_in: role.built_in,
+            assignable_by: role.assignable_by.clone(),
         }
     }
 }

@@ -1,19 +1,73 @@
-//! Who may act on an org: resolving `{org}` references and checking a member's permissions.
-//! Another org's objects and orgs one does not belong to are reported as not found.
+//! Who may act on an org: resolving `{org}` references and the caller's standing in the org, and
+//! checking permissions. Orgs the caller has no standing in are reported as not found, exactly
+//! like orgs that do not exist.
 
+use super::principal::{KeyPrincipal, Principal};
 use super::Tenantry;
-use crate::domain::ids::{OrgId, UserId};
+use crate::domain::audit::Actor;
+use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 use crate::domain::models::{Membership, Org};
-use crate::domain::permission::Role;
+use crate::domain::permission::{PermissionSet, Role};
 use crate::store::Tx;
 use crate::{Error, Result};
+
+/// How the caller stands in one org.
+#[derive(Debug, Clone)]
+pub enum Standing {
+    /// A member, through their membership and its role.
+    Member { membership: Membership, role: Role },
+    /// One of the org's API keys, limited to its scopes.
+    Key { key_id: ApiKeyId },
+    /// The instance admin or a host app, on the operations that admit them.
+    Operator { actor: Actor },
+}
 
 /// A caller's standing in one org, loaded inside the transaction that acts on it.
 #[derive(Debug, Clone)]
 pub struct OrgAccess {
     pub org: Org,
-    pub membership: Membership,
-    pub role: Role,
+    pub standing: Standing,
+    /// What the caller may do here: the role's permissions, the key's scopes, or everything for
+    /// operators.
+    pub permissions: PermissionSet,
+}
+
+impl OrgAccess {
+    pub fn actor(&self) -> Actor {
+        match &self.standing {
+            Standing::Member { membership, .. } => Actor::new("user", membership.user_id),
+            Standing::Key { key_id } => Actor::new("api_key", key_id),
+            Standing::Operator { actor } => actor.clone(),
+        }
+    }
+
+    pub fn membership(&self) -> Option<&Membership> {
+        match &self.standing {
+            Standing::Member { membership, .. } => Some(membership),
+            _ => None,
+        }
+    }
+
+    pub fn role(&self) -> Option<&Role> {
+        match &self.standing {
+            Standing::Member { role, .. } => Some(role),
+            _ => None,
+        }
+    }
+
+    /// The user acting, when a member acts.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.membership().map(|m| m.user_id)
+    }
+
+    /// How the caller is named in refusals: "your role `admin`", "this API key".
+    pub fn described(&self) -> String {
+        match &self.standing {
+            Standing::Member { role, .. } => format!("your role `{}`", role.key),
+            Standing::Key { .. } => "this API key".to_owned(),
+            Standing::Operator { .. } => "the operator".to_owned(),
+        }
+    }
 }
 
 impl Tenantry {
@@ -30,12 +84,40 @@ impl Tenantry {
         found.ok_or(Error::NotFound("organization"))
     }
 
-    /// The caller's membership in the referenced org; not found unless they are a member.
+    /// The caller's standing in the referenced org, for members and the org's API keys. The
+    /// instance admin and host apps are refused: they reach orgs through their own endpoints and
+    /// the few operations that admit them.
+    pub(crate) async fn org_access(
+        &self,
+        tx: &mut dyn Tx,
+        principal: &Principal,
+        reference: &str,
+    ) -> Result<OrgAccess> {
+        match principal {
+            Principal::User(user) => self.member_access(tx, user.user_id, reference).await,
+            Principal::ApiKey(key) => self.key_access(tx, key, reference).await,
+            Principal::Admin | Principal::Service { .. } => {
+                Err(Error::forbidden("this endpoint is for the org's members and API keys"))
+            }
+        }
+    }
+
+    /// The user's membership in the referenced org; not found unless they are a member.
     pub(crate) async fn member_access(&self, tx: &mut dyn Tx, user: UserId, reference: &str) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         let membership = tx.membership(org.id, user).await?.ok_or(Error::NotFound("organization"))?;
         let role = self.resolve_role(tx, org.id, &membership.role).await?;
-        Ok(OrgAccess { org, membership, role })
+        let permissions = role.permissions;
+        Ok(OrgAccess { org, standing: Standing::Member { membership, role }, permissions })
+    }
+
+    /// A key reaches only its own org; any other is not found.
+    async fn key_access(&self, tx: &mut dyn Tx, key: &KeyPrincipal, reference: &str) -> Result<OrgAccess> {
+        let org = self.find_org(tx, reference).await?;
+        if org.id != key.org_id {
+            return Err(Error::NotFound("organization"));
+        }
+        Ok(OrgAccess { org, standing: Standing::Key { key_id: key.key_id }, permissions: key.scopes })
     }
 
     /// The role a membership holds; every membership's role exists (deleting a role in use
@@ -46,25 +128,28 @@ impl Tenantry {
             .ok_or_else(|| Error::Internal(format!("a membership holds role `{key}`, which is not defined")))
     }
 
-    /// Refuses unless the member's role holds `permission`.
+    /// Refuses unless the caller holds `permission`: 403 `forbidden` for a member's role, 403
+    /// `scope_missing` for an API key.
     pub(crate) fn require(&self, access: &OrgAccess, permission: &str) -> Result<()> {
         let bit = self
             .preset
             .catalog
             .bit(permission)
             .ok_or_else(|| Error::Internal(format!("permission `{permission}` is not in the catalog")))?;
-        if access.role.permissions.contains_all(bit) {
-            Ok(())
-        } else {
-            Err(Error::forbidden(format!(
-                "your role `{}` does not have the permission `{permission}`",
-                access.role.key
-            )))
+        if access.permissions.contains_all(bit) {
+            return Ok(());
         }
+        Err(match access.standing {
+            Standing::Key { .. } => Error::Forbidden {
+                code: "scope_missing",
+                message: format!("this API key lacks the scope `{permission}`"),
+            },
+            _ => Error::forbidden(format!("{} does not have the permission `{permission}`", access.described())),
+        })
     }
 
-    /// The permission keys a role holds, for tokens and `me`.
-    pub(crate) fn permission_names(&self, role: &Role) -> Vec<String> {
-        self.preset.catalog.names(role.permissions)
+    /// The permission keys of a set, for tokens, `me` and refusals.
+    pub(crate) fn permission_names(&self, set: PermissionSet) -> Vec<String> {
+        self.preset.catalog.names(set)
     }
 }

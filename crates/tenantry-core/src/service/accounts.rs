@@ -249,7 +249,8 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
         tx.set_session_org(principal.session_id, Some(access.org.id)).await?;
-        let org = OrgWithRole { org: access.org, membership: access.membership };
+        let membership = access.membership().cloned().expect("member_access yields a member");
+        let org = OrgWithRole { org: access.org, membership };
         let (token, expires_in) =
             self.access_token(tx.as_mut(), principal.user_id, principal.session_id, Some(&org)).await?;
         tx.commit().await?;
@@ -402,7 +403,7 @@ impl Tenantry {
         let now = self.clock.now();
         let ttl = self.settings.access_token_ttl;
         let permissions = match org {
-            Some(org) => self.permission_names(&self.resolve_role(tx, org.org.id, org.role()).await?),
+            Some(org) => self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
             None => Vec::new(),
         };
         let claims = AccessClaims {

@@ -43,7 +43,7 @@ impl Tenantry {
     /// Answers each check. Only the instance admin and host apps (service tokens) may ask.
     /// `field` names the request's checks in errors (`checks` for a batch).
     pub async fn authorize(&self, principal: &Principal, checks: &[Check], batch: bool) -> Result<Vec<Decision>> {
-        if matches!(principal, Principal::User(_)) {
+        if !principal.is_operator() {
             return Err(Error::forbidden(
                 "authorization checks are for host apps (service tokens) and the instance admin",
             ));

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::access::OrgAccess;
 use super::audit::Change;
-use super::{RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::{Actor, Target};
+use super::{Principal, RequestMeta, Tenantry};
+use crate::domain::audit::Target;
 use crate::domain::ids::UserId;
 use crate::domain::models::Member;
 use crate::store::Tx;
@@ -25,26 +25,26 @@ impl Tenantry {
         tx.member(access.org.id, user).await?.ok_or(Error::NotFound("member"))
     }
 
-    pub async fn get_member(&self, principal: &UserPrincipal, reference: &str, user: &str) -> Result<Member> {
+    pub async fn get_member(&self, principal: &Principal, reference: &str, user: &str) -> Result<Member> {
         let mut tx = self.store.read().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.find_member(tx.as_mut(), &access, user).await
     }
 
     pub async fn change_member_role(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         user: &str,
         role_key: &str,
         meta: &RequestMeta,
     ) -> Result<Member> {
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
         let mut member = self.find_member(tx.as_mut(), &access, user).await?;
         let target = member.membership.user_id;
-        if target == principal.user_id {
+        if access.user_id() == Some(target) {
             return Err(Error::forbidden("nobody changes their own role; ask another admin"));
         }
         if member.membership.role == self.preset.owner_role {
@@ -65,7 +65,7 @@ impl Tenantry {
             tx.as_mut(),
             Change {
                 org: Some(access.org.id),
-                actor: Actor::new("user", principal.user_id),
+                actor: access.actor(),
                 action: "member.role_changed",
                 target: Target::new("user", target),
                 meta,
@@ -79,41 +79,41 @@ impl Tenantry {
         Ok(member)
     }
 
-    /// Removes a member. Removing yourself is leaving.
+    /// Removes a member. A member removing themselves is leaving.
     pub async fn remove_member(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         user: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         let member = self.find_member(tx.as_mut(), &access, user).await?;
         let target = member.membership.user_id;
-        let action = if target == principal.user_id {
-            "member.left"
-        } else {
+        let leaving = access.user_id() == Some(target);
+        if !leaving {
             self.require(&access, "members.remove")?;
-            "member.removed"
-        };
+        }
         if member.membership.role == self.preset.owner_role {
             return Err(last_owner());
         }
-        if target != principal.user_id {
+        if !leaving {
             let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
             self.check_outranks(&access, &current)?;
         }
+        let action = if leaving { "member.left" } else { "member.removed" };
         self.delete_member(tx, &access, target, action, meta).await
     }
 
-    pub async fn leave_org(&self, principal: &UserPrincipal, reference: &str, meta: &RequestMeta) -> Result<()> {
+    pub async fn leave_org(&self, principal: &Principal, reference: &str, meta: &RequestMeta) -> Result<()> {
+        let user = principal.user()?;
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
-        if access.membership.role == self.preset.owner_role {
+        let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
+        if access.role().is_some_and(|r| r.key == self.preset.owner_role) {
             return Err(last_owner());
         }
-        self.delete_member(tx, &access, principal.user_id, "member.left", meta).await
+        self.delete_member(tx, &access, user.user_id, "member.left", meta).await
     }
 
     async fn delete_member(
@@ -131,7 +131,7 @@ impl Tenantry {
             tx.as_mut(),
             Change {
                 org: Some(access.org.id),
-                actor: Actor::new("user", access.membership.user_id),
+                actor: access.actor(),
                 action,
                 target: Target::new("user", user),
                 meta,

@@ -27,7 +27,7 @@ use crate::domain::secret::{IssuedToken, TOKEN_BYTES};
 use crate::store::Store;
 use crate::Result;
 
-pub use principal::{Principal, RequestMeta, UserPrincipal};
+pub use principal::{KeyPrincipal, Principal, RequestMeta, UserPrincipal};
 
 /// Settings the use cases need from configuration.
 #[derive(Debug, Clone)]

@@ -2,8 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
+use super::access::OrgAccess;
 use super::audit::Change;
-use super::{RequestMeta, Tenantry, UserPrincipal};
+use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::{Actor, Target};
 use crate::domain::ids::{MembershipId, OrgId, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole};
@@ -157,44 +158,43 @@ impl Tenantry {
         Ok(Page::from_rows(rows, page, |row| row.membership.id.to_string()))
     }
 
-    pub async fn get_org(&self, principal: &UserPrincipal, reference: &str) -> Result<OrgWithRole> {
+    /// An org the caller has standing in, with that standing (a member's role).
+    pub async fn get_org(&self, principal: &Principal, reference: &str) -> Result<OrgAccess> {
         let mut tx = self.store.read().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
-        Ok(OrgWithRole { org: access.org, membership: access.membership })
+        self.org_access(tx.as_mut(), principal, reference).await
     }
 
     pub async fn update_org(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         patch: OrgPatch,
         meta: &RequestMeta,
-    ) -> Result<OrgWithRole> {
+    ) -> Result<OrgAccess> {
         let name = patch.name.as_deref().map(parse_org_name).transpose()?;
         let metadata = patch.metadata.map(parse_metadata).transpose()?;
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let mut access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "org.manage")?;
         let before = access.org.clone();
-        let mut org = access.org;
         let mut changes = Map::new();
         if let Some(name) = name.filter(|n| *n != before.name) {
             changes.insert("name".into(), json!({ "before": before.name, "after": name }));
-            org.name = name;
+            access.org.name = name;
         }
         if let Some(metadata) = metadata.filter(|m| *m != before.metadata) {
             changes.insert("metadata".into(), json!({ "before": before.metadata, "after": metadata }));
-            org.metadata = metadata;
+            access.org.metadata = metadata;
         }
         if !changes.is_empty() {
-            tx.update_org_profile(&org).await?;
+            tx.update_org_profile(&access.org).await?;
             self.record(
                 tx.as_mut(),
                 Change {
-                    org: Some(org.id),
-                    actor: Actor::new("user", principal.user_id),
+                    org: Some(access.org.id),
+                    actor: access.actor(),
                     action: "org.updated",
-                    target: Target::new("organization", org.id),
+                    target: Target::new("organization", access.org.id),
                     meta,
                     metadata: Value::Object(changes),
                 },
@@ -202,18 +202,18 @@ impl Tenantry {
             .await?;
             tx.commit().await?;
         }
-        Ok(OrgWithRole { org, membership: access.membership })
+        Ok(access)
     }
 
-    /// Any member may list the members of their org.
+    /// Any member (and any of the org's keys) may list the members.
     pub async fn list_members(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         page: &PageRequest,
     ) -> Result<Page<Member>> {
         let mut tx = self.store.read().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         let rows = tx.list_members(access.org.id, page).await?;
         Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
     }

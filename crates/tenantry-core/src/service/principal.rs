@@ -1,7 +1,9 @@
 //! Who is calling, as established by the server from the request's credentials.
 
 use crate::domain::audit::Actor;
-use crate::domain::ids::{OrgId, SessionId, UserId};
+use crate::domain::ids::{ApiKeyId, OrgId, SessionId, UserId};
+use crate::domain::permission::PermissionSet;
+use crate::{Error, Result};
 
 /// A user authenticated by an access token.
 #[derive(Debug, Clone)]
@@ -13,12 +15,21 @@ pub struct UserPrincipal {
     pub active_org: Option<OrgId>,
 }
 
+/// An org's API key, authenticated by its secret. It acts as its org, limited to its scopes.
+#[derive(Debug, Clone)]
+pub struct KeyPrincipal {
+    pub key_id: ApiKeyId,
+    pub org_id: OrgId,
+    pub scopes: PermissionSet,
+}
+
 #[derive(Debug, Clone)]
 pub enum Principal {
     User(UserPrincipal),
+    ApiKey(KeyPrincipal),
     /// The instance administrator (`TENANTRY_ADMIN_TOKEN`).
     Admin,
-    /// A host app, by the index of its token in the configuration.
+    /// A host app, named by the position of its token in the configuration (`service_1`, …).
     Service {
         name: String,
     },
@@ -28,9 +39,23 @@ impl Principal {
     pub fn actor(&self) -> Actor {
         match self {
             Self::User(user) => Actor::new("user", user.user_id),
+            Self::ApiKey(key) => Actor::new("api_key", key.key_id),
             Self::Admin => Actor::new("admin", "admin"),
             Self::Service { name } => Actor::new("service", name),
         }
+    }
+
+    /// The signed-in user, for what only a person may do (leave an org, transfer it, …).
+    pub fn user(&self) -> Result<&UserPrincipal> {
+        match self {
+            Self::User(user) => Ok(user),
+            _ => Err(Error::forbidden("only a signed-in user may do this")),
+        }
+    }
+
+    /// Whether this is the instance admin or a host app.
+    pub fn is_operator(&self) -> bool {
+        matches!(self, Self::Admin | Self::Service { .. })
     }
 }
 

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::access::OrgAccess;
+use super::access::{OrgAccess, Standing};
 use super::audit::Change;
-use super::{RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::{Actor, Target};
+use super::{Principal, RequestMeta, Tenantry};
+use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::models::{CustomRole, Org};
-use crate::domain::permission::Role;
+use crate::domain::permission::{PermissionSet, Role};
 use crate::store::{StoreError, Tx};
 use crate::{Error, Result};
 
@@ -64,7 +64,7 @@ impl Tenantry {
             .permissions
             .iter()
             .filter_map(|p| self.preset.catalog.bit(p))
-            .fold(Default::default(), |acc: crate::domain::permission::PermissionSet, bit| acc.union(bit));
+            .fold(PermissionSet::EMPTY, PermissionSet::union);
         Role { key: custom.key.clone(), name: custom.name.clone(), permissions, assignable_by: None, built_in: false }
     }
 
@@ -91,18 +91,27 @@ impl Tenantry {
                 self.preset.owner_role
             )));
         }
-        let missing = role.permissions.minus(actor.role.permissions);
+        let missing = role.permissions.minus(actor.permissions);
         if !missing.is_empty() {
             return Err(Error::forbidden(format!(
-                "the role `{}` grants {} which your role `{}` does not have",
+                "the role `{}` grants {} which {} does not have",
                 role.key,
                 self.preset.catalog.names(missing).join(", "),
-                actor.role.key
+                actor.described()
             )));
         }
         if let Some(allowed) = &role.assignable_by {
-            if !allowed.contains(&actor.role.key) {
-                return Err(Error::forbidden(format!("only {} may grant the role `{}`", allowed.join(", "), role.key)));
+            let granter_allowed = match &actor.standing {
+                Standing::Member { role: own, .. } => allowed.contains(&own.key),
+                Standing::Operator { .. } => true,
+                Standing::Key { .. } => false,
+            };
+            if !granter_allowed {
+                return Err(Error::forbidden(format!(
+                    "only members with the role {} may grant the role `{}`",
+                    allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or "),
+                    role.key
+                )));
             }
         }
         Ok(())
@@ -110,15 +119,15 @@ impl Tenantry {
 
     /// May `actor` act on a member (or a role) holding `current`?
     pub(crate) fn check_outranks(&self, actor: &OrgAccess, current: &Role) -> Result<()> {
-        let missing = current.permissions.minus(actor.role.permissions);
+        let missing = current.permissions.minus(actor.permissions);
         if missing.is_empty() {
             Ok(())
         } else {
             Err(Error::forbidden(format!(
-                "the role `{}` holds {} which your role `{}` does not have",
+                "the role `{}` holds {} which {} does not have",
                 current.key,
                 self.preset.catalog.names(missing).join(", "),
-                actor.role.key
+                actor.described()
             )))
         }
     }
@@ -137,33 +146,33 @@ impl Tenantry {
 
     /// Checks a permission list against the catalog and the actor's own permissions.
     fn parse_role_permissions(&self, actor: &OrgAccess, names: &[String]) -> Result<Vec<String>> {
-        let mut set = crate::domain::permission::PermissionSet::EMPTY;
+        let mut set = PermissionSet::EMPTY;
         for (i, name) in names.iter().enumerate() {
             let bit = self.preset.catalog.bit(name).ok_or_else(|| {
                 Error::invalid(format!("permissions[{i}]"), format!("`{name}` is not a permission of this deployment"))
             })?;
             set = set.union(bit);
         }
-        let missing = set.minus(actor.role.permissions);
+        let missing = set.minus(actor.permissions);
         if !missing.is_empty() {
             return Err(Error::forbidden(format!(
-                "you cannot create a role with {} which your role `{}` does not have",
+                "a role cannot hold {} which {} does not have",
                 self.preset.catalog.names(missing).join(", "),
-                actor.role.key
+                actor.described()
             )));
         }
         Ok(self.preset.catalog.names(set))
     }
 
-    pub async fn list_roles(&self, principal: &UserPrincipal, reference: &str) -> Result<Vec<Role>> {
+    pub async fn list_roles(&self, principal: &Principal, reference: &str) -> Result<Vec<Role>> {
         let mut tx = self.store.read().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.roles_of(tx.as_mut(), access.org.id).await
     }
 
     pub async fn create_role(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         input: RoleInput,
         meta: &RequestMeta,
@@ -171,7 +180,7 @@ impl Tenantry {
         let key = parse_role_key(&input.key)?;
         let name = parse_role_name(&input.name)?;
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
         self.require_custom_roles_feature(&access.org)?;
         let permissions = self.parse_role_permissions(&access, &input.permissions)?;
@@ -199,7 +208,7 @@ impl Tenantry {
             tx.as_mut(),
             Change {
                 org: Some(access.org.id),
-                actor: Actor::new("user", principal.user_id),
+                actor: access.actor(),
                 action: "role.created",
                 target: Target::new("role", &custom.key),
                 meta,
@@ -214,7 +223,7 @@ impl Tenantry {
 
     pub async fn update_role(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         key: &str,
         patch: RolePatch,
@@ -222,7 +231,7 @@ impl Tenantry {
     ) -> Result<Role> {
         let name = patch.name.as_deref().map(parse_role_name).transpose()?;
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
         let mut custom = self.editable_role(tx.as_mut(), &access, key).await?;
         self.require_custom_roles_feature(&access.org)?;
@@ -240,7 +249,7 @@ impl Tenantry {
                 tx.as_mut(),
                 Change {
                     org: Some(access.org.id),
-                    actor: Actor::new("user", principal.user_id),
+                    actor: access.actor(),
                     action: "role.updated",
                     target: Target::new("role", &custom.key),
                     meta,
@@ -261,14 +270,14 @@ impl Tenantry {
     /// the role they move to.
     pub async fn delete_role(
         &self,
-        principal: &UserPrincipal,
+        principal: &Principal,
         reference: &str,
         key: &str,
         reassign_to: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
         let custom = self.editable_role(tx.as_mut(), &access, key).await?;
         self.check_outranks(&access, &self.custom_role(&custom))?;
@@ -297,7 +306,7 @@ impl Tenantry {
             tx.as_mut(),
             Change {
                 org: Some(access.org.id),
-                actor: Actor::new("user", principal.user_id),
+                actor: access.actor(),
                 action: "role.deleted",
                 target: Target::new("role", key),
                 meta,

@@ -2,13 +2,23 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod authorize;
+pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod roles;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(meta::router()).merge(accounts::router()).merge(orgs::router()).merge(admin::router())
+    OpenApiRouter::new()
+        .merge(meta::router())
+        .merge(accounts::router())
+        .merge(orgs::router())
+        .merge(members::router())
+        .merge(roles::router())
+        .merge(authorize::router())
+        .merge(admin::router())
 }

@@ -1,4 +1,4 @@
-//! `/v1/orgs`: create, list, read, update organizations and list their members.
+//! `/v1/orgs`: create, list, read and update organizations.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,17 +10,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Caller};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
-use crate::views::{data, list, Data, ErrorBody, List, MemberView, OrgView};
+use crate::views::{data, list, Data, ErrorBody, List, OrgView};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_orgs, create_org))
-        .routes(routes!(get_org, update_org))
-        .routes(routes!(list_members))
+    OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -81,11 +78,11 @@ pub async fn create_org(
     responses((status = 200, body = Data<OrgView>), (status = 404, body = ErrorBody)))]
 pub async fn get_org(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Caller(caller): Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
-    let org = state.tenantry.get_org(&user, &org).await?;
-    Ok(data(OrgView::with_role(&org)))
+    let access = state.tenantry.get_org(&caller, &org).await?;
+    Ok(data(OrgView::for_caller(&access)))
 }
 
 /// Rename an org or replace its metadata (`org.manage`).
@@ -94,7 +91,7 @@ pub async fn get_org(
     responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_org(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Caller(caller): Caller,
     Path(org): Path<String>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<UpdateOrgBody>,
@@ -103,20 +100,6 @@ pub async fn update_org(
         return Err(ApiError::invalid("slug", "is immutable after creation"));
     }
     let patch = OrgPatch { name: body.name, metadata: body.metadata };
-    let org = state.tenantry.update_org(&user, &org, patch, &meta).await?;
-    Ok(data(OrgView::with_role(&org)))
-}
-
-/// The members of an org you belong to, in the order they joined.
-#[utoipa::path(get, path = "/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
-    params(("org" = String, Path, description = "org id or slug"), ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = List<MemberView>), (status = 404, body = ErrorBody)))]
-pub async fn list_members(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(org): Path<String>,
-    Pagination(page): Pagination,
-) -> Result<Json<List<MemberView>>, ApiError> {
-    let page = state.tenantry.list_members(&user, &org, &page).await?;
-    Ok(list(page, MemberView::from))
+    let access = state.tenantry.update_org(&caller, &org, patch, &meta).await?;
+    Ok(data(OrgView::for_caller(&access)))
 }

@@ -1,0 +1,103 @@
+//! `/v1/orgs/{org}/members` and `/leave`: the member list, one member, role changes, removal.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::state::AppState;
+use crate::views::{data, list, Data, ErrorBody, List, MemberView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members))
+        .routes(routes!(get_member, change_role, remove_member))
+        .routes(routes!(leave))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRoleBody {
+    /// A built-in role of the preset or one of the org's custom roles.
+    #[schema(example = "admin")]
+    pub role: String,
+}
+
+/// The members of an org you belong to, in the order they joined.
+#[utoipa::path(get, path = "/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<MemberView>), (status = 404, body = ErrorBody)))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<MemberView>>, ApiError> {
+    let page = state.tenantry.list_members(&caller, &org, &page).await?;
+    Ok(list(page, MemberView::from))
+}
+
+/// One member of an org you belong to.
+#[utoipa::path(get, path = "/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 200, body = Data<MemberView>), (status = 404, body = ErrorBody)))]
+pub async fn get_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, user)): Path<(String, String)>,
+) -> Result<Json<Data<MemberView>>, ApiError> {
+    let member = state.tenantry.get_member(&caller, &org, &user).await?;
+    Ok(data(MemberView::from(member)))
+}
+
+/// Change a member's role (`members.change_role`). Nobody changes their own role, the owner's
+/// role changes only by transfer, and nobody grants a role holding a permission they lack.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    request_body = ChangeRoleBody,
+    params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 200, body = Data<MemberView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
+pub async fn change_role(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, user)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<ChangeRoleBody>,
+) -> Result<Json<Data<MemberView>>, ApiError> {
+    let member = state.tenantry.change_member_role(&caller, &org, &user, &body.role, &meta).await?;
+    Ok(data(MemberView::from(member)))
+}
+
+/// Remove a member (`members.remove`); removing yourself is leaving. The owner cannot be removed.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, user)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.remove_member(&caller, &org, &user, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Leave an org. The owner transfers ownership first.
+#[utoipa::path(post, path = "/v1/orgs/{org}/leave", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
+pub async fn leave(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.leave_org(&caller, &org, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,110 @@
+//! `/v1/orgs/{org}/roles`: the preset's built-in roles and the org's custom roles.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tenantry_core::service::roles::{RoleInput, RolePatch};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta};
+use crate::state::AppState;
+use crate::views::{data, Data, ErrorBody, RoleView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_roles, create_role)).routes(routes!(update_role, delete_role))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleBody {
+    /// 2–32 lowercase letters, digits or underscores, starting with a letter; unique in the org.
+    #[schema(example = "support")]
+    pub key: String,
+    #[schema(example = "Support")]
+    pub name: String,
+    /// Permissions from the catalog, none beyond your own.
+    #[schema(example = json!(["endpoints.view", "requests.replay"]))]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleBody {
+    pub name: Option<String>,
+    /// Replaces the role's permissions.
+    pub permissions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRoleParams {
+    /// The role that members holding the deleted role move to. Required while anyone holds it.
+    pub reassign_to: Option<String>,
+}
+
+/// Every role usable in the org: the preset's built-ins, then the org's custom roles.
+#[utoipa::path(get, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 200, body = Data<Vec<RoleView>>), (status = 404, body = ErrorBody)))]
+pub async fn list_roles(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Data<Vec<RoleView>>>, ApiError> {
+    let roles = state.tenantry.list_roles(&caller, &org).await?;
+    Ok(data(roles.iter().map(|r| RoleView::new(r, state.tenantry.preset())).collect()))
+}
+
+/// Define a custom role (`members.change_role`; plan feature `custom_roles`).
+#[utoipa::path(post, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])), request_body = CreateRoleBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 201, body = Data<RoleView>), (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "role_exists", body = ErrorBody)))]
+pub async fn create_role(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<CreateRoleBody>,
+) -> Result<(StatusCode, Json<Data<RoleView>>), ApiError> {
+    let input = RoleInput { key: body.key, name: body.name, permissions: body.permissions };
+    let role = state.tenantry.create_role(&caller, &org, input, &meta).await?;
+    Ok((StatusCode::CREATED, data(RoleView::new(&role, state.tenantry.preset()))))
+}
+
+/// Rename a custom role or replace its permissions (`members.change_role`).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/roles/{key}", tag = "roles", security(("bearer" = [])), request_body = UpdateRoleBody,
+    params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "role key")),
+    responses((status = 200, body = Data<RoleView>), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_role(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, key)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<UpdateRoleBody>,
+) -> Result<Json<Data<RoleView>>, ApiError> {
+    let patch = RolePatch { name: body.name, permissions: body.permissions };
+    let role = state.tenantry.update_role(&caller, &org, &key, patch, &meta).await?;
+    Ok(data(RoleView::new(&role, state.tenantry.preset())))
+}
+
+/// Delete a custom role (`members.change_role`). While members hold it, `reassign_to` must name
+/// the role they move to; otherwise 409 `role_in_use`.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/roles/{key}", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "role key"), DeleteRoleParams),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "role_in_use", body = ErrorBody)))]
+pub async fn delete_role(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, key)): Path<(String, String)>,
+    Query(params): Query<DeleteRoleParams>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.delete_role(&caller, &org, &key, params.reassign_to.as_deref(), &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
