@@ -1,11 +1,12 @@
 //! Authentication: who the bearer of a request is.
 //!
-//! `Authorization: Bearer <token>` carries either an access token (a JWT, for users), the
-//! instance admin token, or a host app's service token. Extractors name what a route accepts.
+//! `Authorization: Bearer <token>` carries either an access token (a JWT, for users), an org's API
+//! key (authenticated earlier, by `key_auth`), the instance admin token, or a host app's service
+//! token. Extractors name what a route accepts.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::{Principal, UserPrincipal};
 
@@ -14,16 +15,21 @@ use crate::state::AppState;
 
 pub const ORG_HEADER: &str = "x-organization-id";
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// Resolves the request's principal; 401 when there are no valid credentials.
 pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let token =
-        bearer(parts).ok_or_else(|| ApiError::unauthorized("send credentials as `Authorization: Bearer <token>`"))?;
+    // An API key was authenticated (and rate-limited) before routing.
+    if let Some(key) = parts.extensions.get::<Principal>() {
+        return Ok(key.clone());
+    }
+    let token = bearer(&parts.headers)
+        .ok_or_else(|| ApiError::unauthorized("send credentials as `Authorization: Bearer <token>`"))?;
     let hash = hash_token(token);
     if hash == state.credentials.admin_hash {
         return Ok(Principal::Admin);

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod key_auth;
 pub mod mailer;
 pub mod openapi;
 pub mod request_id;

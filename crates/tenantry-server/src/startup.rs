@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
 use axum::{Extension, Router};
 use chrono::Duration;
 use tenantry_core::context::{Clock, OsRandom, SystemClock};
@@ -17,7 +18,8 @@ use tenantry_core::Tenantry;
 use tenantry_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -27,14 +29,16 @@ use crate::mailer::Mailer;
 use crate::openapi::ApiDoc;
 use crate::state::{AppState, Credentials};
 
-/// Knobs for embedding the application (tests control the clock).
+/// Knobs for embedding the application (tests control the clock and the flush pace).
 pub struct Options {
     pub clock: Arc<dyn Clock>,
+    /// How often API keys' `last_used_at` is written (each key at most once a minute).
+    pub key_usage_flush_every: std::time::Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock) }
+        Self { clock: Arc::new(SystemClock), key_usage_flush_every: std::time::Duration::from_secs(5) }
     }
 }
 
@@ -98,6 +102,7 @@ impl Application {
             .map(|(i, token)| (hash_token(token), format!("service_{}", i + 1)))
             .collect();
 
+        tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
         if let Some(url) = &config.email.smtp_url {
             let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
             tokio::spawn(mailer.run(tenantry.clone()));
@@ -110,7 +115,10 @@ impl Application {
             .with_state(state.clone())
             .layer(Extension(doc))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::key_auth::middleware))
+            .layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().include_headers(true)))
+            // Credentials show as "Sensitive" in the request log.
+            .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())
             .layer(axum::middleware::from_fn(crate::request_id::middleware));
         Ok(Self { listener, router, state, store, admin_token })
@@ -140,9 +148,25 @@ impl Application {
         }
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, then writes what is pending.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        if let Err(error) = self.state.tenantry.flush_key_usage().await {
+            tracing::warn!(%error, "could not write API key usage at shutdown");
+        }
+        served
+    }
+}
+
+/// Writes API keys' `last_used_at` in batches, off the request path.
+async fn flush_key_usage(tenantry: Arc<Tenantry>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = tenantry.flush_key_usage().await {
+            tracing::warn!(%error, "could not write API key usage; will retry");
+        }
     }
 }

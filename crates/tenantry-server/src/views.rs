@@ -3,11 +3,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use tenantry_core::domain::api_key::ApiKey;
 use tenantry_core::domain::models::{Member, Org, OrgWithRole, OutboxMessage, User};
 use tenantry_core::domain::pagination::Page;
 use tenantry_core::domain::permission::Role;
 use tenantry_core::domain::preset::Preset;
 use tenantry_core::service::access::OrgAccess;
+use tenantry_core::service::api_keys::IssuedKey;
 use utoipa::ToSchema;
 
 /// The success envelope.
@@ -197,4 +199,52 @@ pub struct ErrorDetail {
     pub request_id: String,
     #[schema(value_type = Option<Object>)]
     pub details: Option<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyView {
+    #[schema(example = "key_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub name: String,
+    /// The first 12 characters of the secret.
+    #[schema(example = "tn_live_a1B2")]
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    /// A user id, or the id of the key that created this one.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(key: ApiKey) -> Self {
+        Self {
+            id: key.id.to_string(),
+            name: key.name,
+            prefix: key.prefix,
+            scopes: key.scopes,
+            created_by: key.created_by,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+/// A key in the create and roll responses: the only place its secret appears.
+#[derive(Serialize, ToSchema)]
+pub struct IssuedKeyView {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The whole key. Store it now: it is never shown again.
+    pub secret: String,
+}
+
+impl From<IssuedKey> for IssuedKeyView {
+    fn from(issued: IssuedKey) -> Self {
+        Self { key: ApiKeyView::from(issued.key), secret: issued.secret }
+    }
 }

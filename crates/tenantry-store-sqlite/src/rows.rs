@@ -15,7 +15,7 @@ pub fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub fn corrupt(what: &str) -> StoreError {
     StoreError::Database(format!("stored value is not a valid {what}").into())
 }
 

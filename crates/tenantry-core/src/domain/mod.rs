@@ -1,5 +1,6 @@
 //! Value types of the domain. Each parses its input once, at the edge.
 
+pub mod api_key;
 pub mod audit;
 pub mod email;
 pub mod ids;

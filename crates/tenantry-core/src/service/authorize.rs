@@ -70,36 +70,61 @@ impl Tenantry {
     }
 
     async fn decide(&self, check: &Check, wanted: PermissionSet) -> Result<Decision> {
-        let user = match &check.subject {
-            Subject::User(user) => *user,
-            // Keys are looked up by the API key capability; until a key exists, none is found.
-            Subject::ApiKey(_) => return Ok(Decision::deny("API key not found")),
-        };
         let Some(org) = self.cached_org_id(&check.org).await? else {
-            return Ok(Decision::deny("the user is not a member of this organization"));
+            return Ok(Decision::deny("the organization does not exist"));
         };
-        let Some(role_key) = self.cached_member_role(org, user).await? else {
-            return Ok(Decision::deny("the user is not a member of this organization"));
-        };
-        let held = match self.preset.role(&role_key) {
-            Some(role) => role.permissions,
-            None => match self.cached_custom_roles(org).await?.iter().find(|r| *r.key == *role_key) {
-                Some(role) => role.permissions,
-                None => return Ok(Decision::deny(format!("the role `{role_key}` no longer exists"))),
+        let (holder, held) = match &check.subject {
+            Subject::User(user) => match self.user_grant(org, *user).await? {
+                Ok(grant) => grant,
+                Err(denied) => return Ok(denied),
+            },
+            Subject::ApiKey(key) => match self.key_grant(org, *key).await? {
+                Ok(grant) => grant,
+                Err(denied) => return Ok(denied),
             },
         };
         let missing = wanted.minus(held);
         let names = |set| self.preset.catalog.names(set).join(", ");
         Ok(if missing.is_empty() {
-            Decision { allowed: true, reason: format!("role `{role_key}` grants {}", names(wanted)) }
+            Decision { allowed: true, reason: format!("{holder} grants {}", names(wanted)) }
         } else {
-            Decision::deny(format!("role `{role_key}` lacks {}", names(missing)))
+            Decision::deny(format!("{holder} lacks {}", names(missing)))
         })
+    }
+
+    /// What a user holds in `org` through their role, named for the reason ("role `admin`").
+    async fn user_grant(&self, org: OrgId, user: UserId) -> Result<Result<(String, PermissionSet), Decision>> {
+        let Some(role_key) = self.cached_member_role(org, user).await? else {
+            return Ok(Err(Decision::deny("the user is not a member of this organization")));
+        };
+        let held = match self.preset.role(&role_key) {
+            Some(role) => role.permissions,
+            None => match self.cached_custom_roles(org).await?.iter().find(|r| *r.key == *role_key) {
+                Some(role) => role.permissions,
+                None => return Ok(Err(Decision::deny(format!("the role `{role_key}` no longer exists")))),
+            },
+        };
+        Ok(Ok((format!("role `{role_key}`"), held)))
+    }
+
+    /// What an active key of `org` holds through its scopes.
+    async fn key_grant(&self, org: OrgId, key: ApiKeyId) -> Result<Result<(String, PermissionSet), Decision>> {
+        let Some(found) = self.cached_key_by_id(key).await?.filter(|k| k.key.org_id == org) else {
+            return Ok(Err(Decision::deny("the API key does not belong to this organization")));
+        };
+        let now = self.clock.now();
+        if found.key.is_revoked() {
+            return Ok(Err(Decision::deny("the API key has been revoked")));
+        }
+        if found.key.is_expired(now) {
+            return Ok(Err(Decision::deny("the API key has expired")));
+        }
+        Ok(Ok(("the API key's scopes".to_owned(), found.scopes)))
     }
 
     async fn cached_org_id(&self, reference: &str) -> Result<Option<OrgId>> {
         if reference.starts_with(OrgId::PREFIX) {
-            // Membership lookups tell whether it exists; an unknown id simply has no members.
+            // Membership and key lookups tell whether it exists: an unknown id has neither.
             return Ok(reference.parse().ok());
         }
         if let Some(id) = self.grants.slug(reference) {

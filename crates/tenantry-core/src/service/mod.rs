@@ -4,13 +4,17 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod authorize;
 pub mod email;
 pub mod grants;
+pub mod key_cache;
+pub mod key_usage;
 pub mod members;
 pub mod orgs;
 pub mod principal;
+pub mod rate_limit;
 pub mod roles;
 pub mod throttle;
 pub mod tokens;
@@ -66,6 +70,9 @@ pub struct Tenantry {
     tokens: tokens::TokenSigner,
     login_throttle: throttle::LoginThrottle,
     grants: grants::GrantCache,
+    keys: key_cache::KeyCache,
+    rate_limits: rate_limit::RateLimiter,
+    key_usage: key_usage::KeyUsage,
     outbox_ready: Arc<Notify>,
 }
 
@@ -83,6 +90,9 @@ impl Tenantry {
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
             grants: grants::GrantCache::default(),
+            keys: key_cache::KeyCache::default(),
+            rate_limits: rate_limit::RateLimiter::default(),
+            key_usage: key_usage::KeyUsage::default(),
             outbox_ready: Arc::new(Notify::new()),
             store,
             preset,

@@ -6,6 +6,7 @@
 //! implements them in a module of the same name; [`Tx`] is all of them together.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod instance;
 mod orgs;
@@ -15,6 +16,7 @@ mod roles;
 use async_trait::async_trait;
 
 pub use accounts::AccountsTx;
+pub use api_keys::{ApiKeysTx, KeyWithPlan};
 pub use audit::AuditTx;
 pub use instance::InstanceTx;
 pub use orgs::OrgsTx;
@@ -43,6 +45,6 @@ pub trait Store: Send + Sync {
 
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: AccountsTx + OrgsTx + RolesTx + OutboxTx + InstanceTx + AuditTx + Send {
+pub trait Tx: AccountsTx + OrgsTx + RolesTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

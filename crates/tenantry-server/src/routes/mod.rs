@@ -2,11 +2,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod authorize;
 pub mod members;
 pub mod meta;
 pub mod orgs;
 pub mod roles;
+pub mod verify;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -19,6 +21,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(orgs::router())
         .merge(members::router())
         .merge(roles::router())
+        .merge(api_keys::router())
         .merge(authorize::router())
+        .merge(verify::router())
         .merge(admin::router())
 }

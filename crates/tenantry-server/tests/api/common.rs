@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use tenantry_core::context::ManualClock;
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
+use tenantry_store_sqlite::SqliteStore;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -20,6 +21,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The server's database, for checks the API does not expose (audit rows) and for fixtures.
     pub db: SqlitePool,
+    /// The server's store (to close it, proving a path needs no database).
+    pub store: SqliteStore,
     _dir: tempfile::TempDir,
 }
 
@@ -66,11 +69,13 @@ pub async fn spawn_with(mut config: Config) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     config.database.url = format!("sqlite://{}", dir.path().join("tenantry.db").display());
     let clock = Arc::new(ManualClock::starting_now());
-    let app = Application::build(config, Options { clock: clock.clone() }).await.expect("the app builds");
+    let options = Options { clock: clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
+    let app = Application::build(config, options).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
     let db = app.store().pool().clone();
+    let store = app.store().clone();
     tokio::spawn(app.run(std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), clock, db, _dir: dir }
+    TestApp { base, client: reqwest::Client::new(), clock, db, store, _dir: dir }
 }
 
 impl TestApp {
@@ -168,5 +173,50 @@ impl TestApp {
             .execute(&self.db)
             .await
             .unwrap();
+    }
+}
+
+/// An API key as created: its id and its secret.
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+impl TestApp {
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Creates an API key in `org` with `scopes`, as `account`.
+    pub async fn create_key(&self, account: &Account, org: &str, scopes: &[&str]) -> Key {
+        let r = self
+            .post(
+                &format!("/v1/orgs/{org}/api-keys"),
+                Some(&account.access),
+                json!({ "name": "test key", "scopes": scopes }),
+            )
+            .await
+            .expect(201);
+        Key {
+            id: r.body["data"]["id"].as_str().unwrap().to_owned(),
+            secret: r.body["data"]["secret"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `POST /v1/keys/verify` as the host app; returns the `data` object.
+    pub async fn verify_key(&self, secret: &str, permission: Option<&str>) -> Value {
+        let mut body = json!({ "key": secret });
+        if let Some(permission) = permission {
+            body["permission"] = json!(permission);
+        }
+        self.post("/v1/keys/verify", Some(SERVICE_TOKEN), body).await.expect(200).body["data"].clone()
+    }
+}
+
+impl TestApp {
+    /// The server's (controlled) time.
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use tenantry_core::context::Clock;
+        self.clock.now()
     }
 }

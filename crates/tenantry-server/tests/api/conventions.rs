@@ -201,6 +201,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/orgs/{org}/roles/{key}"),
     ("delete", "/v1/orgs/{org}/roles/{key}"),
     ("post", "/v1/authorize"),
+    ("get", "/v1/orgs/{org}/api-keys"),
+    ("post", "/v1/orgs/{org}/api-keys"),
+    ("delete", "/v1/orgs/{org}/api-keys/{key}"),
+    ("post", "/v1/orgs/{org}/api-keys/{key}/roll"),
+    ("post", "/v1/keys/verify"),
     ("get", "/v1/admin/orgs"),
     ("get", "/v1/admin/outbox"),
 ];

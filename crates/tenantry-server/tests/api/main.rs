@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod api_keys;
 mod common;
 mod conventions;
 mod email;

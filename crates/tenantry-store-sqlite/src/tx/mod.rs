@@ -1,6 +1,7 @@
 //! The SQL behind each `Tx` operation, one module per capability of the store contract.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod instance;
 mod orgs;

@@ -1,0 +1,448 @@
+//! API keys: create, list, roll and revoke them; authenticate Tenantry's own API with them; and
+//! verify them for host apps (`/v1/keys/verify`), the hot path answered from [`KeyCache`].
+//!
+//! A key belongs to its org, not to the person who made it: it keeps working when its creator
+//! leaves, until it expires or someone revokes it. Its scopes never exceed what its creator held
+//! at creation (or whoever rolls it, at the roll), so a key cannot be used to escalate.
+//!
+//! [`KeyCache`]: super::key_cache::KeyCache
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::access::OrgAccess;
+use super::audit::Change;
+use super::key_cache::CachedKey;
+use super::rate_limit::RateStatus;
+use super::{KeyPrincipal, Principal, RequestMeta, Tenantry};
+use crate::domain::api_key::{self, ApiKey, ScopeError};
+use crate::domain::audit::Target;
+use crate::domain::ids::ApiKeyId;
+use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::secret::hash_token;
+use crate::store::{KeyWithPlan, Tx};
+use crate::{Error, Result};
+
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest an old key may keep working after a roll.
+pub const MAX_OLD_KEY_GRACE: Duration = Duration::days(30);
+
+pub struct NewKey {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// One of the preset's key prefixes (`tn_live_`, `tn_test_` …); the first when absent.
+    pub prefix: Option<String>,
+}
+
+/// A key and its secret, which is shown only in this response.
+pub struct IssuedKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// The outcome of `/v1/keys/verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyCode {
+    Valid,
+    NotFound,
+    Expired,
+    Revoked,
+    InsufficientPermissions,
+    RateLimited,
+}
+
+impl VerifyCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "VALID",
+            Self::NotFound => "NOT_FOUND",
+            Self::Expired => "EXPIRED",
+            Self::Revoked => "REVOKED",
+            Self::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
+            Self::RateLimited => "RATE_LIMITED",
+        }
+    }
+}
+
+pub struct Verification {
+    pub code: VerifyCode,
+    /// The key, when one was found.
+    pub key: Option<Arc<CachedKey>>,
+    /// The key's rate-limit window after this call, when it was counted.
+    pub rate: Option<RateStatus>,
+}
+
+/// A key that authenticated a request, with its rate-limit standing.
+pub struct KeyAuthentication {
+    pub principal: KeyPrincipal,
+    pub rate: RateStatus,
+}
+
+fn parse_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid("name", format!("must be 1 to {MAX_NAME_CHARS} characters")));
+    }
+    Ok(name.to_owned())
+}
+
+impl Tenantry {
+    /// Whether `token` has the shape of one of this deployment's keys (prefix and checksum).
+    pub fn looks_like_api_key(&self, token: &str) -> bool {
+        api_key::is_well_formed(token, &self.preset.api_key_prefixes)
+    }
+
+    /// Checks scopes against the catalog and against what `access` may itself do.
+    fn check_scopes(&self, access: &OrgAccess, scopes: &[String]) -> Result<()> {
+        let catalog = &self.preset.catalog;
+        api_key::resolve_scopes(catalog, scopes).map_err(|e| match e {
+            ScopeError::Empty => Error::invalid("scopes", "name at least one scope"),
+            ScopeError::Unknown(i) => Error::invalid(
+                format!("scopes[{i}]"),
+                format!("`{}` is neither a permission of this deployment nor `resource.*`", scopes[i]),
+            ),
+        })?;
+        for scope in scopes {
+            let missing = api_key::scope_set(catalog, scope).minus(access.permissions);
+            if !missing.is_empty() {
+                return Err(Error::forbidden(format!(
+                    "the scope `{scope}` grants {} which {} does not have",
+                    catalog.names(missing).join(", "),
+                    access.described()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        new: NewKey,
+        meta: &RequestMeta,
+    ) -> Result<IssuedKey> {
+        let name = parse_name(&new.name)?;
+        let now = self.clock.now();
+        if new.expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::invalid("expires_at", "must be in the future"));
+        }
+        let prefix = match new.prefix {
+            None => self.preset.api_key_prefixes[0].clone(),
+            Some(p) if self.preset.api_key_prefixes.contains(&p) => p,
+            Some(_) => {
+                return Err(Error::invalid(
+                    "prefix",
+                    format!("must be one of {}", self.preset.api_key_prefixes.join(", ")),
+                ))
+            }
+        };
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "api_keys.manage")?;
+        self.check_scopes(&access, &new.scopes)?;
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            org_id: access.org.id,
+            name,
+            prefix: String::new(),
+            scopes: new.scopes,
+            created_by: access.actor().id,
+            created_at: now,
+            expires_at: new.expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            rolled_from: None,
+        };
+        let issued = self.insert_key(tx.as_mut(), key, &prefix).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "api_key.created",
+                target: Target::new("api_key", issued.key.id),
+                meta,
+                metadata: json!({
+                    "name": issued.key.name,
+                    "prefix": issued.key.prefix,
+                    "scopes": issued.key.scopes,
+                    "expires_at": issued.key.expires_at,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.keys.forget(issued.key.id, &hash_token(&issued.secret));
+        Ok(issued)
+    }
+
+    /// Generates the secret of `key` and stores the key.
+    async fn insert_key(&self, tx: &mut dyn Tx, mut key: ApiKey, prefix: &str) -> Result<IssuedKey> {
+        let secret = api_key::generate(prefix, |buf| self.random.fill(buf));
+        key.prefix = api_key::display_prefix(&secret);
+        tx.insert_api_key(&key, &hash_token(&secret)).await?;
+        Ok(IssuedKey { key, secret })
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ApiKey>> {
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "api_keys.manage")?;
+        let rows = tx.list_api_keys(access.org.id, page).await?;
+        let page = Page::from_rows(rows, page, |k| k.id.to_string());
+        // Uses not yet written are known here; show the freshest.
+        Ok(page.map(|mut key| {
+            key.last_used_at = key.last_used_at.max(self.key_usage.last_used(key.id));
+            key
+        }))
+    }
+
+    /// The org's key `id`, loaded in `tx`; another org's key is not found.
+    async fn org_key(&self, tx: &mut dyn Tx, access: &OrgAccess, id: &str) -> Result<KeyWithPlan> {
+        let id: ApiKeyId = id.parse().map_err(|_| Error::NotFound("API key"))?;
+        tx.api_key_by_id(id).await?.filter(|k| k.key.org_id == access.org.id).ok_or(Error::NotFound("API key"))
+    }
+
+    /// Revokes a key; it is refused from the next request on. Revoking a revoked key changes
+    /// nothing.
+    pub async fn revoke_api_key(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        id: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "api_keys.manage")?;
+        let found = self.org_key(tx.as_mut(), &access, id).await?;
+        if !tx.revoke_api_key(access.org.id, found.key.id, self.clock.now()).await? {
+            return Ok(());
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "api_key.revoked",
+                target: Target::new("api_key", found.key.id),
+                meta,
+                metadata: json!({ "name": found.key.name, "prefix": found.key.prefix }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.keys.forget(found.key.id, &found.secret_hash);
+        Ok(())
+    }
+
+    /// Replaces a key by a new one with the same name, scopes and expiry. The old key stops at
+    /// once, or after `old_expires_in` when given, so deployments can switch over. Whoever rolls
+    /// must hold every scope: rolling hands out a working secret.
+    pub async fn roll_api_key(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        id: &str,
+        old_expires_in: Option<Duration>,
+        meta: &RequestMeta,
+    ) -> Result<IssuedKey> {
+        let grace = old_expires_in.unwrap_or_else(Duration::zero);
+        if grace < Duration::zero() || grace > MAX_OLD_KEY_GRACE {
+            return Err(Error::invalid(
+                "old_expires_in",
+                format!("must be 0 to {} seconds", MAX_OLD_KEY_GRACE.num_seconds()),
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "api_keys.manage")?;
+        let old = self.org_key(tx.as_mut(), &access, id).await?;
+        if old.key.is_revoked() || old.key.is_expired(now) {
+            return Err(Error::conflict("key_inactive", "a revoked or expired key cannot be rolled"));
+        }
+        self.check_scopes(&access, &old.key.scopes)?;
+        let prefix = self
+            .preset
+            .api_key_prefixes
+            .iter()
+            .filter(|p| old.key.prefix.starts_with(p.as_str()))
+            .max_by_key(|p| p.len())
+            .unwrap_or(&self.preset.api_key_prefixes[0])
+            .clone();
+        let replacement = ApiKey {
+            id: ApiKeyId::new(),
+            created_by: access.actor().id,
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+            rolled_from: Some(old.key.id),
+            ..old.key.clone()
+        };
+        let issued = self.insert_key(tx.as_mut(), replacement, &prefix).await?;
+        let old_ends = now + grace;
+        if grace.is_zero() {
+            tx.revoke_api_key(access.org.id, old.key.id, now).await?;
+        } else {
+            tx.expire_api_key(access.org.id, old.key.id, old_ends).await?;
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "api_key.rolled",
+                target: Target::new("api_key", old.key.id),
+                meta,
+                metadata: json!({
+                    "new_key_id": issued.key.id.to_string(),
+                    "new_prefix": issued.key.prefix,
+                    "old_key_ends_at": old_ends.min(old.key.expires_at.unwrap_or(old_ends)),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.keys.forget(old.key.id, &old.secret_hash);
+        self.keys.forget(issued.key.id, &hash_token(&issued.secret));
+        Ok(issued)
+    }
+
+    /// The key whose secret is `secret`, from the cache (filled from the store on a miss).
+    async fn cached_key_by_secret(&self, secret: &str) -> Result<Option<Arc<CachedKey>>> {
+        if !self.looks_like_api_key(secret) {
+            return Ok(None);
+        }
+        let hash = hash_token(secret);
+        if let Some(found) = self.keys.by_hash(&hash) {
+            return Ok(found);
+        }
+        let seen = self.keys.generation();
+        let stored = self.store.read().await?.api_key_by_hash(&hash).await?;
+        let found = stored.map(|k| self.cached_key(k));
+        self.keys.fill_hash(&hash, found.clone(), seen);
+        Ok(found)
+    }
+
+    pub(crate) async fn cached_key_by_id(&self, id: ApiKeyId) -> Result<Option<Arc<CachedKey>>> {
+        if let Some(found) = self.keys.by_id(id) {
+            return Ok(found);
+        }
+        let seen = self.keys.generation();
+        let stored = self.store.read().await?.api_key_by_id(id).await?;
+        let found = stored.map(|k| self.cached_key(k));
+        self.keys.fill_id(id, found.clone(), seen);
+        Ok(found)
+    }
+
+    fn cached_key(&self, stored: KeyWithPlan) -> Arc<CachedKey> {
+        // Scopes were checked at creation; a scope a later catalog lacks grants nothing.
+        let scopes = stored
+            .key
+            .scopes
+            .iter()
+            .fold(Default::default(), |set, scope| api_key::scope_set(&self.preset.catalog, scope).union(set));
+        let calls_per_minute = self.preset.plan(&stored.plan).map_or(0, |p| p.api_calls_per_minute);
+        Arc::new(CachedKey { key: stored.key, secret_hash: stored.secret_hash, scopes, calls_per_minute })
+    }
+
+    /// Why a found key may not be used now, if it may not.
+    fn inactive(&self, key: &ApiKey, now: DateTime<Utc>) -> Option<VerifyCode> {
+        if key.is_revoked() {
+            Some(VerifyCode::Revoked)
+        } else if key.is_expired(now) {
+            Some(VerifyCode::Expired)
+        } else {
+            None
+        }
+    }
+
+    /// Counts a use of an active key against its rate limit, noting when it was last used.
+    fn count_use(&self, key: &CachedKey, now: DateTime<Utc>) -> RateStatus {
+        let rate = self.rate_limits.hit(key.key.id, key.calls_per_minute, now);
+        if rate.allowed {
+            self.key_usage.touch(key.key.id, now);
+        }
+        rate
+    }
+
+    /// Authenticates a request to Tenantry's own API made with a key. A refused rate limit is
+    /// not an error here: the caller still answers it with the key's rate-limit headers.
+    pub async fn authenticate_key(&self, secret: &str) -> Result<KeyAuthentication> {
+        let now = self.clock.now();
+        let key = self
+            .cached_key_by_secret(secret)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
+        match self.inactive(&key.key, now) {
+            Some(VerifyCode::Revoked) => return Err(Error::Unauthorized("the API key has been revoked".into())),
+            Some(_) => return Err(Error::Unauthorized("the API key has expired".into())),
+            None => {}
+        }
+        let rate = self.count_use(&key, now);
+        Ok(KeyAuthentication {
+            principal: KeyPrincipal { key_id: key.key.id, org_id: key.key.org_id, scopes: key.scopes },
+            rate,
+        })
+    }
+
+    /// `/v1/keys/verify` for host apps: is this key good, and does it grant `permission`? A
+    /// valid check counts against the key's rate limit, like a request made with it.
+    pub async fn verify_key(
+        &self,
+        principal: &Principal,
+        secret: &str,
+        permission: Option<&str>,
+    ) -> Result<Verification> {
+        if !principal.is_operator() {
+            return Err(Error::forbidden("key verification is for host apps (service tokens) and the instance admin"));
+        }
+        let wanted = permission
+            .map(|p| {
+                self.preset.catalog.bit(p).ok_or_else(|| {
+                    Error::invalid("permission", format!("`{p}` is not a permission of this deployment"))
+                })
+            })
+            .transpose()?;
+        let now = self.clock.now();
+        let Some(key) = self.cached_key_by_secret(secret).await? else {
+            return Ok(Verification { code: VerifyCode::NotFound, key: None, rate: None });
+        };
+        if let Some(code) = self.inactive(&key.key, now) {
+            return Ok(Verification { code, key: Some(key), rate: None });
+        }
+        let rate = self.count_use(&key, now);
+        let code = if !rate.allowed {
+            VerifyCode::RateLimited
+        } else if wanted.is_some_and(|bit| !key.scopes.contains_all(bit)) {
+            VerifyCode::InsufficientPermissions
+        } else {
+            VerifyCode::Valid
+        };
+        Ok(Verification { code, key: Some(key), rate: Some(rate) })
+    }
+
+    /// Writes the `last_used_at` of keys used since their last write (at most once a minute
+    /// per key). Called periodically by the server and once at shutdown.
+    pub async fn flush_key_usage(&self) -> Result<usize> {
+        let due = self.key_usage.take_due(self.clock.now());
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.store.write().await?;
+        tx.record_api_key_use(&due).await?;
+        tx.commit().await?;
+        Ok(due.len())
+    }
+}

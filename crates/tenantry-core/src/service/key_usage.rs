@@ -1,0 +1,71 @@
+//! `last_used_at` of API keys without a database write per request: uses are noted in memory
+//! (lists read them from here), and a periodic flush writes each key at most once a minute.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::ids::ApiKeyId;
+
+/// The least time between two writes of one key's `last_used_at`.
+pub const WRITE_EVERY: Duration = Duration::minutes(1);
+
+#[derive(Default)]
+pub struct KeyUsage {
+    uses: Mutex<HashMap<ApiKeyId, Use>>,
+}
+
+struct Use {
+    last: DateTime<Utc>,
+    written: Option<DateTime<Utc>>,
+}
+
+impl KeyUsage {
+    pub fn touch(&self, key: ApiKeyId, now: DateTime<Utc>) {
+        let mut uses = self.uses.lock().expect("key usage lock is never poisoned");
+        let entry = uses.entry(key).or_insert(Use { last: now, written: None });
+        entry.last = entry.last.max(now);
+    }
+
+    /// The last use this process has seen, written or not.
+    pub fn last_used(&self, key: ApiKeyId) -> Option<DateTime<Utc>> {
+        self.uses.lock().expect("key usage lock is never poisoned").get(&key).map(|u| u.last)
+    }
+
+    /// Uses to write now: keys used since their last write, if that write is a minute old.
+    /// They count as written from here on; entries long written and idle are dropped.
+    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<(ApiKeyId, DateTime<Utc>)> {
+        let mut uses = self.uses.lock().expect("key usage lock is never poisoned");
+        let mut due = Vec::new();
+        for (key, entry) in uses.iter_mut() {
+            let unwritten = entry.written.is_none_or(|w| entry.last > w);
+            let allowed = entry.written.is_none_or(|w| now - w >= WRITE_EVERY);
+            if unwritten && allowed {
+                due.push((*key, entry.last));
+                entry.written = Some(now);
+            }
+        }
+        uses.retain(|_, entry| entry.written.is_none_or(|w| entry.last > w || now - w < WRITE_EVERY * 2));
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_a_key_at_most_once_a_minute() {
+        let usage = KeyUsage::default();
+        let key = ApiKeyId::new();
+        let t0 = Utc::now();
+        usage.touch(key, t0);
+        assert_eq!(usage.take_due(t0), vec![(key, t0)]);
+        usage.touch(key, t0 + Duration::seconds(10));
+        assert!(usage.take_due(t0 + Duration::seconds(10)).is_empty(), "written less than a minute ago");
+        assert_eq!(usage.last_used(key), Some(t0 + Duration::seconds(10)), "but the use is known");
+        assert_eq!(usage.take_due(t0 + Duration::seconds(61)), vec![(key, t0 + Duration::seconds(10))]);
+        assert!(usage.take_due(t0 + Duration::seconds(200)).is_empty(), "nothing new to write");
+    }
+}

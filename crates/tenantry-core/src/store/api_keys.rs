@@ -1,0 +1,34 @@
+//! API keys, looked up by the SHA-256 of their secret.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::domain::api_key::ApiKey;
+use crate::domain::ids::{ApiKeyId, OrgId};
+use crate::domain::pagination::PageRequest;
+
+/// A key with what verifying it needs: the hash it is found by and its org's plan.
+#[derive(Debug, Clone)]
+pub struct KeyWithPlan {
+    pub key: ApiKey,
+    pub secret_hash: String,
+    /// The plan of the key's org, which sets its rate limit.
+    pub plan: String,
+}
+
+#[async_trait]
+pub trait ApiKeysTx: Send {
+    /// Inserts the key with the hash of its secret (unique across the instance).
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<()>;
+    async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>>;
+    async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>>;
+    /// The org's keys by id (creation order), after the page's cursor.
+    async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes the key unless it already was; `false` when it was already revoked or is not the org's.
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Brings the key's expiry forward to `at` (never later than it already is).
+    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records when keys were last used; a stored time never moves backwards.
+    async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()>;
+}

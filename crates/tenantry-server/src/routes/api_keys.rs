@@ -1,0 +1,103 @@
+//! `/v1/orgs/{org}/api-keys`: create, list, roll and revoke an org's keys (`api_keys.manage`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use tenantry_core::service::api_keys::NewKey;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::state::AppState;
+use crate::views::{data, list, ApiKeyView, Data, ErrorBody, IssuedKeyView, List};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key)).routes(routes!(roll_key))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyBody {
+    #[schema(example = "CI pipeline")]
+    pub name: String,
+    /// Catalog permissions or `resource.*`; none beyond your own.
+    #[schema(example = json!(["endpoints.*", "requests.replay"]))]
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// One of the preset's key prefixes (e.g. `tn_test_`); the first one when absent.
+    pub prefix: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RollKeyBody {
+    /// Seconds the old key keeps working (0 to 30 days); it stops at once when absent.
+    pub old_expires_in: Option<i64>,
+}
+
+/// The org's keys, oldest first. Secrets are never shown again; `prefix` tells keys apart.
+#[utoipa::path(get, path = "/v1/orgs/{org}/api-keys", tag = "api keys", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<ApiKeyView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_keys(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<ApiKeyView>>, ApiError> {
+    let page = state.tenantry.list_api_keys(&caller, &org, &page).await?;
+    Ok(list(page, ApiKeyView::from))
+}
+
+/// Create a key. The response is the only time its `secret` is shown.
+#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys", tag = "api keys", security(("bearer" = [])), request_body = CreateKeyBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 201, body = Data<IssuedKeyView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<CreateKeyBody>,
+) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
+    let new = NewKey { name: body.name, scopes: body.scopes, expires_at: body.expires_at, prefix: body.prefix };
+    let issued = state.tenantry.create_api_key(&caller, &org, new, &meta).await?;
+    Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
+}
+
+/// Revoke a key: it is refused from the next request on, on every node.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/api-keys/{key}", tag = "api keys", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "key id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, key)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.revoke_api_key(&caller, &org, &key, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replace a key with a new secret of the same name and scopes. The old key stops at once, or
+/// after `old_expires_in` seconds.
+#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys/{key}/roll", tag = "api keys", security(("bearer" = [])), request_body = RollKeyBody,
+    params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "key id")),
+    responses((status = 201, body = Data<IssuedKeyView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "key_inactive", body = ErrorBody)))]
+pub async fn roll_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, key)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<RollKeyBody>,
+) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
+    let grace = body.old_expires_in.map(Duration::seconds);
+    let issued = state.tenantry.roll_api_key(&caller, &org, &key, grace, &meta).await?;
+    Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
+}

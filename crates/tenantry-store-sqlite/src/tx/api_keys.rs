@@ -1,0 +1,129 @@
+//! API keys, found by the hash of their secret through a unique index.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use tenantry_core::domain::api_key::ApiKey;
+use tenantry_core::domain::ids::{ApiKeyId, OrgId};
+use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::store::{ApiKeysTx, KeyWithPlan, StoreResult};
+
+use super::{after, SqliteTx};
+use crate::db_err;
+use crate::rows::{self, ms};
+
+const COLUMNS: &str = "k.id, k.org_id, k.name, k.prefix, k.scopes, k.created_by, k.created_at, k.expires_at, \
+                       k.last_used_at, k.revoked_at, k.rolled_from";
+
+fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
+    let scopes: String = rows::get(row, "scopes")?;
+    Ok(ApiKey {
+        id: rows::id(row, "id")?,
+        org_id: rows::id(row, "org_id")?,
+        name: rows::get(row, "name")?,
+        prefix: rows::get(row, "prefix")?,
+        scopes: serde_json::from_str(&scopes).map_err(|_| rows::corrupt("scope list"))?,
+        created_by: rows::get(row, "created_by")?,
+        created_at: rows::time(row, "created_at")?,
+        expires_at: rows::opt_time(row, "expires_at")?,
+        last_used_at: rows::opt_time(row, "last_used_at")?,
+        revoked_at: rows::opt_time(row, "revoked_at")?,
+        rolled_from: rows::opt_id(row, "rolled_from")?,
+    })
+}
+
+fn with_plan(row: &SqliteRow) -> StoreResult<KeyWithPlan> {
+    Ok(KeyWithPlan { key: api_key(row)?, secret_hash: rows::get(row, "secret_hash")?, plan: rows::get(row, "plan")? })
+}
+
+#[async_trait]
+impl ApiKeysTx for SqliteTx {
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at, expires_at, \
+             last_used_at, revoked_at, rolled_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.to_string())
+        .bind(key.org_id.to_string())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(secret_hash)
+        .bind(rows::json_list(&key.scopes))
+        .bind(&key.created_by)
+        .bind(ms(key.created_at))
+        .bind(key.expires_at.map(ms))
+        .bind(key.last_used_at.map(ms))
+        .bind(key.revoked_at.map(ms))
+        .bind(key.rolled_from.map(|id| id.to_string()))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>> {
+        let sql = format!("SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.secret_hash = ?");
+        let row = sqlx::query(&sql).bind(secret_hash).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(with_plan).transpose()
+    }
+
+    async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>> {
+        let sql = format!(
+            "SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = ?"
+        );
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(with_plan).transpose()
+    }
+
+    async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>> {
+        let sql = format!("SELECT {COLUMNS} FROM api_keys k WHERE k.org_id = ? AND k.id > ? ORDER BY k.id LIMIT ?");
+        let found = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(after(page))
+            .bind(i64::from(page.fetch_limit()))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        found.iter().map(api_key).collect()
+    }
+
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE api_keys SET expires_at = ? WHERE org_id = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)",
+        )
+        .bind(ms(at))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .bind(ms(at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()> {
+        for (id, at) in uses {
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            )
+            .bind(ms(*at))
+            .bind(id.to_string())
+            .bind(ms(*at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
