@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod email;
 pub mod ids;
+pub mod invitation;
 pub mod models;
 pub mod pagination;
 pub mod password;

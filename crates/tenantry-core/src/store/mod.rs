@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod instance;
+mod invitations;
 mod orgs;
 mod outbox;
 mod roles;
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 pub use accounts::AccountsTx;
 pub use audit::AuditTx;
 pub use instance::InstanceTx;
+pub use invitations::InvitationsTx;
 pub use orgs::OrgsTx;
 pub use outbox::OutboxTx;
 pub use roles::RolesTx;
@@ -43,6 +45,6 @@ pub trait Store: Send + Sync {
 
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: AccountsTx + OrgsTx + RolesTx + OutboxTx + InstanceTx + AuditTx + Send {
+pub trait Tx: AccountsTx + OrgsTx + RolesTx + InvitationsTx + OutboxTx + InstanceTx + AuditTx + Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod instance;
+mod invitations;
 mod orgs;
 mod outbox;
 mod roles;
