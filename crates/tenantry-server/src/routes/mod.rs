@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod admin;
 pub mod authorize;
+pub mod invitations;
 pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod pages;
 pub mod roles;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +21,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(orgs::router())
         .merge(members::router())
         .merge(roles::router())
+        .merge(invitations::router())
+        .merge(pages::router())
         .merge(authorize::router())
         .merge(admin::router())
 }

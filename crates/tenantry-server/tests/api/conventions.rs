@@ -201,6 +201,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/orgs/{org}/roles/{key}"),
     ("delete", "/v1/orgs/{org}/roles/{key}"),
     ("post", "/v1/authorize"),
+    ("get", "/v1/orgs/{org}/invitations"),
+    ("post", "/v1/orgs/{org}/invitations"),
+    ("delete", "/v1/orgs/{org}/invitations/{inv}"),
+    ("post", "/v1/orgs/{org}/invitations/{inv}/resend"),
+    ("get", "/v1/invitations/{token}"),
+    ("post", "/v1/invitations/{token}/accept"),
+    ("post", "/v1/invitations/{token}/decline"),
     ("get", "/v1/admin/orgs"),
     ("get", "/v1/admin/outbox"),
 ];
