@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tenantry_core::context::Clock;
 use tokio::task::JoinSet;
 
-use crate::common::{config, spawn_app, spawn_with, Account, Response, TestApp, ADMIN_TOKEN};
+use crate::common::{config, spawn_app, spawn_with, Account, Response, TestApp, ADMIN_TOKEN, SERVICE_TOKEN};
 use crate::smtp_sink::SmtpSink;
 
 /// A new org of `owner` on `plan`; returns its id.
@@ -628,4 +628,57 @@ async fn an_invitation_email_goes_out_over_smtp_with_a_working_link() {
     let page = app.client.get(format!("{}/accept-invite/{link}", app.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Acme"));
+}
+
+#[tokio::test]
+async fn a_cached_authorization_sees_the_new_member_at_once() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = org_on(&app, &ada, "Acme", "starter").await;
+    let token = token_of(&invite(&app, &ada, &org, "grace@example.com", "developer").await.expect(201));
+    let grace = app.verified_signup("grace@example.com", "Grace").await;
+    let check = json!({ "subject": { "user_id": grace.user_id }, "org": org, "permission": "endpoints.create" });
+    let allowed = || async { app.post("/v1/authorize", Some(SERVICE_TOKEN), check.clone()).await.expect(200) };
+    assert_eq!(allowed().await.body["data"]["allowed"], false);
+    app.post(&format!("/v1/invitations/{token}/accept"), Some(&grace.access), json!({})).await.expect(200);
+    assert_eq!(allowed().await.body["data"]["allowed"], true);
+}
+
+#[tokio::test]
+async fn someone_who_joined_meanwhile_cannot_accept_but_may_decline() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = org_on(&app, &ada, "Acme", "team").await;
+    let r = invite(&app, &ada, &org, "grace@example.com", "developer").await.expect(201);
+    let (id, token) = (id_of(&r), token_of(&r));
+    let grace = app.verified_signup("grace@example.com", "Grace").await;
+    app.add_member(&org, &grace, "viewer").await;
+    let r = app.post(&format!("/v1/invitations/{token}/accept"), Some(&grace.access), json!({})).await.expect(409);
+    assert_eq!(r.code(), "already_member");
+    assert_eq!(state_of(&app, &id).await, "pending");
+    app.post(&format!("/v1/invitations/{token}/decline"), Some(&grace.access), json!({})).await.expect(200);
+    assert_eq!(members_of(&app, &ada, &org).await.len(), 2);
+}
+
+#[tokio::test]
+async fn team_ids_must_be_team_ids() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = org_on(&app, &ada, "Acme", "team").await;
+    let path = format!("/v1/orgs/{org}/invitations");
+    let team = format!("team_{}", ulid::Ulid::new());
+    let r = app
+        .post(&path, Some(&ada.access), json!({ "email": "g@example.com", "role": "viewer", "team_ids": [team, team] }))
+        .await
+        .expect(201);
+    assert_eq!(r.body["data"]["team_ids"], json!([team]));
+    let r = app
+        .post(
+            &path,
+            Some(&ada.access),
+            json!({ "email": "h@example.com", "role": "viewer", "team_ids": [team, "org_x"] }),
+        )
+        .await
+        .expect(400);
+    assert_eq!(r.body["error"]["details"]["field"], "team_ids[1]");
 }

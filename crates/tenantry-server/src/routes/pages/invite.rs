@@ -266,7 +266,7 @@ pub async fn accept(
                 esc(&accepted.member.membership.role),
             ),
         )
-        .with_cookies([set_cookie(&state, super::invite::RETURN_COOKIE, "", 0)])
+        .with_cookies([set_cookie(&state, RETURN_COOKIE, "", 0)])
         .into_response(),
         Err(e) => refused(&state, &token, &headers, Some(&user), e).await,
     }
