@@ -3,7 +3,7 @@
 //! Every response carries `x-request-id` (the caller's, when it sent a sane one). Errors built by
 //! handlers read the id from a task-local; responses that did not come from a handler (unknown
 //! route, wrong method, a panic) are rewritten here into the JSON error body, so a client never
-//! sees another error format.
+//! sees another error format. The HTML pages' own error pages are left as they are.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -39,13 +39,13 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
     request.headers_mut().insert(HEADER, header_value.clone());
 
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
-    let is_json = response
+    let is_rendered = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     let status = response.status();
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
+    if (status.is_client_error() || status.is_server_error()) && !is_rendered {
         let error = ApiError::from_status(status);
         let headers = std::mem::take(response.headers_mut());
         response = (status, axum::Json(error.body(&id))).into_response();

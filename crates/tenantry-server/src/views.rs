@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tenantry_core::domain::api_key::ApiKey;
+use tenantry_core::domain::invitation::Invitation;
 use tenantry_core::domain::models::{Member, Org, OrgWithRole, OutboxMessage, User};
 use tenantry_core::domain::pagination::Page;
 use tenantry_core::domain::permission::Role;
 use tenantry_core::domain::preset::Preset;
 use tenantry_core::service::access::OrgAccess;
 use tenantry_core::service::api_keys::IssuedKey;
+use tenantry_core::service::invitations::{Accepted, InvitationPreview, IssuedInvitation};
 use utoipa::ToSchema;
 
 /// The success envelope.
@@ -234,6 +236,38 @@ impl From<ApiKey> for ApiKeyView {
     }
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct InvitationView {
+    #[schema(example = "inv_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub email: String,
+    #[schema(example = "developer")]
+    pub role: String,
+    /// `pending`, `accepted`, `expired`, `revoked` or `declined`.
+    #[schema(example = "pending")]
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+    /// The user (`usr_…`) or API key (`key_…`) that issued the current link.
+    pub invited_by: String,
+    pub team_ids: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(inv: Invitation) -> Self {
+        Self {
+            id: inv.id.to_string(),
+            email: inv.email.to_string(),
+            role: inv.role,
+            state: inv.state.as_str().to_owned(),
+            expires_at: inv.expires_at,
+            invited_by: inv.invited_by,
+            team_ids: inv.team_ids,
+            created_at: inv.created_at,
+        }
+    }
+}
+
 /// A key in the create and roll responses: the only place its secret appears.
 #[derive(Serialize, ToSchema)]
 pub struct IssuedKeyView {
@@ -246,5 +280,59 @@ pub struct IssuedKeyView {
 impl From<IssuedKey> for IssuedKeyView {
     fn from(issued: IssuedKey) -> Self {
         Self { key: ApiKeyView::from(issued.key), secret: issued.secret }
+    }
+}
+
+/// An invitation as its inviter sees it once, on create and resend.
+#[derive(Serialize, ToSchema)]
+pub struct IssuedInvitationView {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    /// Shown only here and in the email.
+    pub token: String,
+    /// `{public_url}/accept-invite/{token}`.
+    pub accept_url: String,
+}
+
+impl From<IssuedInvitation> for IssuedInvitationView {
+    fn from(issued: IssuedInvitation) -> Self {
+        Self { invitation: issued.invitation.into(), token: issued.token, accept_url: issued.accept_url }
+    }
+}
+
+/// What anyone holding an invitation link may see.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationPreviewView {
+    pub org_name: String,
+    pub inviter_name: String,
+    pub role: String,
+    pub role_name: String,
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<InvitationPreview> for InvitationPreviewView {
+    fn from(p: InvitationPreview) -> Self {
+        Self {
+            org_name: p.org_name,
+            inviter_name: p.inviter_name,
+            role: p.role,
+            role_name: p.role_name,
+            state: p.state.as_str().to_owned(),
+            expires_at: p.expires_at,
+        }
+    }
+}
+
+/// The org joined by accepting an invitation, and the new membership.
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedInvitationView {
+    pub org: OrgView,
+    pub member: MemberView,
+}
+
+impl From<Accepted> for AcceptedInvitationView {
+    fn from(accepted: Accepted) -> Self {
+        Self { org: OrgView::with_role(&accepted.org), member: accepted.member.into() }
     }
 }

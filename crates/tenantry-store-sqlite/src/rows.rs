@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tenantry_core::domain::email::Email;
+use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::models::{
     CustomRole, Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
 };
@@ -149,5 +150,26 @@ pub fn custom_role(row: &SqliteRow) -> StoreResult<CustomRole> {
         name: get(row, "name")?,
         permissions: serde_json::from_str(&permissions).map_err(|_| corrupt("permission list"))?,
         created_at: time(row, "created_at")?,
+    })
+}
+
+pub const INVITATION_COLUMNS: &str =
+    "id, org_id, email, role, team_ids, invited_by, state, token_hash, expires_at, created_at, responded_at";
+
+pub fn invitation(row: &SqliteRow) -> StoreResult<Invitation> {
+    let state: String = get(row, "state")?;
+    let team_ids: String = get(row, "team_ids")?;
+    Ok(Invitation {
+        id: id(row, "id")?,
+        org_id: id(row, "org_id")?,
+        email: Email::from_trusted(get(row, "email")?),
+        role: get(row, "role")?,
+        team_ids: serde_json::from_str(&team_ids).map_err(|_| corrupt("team id list"))?,
+        invited_by: get(row, "invited_by")?,
+        state: InvitationState::parse(&state).ok_or_else(|| corrupt("invitation state"))?,
+        token_hash: get(row, "token_hash")?,
+        expires_at: time(row, "expires_at")?,
+        created_at: time(row, "created_at")?,
+        responded_at: opt_time(row, "responded_at")?,
     })
 }

@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod audit;
 pub mod email;
 pub mod ids;
+pub mod invitation;
 pub mod models;
 pub mod pagination;
 pub mod password;

@@ -5,6 +5,7 @@
 use super::Tenantry;
 use crate::domain::email::Email;
 use crate::domain::ids::MessageId;
+use crate::domain::invitation::Invitation;
 use crate::domain::models::OutboxMessage;
 use crate::store::Tx;
 use crate::Result;
@@ -68,6 +69,35 @@ impl Tenantry {
             subject: "Reset your password".into(),
             text: format!("{greeting}\n\n{body}\n\n{link}\n"),
             html: html_page(&greeting, body, &link, "Reset password"),
+            link,
+        }
+    }
+
+    /// Where an invitation is answered.
+    pub(crate) fn accept_invite_url(&self, token: &str) -> String {
+        format!("{}/accept-invite/{token}", self.settings.public_url)
+    }
+
+    pub(crate) fn invitation_letter(
+        &self,
+        invitation: &Invitation,
+        org: &str,
+        inviter: &str,
+        role: &str,
+        token: &str,
+    ) -> Letter {
+        let link = self.accept_invite_url(token);
+        let expires = invitation.expires_at.format("%Y-%m-%d %H:%M UTC");
+        let greeting = "Hi,";
+        let body = format!(
+            "{inviter} invited you to join {org} on Tenantry as {role}. Open the link to accept or decline; it \
+             works until {expires}. If you did not expect this invitation, you can ignore this message."
+        );
+        Letter {
+            to: invitation.email.clone(),
+            subject: format!("{inviter} invited you to join {org}"),
+            text: format!("{greeting}\n\n{body}\n\n{link}\n"),
+            html: html_page(greeting, &body, &link, "View the invitation"),
             link,
         }
     }

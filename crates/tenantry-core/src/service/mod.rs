@@ -11,6 +11,7 @@ pub mod email;
 pub mod grants;
 pub mod key_cache;
 pub mod key_usage;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod principal;
@@ -113,6 +114,16 @@ impl Tenantry {
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The base of links in emails and pages, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        &self.settings.public_url
+    }
+
+    /// A new random secret (≥ 128 bits, URL-safe), e.g. for a form's anti-forgery value.
+    pub fn fresh_secret(&self) -> String {
+        self.issue_token().plain
     }
 
     /// Woken whenever a message is committed to the outbox.

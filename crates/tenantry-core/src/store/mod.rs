@@ -9,6 +9,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod instance;
+mod invitations;
 mod orgs;
 mod outbox;
 mod roles;
@@ -19,6 +20,7 @@ pub use accounts::AccountsTx;
 pub use api_keys::{ApiKeysTx, KeyWithPlan};
 pub use audit::AuditTx;
 pub use instance::InstanceTx;
+pub use invitations::InvitationsTx;
 pub use orgs::OrgsTx;
 pub use outbox::OutboxTx;
 pub use roles::RolesTx;
@@ -45,6 +47,6 @@ pub trait Store: Send + Sync {
 
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: AccountsTx + OrgsTx + RolesTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send {
+pub trait Tx: AccountsTx + OrgsTx + RolesTx + InvitationsTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

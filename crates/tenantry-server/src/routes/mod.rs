@@ -4,9 +4,11 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod authorize;
+pub mod invitations;
 pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod pages;
 pub mod roles;
 pub mod verify;
 
@@ -22,6 +24,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(roles::router())
         .merge(api_keys::router())
+        .merge(invitations::router())
+        .merge(pages::router())
         .merge(authorize::router())
         .merge(verify::router())
         .merge(admin::router())

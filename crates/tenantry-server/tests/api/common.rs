@@ -220,3 +220,25 @@ impl TestApp {
         self.clock.now()
     }
 }
+
+/// Helpers for invitation tests.
+impl TestApp {
+    /// Puts `org` on `plan` directly in the database.
+    pub async fn set_plan(&self, org: &str, plan: &str) {
+        sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?").bind(plan).bind(org).execute(&self.db).await.unwrap();
+    }
+
+    /// Signs up and confirms the email address with the emailed link.
+    pub async fn verified_signup(&self, email: &str, name: &str) -> Account {
+        let account = self.signup(email, name).await;
+        let token = self.emailed_token(email, "/verify-email/").await;
+        self.post("/v1/auth/verify-email", None, json!({ "token": token })).await.expect(204);
+        account
+    }
+
+    /// A fresh access token for an account (after the clock moved past the old one's expiry).
+    pub async fn login(&self, email: &str) -> String {
+        let r = self.post("/v1/auth/login", None, json!({ "email": email, "password": PASSWORD })).await.expect(200);
+        r.body["data"]["access_token"].as_str().unwrap().to_owned()
+    }
+}

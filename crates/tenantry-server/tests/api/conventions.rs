@@ -206,6 +206,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/orgs/{org}/api-keys/{key}"),
     ("post", "/v1/orgs/{org}/api-keys/{key}/roll"),
     ("post", "/v1/keys/verify"),
+    ("get", "/v1/orgs/{org}/invitations"),
+    ("post", "/v1/orgs/{org}/invitations"),
+    ("delete", "/v1/orgs/{org}/invitations/{inv}"),
+    ("post", "/v1/orgs/{org}/invitations/{inv}/resend"),
+    ("get", "/v1/invitations/{token}"),
+    ("post", "/v1/invitations/{token}/accept"),
+    ("post", "/v1/invitations/{token}/decline"),
     ("get", "/v1/admin/orgs"),
     ("get", "/v1/admin/outbox"),
 ];

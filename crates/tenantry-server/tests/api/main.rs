@@ -1,10 +1,12 @@
 //! Black-box tests of the HTTP API: every test starts its own server on port 0.
 
+mod accept_page;
 mod accounts;
 mod admin;
 mod api_keys;
 mod common;
 mod conventions;
 mod email;
+mod invitations;
 mod orgs;
 mod smtp_sink;

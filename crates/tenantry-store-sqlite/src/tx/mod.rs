@@ -4,6 +4,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod instance;
+mod invitations;
 mod orgs;
 mod outbox;
 mod roles;

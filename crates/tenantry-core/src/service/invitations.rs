@@ -1,0 +1,637 @@
+//! Invitations: inviting someone by email, listing, revoking and resending invitations, the
+//! public preview, and the invitee's accept or decline.
+//!
+//! Rules, each checked inside the transaction that acts on it:
+//! - Inviting takes `members.invite`, and the role must exist and be grantable by the inviter
+//!   (`check_grant`). Resending re-checks both for the resender, who becomes the inviter.
+//! - The plan's member limit counts members plus pending invitations, at invite, at a resend that
+//!   revives an expired invitation, and at acceptance (where the invitation accepted is one of
+//!   the pending ones turning into a member). A downgrade in between therefore blocks acceptance.
+//! - Accepting re-checks that the role still exists and that the inviter may still grant it
+//!   (see [`Tenantry::check_inviter_grant`]); if not, the invitation stays pending so an admin can
+//!   resend it under their own name.
+//! - Only the invited person may answer: a signed-in user whose verified email is the invited
+//!   one. Anyone else is refused and the invitation stays pending.
+//! - Only a pending, unexpired invitation can be accepted, declined or revoked, exactly once: the
+//!   store moves it out of `pending` with a conditional update.
+//! - The token is shown once, to the inviter (create and resend) and in the email; only its hash
+//!   is stored, and it never appears in lists, previews or audit events.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::access::{OrgAccess, Standing};
+use super::audit::Change;
+use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use crate::domain::audit::Target;
+use crate::domain::email::Email;
+use crate::domain::ids::{InvitationId, MembershipId, UserId};
+use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
+use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
+use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Role;
+use crate::domain::secret::hash_token;
+use crate::store::{StoreError, Tx};
+use crate::{Error, Result};
+
+/// The most teams one invitation may name.
+pub const MAX_TEAM_IDS: usize = 50;
+
+/// What an inviter asks for.
+pub struct NewInvitation {
+    pub email: String,
+    /// A role of the org; the preset's default invitation role when absent.
+    pub role: Option<String>,
+    pub team_ids: Vec<String>,
+    /// Lifetime in seconds; 7 days when absent, at most 30 days.
+    pub expires_in: Option<u64>,
+}
+
+/// An invitation with its token, as its inviter sees it once.
+pub struct IssuedInvitation {
+    pub invitation: Invitation,
+    pub token: String,
+    pub accept_url: String,
+}
+
+/// What anyone holding the token may see, and how the signed-in viewer, if any, stands.
+pub struct InvitationPreview {
+    pub org_name: String,
+    pub inviter_name: String,
+    pub role: String,
+    pub role_name: String,
+    pub state: InvitationState,
+    pub expires_at: DateTime<Utc>,
+    pub viewer: Option<Viewer>,
+}
+
+/// The signed-in user looking at an invitation.
+pub struct Viewer {
+    pub email: Email,
+    pub display_name: String,
+    pub fit: InviteeFit,
+}
+
+/// Whether a user may answer an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteeFit {
+    /// The invited person, verified: may accept or decline.
+    Invitee,
+    /// Signed in with another address than the invited one.
+    OtherAddress,
+    /// The invited address, not verified yet.
+    Unverified,
+    /// The invited person, already a member of the org.
+    AlreadyMember,
+}
+
+impl InviteeFit {
+    fn of(invitation: &Invitation, user: &User, is_member: bool) -> Self {
+        if user.email != invitation.email {
+            Self::OtherAddress
+        } else if user.email_verified_at.is_none() {
+            Self::Unverified
+        } else if is_member {
+            Self::AlreadyMember
+        } else {
+            Self::Invitee
+        }
+    }
+
+    fn check(self) -> Result<()> {
+        match self {
+            Self::Invitee => Ok(()),
+            Self::OtherAddress => Err(Error::forbidden(
+                "this invitation was sent to another email address; sign in with the invited address",
+            )),
+            Self::Unverified => Err(Error::forbidden("confirm your email address before answering this invitation")),
+            Self::AlreadyMember => Err(already_member("you are")),
+        }
+    }
+}
+
+/// An accepted invitation: the org joined and the new membership.
+pub struct Accepted {
+    pub org: OrgWithRole,
+    pub member: Member,
+}
+
+fn already_member(who: &str) -> Error {
+    Error::conflict("already_member", format!("{who} already a member of this org"))
+}
+
+fn invitation_exists(existing: &Invitation) -> Error {
+    Error::Conflict {
+        code: "invitation_exists",
+        message: format!("{} already has a pending invitation ({}); resend or revoke it", existing.email, existing.id),
+        details: Some(json!({ "invitation_id": existing.id.to_string() })),
+    }
+}
+
+fn not_pending(state: InvitationState) -> Error {
+    Error::conflict("invitation_not_pending", format!("the invitation is {}, no longer pending", state.as_str()))
+}
+
+fn expired() -> Error {
+    Error::Gone { code: "invitation_expired", message: "the invitation has expired; ask for a new one".into() }
+}
+
+fn role_unavailable(role: &str) -> Error {
+    Error::Conflict {
+        code: "role_unavailable",
+        message: format!("the role `{role}` no longer exists in this org; ask for a new invitation"),
+        details: Some(json!({ "role": role })),
+    }
+}
+
+/// Refuses unless the invitation is pending at `now`: 410 when it expired, 409 otherwise.
+fn require_pending(invitation: &Invitation, now: DateTime<Utc>) -> Result<()> {
+    match invitation.state_at(now) {
+        InvitationState::Pending => Ok(()),
+        InvitationState::Expired => Err(expired()),
+        state => Err(not_pending(state)),
+    }
+}
+
+/// The invitation as in force at `now` (its `state` resolved for expiry).
+fn settled(mut invitation: Invitation, now: DateTime<Utc>) -> Invitation {
+    invitation.state = invitation.state_at(now);
+    invitation
+}
+
+fn parse_team_ids(raw: Vec<String>) -> Result<Vec<String>> {
+    if raw.len() > MAX_TEAM_IDS {
+        return Err(Error::invalid("team_ids", format!("must name at most {MAX_TEAM_IDS} teams")));
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, id) in raw.into_iter().enumerate() {
+        let well_formed = id.strip_prefix("team_").is_some_and(|rest| ulid::Ulid::from_string(rest).is_ok());
+        if !well_formed {
+            return Err(Error::invalid(format!("team_ids[{i}]"), "must be a team id (team_…)"));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+impl Tenantry {
+    pub async fn create_invitation(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        input: NewInvitation,
+        meta: &RequestMeta,
+    ) -> Result<IssuedInvitation> {
+        let email = Email::parse(&input.email).map_err(|e| Error::invalid("email", e))?;
+        let ttl = parse_ttl(input.expires_in).map_err(|e| Error::invalid("expires_in", e))?;
+        let team_ids = parse_team_ids(input.team_ids)?;
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "members.invite")?;
+        let role_key = input.role.unwrap_or_else(|| self.preset.default_invite_role.clone());
+        let role = self
+            .find_role(tx.as_mut(), access.org.id, &role_key)
+            .await?
+            .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
+        self.check_grant(&access, &role)?;
+        if self.is_member_by_email(tx.as_mut(), &access.org, &email).await? {
+            return Err(already_member(&format!("{email} is")));
+        }
+        let now = self.clock.now();
+        self.free_pending_slot(tx.as_mut(), &access.org, &email, None, now).await?;
+        self.ensure_member_room(tx.as_mut(), &access.org, now, false).await?;
+
+        let token = self.issue_token();
+        let invitation = Invitation {
+            id: InvitationId::new(),
+            org_id: access.org.id,
+            email,
+            role: role.key.clone(),
+            team_ids,
+            invited_by: access.actor().id,
+            state: InvitationState::Pending,
+            token_hash: token.hash,
+            expires_at: now + ttl,
+            created_at: now,
+            responded_at: None,
+        };
+        tx.insert_invitation(&invitation).await.map_err(|e| match e {
+            StoreError::Unique(_) => {
+                Error::conflict("invitation_exists", "the address already has a pending invitation")
+            }
+            other => other.into(),
+        })?;
+        let inviter = self.inviter_name(tx.as_mut(), &access.org, &invitation.invited_by).await?;
+        let letter = self.invitation_letter(&invitation, &access.org.name, &inviter, &role.name, &token.plain);
+        self.queue_letter(tx.as_mut(), &letter).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "invitation.created",
+                target: Target::new("invitation", invitation.id),
+                meta,
+                metadata: json!({
+                    "email": invitation.email.as_str(),
+                    "role": invitation.role,
+                    "team_ids": invitation.team_ids,
+                    "expires_at": invitation.expires_at,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.letter_committed(&letter);
+        Ok(IssuedInvitation { invitation, accept_url: self.accept_invite_url(&token.plain), token: token.plain })
+    }
+
+    /// The org's invitations in creation order, optionally only those in `state`.
+    pub async fn list_invitations(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        state: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Invitation>> {
+        let state = state
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                InvitationState::parse(s).ok_or_else(|| {
+                    Error::invalid("state", "must be one of pending, accepted, expired, revoked, declined")
+                })
+            })
+            .transpose()?;
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "members.invite")?;
+        let now = self.clock.now();
+        let rows = tx.list_invitations(access.org.id, state, now, page).await?;
+        Ok(Page::from_rows(rows, page, |inv| inv.id.to_string()).map(|inv| settled(inv, now)))
+    }
+
+    /// Revokes a pending invitation: its link stops working.
+    pub async fn revoke_invitation(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        id: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "members.invite")?;
+        let invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
+        let now = self.clock.now();
+        require_pending(&invitation, now)?;
+        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Revoked, now).await? {
+            return Err(not_pending(InvitationState::Revoked));
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "invitation.revoked",
+                target: Target::new("invitation", invitation.id),
+                meta,
+                metadata: json!({ "email": invitation.email.as_str(), "role": invitation.role }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a pending or expired invitation again with a new token (the old link stops working)
+    /// and a fresh lifetime of 7 days. The resender becomes the inviter: the email names them and
+    /// acceptance re-checks their standing.
+    pub async fn resend_invitation(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        id: &str,
+        meta: &RequestMeta,
+    ) -> Result<IssuedInvitation> {
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "members.invite")?;
+        let mut invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
+        let now = self.clock.now();
+        let state = invitation.state_at(now);
+        if !matches!(state, InvitationState::Pending | InvitationState::Expired) {
+            return Err(not_pending(state));
+        }
+        let role = self
+            .find_role(tx.as_mut(), access.org.id, &invitation.role)
+            .await?
+            .ok_or_else(|| role_unavailable(&invitation.role))?;
+        self.check_grant(&access, &role)?;
+        if self.is_member_by_email(tx.as_mut(), &access.org, &invitation.email).await? {
+            return Err(already_member(&format!("{} is", invitation.email)));
+        }
+        if state == InvitationState::Expired {
+            self.free_pending_slot(tx.as_mut(), &access.org, &invitation.email, Some(invitation.id), now).await?;
+            self.ensure_member_room(tx.as_mut(), &access.org, now, false).await?;
+        }
+
+        let token = self.issue_token();
+        let expires_at = now + DEFAULT_TTL;
+        let previous_inviter = invitation.invited_by.clone();
+        let inviter_id = access.actor().id;
+        let reissued = tx
+            .reissue_invitation(invitation.id, invitation.state, &token.hash, expires_at, &inviter_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Unique(_) => {
+                    Error::conflict("invitation_exists", "the address already has a pending invitation")
+                }
+                other => other.into(),
+            })?;
+        if !reissued {
+            return Err(not_pending(state));
+        }
+        invitation.state = InvitationState::Pending;
+        invitation.token_hash = token.hash;
+        invitation.expires_at = expires_at;
+        invitation.invited_by = inviter_id;
+        invitation.responded_at = None;
+
+        let inviter = self.inviter_name(tx.as_mut(), &access.org, &invitation.invited_by).await?;
+        let letter = self.invitation_letter(&invitation, &access.org.name, &inviter, &role.name, &token.plain);
+        self.queue_letter(tx.as_mut(), &letter).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "invitation.resent",
+                target: Target::new("invitation", invitation.id),
+                meta,
+                metadata: json!({
+                    "email": invitation.email.as_str(),
+                    "role": invitation.role,
+                    "expires_at": invitation.expires_at,
+                    "previous_state": state.as_str(),
+                    "previous_inviter": previous_inviter,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.letter_committed(&letter);
+        Ok(IssuedInvitation { invitation, accept_url: self.accept_invite_url(&token.plain), token: token.plain })
+    }
+
+    /// What the holder of `token` may see; with a signed-in `viewer`, also whether they may
+    /// answer it. Unknown (and superseded) tokens are not found.
+    pub async fn preview_invitation(&self, token: &str, viewer: Option<&UserPrincipal>) -> Result<InvitationPreview> {
+        let mut tx = self.store.read().await?;
+        let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        let org = tx.org(invitation.org_id).await?.ok_or(Error::NotFound("invitation"))?;
+        let inviter_name = self.inviter_name(tx.as_mut(), &org, &invitation.invited_by).await?;
+        let role_name = match self.find_role(tx.as_mut(), org.id, &invitation.role).await? {
+            Some(role) => role.name,
+            None => invitation.role.clone(),
+        };
+        let viewer = match viewer {
+            Some(principal) => match tx.user(principal.user_id).await? {
+                Some(user) => {
+                    let is_member = tx.membership(org.id, user.id).await?.is_some();
+                    let fit = InviteeFit::of(&invitation, &user, is_member);
+                    Some(Viewer { email: user.email, display_name: user.display_name, fit })
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(InvitationPreview {
+            org_name: org.name,
+            inviter_name,
+            role: invitation.role.clone(),
+            role_name,
+            state: invitation.state_at(self.clock.now()),
+            expires_at: invitation.expires_at,
+            viewer,
+        })
+    }
+
+    /// The invitee joins the org with the invited role.
+    pub async fn accept_invitation(&self, principal: &Principal, token: &str, meta: &RequestMeta) -> Result<Accepted> {
+        let me = principal.user()?;
+        let mut tx = self.store.write().await?;
+        let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        let now = self.clock.now();
+        require_pending(&invitation, now)?;
+        let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+        let org = tx.org(invitation.org_id).await?.ok_or(Error::NotFound("invitation"))?;
+        let is_member = tx.membership(org.id, user.id).await?.is_some();
+        InviteeFit::of(&invitation, &user, is_member).check()?;
+        let role = self
+            .find_role(tx.as_mut(), org.id, &invitation.role)
+            .await?
+            .ok_or_else(|| role_unavailable(&invitation.role))?;
+        self.check_inviter_grant(tx.as_mut(), &org, &invitation, &role).await?;
+        self.ensure_member_room(tx.as_mut(), &org, now, true).await?;
+
+        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Accepted, now).await? {
+            return Err(not_pending(InvitationState::Accepted));
+        }
+        let membership = Membership {
+            id: MembershipId::new(),
+            org_id: org.id,
+            user_id: user.id,
+            role: role.key.clone(),
+            joined_at: now,
+        };
+        tx.insert_membership(&membership).await.map_err(|e| match e {
+            StoreError::Unique(_) => already_member("you are"),
+            other => other.into(),
+        })?;
+        let actor = principal.actor();
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(org.id),
+                actor: actor.clone(),
+                action: "invitation.accepted",
+                target: Target::new("invitation", invitation.id),
+                meta,
+                metadata: json!({ "email": invitation.email.as_str(), "role": role.key, "user_id": user.id.to_string() }),
+            },
+        )
+        .await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(org.id),
+                actor,
+                action: "member.added",
+                target: Target::new("user", user.id),
+                meta,
+                metadata: json!({
+                    "role": role.key,
+                    "invitation_id": invitation.id.to_string(),
+                    "invited_by": invitation.invited_by,
+                }),
+            },
+        )
+        .await?;
+        let org = tx.org(org.id).await?.ok_or(Error::NotFound("organization"))?;
+        tx.commit().await?;
+        self.grants.forget_member(org.id, user.id);
+        let member = Member { membership: membership.clone(), email: user.email, display_name: user.display_name };
+        Ok(Accepted { org: OrgWithRole { org, membership }, member })
+    }
+
+    /// The invitee turns the invitation down; it cannot be accepted afterwards.
+    pub async fn decline_invitation(
+        &self,
+        principal: &Principal,
+        token: &str,
+        meta: &RequestMeta,
+    ) -> Result<Invitation> {
+        let me = principal.user()?;
+        let mut tx = self.store.write().await?;
+        let mut invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        let now = self.clock.now();
+        require_pending(&invitation, now)?;
+        let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+        // Declining is allowed to someone who joined meanwhile: it only closes the invitation.
+        InviteeFit::of(&invitation, &user, false).check()?;
+        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Declined, now).await? {
+            return Err(not_pending(InvitationState::Declined));
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(invitation.org_id),
+                actor: principal.actor(),
+                action: "invitation.declined",
+                target: Target::new("invitation", invitation.id),
+                meta,
+                metadata: json!({ "email": invitation.email.as_str(), "role": invitation.role }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        invitation.state = InvitationState::Declined;
+        invitation.responded_at = Some(now);
+        Ok(invitation)
+    }
+
+    /// An invitation of `org` by id; another org's is not found.
+    async fn find_invitation(&self, tx: &mut dyn Tx, org: &Org, id: &str) -> Result<Invitation> {
+        let id: InvitationId = id.parse().map_err(|_| Error::NotFound("invitation"))?;
+        tx.invitation(org.id, id).await?.ok_or(Error::NotFound("invitation"))
+    }
+
+    async fn is_member_by_email(&self, tx: &mut dyn Tx, org: &Org, email: &Email) -> Result<bool> {
+        Ok(match tx.user_by_email(email).await? {
+            Some(user) => tx.membership(org.id, user.id).await?.is_some(),
+            None => false,
+        })
+    }
+
+    /// Refuses while `email` has another pending invitation to `org`; one that lapsed is marked
+    /// expired so it stops holding the address's pending slot.
+    async fn free_pending_slot(
+        &self,
+        tx: &mut dyn Tx,
+        org: &Org,
+        email: &Email,
+        except: Option<InvitationId>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(existing) = tx.pending_invitation_for(org.id, email).await? else {
+            return Ok(());
+        };
+        if Some(existing.id) == except {
+            return Ok(());
+        }
+        if existing.state_at(now) == InvitationState::Pending {
+            return Err(invitation_exists(&existing));
+        }
+        tx.set_invitation_state(existing.id, InvitationState::Pending, InvitationState::Expired, existing.expires_at)
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses unless one more member fits the org's plan, counting members and pending
+    /// invitations. `converting` says one of those pending invitations is the one turning into
+    /// the new member, so it is not counted twice.
+    async fn ensure_member_room(&self, tx: &mut dyn Tx, org: &Org, now: DateTime<Utc>, converting: bool) -> Result<()> {
+        let plan = self.preset.plan(&org.plan).ok_or_else(|| {
+            Error::Internal(format!("org {} is on the plan `{}`, which is not defined", org.id, org.plan))
+        })?;
+        let pending = tx.count_pending_invitations(org.id, now).await?;
+        let others = pending.saturating_sub(u64::from(converting));
+        if plan.members_fit(org.seat_count + others, 1) {
+            return Ok(());
+        }
+        let max = plan.members.unwrap_or_default();
+        Err(Error::PlanLimit {
+            message: format!(
+                "the `{}` plan allows {max} member(s), pending invitations included; {} has {} member(s) and {} \
+                 pending invitation(s): upgrade the plan{}",
+                org.plan,
+                org.name,
+                org.seat_count,
+                pending,
+                if converting { " before accepting" } else { " or revoke an invitation to invite more" },
+            ),
+            details: json!({
+                "limit": "members",
+                "plan": org.plan,
+                "max": max,
+                "members": org.seat_count,
+                "pending_invitations": pending,
+            }),
+        })
+    }
+
+    /// Re-checks at acceptance that whoever issued the invitation may still grant its role: a
+    /// member who left, lost `members.invite`, or could no longer grant the role (demoted, or a
+    /// custom role widened meanwhile) no longer vouches for it. An API key's scopes are fixed at
+    /// its creation and were checked when it invited, so only the owner-role rule is re-checked.
+    async fn check_inviter_grant(
+        &self,
+        tx: &mut dyn Tx,
+        org: &Org,
+        invitation: &Invitation,
+        role: &Role,
+    ) -> Result<()> {
+        let refused = || {
+            Error::forbidden(format!(
+                "whoever invited you can no longer grant the role `{}` in {}; ask them to send a new invitation",
+                role.key, org.name
+            ))
+        };
+        let Ok(user) = invitation.invited_by.parse::<UserId>() else {
+            return if role.key == self.preset.owner_role { Err(refused()) } else { Ok(()) };
+        };
+        let Some(membership) = tx.membership(org.id, user).await? else {
+            return Err(refused());
+        };
+        let own = self.resolve_role(tx, org.id, &membership.role).await?;
+        let access = OrgAccess {
+            org: org.clone(),
+            permissions: own.permissions,
+            standing: Standing::Member { membership, role: own },
+        };
+        self.require(&access, "members.invite").and_then(|()| self.check_grant(&access, role)).map_err(|_| refused())
+    }
+
+    /// How the inviter is named in the email and the preview: a user by their display name, an
+    /// API key by its org.
+    async fn inviter_name(&self, tx: &mut dyn Tx, org: &Org, invited_by: &str) -> Result<String> {
+        if let Ok(user) = invited_by.parse::<UserId>() {
+            if let Some(user) = tx.user(user).await? {
+                return Ok(user.display_name);
+            }
+        }
+        Ok(org.name.clone())
+    }
+}
