@@ -18,14 +18,18 @@ pub struct KeyUsage {
 
 struct Use {
     last: DateTime<Utc>,
+    /// When this key's use was last written.
     written: Option<DateTime<Utc>>,
+    /// Used since that write.
+    unwritten: bool,
 }
 
 impl KeyUsage {
     pub fn touch(&self, key: ApiKeyId, now: DateTime<Utc>) {
         let mut uses = self.uses.lock().expect("key usage lock is never poisoned");
-        let entry = uses.entry(key).or_insert(Use { last: now, written: None });
+        let entry = uses.entry(key).or_insert(Use { last: now, written: None, unwritten: true });
         entry.last = entry.last.max(now);
+        entry.unwritten = true;
     }
 
     /// The last use this process has seen, written or not.
@@ -39,14 +43,14 @@ impl KeyUsage {
         let mut uses = self.uses.lock().expect("key usage lock is never poisoned");
         let mut due = Vec::new();
         for (key, entry) in uses.iter_mut() {
-            let unwritten = entry.written.is_none_or(|w| entry.last > w);
             let allowed = entry.written.is_none_or(|w| now - w >= WRITE_EVERY);
-            if unwritten && allowed {
+            if entry.unwritten && allowed {
                 due.push((*key, entry.last));
                 entry.written = Some(now);
+                entry.unwritten = false;
             }
         }
-        uses.retain(|_, entry| entry.written.is_none_or(|w| entry.last > w || now - w < WRITE_EVERY * 2));
+        uses.retain(|_, entry| entry.unwritten || entry.written.is_some_and(|w| now - w < WRITE_EVERY * 2));
         due
     }
 }
@@ -67,5 +71,11 @@ mod tests {
         assert_eq!(usage.last_used(key), Some(t0 + Duration::seconds(10)), "but the use is known");
         assert_eq!(usage.take_due(t0 + Duration::seconds(61)), vec![(key, t0 + Duration::seconds(10))]);
         assert!(usage.take_due(t0 + Duration::seconds(200)).is_empty(), "nothing new to write");
+        // A use at the very instant of a write is still written later.
+        let t1 = t0 + Duration::seconds(300);
+        usage.touch(key, t1);
+        assert_eq!(usage.take_due(t1), vec![(key, t1)]);
+        usage.touch(key, t1);
+        assert_eq!(usage.take_due(t1 + Duration::seconds(60)), vec![(key, t1)]);
     }
 }

@@ -47,6 +47,8 @@ pub trait Store: Send + Sync {
 
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: AccountsTx + OrgsTx + RolesTx + InvitationsTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send {
+pub trait Tx:
+    AccountsTx + OrgsTx + RolesTx + InvitationsTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

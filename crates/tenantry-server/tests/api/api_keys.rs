@@ -416,19 +416,24 @@ async fn last_used_is_shown_at_once_and_written_at_most_once_a_minute() {
 
     // More uses within the minute are shown but not written.
     app.clock.advance(Duration::seconds(30));
+    let later_use = app.clock_now();
     for _ in 0..5 {
         app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
     }
     let listed = app.get(&keys_path(&org), Some(&ada.access)).await.expect(200);
-    assert_eq!(listed.body["data"][0]["last_used_at"], json!(app.clock_now()));
+    assert_eq!(listed.body["data"][0]["last_used_at"], json!(later_use));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await; // several flush periods
     assert_eq!(stored().await, Some(first_use));
 
-    // A minute after the last write, the next flush writes the newest use.
+    // A minute after the last write, the newest use is written — once.
     app.clock.advance(Duration::seconds(31));
-    let second_use = app.clock_now().timestamp_millis();
+    wait_for(|| async { stored().await == Some(later_use.timestamp_millis()) }).await;
+    let newest_use = app.clock_now();
     app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
-    wait_for(|| async { stored().await == Some(second_use) }).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(stored().await, Some(later_use.timestamp_millis()), "not again within the minute");
+    app.clock.advance(Duration::seconds(60));
+    wait_for(|| async { stored().await == Some(newest_use.timestamp_millis()) }).await;
 }
 
 /// Polls `condition` (a background flush runs every 50 ms in tests) for up to five seconds.
