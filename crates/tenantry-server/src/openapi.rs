@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Members of an organization"),
         (name = "roles", description = "Built-in and custom roles"),
+        (name = "billing", description = "Plans, usage and the billing customer"),
         (name = "host apps", description = "Hot paths for the host app's backend: authorization checks, key verification, metering"),
         (name = "admin", description = "Instance administration"),
         (name = "meta", description = "Health, keys and this document"),

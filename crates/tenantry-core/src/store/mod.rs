@@ -6,20 +6,30 @@
 //! implements them in a module of the same name; [`Tx`] is all of them together.
 
 mod accounts;
+mod admin;
 mod audit;
 mod instance;
 mod orgs;
 mod outbox;
+mod ownership;
+mod plans;
 mod roles;
+mod settings;
+mod usage;
 
 use async_trait::async_trait;
 
 pub use accounts::AccountsTx;
+pub use admin::AdminTx;
 pub use audit::AuditTx;
 pub use instance::InstanceTx;
 pub use orgs::OrgsTx;
 pub use outbox::OutboxTx;
+pub use ownership::OwnershipTx;
+pub use plans::PlansTx;
 pub use roles::RolesTx;
+pub use settings::SettingsTx;
+pub use usage::UsageTx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,6 +53,19 @@ pub trait Store: Send + Sync {
 
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: AccountsTx + OrgsTx + RolesTx + OutboxTx + InstanceTx + AuditTx + Send {
+pub trait Tx:
+    AccountsTx
+    + OrgsTx
+    + RolesTx
+    + OutboxTx
+    + InstanceTx
+    + AuditTx
+    + PlansTx
+    + UsageTx
+    + SettingsTx
+    + OwnershipTx
+    + AdminTx
+    + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -6,7 +6,11 @@ pub mod authorize;
 pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod ownership;
+pub mod plans;
 pub mod roles;
+pub mod settings;
+pub mod usage;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -21,4 +25,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(roles::router())
         .merge(authorize::router())
         .merge(admin::router())
+        .merge(plans::router())
+        .merge(usage::router())
+        .merge(settings::router())
+        .merge(ownership::router())
 }

@@ -7,3 +7,4 @@ mod conventions;
 mod email;
 mod orgs;
 mod smtp_sink;
+mod usage;

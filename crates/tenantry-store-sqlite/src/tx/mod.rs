@@ -1,11 +1,16 @@
 //! The SQL behind each `Tx` operation, one module per capability of the store contract.
 
 mod accounts;
+mod admin;
 mod audit;
 mod instance;
 mod orgs;
 mod outbox;
+mod ownership;
+mod plans;
 mod roles;
+mod settings;
+mod usage;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
