@@ -81,6 +81,15 @@ pub enum BillingMode {
     Open,
 }
 
+impl From<BillingMode> for tenantry_core::domain::plan::BillingMode {
+    fn from(mode: BillingMode) -> Self {
+        match mode {
+            BillingMode::Managed => Self::Managed,
+            BillingMode::Open => Self::Open,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BillingConfig {

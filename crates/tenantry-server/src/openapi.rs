@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "roles", description = "Built-in and custom roles"),
         (name = "api keys", description = "An organization's API keys"),
         (name = "invitations", description = "Invitations by email and their answers"),
+        (name = "billing", description = "Plans, usage and the billing customer"),
         (name = "host apps", description = "Hot paths for the host app's backend: authorization checks, key verification, metering"),
         (name = "admin", description = "Instance administration"),
         (name = "meta", description = "Health, keys and this document"),

@@ -88,6 +88,7 @@ impl Application {
                 .auth
                 .password_hash_concurrency
                 .unwrap_or_else(|| ServiceSettings::default().password_hash_concurrency),
+            billing_mode: config.billing.mode.into(),
         };
         let tenantry = Arc::new(
             Tenantry::new(Arc::new(store.clone()), Arc::new(preset), options.clock, Arc::new(OsRandom), settings)

@@ -1,17 +1,23 @@
 //! Response shapes (SPEC 10b). Each view is built from a core record; nothing secret has a field.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantry_core::domain::api_key::ApiKey;
 use tenantry_core::domain::invitation::Invitation;
 use tenantry_core::domain::models::{Member, Org, OrgWithRole, OutboxMessage, User};
 use tenantry_core::domain::pagination::Page;
 use tenantry_core::domain::permission::Role;
+use tenantry_core::domain::plan::{limit_to_api, BillingMode, Plan};
 use tenantry_core::domain::preset::Preset;
+use tenantry_core::domain::settings::{Ingest, Notifications, Security, Settings, Sso};
 use tenantry_core::service::access::OrgAccess;
 use tenantry_core::service::api_keys::IssuedKey;
 use tenantry_core::service::invitations::{Accepted, InvitationPreview, IssuedInvitation};
+use tenantry_core::service::plans::Billing;
+use tenantry_core::service::usage::{Metered, Usage};
 use utoipa::ToSchema;
 
 /// The success envelope.
@@ -334,5 +340,252 @@ pub struct AcceptedInvitationView {
 impl From<Accepted> for AcceptedInvitationView {
     fn from(accepted: Accepted) -> Self {
         Self { org: OrgView::with_role(&accepted.org), member: accepted.member.into() }
+    }
+}
+
+/// A plan (SPEC 5). A limit of `-1` is unlimited.
+#[derive(Serialize, ToSchema)]
+pub struct PlanView {
+    #[schema(example = "starter")]
+    pub key: String,
+    pub name: String,
+    /// The plan new orgs start on.
+    pub default: bool,
+    /// `members` and each metered resource; `requests` counts per UTC calendar month.
+    #[schema(example = json!({"members": 2, "endpoints": 25, "requests": 25000}))]
+    pub limits: BTreeMap<String, i64>,
+    pub retention_days: u32,
+    /// Per API key.
+    pub api_calls_per_minute: u32,
+    #[schema(example = json!(["audit_log"]))]
+    pub features: Vec<String>,
+}
+
+impl PlanView {
+    pub fn new(plan: &Plan, preset: &Preset) -> Self {
+        let mut limits = BTreeMap::from([("members".to_owned(), limit_to_api(plan.members))]);
+        limits.extend(plan.limits.iter().map(|(metric, limit)| (metric.clone(), limit_to_api(*limit))));
+        Self {
+            key: plan.key.clone(),
+            name: plan.name.clone(),
+            default: plan.key == preset.default_plan,
+            limits,
+            retention_days: plan.retention_days,
+            api_calls_per_minute: plan.api_calls_per_minute,
+            features: plan.features.clone(),
+        }
+    }
+}
+
+/// An org's usage against its plan (SPEC 5). A limit of `-1` is unlimited.
+#[derive(Serialize, ToSchema)]
+pub struct UsageView {
+    /// Members of the org.
+    pub member_count: u64,
+    pub endpoint_count: u64,
+    /// In the current UTC calendar month.
+    pub requests_this_month: u64,
+    #[schema(example = json!({"members": 1, "endpoints": 5, "requests": 500}))]
+    pub limits: BTreeMap<String, i64>,
+}
+
+impl From<Usage> for UsageView {
+    fn from(usage: Usage) -> Self {
+        Self {
+            member_count: usage.member_count,
+            endpoint_count: usage.endpoint_count,
+            requests_this_month: usage.requests_this_month,
+            limits: usage.limits.into_iter().map(|(key, limit)| (key, limit_to_api(limit))).collect(),
+        }
+    }
+}
+
+/// A metric after a metering call.
+#[derive(Serialize, ToSchema)]
+pub struct MeteredView {
+    #[schema(example = "endpoints")]
+    pub metric: String,
+    /// The value now (for a monthly counter, this month's count).
+    pub value: u64,
+    /// The plan's limit; `-1` is unlimited.
+    pub limit: i64,
+    /// The UTC month a monthly counter counted in (`2026-11`); `null` for a gauge.
+    pub period: Option<String>,
+}
+
+impl From<Metered> for MeteredView {
+    fn from(m: Metered) -> Self {
+        Self { metric: m.metric, value: m.value, limit: limit_to_api(m.limit), period: m.period }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BillingView {
+    #[schema(example = "starter")]
+    pub plan: String,
+    /// The payment provider's customer id.
+    #[schema(example = "cus_Q1w2E3r4")]
+    pub billing_customer_id: Option<String>,
+    /// `managed`: plans change through the billing backend or the instance admin; `open`: also
+    /// by members holding `billing.change_plan`.
+    #[schema(example = "managed")]
+    pub billing_mode: &'static str,
+}
+
+impl From<Billing> for BillingView {
+    fn from(b: Billing) -> Self {
+        Self {
+            plan: b.org.plan,
+            billing_customer_id: b.org.billing_customer_id,
+            billing_mode: match b.mode {
+                BillingMode::Managed => "managed",
+                BillingMode::Open => "open",
+            },
+        }
+    }
+}
+
+/// A user as the instance admin sees them.
+#[derive(Serialize, ToSchema)]
+pub struct AdminUserView {
+    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub email_verified: bool,
+    /// `active` or `suspended`.
+    #[schema(example = "active")]
+    pub status: &'static str,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for AdminUserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.to_string(),
+            display_name: user.display_name,
+            email_verified: user.email_verified_at.is_some(),
+            status: user.status.as_str(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// The org settings document (SPEC 9), as read and as written. A write replaces the whole
+/// document; keys left out take their defaults, unknown keys are refused.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettingsView {
+    pub notifications: NotificationSettingsView,
+    /// Days of history kept, at most the plan's. Reads show the effective value; write `null` to
+    /// follow the plan's maximum.
+    #[schema(example = 7)]
+    pub retention_days: Option<u32>,
+    pub security: SecuritySettingsView,
+    pub sso: SsoSettingsView,
+    pub ingest: IngestSettingsView,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettingsView {
+    pub email_enabled: bool,
+    /// A Slack incoming webhook (`https://hooks.slack.com/services/…`).
+    pub slack_webhook_url: Option<String>,
+    /// Write-only: read back masked (`********` and the last four characters). Writing the mask
+    /// back keeps the stored token; `null` clears it.
+    #[schema(example = "********dsaw")]
+    pub telegram_bot_token: Option<String>,
+    /// A numeric chat id or an `@channel` name.
+    #[schema(example = "-1001234567890")]
+    pub telegram_chat_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettingsView {
+    /// Members must use MFA (enforced once MFA is available).
+    pub mfa_required: bool,
+}
+
+/// Reserved for SSO; only `{}` is accepted for now.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SsoSettingsView {}
+
+/// Policy for the host app's event-ingest tokens, which the host app issues and rotates.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSettingsView {
+    /// Rotate the ingest token every this many days (1–365); `null`: never.
+    pub token_rotation_days: Option<u32>,
+    /// Hours the previous token keeps working after a rotation (0–168).
+    #[schema(example = 24)]
+    pub rotation_grace_hours: u32,
+}
+
+impl From<Settings> for SettingsView {
+    fn from(s: Settings) -> Self {
+        Self {
+            notifications: NotificationSettingsView {
+                email_enabled: s.notifications.email_enabled,
+                slack_webhook_url: s.notifications.slack_webhook_url,
+                telegram_bot_token: s.notifications.telegram_bot_token,
+                telegram_chat_id: s.notifications.telegram_chat_id,
+            },
+            retention_days: s.retention_days,
+            security: SecuritySettingsView { mfa_required: s.security.mfa_required },
+            sso: SsoSettingsView {},
+            ingest: IngestSettingsView {
+                token_rotation_days: s.ingest.token_rotation_days,
+                rotation_grace_hours: s.ingest.rotation_grace_hours,
+            },
+        }
+    }
+}
+
+impl From<SettingsView> for Settings {
+    fn from(v: SettingsView) -> Self {
+        Settings {
+            notifications: Notifications {
+                email_enabled: v.notifications.email_enabled,
+                slack_webhook_url: v.notifications.slack_webhook_url,
+                telegram_bot_token: v.notifications.telegram_bot_token,
+                telegram_chat_id: v.notifications.telegram_chat_id,
+            },
+            retention_days: v.retention_days,
+            security: Security { mfa_required: v.security.mfa_required },
+            sso: Sso {},
+            ingest: Ingest {
+                token_rotation_days: v.ingest.token_rotation_days,
+                rotation_grace_hours: v.ingest.rotation_grace_hours,
+            },
+        }
+    }
+}
+
+// Defaults come from the core's, so a key left out of a write means the same as in the core.
+impl Default for SettingsView {
+    fn default() -> Self {
+        Settings::default().into()
+    }
+}
+
+impl Default for NotificationSettingsView {
+    fn default() -> Self {
+        SettingsView::default().notifications
+    }
+}
+
+impl Default for SecuritySettingsView {
+    fn default() -> Self {
+        SettingsView::default().security
+    }
+}
+
+impl Default for IngestSettingsView {
+    fn default() -> Self {
+        SettingsView::default().ingest
     }
 }

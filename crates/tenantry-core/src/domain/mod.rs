@@ -12,4 +12,6 @@ pub mod permission;
 pub mod plan;
 pub mod preset;
 pub mod secret;
+pub mod settings;
 pub mod slug;
+pub mod usage;

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 /// A limit: `None` is unlimited (shown as `-1` in the API).
 pub type Limit = Option<u64>;
 
@@ -11,6 +13,17 @@ pub enum MetricKind {
     Gauge,
     /// A count that restarts each UTC calendar month (e.g. `requests`).
     MonthlyCounter,
+}
+
+impl MetricKind {
+    /// The counter row a value at `at` belongs to: one row for a gauge (`""`), one per UTC
+    /// calendar month for a monthly counter (`"2026-11"`).
+    pub fn period(self, at: DateTime<Utc>) -> String {
+        match self {
+            Self::Gauge => String::new(),
+            Self::MonthlyCounter => at.format("%Y-%m").to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +55,33 @@ impl Plan {
     }
 }
 
+/// Who may change an org's plan (configuration `billing.mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BillingMode {
+    /// Only the instance admin and host apps (the billing backend, after payment).
+    #[default]
+    Managed,
+    /// Also members (and keys) holding `billing.change_plan`: for internal deployments and demos.
+    Open,
+}
+
 /// How a limit is written in the API: `-1` for unlimited.
 pub fn limit_to_api(limit: Limit) -> i64 {
     limit.map_or(-1, |n| n as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn monthly_counters_roll_over_at_the_utc_month_boundary() {
+        let last = Utc.with_ymd_and_hms(2030, 1, 31, 23, 59, 59).unwrap();
+        let first = Utc.with_ymd_and_hms(2030, 2, 1, 0, 0, 0).unwrap();
+        assert_eq!(MetricKind::MonthlyCounter.period(last), "2030-01");
+        assert_eq!(MetricKind::MonthlyCounter.period(first), "2030-02");
+        assert_eq!(MetricKind::Gauge.period(last), MetricKind::Gauge.period(first));
+    }
 }

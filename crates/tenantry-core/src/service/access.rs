@@ -102,6 +102,24 @@ impl Tenantry {
         }
     }
 
+    /// Like `org_access`, but the instance admin and host apps are admitted with every permission.
+    pub(crate) async fn operator_access(
+        &self,
+        tx: &mut dyn Tx,
+        principal: &Principal,
+        reference: &str,
+    ) -> Result<OrgAccess> {
+        if !principal.is_operator() {
+            return self.org_access(tx, principal, reference).await;
+        }
+        let org = self.find_org(tx, reference).await?;
+        Ok(OrgAccess {
+            org,
+            standing: Standing::Operator { actor: principal.actor() },
+            permissions: self.preset.owner().permissions,
+        })
+    }
+
     /// The user's membership in the referenced org; not found unless they are a member.
     pub(crate) async fn member_access(&self, tx: &mut dyn Tx, user: UserId, reference: &str) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;

@@ -1,14 +1,47 @@
-//! The instance administrator's view, the admin token, and the outbox delivery bookkeeping used by
-//! the mail sender.
+//! The instance administrator: the admin token; every org and user, searchable; creating an org
+//! for a user; adding a member directly; suspending accounts; and the outbox delivery bookkeeping
+//! used by the mail sender. The server admits only the admin token to these operations; their
+//! audit events name the actor `admin`.
+//!
+//! Adding a member directly follows the rules of any grant (never the owner role) and the plan's
+//! member limit: the admin changes the plan first to go beyond it, so what an org has always
+//! matches what it pays for.
+//!
+//! Suspending a user revokes all their sessions at once, so their refresh tokens stop working
+//! immediately and their access tokens on the next request; unsuspending lets them log in again.
 
 use chrono::Duration;
+use serde_json::{json, Value};
 
-use super::Tenantry;
-use crate::domain::ids::MessageId;
-use crate::domain::models::{Org, OutboxMessage};
+use super::audit::Change;
+use super::orgs::NewOrg;
+use super::{Principal, RequestMeta, Tenantry};
+use crate::domain::audit::Target;
+use crate::domain::ids::{MembershipId, MessageId, UserId};
+use crate::domain::models::{Member, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
-use crate::Result;
+use crate::{Error, Result};
+
+/// The longest search text.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// An org the admin creates on a user's behalf.
+pub struct AdminNewOrg {
+    pub owner_id: String,
+    pub name: String,
+    pub slug: Option<String>,
+    pub metadata: Option<Value>,
+}
+
+fn parse_query(query: Option<&str>) -> Result<Option<&str>> {
+    match query.map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+            Err(Error::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")))
+        }
+        other => Ok(other),
+    }
+}
 
 const ADMIN_TOKEN_SECRET: &str = "admin_token_sha256";
 
@@ -52,9 +85,141 @@ impl Tenantry {
         Ok(token)
     }
 
-    pub async fn admin_list_orgs(&self, page: &PageRequest) -> Result<Page<Org>> {
-        let rows = self.store.read().await?.list_orgs(page).await?;
+    /// Every org by id, or those whose slug or name contains `query`.
+    pub async fn admin_list_orgs(&self, query: Option<&str>, page: &PageRequest) -> Result<Page<Org>> {
+        let query = parse_query(query)?;
+        let rows = self.store.read().await?.search_orgs(query, page).await?;
         Ok(Page::from_rows(rows, page, |org| org.id.to_string()))
+    }
+
+    /// Every user by id, or those whose email or display name contains `query`.
+    pub async fn admin_list_users(&self, query: Option<&str>, page: &PageRequest) -> Result<Page<User>> {
+        let query = parse_query(query)?;
+        let rows = self.store.read().await?.search_users(query, page).await?;
+        Ok(Page::from_rows(rows, page, |user| user.id.to_string()))
+    }
+
+    pub async fn admin_create_org(&self, new: AdminNewOrg, meta: &RequestMeta) -> Result<OrgWithRole> {
+        let owner: UserId =
+            new.owner_id.parse().map_err(|_| Error::invalid("owner_id", "is not a user id (`usr_…`)"))?;
+        let mut tx = self.store.write().await?;
+        if tx.user(owner).await?.is_none() {
+            return Err(Error::invalid("owner_id", "no user has this id"));
+        }
+        let created = self
+            .insert_org(
+                tx.as_mut(),
+                owner,
+                NewOrg { name: new.name, slug: new.slug, metadata: new.metadata, is_personal: false },
+            )
+            .await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(created.org.id),
+                actor: Principal::Admin.actor(),
+                action: "org.created",
+                target: Target::new("organization", created.org.id),
+                meta,
+                metadata: json!({ "name": created.org.name, "slug": created.org.slug, "owner_id": owner.to_string() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_member(created.org.id, owner);
+        Ok(created)
+    }
+
+    /// Makes a user a member of an org with `role`, without an invitation.
+    pub async fn admin_add_member(
+        &self,
+        reference: &str,
+        user_id: &str,
+        role_key: &str,
+        meta: &RequestMeta,
+    ) -> Result<Member> {
+        let user_id: UserId = user_id.parse().map_err(|_| Error::invalid("user_id", "is not a user id (`usr_…`)"))?;
+        let mut tx = self.store.write().await?;
+        let access = self.operator_access(tx.as_mut(), &Principal::Admin, reference).await?;
+        let user = tx.user(user_id).await?.ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
+        let role = self
+            .find_role(tx.as_mut(), access.org.id, role_key)
+            .await?
+            .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
+        self.check_grant(&access, &role)?;
+        if tx.membership(access.org.id, user_id).await?.is_some() {
+            return Err(Error::Conflict {
+                code: "already_member",
+                message: "this user is already a member of the organization".into(),
+                details: Some(json!({ "user_id": user_id.to_string() })),
+            });
+        }
+        let plan = self.plan_of(&access.org)?;
+        if !plan.members_fit(access.org.seat_count, 1) {
+            return Err(Error::PlanLimit {
+                message: format!(
+                    "the `{}` plan allows {} member(s); change the plan to add more",
+                    plan.key,
+                    plan.members.map_or("unlimited".to_owned(), |m| m.to_string())
+                ),
+                details: json!({ "limit": "members", "plan": plan.key, "members": access.org.seat_count }),
+            });
+        }
+        let membership = Membership {
+            id: MembershipId::new(),
+            org_id: access.org.id,
+            user_id,
+            role: role.key.clone(),
+            joined_at: self.clock.now(),
+        };
+        tx.insert_membership(&membership).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "member.added",
+                target: Target::new("user", user_id),
+                meta,
+                metadata: json!({ "role": role.key }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_member(access.org.id, user_id);
+        Ok(Member { membership, email: user.email, display_name: user.display_name })
+    }
+
+    /// Suspends (ending every session at once) or reinstates a user.
+    pub async fn admin_set_suspended(&self, user: &str, suspended: bool, meta: &RequestMeta) -> Result<User> {
+        let id: UserId = user.parse().map_err(|_| Error::NotFound("user"))?;
+        let status = if suspended { UserStatus::Suspended } else { UserStatus::Active };
+        let mut tx = self.store.write().await?;
+        let mut user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+        if user.status == status {
+            return Ok(user);
+        }
+        if !tx.set_user_status(id, status).await? {
+            return Err(Error::NotFound("user"));
+        }
+        if suspended {
+            tx.revoke_user_sessions(id, self.clock.now()).await?;
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: None,
+                actor: Principal::Admin.actor(),
+                action: if suspended { "user.suspended" } else { "user.unsuspended" },
+                target: Target::new("user", id),
+                meta,
+                metadata: json!({ "sessions_revoked": suspended }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        user.status = status;
+        Ok(user)
     }
 
     pub async fn admin_list_outbox(&self, page: &PageRequest) -> Result<Page<OutboxMessage>> {

@@ -130,9 +130,10 @@ impl Tenantry {
         if let Some(id) = self.grants.slug(reference) {
             return Ok(Some(id));
         }
+        let seen = self.grants.generation();
         let found = self.store.read().await?.org_by_slug(reference).await?;
         if let Some(org) = &found {
-            self.grants.fill_slug(reference, org.id);
+            self.grants.fill_slug(reference, org.id, seen);
         }
         Ok(found.map(|o| o.id))
     }

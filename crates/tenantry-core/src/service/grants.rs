@@ -1,5 +1,5 @@
 //! The in-memory cache behind `authorize`: who holds which role in which org, each org's custom
-//! roles, and slug → id.
+//! roles, and slug → id (until the org is deleted).
 //!
 //! Invalidation is exact: every change to a membership or a custom role calls `forget_*` after
 //! its transaction commits, before the request that made it returns, so the next check sees it.
@@ -69,9 +69,13 @@ impl GrantCache {
         self.slugs.get(slug)
     }
 
-    /// Slugs never change, so a found slug needs no generation check.
-    pub fn fill_slug(&self, slug: &str, org: OrgId) {
+    /// A slug names one org until that org is deleted; the generation check keeps a fill that
+    /// raced the deletion from outliving it.
+    pub fn fill_slug(&self, slug: &str, org: OrgId, seen: u64) {
         self.slugs.insert(slug.to_owned(), org);
+        if self.generation() != seen {
+            self.slugs.invalidate(slug);
+        }
     }
 
     /// After a membership of `user` in `org` was added, changed or removed.
@@ -87,5 +91,12 @@ impl GrantCache {
         self.members
             .invalidate_entries_if(move |(o, _), _| *o == org)
             .expect("the members cache supports invalidation closures");
+    }
+
+    /// After `org` was deleted: every grant in it, its roles, and its slug (which a new org may
+    /// take).
+    pub fn forget_org(&self, org: OrgId, slug: &str) {
+        self.forget_org_roles(org);
+        self.slugs.invalidate(slug);
     }
 }

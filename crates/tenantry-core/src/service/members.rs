@@ -1,4 +1,4 @@
-//! Members: read one, change a role, remove someone, leave.
+//! Members: read one, change a role, remove someone, leave, and send someone a password reset.
 //!
 //! The owner is never demoted, removed or allowed to leave: ownership is transferred first, so an
 //! org always has exactly one owner. Nobody changes their own role.
@@ -141,6 +141,43 @@ impl Tenantry {
         .await?;
         tx.commit().await?;
         self.grants.forget_member(access.org.id, user);
+        Ok(())
+    }
+
+    /// Emails the member a password reset link (`org.manage`), like the one they could request
+    /// themselves. Only for members the caller outranks, so nobody can pester the owner.
+    pub async fn send_member_password_reset(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        user: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "org.manage")?;
+        let member = self.find_member(tx.as_mut(), &access, user).await?;
+        let target = member.membership.user_id;
+        if access.user_id() != Some(target) {
+            let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
+            self.check_outranks(&access, &current)?;
+        }
+        let account = tx.user(target).await?.ok_or(Error::NotFound("member"))?;
+        let letter = self.queue_password_reset(tx.as_mut(), &account).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "member.password_reset_requested",
+                target: Target::new("user", target),
+                meta,
+                metadata: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.letter_committed(&letter);
         Ok(())
     }
 }

@@ -14,11 +14,15 @@ pub mod key_cache;
 pub mod key_usage;
 pub mod members;
 pub mod orgs;
+pub mod ownership;
+pub mod plans;
 pub mod principal;
 pub mod rate_limit;
 pub mod roles;
+pub mod settings;
 pub mod throttle;
 pub mod tokens;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -27,6 +31,7 @@ use tokio::sync::Notify;
 
 use crate::context::{Clock, Random};
 use crate::domain::password::PasswordHasher;
+use crate::domain::plan::BillingMode;
 use crate::domain::preset::Preset;
 use crate::domain::secret::{IssuedToken, TOKEN_BYTES};
 use crate::store::Store;
@@ -46,6 +51,7 @@ pub struct ServiceSettings {
     /// can still follow them).
     pub log_email_links: bool,
     pub password_hash_concurrency: usize,
+    pub billing_mode: BillingMode,
 }
 
 impl Default for ServiceSettings {
@@ -57,6 +63,7 @@ impl Default for ServiceSettings {
             email_token_ttl: Duration::hours(24),
             log_email_links: true,
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            billing_mode: BillingMode::Managed,
         }
     }
 }

@@ -1,4 +1,9 @@
-//! Organizations: create, list, read, rename and edit metadata, and list members.
+//! Organizations: create, list, read, rename and edit metadata, list members, and delete.
+//!
+//! Deleting an org (its owner, confirming with the slug) deletes its row; everything scoped to it
+//! — memberships, custom roles, invitations, API keys, usage, settings — goes with it in the same
+//! transaction, while users and audit rows stay. A personal org cannot be deleted while it is its
+//! owner's only org, so nobody is left without one.
 
 use serde_json::{json, Map, Value};
 
@@ -216,5 +221,51 @@ impl Tenantry {
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         let rows = tx.list_members(access.org.id, page).await?;
         Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
+    }
+
+    pub async fn delete_org(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        confirm_slug: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let user = principal.user()?;
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
+        if access.org.owner_id != user.user_id {
+            return Err(Error::forbidden("only the owner may delete the organization"));
+        }
+        let org = access.org;
+        if confirm_slug != org.slug.as_str() {
+            return Err(Error::invalid("confirm_slug", format!("must be the org's slug, `{}`", org.slug)));
+        }
+        if org.is_personal && tx.count_orgs_of_user(user.user_id).await? <= 1 {
+            return Err(Error::conflict(
+                "only_org",
+                "this personal org is your only org; create or join another before deleting it",
+            ));
+        }
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(org.id),
+                actor: Actor::new("user", user.user_id),
+                action: "org.deleted",
+                target: Target::new("organization", org.id),
+                meta,
+                metadata: json!({
+                    "slug": org.slug.as_str(), "name": org.name, "plan": org.plan,
+                    "is_personal": org.is_personal, "members": org.seat_count,
+                }),
+            },
+        )
+        .await?;
+        if !tx.delete_org(org.id).await? {
+            return Err(Error::NotFound("organization"));
+        }
+        tx.commit().await?;
+        self.grants.forget_org(org.id, org.slug.as_str());
+        Ok(())
     }
 }

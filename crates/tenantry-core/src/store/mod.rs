@@ -6,24 +6,34 @@
 //! implements them in a module of the same name; [`Tx`] is all of them together.
 
 mod accounts;
+mod admin;
 mod api_keys;
 mod audit;
 mod instance;
 mod invitations;
 mod orgs;
 mod outbox;
+mod ownership;
+mod plans;
 mod roles;
+mod settings;
+mod usage;
 
 use async_trait::async_trait;
 
 pub use accounts::AccountsTx;
+pub use admin::AdminTx;
 pub use api_keys::{ApiKeysTx, KeyWithPlan};
 pub use audit::AuditTx;
 pub use instance::InstanceTx;
 pub use invitations::InvitationsTx;
 pub use orgs::OrgsTx;
 pub use outbox::OutboxTx;
+pub use ownership::OwnershipTx;
+pub use plans::PlansTx;
 pub use roles::RolesTx;
+pub use settings::SettingsTx;
+pub use usage::UsageTx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,7 +58,20 @@ pub trait Store: Send + Sync {
 /// One unit of work. Dropping it without `commit` rolls back.
 #[async_trait]
 pub trait Tx:
-    AccountsTx + OrgsTx + RolesTx + InvitationsTx + ApiKeysTx + OutboxTx + InstanceTx + AuditTx + Send
+    AccountsTx
+    + OrgsTx
+    + RolesTx
+    + InvitationsTx
+    + ApiKeysTx
+    + OutboxTx
+    + InstanceTx
+    + AuditTx
+    + PlansTx
+    + UsageTx
+    + SettingsTx
+    + OwnershipTx
+    + AdminTx
+    + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

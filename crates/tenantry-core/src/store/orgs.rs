@@ -19,9 +19,12 @@ pub trait OrgsTx: Send {
     /// The user's orgs with their role, oldest membership first (keyed by membership id); all of
     /// them when `page` is `None`.
     async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>>;
-    /// All orgs, by id.
-    async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>>;
     async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool>;
+    /// Deletes the org; everything scoped to it (memberships, roles, invitations, keys, usage,
+    /// settings) goes with it. `false` when there is no such org.
+    async fn delete_org(&mut self, org: OrgId) -> StoreResult<bool>;
+    /// How many orgs the user is a member of.
+    async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64>;
 
     // Memberships
     /// Inserts the membership and counts the seat.

@@ -1,4 +1,5 @@
-//! `/v1/orgs/{org}/members` and `/leave`: the member list, one member, role changes, removal.
+//! `/v1/orgs/{org}/members` and `/leave`: the member list, one member, role changes, removal, and
+//! password resets for members.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::routes::accounts::AcceptedView;
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List, MemberView};
 
@@ -19,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members))
         .routes(routes!(get_member, change_role, remove_member))
         .routes(routes!(leave))
+        .routes(routes!(send_password_reset))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -100,4 +103,18 @@ pub async fn leave(
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.leave_org(&caller, &org, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Email a member a password reset link (`org.manage`; not for members who outrank you).
+#[utoipa::path(post, path = "/v1/orgs/{org}/members/{user}/reset-password", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 202, body = Data<AcceptedView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, user)): Path<(String, String)>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
+    state.tenantry.send_member_password_reset(&caller, &org, &user, &meta).await?;
+    Ok((StatusCode::ACCEPTED, data(AcceptedView { message: "a password reset link is on its way to the member" })))
 }

@@ -8,8 +8,12 @@ pub mod invitations;
 pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod ownership;
 pub mod pages;
+pub mod plans;
 pub mod roles;
+pub mod settings;
+pub mod usage;
 pub mod verify;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -29,4 +33,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(authorize::router())
         .merge(verify::router())
         .merge(admin::router())
+        .merge(plans::router())
+        .merge(usage::router())
+        .merge(settings::router())
+        .merge(ownership::router())
 }

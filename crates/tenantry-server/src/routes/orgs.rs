@@ -1,4 +1,4 @@
-//! `/v1/orgs`: create, list, read and update organizations.
+//! `/v1/orgs`: create, list, read, update and delete organizations.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List, OrgView};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org))
+    OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org, delete_org))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,4 +102,30 @@ pub async fn update_org(
     let patch = OrgPatch { name: body.name, metadata: body.metadata };
     let access = state.tenantry.update_org(&caller, &org, patch, &meta).await?;
     Ok(data(OrgView::for_caller(&access)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOrgBody {
+    /// The org's slug, typed again to confirm.
+    #[schema(example = "acme")]
+    pub confirm_slug: String,
+}
+
+/// Delete an org (owner only, confirming with its slug). Its memberships, invitations and API keys
+/// go with it; users and the audit log remain. A personal org cannot be deleted while it is its
+/// owner's only org.
+#[utoipa::path(delete, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body = DeleteOrgBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "only_org", body = ErrorBody)))]
+pub async fn delete_org(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<DeleteOrgBody>,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.delete_org(&caller, &org, &body.confirm_slug, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -223,11 +223,6 @@ impl TestApp {
 
 /// Helpers for invitation tests.
 impl TestApp {
-    /// Puts `org` on `plan` directly in the database.
-    pub async fn set_plan(&self, org: &str, plan: &str) {
-        sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?").bind(plan).bind(org).execute(&self.db).await.unwrap();
-    }
-
     /// Signs up and confirms the email address with the emailed link.
     pub async fn verified_signup(&self, email: &str, name: &str) -> Account {
         let account = self.signup(email, name).await;
@@ -240,5 +235,63 @@ impl TestApp {
     pub async fn login(&self, email: &str) -> String {
         let r = self.post("/v1/auth/login", None, json!({ "email": email, "password": PASSWORD })).await.expect(200);
         r.body["data"]["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// A request with extra headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Response { status, headers, body }
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// A DELETE with a body (confirmations).
+    pub async fn delete_with(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::DELETE, path, token, Some(body)).await
+    }
+
+    /// Puts `org` on `plan` as the instance admin.
+    pub async fn set_plan(&self, org: &str, plan: &str) {
+        self.put(&format!("/v1/orgs/{org}/plan"), Some(ADMIN_TOKEN), json!({ "plan": plan })).await.expect(200);
+    }
+
+    /// Meters `delta` of `metric` for `org` with the service token.
+    pub async fn meter(&self, org: &str, metric: &str, delta: i64) -> Response {
+        self.post(&format!("/v1/orgs/{org}/usage/{metric}"), Some(SERVICE_TOKEN), json!({ "delta": delta })).await
+    }
+
+    /// How many audit events with `action` were written.
+    pub async fn audit_count_of(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = ?")
+            .bind(action)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 }

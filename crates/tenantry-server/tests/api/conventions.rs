@@ -215,6 +215,23 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/invitations/{token}/decline"),
     ("get", "/v1/admin/orgs"),
     ("get", "/v1/admin/outbox"),
+    ("delete", "/v1/orgs/{org}"),
+    ("post", "/v1/orgs/{org}/members/{user}/reset-password"),
+    ("get", "/v1/plans"),
+    ("put", "/v1/orgs/{org}/plan"),
+    ("get", "/v1/orgs/{org}/billing"),
+    ("put", "/v1/orgs/{org}/billing"),
+    ("get", "/v1/orgs/{org}/usage"),
+    ("get", "/v1/usage"),
+    ("post", "/v1/orgs/{org}/usage/{metric}"),
+    ("get", "/v1/orgs/{org}/settings"),
+    ("put", "/v1/orgs/{org}/settings"),
+    ("post", "/v1/orgs/{org}/transfer-ownership"),
+    ("post", "/v1/admin/orgs"),
+    ("post", "/v1/admin/orgs/{org}/members"),
+    ("get", "/v1/admin/users"),
+    ("post", "/v1/admin/users/{user}/suspend"),
+    ("post", "/v1/admin/users/{user}/unsuspend"),
 ];
 
 #[tokio::test]

@@ -1,13 +1,18 @@
 //! The SQL behind each `Tx` operation, one module per capability of the store contract.
 
 mod accounts;
+mod admin;
 mod api_keys;
 mod audit;
 mod instance;
 mod invitations;
 mod orgs;
 mod outbox;
+mod ownership;
+mod plans;
 mod roles;
+mod settings;
+mod usage;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;

@@ -76,17 +76,6 @@ impl OrgsTx for SqliteTx {
         found.iter().map(rows::org_with_role).collect()
     }
 
-    async fn list_orgs(&mut self, page: &PageRequest) -> StoreResult<Vec<Org>> {
-        let sql = format!("SELECT {} FROM orgs o WHERE o.id > ? ORDER BY o.id LIMIT ?", rows::ORG_COLUMNS);
-        let found = sqlx::query(&sql)
-            .bind(after(page))
-            .bind(i64::from(page.fetch_limit()))
-            .fetch_all(self.conn())
-            .await
-            .map_err(db_err)?;
-        found.iter().map(rows::org).collect()
-    }
-
     async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orgs WHERE slug = ?")
             .bind(slug.as_str())
@@ -94,6 +83,24 @@ impl OrgsTx for SqliteTx {
             .await
             .map_err(db_err)?;
         Ok(found.is_some())
+    }
+
+    async fn delete_org(&mut self, org: OrgId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM orgs WHERE id = ?")
+            .bind(org.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = ?")
+            .bind(user.to_string())
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(count as u64)
     }
 
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {

@@ -1,0 +1,138 @@
+//! Ownership transfer: the owner hands the org to another member and becomes an admin.
+//!
+//! The caller must be the owner, signed in as a user, and re-enter their password (checked with
+//! argon2 before the write transaction, and throttled like logins). The target must be an active
+//! member other than the caller; a preset may require a role of the target
+//! (`transfer_target_roles`: yipyap hands the org only to an admin). The former owner takes the
+//! preset's `admin` role (or, in a preset without one, its most powerful other built-in role).
+//! The swap is one transaction whose owner update is conditional on the caller still being the
+//! owner, so of two racing transfers exactly one wins and the org never has zero or two owners.
+
+use serde_json::json;
+
+use super::access::OrgAccess;
+use super::audit::Change;
+use super::{Principal, RequestMeta, Tenantry};
+use crate::domain::audit::Target;
+use crate::domain::ids::UserId;
+use crate::domain::models::{OrgWithRole, UserStatus};
+use crate::{Error, Result};
+
+/// The role a former owner takes, when the preset defines it.
+pub const FORMER_OWNER_ROLE: &str = "admin";
+
+impl Tenantry {
+    pub async fn transfer_ownership(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        new_owner: &str,
+        current_password: &str,
+        meta: &RequestMeta,
+    ) -> Result<OrgWithRole> {
+        let user = principal.user()?;
+        let new_owner: UserId =
+            new_owner.parse().map_err(|_| Error::invalid("new_owner_user_id", "is not a user id (`usr_…`)"))?;
+        let (org_id, account) = {
+            let mut tx = self.store.read().await?;
+            let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
+            self.require_owner(&access, user.user_id)?;
+            let account = tx.user(user.user_id).await?.ok_or(Error::NotFound("user"))?;
+            (access.org.id, account)
+        };
+        self.check_password(&account.email.to_string(), &account.password_hash, current_password, meta).await?;
+
+        let mut tx = self.store.write().await?;
+        let access = self.member_access(tx.as_mut(), user.user_id, &org_id.to_string()).await?;
+        self.require_owner(&access, user.user_id)?;
+        if new_owner == user.user_id {
+            return Err(Error::invalid("new_owner_user_id", "is already the owner"));
+        }
+        let target = tx
+            .member(org_id, new_owner)
+            .await?
+            .ok_or_else(|| Error::invalid("new_owner_user_id", "is not a member of this organization"))?;
+        if let Some(allowed) = &self.preset.transfer_target_roles {
+            if !allowed.contains(&target.membership.role) {
+                let names: Vec<String> = allowed.iter().map(|r| format!("`{r}`")).collect();
+                return Err(Error::invalid(
+                    "new_owner_user_id",
+                    format!("ownership can only go to a member with the role {}", names.join(" or ")),
+                ));
+            }
+        }
+        if tx.user(new_owner).await?.is_none_or(|u| u.status != UserStatus::Active) {
+            return Err(Error::invalid("new_owner_user_id", "is a suspended account"));
+        }
+        let former_owner_role = self.former_owner_role();
+        if !tx.set_owner(org_id, user.user_id, new_owner).await? {
+            return Err(Error::conflict("conflict", "ownership changed meanwhile; read the org again"));
+        }
+        tx.set_member_role(org_id, user.user_id, &former_owner_role).await?;
+        tx.set_member_role(org_id, new_owner, &self.preset.owner_role).await?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(org_id),
+                actor: access.actor(),
+                action: "org.ownership_transferred",
+                target: Target::new("organization", org_id),
+                meta,
+                metadata: json!({
+                    "from": user.user_id.to_string(),
+                    "to": new_owner.to_string(),
+                    "former_owner_role": former_owner_role,
+                    "new_owner_previous_role": target.membership.role,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.grants.forget_member(org_id, user.user_id);
+        self.grants.forget_member(org_id, new_owner);
+        let mut membership = access.membership().cloned().expect("member_access yields a member");
+        membership.role = former_owner_role;
+        let mut org = access.org;
+        org.owner_id = new_owner;
+        Ok(OrgWithRole { org, membership })
+    }
+
+    /// Refuses unless the caller owns the org (and so holds `org.transfer_ownership`).
+    fn require_owner(&self, access: &OrgAccess, user: UserId) -> Result<()> {
+        if access.org.owner_id != user {
+            return Err(Error::forbidden("only the owner may transfer ownership"));
+        }
+        self.require(access, "org.transfer_ownership")
+    }
+
+    /// Re-entered passwords are throttled like logins, per account and client address.
+    async fn check_password(&self, email: &str, hash: &str, password: &str, meta: &RequestMeta) -> Result<()> {
+        let ip = meta.ip.as_deref().unwrap_or("unknown");
+        let now = self.clock.now();
+        if let Some(retry_after_secs) = self.login_throttle.retry_after(email, ip, now) {
+            return Err(Error::RateLimited {
+                message: "too many wrong passwords; try again later".into(),
+                retry_after_secs,
+            });
+        }
+        if !self.passwords.verify(password, Some(hash)).await {
+            self.login_throttle.record_failure(email, ip, now);
+            return Err(Error::forbidden("current_password is not your password"));
+        }
+        Ok(())
+    }
+
+    /// `admin` where the preset has it, else the built-in role (other than the owner's) holding
+    /// the most permissions.
+    fn former_owner_role(&self) -> String {
+        if self.preset.role(FORMER_OWNER_ROLE).is_some() {
+            return FORMER_OWNER_ROLE.to_owned();
+        }
+        self.preset
+            .roles
+            .iter()
+            .filter(|r| r.key != self.preset.owner_role)
+            .max_by_key(|r| r.permissions.bits().count_ones())
+            .map_or_else(|| self.preset.default_invite_role.clone(), |r| r.key.clone())
+    }
+}

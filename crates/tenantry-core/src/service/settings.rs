@@ -1,0 +1,83 @@
+//! Org settings: reading and replacing the document (`org.manage`), with optimistic concurrency
+//! through its version (`ETag` / `If-Match`). The document's rules live in `domain::settings`.
+
+use serde_json::json;
+
+use super::audit::Change;
+use super::{Principal, RequestMeta, Tenantry};
+use crate::domain::audit::Target;
+use crate::domain::settings::{etag, if_match_allows, Settings};
+use crate::{Error, Result};
+
+/// Settings as a reader sees them (secret masked, retention effective), with their version.
+pub struct SettingsRead {
+    pub settings: Settings,
+    pub version: u64,
+}
+
+impl SettingsRead {
+    pub fn etag(&self) -> String {
+        etag(self.version)
+    }
+}
+
+impl Tenantry {
+    pub async fn get_settings(&self, principal: &Principal, reference: &str) -> Result<SettingsRead> {
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "org.manage")?;
+        let stored = tx.org_settings(access.org.id).await?.unwrap_or_default();
+        let max = self.plan_of(&access.org)?.retention_days;
+        Ok(SettingsRead { settings: stored.settings.for_reading(max), version: stored.version })
+    }
+
+    /// Replaces the document. `if_match` (the `If-Match` header) must name the current ETag when
+    /// given: 412 otherwise. A write that changes nothing keeps the version and audits nothing.
+    pub async fn put_settings(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        sent: Settings,
+        if_match: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<SettingsRead> {
+        let mut tx = self.store.write().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        self.require(&access, "org.manage")?;
+        let stored = tx.org_settings(access.org.id).await?.unwrap_or_default();
+        if let Some(header) = if_match {
+            if !if_match_allows(header, stored.version) {
+                return Err(Error::PreconditionFailed {
+                    message: format!(
+                        "the settings changed since they were read (current ETag {}); read them again",
+                        etag(stored.version)
+                    ),
+                });
+            }
+        }
+        let max = self.plan_of(&access.org)?.retention_days;
+        let settings = sent.accept(&stored.settings, max).map_err(|e| Error::invalid(e.field, e.message))?;
+        let changed = stored.settings.changed_paths(&settings);
+        if changed.is_empty() {
+            return Ok(SettingsRead { settings: stored.settings.for_reading(max), version: stored.version });
+        }
+        let version = tx
+            .save_org_settings(access.org.id, &settings, stored.version, self.clock.now())
+            .await?
+            .ok_or_else(|| Error::conflict("conflict", "the settings changed while saving; read them again"))?;
+        self.record(
+            tx.as_mut(),
+            Change {
+                org: Some(access.org.id),
+                actor: access.actor(),
+                action: "org.settings_updated",
+                target: Target::new("organization", access.org.id),
+                meta,
+                metadata: json!({ "changed": changed }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SettingsRead { settings: settings.for_reading(max), version })
+    }
+}

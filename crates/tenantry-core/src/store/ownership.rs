@@ -1,0 +1,12 @@
+//! Who owns an org.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::ids::{OrgId, UserId};
+
+#[async_trait]
+pub trait OwnershipTx: Send {
+    /// Makes `to` the org's owner if `from` still is; `false` when someone else owns it by now.
+    async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<bool>;
+}

@@ -1,0 +1,14 @@
+//! An org's plan and its payment provider's customer id.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::ids::OrgId;
+
+#[async_trait]
+pub trait PlansTx: Send {
+    /// Sets the org's plan; `false` when there is no such org.
+    async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<bool>;
+    /// Sets (or, with `None`, clears) the org's billing customer id; `false` when there is no such org.
+    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool>;
+}

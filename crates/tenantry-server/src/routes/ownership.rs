@@ -1,0 +1,48 @@
+//! `POST /v1/orgs/{org}/transfer-ownership`.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta};
+use crate::state::AppState;
+use crate::views::{data, Data, ErrorBody, OrgView};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(transfer_ownership))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// A member of the org (in some presets, one holding a given role, e.g. `admin`).
+    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub new_owner_user_id: String,
+    /// The owner's own password, re-entered.
+    pub current_password: String,
+}
+
+/// Hand the org to another member (owner only, re-entering the password). The former owner
+/// becomes an admin. The answer is the org as the former owner now sees it.
+#[utoipa::path(post, path = "/v1/orgs/{org}/transfer-ownership", tag = "orgs", security(("bearer" = [])), request_body = TransferBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn transfer_ownership(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> Result<Json<Data<OrgView>>, ApiError> {
+    let org = state
+        .tenantry
+        .transfer_ownership(&caller, &org, &body.new_owner_user_id, &body.current_password, &meta)
+        .await?;
+    Ok(data(OrgView::with_role(&org)))
+}

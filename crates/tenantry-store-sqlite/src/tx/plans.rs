@@ -1,0 +1,31 @@
+//! An org's plan and billing customer.
+
+use async_trait::async_trait;
+use tenantry_core::domain::ids::OrgId;
+use tenantry_core::store::{PlansTx, StoreResult};
+
+use super::SqliteTx;
+use crate::db_err;
+
+#[async_trait]
+impl PlansTx for SqliteTx {
+    async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?")
+            .bind(plan)
+            .bind(org.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE orgs SET billing_customer_id = ? WHERE id = ?")
+            .bind(customer)
+            .bind(org.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
