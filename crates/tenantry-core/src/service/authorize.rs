@@ -17,13 +17,19 @@ pub enum Subject {
     ApiKey(ApiKeyId),
 }
 
+/// What a check asks about: one permission, or several that must all be held.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    One(String),
+    All(Vec<String>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Check {
     pub subject: Subject,
     /// An org id or slug.
     pub org: String,
-    /// All of these must be held.
-    pub permissions: Vec<String>,
+    pub wanted: Wanted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,20 +59,34 @@ impl Tenantry {
         }
         let mut wanted = Vec::with_capacity(checks.len());
         for (i, check) in checks.iter().enumerate() {
-            let field = if batch { format!("checks[{i}].permission") } else { "permission".to_owned() };
-            if check.permissions.is_empty() {
-                return Err(Error::invalid(field, "name at least one permission"));
-            }
-            let set = self.preset.catalog.set_of(check.permissions.iter().map(String::as_str)).map_err(|unknown| {
-                Error::invalid(field, format!("`{unknown}` is not a permission of this deployment"))
-            })?;
-            wanted.push(set);
+            let prefix = if batch { format!("checks[{i}].") } else { String::new() };
+            wanted.push(self.wanted_set(&check.wanted, &prefix)?);
         }
         let mut decisions = Vec::with_capacity(checks.len());
         for (check, set) in checks.iter().zip(wanted) {
             decisions.push(self.decide(check, set).await?);
         }
         Ok(decisions)
+    }
+
+    /// The permissions a check asks about; an unknown one is refused naming its exact field.
+    fn wanted_set(&self, wanted: &Wanted, prefix: &str) -> Result<PermissionSet> {
+        let unknown = |field: String, name: &str| {
+            Error::invalid(field, format!("`{name}` is not a permission of this deployment"))
+        };
+        match wanted {
+            Wanted::One(name) => {
+                self.preset.catalog.bit(name).ok_or_else(|| unknown(format!("{prefix}permission"), name))
+            }
+            Wanted::All(names) if names.is_empty() => {
+                Err(Error::invalid(format!("{prefix}permissions"), "name at least one permission"))
+            }
+            Wanted::All(names) => names.iter().enumerate().try_fold(PermissionSet::EMPTY, |set, (j, name)| {
+                let bit =
+                    self.preset.catalog.bit(name).ok_or_else(|| unknown(format!("{prefix}permissions[{j}]"), name))?;
+                Ok(set.union(bit))
+            }),
+        }
     }
 
     async fn decide(&self, check: &Check, wanted: PermissionSet) -> Result<Decision> {
