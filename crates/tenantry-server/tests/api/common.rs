@@ -193,13 +193,19 @@ impl TestApp {
 
     /// Like `add_member`, by user id.
     pub async fn add_user(&self, org: &str, user: &str, role: &str) {
-        let account = Account {
-            user_id: user.to_owned(),
-            personal_org: String::new(),
-            access: String::new(),
-            refresh: String::new(),
-        };
-        self.add_member(org, &account, role).await;
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+            .bind(format!("mem_{}", ulid::Ulid::new()))
+            .bind(org)
+            .bind(user)
+            .bind(role)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+            .bind(org)
+            .execute(&self.db)
+            .await
+            .unwrap();
     }
 
     /// Moves an org to another plan directly (the plan API is not what these tests are about).

@@ -175,3 +175,78 @@ async fn hellojohn_has_owner_admin_member_and_custom_roles_on_plans_with_them() 
     app.delete(&member_path(&org, bob), Some(&alice.access)).await.expect(204);
     assert!(!app.allowed(&bob.user_id, &org, "endpoints.view").await);
 }
+
+#[tokio::test]
+async fn the_standard_roles_listed_are_those_of_the_spec_table() {
+    let app = app_with("standard").await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let r = app.get(&format!("/v1/orgs/{}/roles", ada.personal_org), Some(&ada.access)).await.expect(200);
+    let listed = r.body["data"].as_array().unwrap();
+    assert_eq!(listed.len(), ROLES.len());
+    for (role, spec_role) in listed.iter().zip(ROLES) {
+        assert_eq!(role["key"], spec_role);
+        assert_eq!(role["built_in"], true);
+        let mut held: Vec<&str> = role["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        let mut spec = crate::spec_table::permissions_of(spec_role);
+        held.sort();
+        spec.sort();
+        assert_eq!(held, spec, "{spec_role}");
+    }
+}
+
+/// The standard preset with `edit` applied to its text, written to a file.
+fn preset_file(dir: &tempfile::TempDir, edit: impl Fn(&str) -> String) -> String {
+    let path = dir.path().join("custom.toml");
+    let standard = tenantry_core::domain::preset::BUILT_IN[0].1;
+    std::fs::write(&path, edit(standard)).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn a_preset_file_of_ones_own_extends_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = preset_file(&dir, |text| {
+        text.replacen("name = \"standard\"", "name = \"acme\"", 1)
+            .replacen("[permissions]\n", "[permissions]\n\"reports.export\" = \"Export reports\"\n", 1)
+            .replacen(
+                "\"billing.change_plan\", \"api_keys.manage\", \"audit.view\"]",
+                "\"billing.change_plan\", \"api_keys.manage\", \"audit.view\", \"reports.export\"]",
+                1,
+            )
+            + "\n[[roles]]\nkey = \"analyst\"\nname = \"Analyst\"\npermissions = [\"reports.export\", \"endpoints.view\"]\n"
+    });
+    let app = app_with(&path).await;
+    let (org, owner, accounts) = org_with(&app, &[("ann", "analyst"), ("dev", "developer")]).await;
+    assert!(app.allowed(&owner.user_id, &org, "reports.export").await);
+    assert!(app.allowed(&accounts[0].user_id, &org, "reports.export").await);
+    assert!(!app.allowed(&accounts[1].user_id, &org, "reports.export").await);
+    assert_eq!(
+        role_keys(&app, &org, &accounts[1]).await,
+        ["owner", "admin", "developer", "viewer", "finance", "analyst"]
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_preset_stops_start_up_with_a_message_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (edit, says) in [
+        (
+            ("\"endpoints.view\", \"requests.replay\"]", "\"endpoints.view\", \"requests.replya\"]"),
+            "unknown permission `requests.replya`",
+        ),
+        (("key = \"viewer\"", "key = \"developer\""), "duplicate role key `developer`"),
+        (("owner_role = \"owner\"", "owner_role = \"boss\""), "owner_role `boss`"),
+    ] {
+        let path = preset_file(&dir, |text| text.replacen(edit.0, edit.1, 1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().enumerate().filter(|(_, l)| l.contains(edit.1)).last().unwrap().0 + 1;
+        let mut config = Config { preset: path.clone(), ..config() };
+        config.database.url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let error = match tenantry_server::Application::build(config, Default::default()).await {
+            Ok(_) => panic!("started with a preset where {says}"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(error.contains(says), "{error}");
+        assert!(error.contains(&format!("{path}:{line}:")), "expected line {line}: {error}");
+    }
+}
