@@ -9,7 +9,34 @@ use serde_json::json;
 
 use crate::client::{load, Call, MakeCall, Report};
 use crate::seed::{seed, Dataset, SEED_PASSWORD};
-use crate::Args;
+use crate::{Args, SERVICE_TOKEN};
+
+/// Permissions the authorize scenario asks about: together with the seeded roles (owner, admin,
+/// developer, viewer, finance) about half the checks are allowed.
+const AUTHORIZE_PERMISSIONS: &[&str] =
+    &["endpoints.view", "endpoints.create", "billing.view", "members.invite", "endpoints.delete", "audit.view"];
+
+/// Bodies the authorize scenario picks from at random: a seeded member and one of the
+/// permissions, with one check in eight about a user of another org (denied: not a member).
+fn authorize_bodies(data: &Dataset) -> Vec<String> {
+    let count = data.members.len();
+    (0..count.min(65_536) as u64)
+        .map(|i| {
+            let (org, user) = &data.members[mix(i, 1) as usize % count];
+            let user = if i % 8 == 7 { &data.members[mix(i, 2) as usize % count].1 } else { user };
+            let permission = AUTHORIZE_PERMISSIONS[i as usize % AUTHORIZE_PERMISSIONS.len()];
+            json!({ "subject": { "user_id": user }, "org": org, "permission": permission }).to_string()
+        })
+        .collect()
+}
+
+/// A cheap, well-spread hash of two counters (SplitMix64), for picking requests at random.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 pub struct Context {
     addr: SocketAddr,
@@ -65,6 +92,15 @@ impl Context {
                             .to_string(),
                     ),
                 }
+                })
+            }
+            "authorize" => {
+                let bodies = Arc::new(authorize_bodies(&*self.dataset().await?));
+                Arc::new(move |conn, seq| Call {
+                    method: Method::POST,
+                    path: "/v1/authorize".into(),
+                    token: Some(SERVICE_TOKEN.into()),
+                    body: Some(bodies[mix(conn as u64, seq) as usize % bodies.len()].clone()),
                 })
             }
             other => anyhow::bail!("unknown scenario `{other}`"),

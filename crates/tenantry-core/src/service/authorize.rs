@@ -10,6 +10,9 @@ use crate::{Error, Result};
 
 pub const MAX_CHECKS: usize = 100;
 
+const NOT_A_MEMBER: &str = "the user is not a member of this organization";
+const NOT_THE_KEYS_ORG: &str = "the API key does not belong to this organization";
+
 /// Who a check is about.
 #[derive(Debug, Clone)]
 pub enum Subject {
@@ -17,13 +20,19 @@ pub enum Subject {
     ApiKey(ApiKeyId),
 }
 
+/// What a check asks about: one permission, or several that must all be held.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    One(String),
+    All(Vec<String>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Check {
     pub subject: Subject,
     /// An org id or slug.
     pub org: String,
-    /// All of these must be held.
-    pub permissions: Vec<String>,
+    pub wanted: Wanted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,14 +62,8 @@ impl Tenantry {
         }
         let mut wanted = Vec::with_capacity(checks.len());
         for (i, check) in checks.iter().enumerate() {
-            let field = if batch { format!("checks[{i}].permission") } else { "permission".to_owned() };
-            if check.permissions.is_empty() {
-                return Err(Error::invalid(field, "name at least one permission"));
-            }
-            let set = self.preset.catalog.set_of(check.permissions.iter().map(String::as_str)).map_err(|unknown| {
-                Error::invalid(field, format!("`{unknown}` is not a permission of this deployment"))
-            })?;
-            wanted.push(set);
+            let prefix = if batch { format!("checks[{i}].") } else { String::new() };
+            wanted.push(self.wanted_set(&check.wanted, &prefix)?);
         }
         let mut decisions = Vec::with_capacity(checks.len());
         for (check, set) in checks.iter().zip(wanted) {
@@ -69,9 +72,33 @@ impl Tenantry {
         Ok(decisions)
     }
 
+    /// The permissions a check asks about; an unknown one is refused naming its exact field.
+    fn wanted_set(&self, wanted: &Wanted, prefix: &str) -> Result<PermissionSet> {
+        let unknown = |field: String, name: &str| {
+            Error::invalid(field, format!("`{name}` is not a permission of this deployment"))
+        };
+        match wanted {
+            Wanted::One(name) => {
+                self.preset.catalog.bit(name).ok_or_else(|| unknown(format!("{prefix}permission"), name))
+            }
+            Wanted::All(names) if names.is_empty() => {
+                Err(Error::invalid(format!("{prefix}permissions"), "name at least one permission"))
+            }
+            Wanted::All(names) => names.iter().enumerate().try_fold(PermissionSet::EMPTY, |set, (j, name)| {
+                let bit =
+                    self.preset.catalog.bit(name).ok_or_else(|| unknown(format!("{prefix}permissions[{j}]"), name))?;
+                Ok(set.union(bit))
+            }),
+        }
+    }
+
     async fn decide(&self, check: &Check, wanted: PermissionSet) -> Result<Decision> {
+        // An org that does not exist holds nobody, like one the subject is not in.
         let Some(org) = self.cached_org_id(&check.org).await? else {
-            return Ok(Decision::deny("the organization does not exist"));
+            return Ok(Decision::deny(match check.subject {
+                Subject::User(_) => NOT_A_MEMBER,
+                Subject::ApiKey(_) => NOT_THE_KEYS_ORG,
+            }));
         };
         let (holder, held) = match &check.subject {
             Subject::User(user) => match self.user_grant(org, *user).await? {
@@ -95,7 +122,7 @@ impl Tenantry {
     /// What a user holds in `org` through their role, named for the reason ("role `admin`").
     async fn user_grant(&self, org: OrgId, user: UserId) -> Result<Result<(String, PermissionSet), Decision>> {
         let Some(role_key) = self.cached_member_role(org, user).await? else {
-            return Ok(Err(Decision::deny("the user is not a member of this organization")));
+            return Ok(Err(Decision::deny(NOT_A_MEMBER)));
         };
         let held = match self.preset.role(&role_key) {
             Some(role) => role.permissions,
@@ -110,7 +137,7 @@ impl Tenantry {
     /// What an active key of `org` holds through its scopes.
     async fn key_grant(&self, org: OrgId, key: ApiKeyId) -> Result<Result<(String, PermissionSet), Decision>> {
         let Some(found) = self.cached_key_by_id(key).await?.filter(|k| k.key.org_id == org) else {
-            return Ok(Err(Decision::deny("the API key does not belong to this organization")));
+            return Ok(Err(Decision::deny(NOT_THE_KEYS_ORG)));
         };
         let now = self.clock.now();
         if found.key.is_revoked() {

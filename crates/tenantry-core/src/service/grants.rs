@@ -100,3 +100,48 @@ impl GrantCache {
         self.slugs.invalidate(slug);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(key: &str) -> Option<Arc<str>> {
+        Some(key.into())
+    }
+
+    #[test]
+    fn a_fill_that_read_before_an_invalidation_is_discarded() {
+        let cache = GrantCache::default();
+        let (org, user) = (OrgId::new(), UserId::new());
+        // A lookup starts, the membership changes and is forgotten, then the lookup's stale
+        // answer arrives.
+        let seen = cache.generation();
+        cache.forget_member(org, user);
+        cache.fill_member_role(org, user, role("admin"), seen);
+        assert_eq!(cache.member_role(org, user), None);
+
+        let seen = cache.generation();
+        cache.forget_org_roles(OrgId::new());
+        cache.fill_custom_roles(org, Arc::new(Vec::new()), seen);
+        assert!(cache.custom_roles(org).is_none());
+
+        // Without a change in between, the answer is kept.
+        let seen = cache.generation();
+        cache.fill_member_role(org, user, role("viewer"), seen);
+        assert_eq!(cache.member_role(org, user), Some(role("viewer")));
+    }
+
+    #[test]
+    fn forgetting_an_orgs_roles_forgets_its_members_and_no_one_else() {
+        let cache = GrantCache::default();
+        let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
+        let seen = cache.generation();
+        cache.fill_member_role(org, user, role("support"), seen);
+        cache.fill_member_role(other, user, role("support"), seen);
+        cache.fill_custom_roles(org, Arc::new(Vec::new()), seen);
+        cache.forget_org_roles(org);
+        assert_eq!(cache.member_role(org, user), None);
+        assert!(cache.custom_roles(org).is_none());
+        assert_eq!(cache.member_role(other, user), Some(role("support")));
+    }
+}

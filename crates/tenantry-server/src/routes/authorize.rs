@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tenantry_core::domain::ids::{ApiKeyId, UserId};
-use tenantry_core::service::authorize::{Check, Decision, Subject};
+use tenantry_core::service::authorize::{Check, Decision, Subject, Wanted};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -78,9 +78,9 @@ fn check(body: CheckBody, field: &str) -> Result<Check, ApiError> {
         (None, Some(key)) => Subject::ApiKey(key),
         _ => return Err(ApiError::invalid(&format!("{field}subject"), "give exactly one of user_id and key_id")),
     };
-    let permissions = match (body.permission, body.permissions) {
-        (Some(one), None) => vec![one],
-        (None, Some(many)) => many,
+    let wanted = match (body.permission, body.permissions) {
+        (Some(one), None) => Wanted::One(one),
+        (None, Some(many)) => Wanted::All(many),
         _ => {
             return Err(ApiError::invalid(
                 &format!("{field}permission"),
@@ -88,7 +88,7 @@ fn check(body: CheckBody, field: &str) -> Result<Check, ApiError> {
             ))
         }
     };
-    Ok(Check { subject, org: body.org, permissions })
+    Ok(Check { subject, org: body.org, wanted })
 }
 
 fn view(decision: Decision) -> DecisionView {

@@ -1,6 +1,6 @@
 //! `/v1/orgs/{org}/roles`: the preset's built-in roles and the org's custom roles.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta};
+use crate::extract::{ApiJson, ApiQuery, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, RoleView};
 
@@ -102,7 +102,7 @@ pub async fn delete_role(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((org, key)): Path<(String, String)>,
-    Query(params): Query<DeleteRoleParams>,
+    ApiQuery(params): ApiQuery<DeleteRoleParams>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.delete_role(&caller, &org, &key, params.reassign_to.as_deref(), &meta).await?;

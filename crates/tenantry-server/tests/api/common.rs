@@ -295,3 +295,75 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// Helpers for role, membership and authorization tests.
+impl TestApp {
+    /// A user written straight to the database (without a usable password), for subjects of
+    /// authorization checks and targets of member operations: no password hashing.
+    pub async fn insert_user(&self, name: &str) -> String {
+        let id = format!("usr_{}", ulid::Ulid::new());
+        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, status, created_at) VALUES (?, ?, ?, 'x', 'active', 0)")
+            .bind(&id)
+            .bind(format!("{}@fixture.test", id.to_lowercase()))
+            .bind(name)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Like `add_member`, by user id.
+    pub async fn add_user(&self, org: &str, user: &str, role: &str) {
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+            .bind(format!("mem_{}", ulid::Ulid::new()))
+            .bind(org)
+            .bind(user)
+            .bind(role)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+            .bind(org)
+            .execute(&self.db)
+            .await
+            .unwrap();
+    }
+
+    /// Moves an org to another plan in the database, without an audit event of its own (for
+    /// tests that count the audit rows of other changes).
+    pub async fn set_plan_in_db(&self, org: &str, plan: &str) {
+        sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?").bind(plan).bind(org).execute(&self.db).await.unwrap();
+    }
+
+    /// `(action, actor_id, target_id, metadata)` of an org's audit events, oldest first.
+    pub async fn audit_of(&self, org: &str) -> Vec<(String, String, String, Value)> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT action, actor_id, target_id, metadata FROM audit_events WHERE org_id = ? ORDER BY seq",
+        )
+        .bind(org)
+        .fetch_all(&self.db)
+        .await
+        .unwrap();
+        rows.into_iter().map(|(a, actor, target, m)| (a, actor, target, serde_json::from_str(&m).unwrap())).collect()
+    }
+
+    /// The role `user` holds in `org` according to the database, if any.
+    pub async fn role_in_db(&self, org: &str, user: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?")
+            .bind(org)
+            .bind(user)
+            .fetch_optional(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// `/v1/authorize` for one permission, asked by a host app; returns `data`.
+    pub async fn authorize(&self, user: &str, org: &str, permission: &str) -> Value {
+        let body = json!({ "subject": { "user_id": user }, "org": org, "permission": permission });
+        self.post("/v1/authorize", Some(SERVICE_TOKEN), body).await.expect(200).body["data"].clone()
+    }
+
+    pub async fn allowed(&self, user: &str, org: &str, permission: &str) -> bool {
+        self.authorize(user, org, permission).await["allowed"].as_bool().unwrap()
+    }
+}
