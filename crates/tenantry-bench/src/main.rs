@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_tokens: vec![SERVICE_TOKEN.into()],
                 log: "warn".into(),
-                database: tenantry_server::config::DatabaseConfig { url: server_db, max_connections: 8 },
+                database: tenantry_server::config::DatabaseConfig { url: server_db, ..Default::default() },
                 ..Config::default()
             };
             match Application::build(config, Options::default()).await {

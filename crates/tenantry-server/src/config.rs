@@ -22,7 +22,12 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
     ("TENANTRY_SERVICE_TOKENS", "service_tokens", "comma-separated tokens for host apps (verify, authorize, metering)"),
     ("TENANTRY_LOG", "log", "log filter, e.g. info or tenantry=debug (default info)"),
     ("TENANTRY_DATABASE_URL", "database.url", "database URL (default sqlite://tenantry.db)"),
-    ("TENANTRY_DATABASE_MAX_CONNECTIONS", "database.max_connections", "read connections in the pool (default 8)"),
+    (
+        "TENANTRY_DATABASE_OWNER_URL",
+        "database.owner_url",
+        "PostgreSQL: the tables' owner, which runs migrations (the service itself connects as database.url)",
+    ),
+    ("TENANTRY_DATABASE_MAX_CONNECTIONS", "database.max_connections", "connections in the pool (default 8)"),
     (
         "TENANTRY_SMTP_URL",
         "email.smtp_url",
@@ -64,6 +69,7 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: String,
+    pub owner_url: Option<String>,
     pub max_connections: u32,
 }
 
@@ -124,7 +130,7 @@ impl Default for Config {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://tenantry.db".into(), max_connections: 8 }
+        Self { url: "sqlite://tenantry.db".into(), owner_url: None, max_connections: 8 }
     }
 }
 

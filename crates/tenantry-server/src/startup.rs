@@ -15,7 +15,7 @@ use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::admin::AdminToken;
 use tenantry_core::service::ServiceSettings;
 use tenantry_core::Tenantry;
-use tenantry_store_sqlite::SqliteStore;
+use tenantry_store_sqlite::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -46,21 +46,46 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
-    store: SqliteStore,
+    store: SqlStore,
     admin_token: AdminToken,
 }
 
-/// Opens the database named by the configuration and applies pending migrations.
-pub async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+/// Opens the database named by the configuration and applies pending migrations (on
+/// PostgreSQL as the owner role, when `database.owner_url` names one).
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     let url = &config.database.url;
-    if !url.starts_with("sqlite:") {
-        bail!("database.url: `{url}` is not supported; use sqlite://PATH");
-    }
-    let store = SqliteStore::connect(url, config.database.max_connections)
-        .await
-        .with_context(|| format!("cannot open the database {url}"))?;
-    store.migrate().await.context("cannot apply database migrations")?;
+    let Some(backend) = Backend::of_url(url) else {
+        bail!("database.url: `{url}` is not supported; use sqlite://PATH or postgres://USER@HOST/DATABASE");
+    };
+    let options = ConnectOptions { max_connections: config.database.max_connections };
+    let store = SqlStore::connect(url, &options).await.with_context(|| format!("cannot open the database {url}"))?;
+    let roles = match (&config.database.owner_url, backend) {
+        (Some(owner_url), Backend::Postgres) => Some(PostgresRoles { owner_url: owner_url.clone() }),
+        (Some(_), Backend::Sqlite) => bail!("database.owner_url is for PostgreSQL only"),
+        (None, _) => None,
+    };
+    store.migrate(roles.as_ref()).await.context("cannot apply database migrations")?;
     Ok(store)
+}
+
+/// Applies the cache changes other processes commit (PostgreSQL), for as long as the service runs.
+async fn follow_cache_changes(store: SqlStore, tenantry: Arc<Tenantry>) {
+    let mut listener = loop {
+        match store.listen().await {
+            Ok(Some(listener)) => break listener,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for cache changes; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    };
+    loop {
+        match listener.next().await {
+            Heard::Change(change) => tenantry.apply_cache_change(&change),
+            Heard::Gap => tenantry.clear_caches(),
+        }
+    }
 }
 
 /// The OpenAPI document and the router it describes.
@@ -104,6 +129,7 @@ impl Application {
             .collect();
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
+        tokio::spawn(follow_cache_changes(store.clone(), tenantry.clone()));
         if let Some(url) = &config.email.smtp_url {
             let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
             tokio::spawn(mailer.run(tenantry.clone()));
@@ -137,7 +163,7 @@ impl Application {
         &self.state
     }
 
-    pub fn store(&self) -> &SqliteStore {
+    pub fn store(&self) -> &SqlStore {
         &self.store
     }
 

@@ -6,6 +6,11 @@
 #[allow(dead_code)]
 #[path = "api/common.rs"]
 mod common;
+#[allow(dead_code)]
+#[path = "api/test_db.rs"]
+mod test_db;
+
+const BACKEND: common::Backend = common::Backend::Sqlite;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

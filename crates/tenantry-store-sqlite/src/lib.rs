@@ -1,63 +1,109 @@
-//! Tenantry's store on SQLite.
+//! Tenantry's store, for SQLite (the embedded default) and PostgreSQL.
 //!
-//! One database file in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout.
-//! Writes go through a pool of one connection and start with `BEGIN IMMEDIATE`, so writers queue
-//! in the pool instead of failing with "database is locked", and a transaction that reads before
-//! it writes can never lose its upgrade to a concurrent writer. Reads use a separate pool whose
-//! connections are `query_only`.
+//! Both databases run the same SQL through sqlx's `Any` driver: statements use `$1`-style
+//! placeholders, which both accept, and plain types (text, 64-bit integers, bytes), so each
+//! operation is written once. What differs lives here and in the migrations of each backend:
+//!
+//! - **SQLite**: one file in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout.
+//!   Writes go through a pool of one connection and start with `BEGIN IMMEDIATE`, so writers queue
+//!   instead of failing with "database is locked" and a read-then-write transaction never loses
+//!   its upgrade. Reads use a separate pool of `query_only` connections.
+//! - **PostgreSQL**: tenant isolation by Row Level Security. Each transaction names the org it
+//!   works in (`app.current_org`, transaction-local), every org-scoped table admits only that
+//!   org's rows, and a write transaction locks the org's row first, so the rules the services
+//!   check before writing hold until commit, as with SQLite's single writer. Cache invalidations
+//!   are published with `NOTIFY` inside the transaction, so other nodes hear of a change exactly
+//!   when it commits.
 
+mod postgres;
 mod rows;
+mod sqlite;
 mod tx;
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tenantry_core::store::{Store, StoreError, StoreResult, Tx};
 
+pub use postgres::{CacheListener, Heard, PostgresRoles};
 pub use sqlx::migrate::MigrateError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-#[derive(Clone)]
-pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`
-    /// is not supported: the reader and writer pools must share one file).
-    pub async fn connect(url: &str, readers: u32) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(readers.max(1))
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.pragma("query_only", "ON"))
-            .await?;
-        Ok(Self { writer, reader })
+impl Backend {
+    /// The backend a `database.url` names, if it is one Tenantry supports.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Connections in the pool (SQLite: read connections; the writer is always one).
+    pub max_connections: u32,
+}
+
+#[derive(Clone)]
+pub struct SqlStore {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+    url: String,
+}
+
+impl SqlStore {
+    /// Opens the database at `url` (`sqlite://path`, created if missing, or `postgres://…`).
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)
+            .ok_or_else(|| sqlx::Error::Configuration(format!("unsupported database URL `{url}`").into()))?;
+        let (writer, reader) = match backend {
+            Backend::Sqlite => sqlite::pools(url, options.max_connections).await?,
+            Backend::Postgres => {
+                let pool = postgres::pool(url, options.max_connections).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { backend, writer, reader, url: url.to_owned() })
     }
 
-    /// Applies pending migrations. Safe to run from several processes: SQLite serialises them.
-    pub async fn migrate(&self) -> Result<(), MigrateError> {
-        MIGRATOR.run(&self.writer).await
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
-    /// The writer pool, for tools and tests that inspect the database directly.
-    pub fn pool(&self) -> &SqlitePool {
+    /// Applies pending migrations. On PostgreSQL they run as the owner role of `roles` (the
+    /// tables' owner), granting the service's role what it needs; on SQLite `roles` is unused.
+    /// Safe to run from several processes at once.
+    pub async fn migrate(&self, roles: Option<&PostgresRoles>) -> Result<(), MigrateError> {
+        match self.backend {
+            Backend::Sqlite => sqlite::MIGRATOR.run(&self.writer).await,
+            Backend::Postgres => postgres::migrate(&self.url, roles).await,
+        }
+    }
+
+    /// A pool on the database, for tools and tests that inspect it directly.
+    pub fn pool(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// Hears the cache invalidations every process commits (PostgreSQL only: with SQLite there
+    /// is one process).
+    pub async fn listen(&self) -> Result<Option<CacheListener>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => Ok(None),
+            Backend::Postgres => CacheListener::connect(&self.url).await.map(Some),
+        }
     }
 
     pub async fn close(&self) {
@@ -69,24 +115,36 @@ impl SqliteStore {
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            // SQLite says "UNIQUE constraint failed: users.email"; keep the constraint part.
-            let message = db.message();
-            let name = message.rsplit(": ").next().unwrap_or(message);
-            return StoreError::Unique(name.to_owned());
+            // SQLite says "UNIQUE constraint failed: users.email"; PostgreSQL names the index.
+            let name = db.constraint().map(str::to_owned).unwrap_or_else(|| {
+                let message = db.message();
+                message.rsplit(": ").next().unwrap_or(message).to_owned()
+            });
+            return StoreError::Unique(name);
         }
     }
     StoreError::Database(Box::new(e))
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
-        Ok(Box::new(tx::SqliteTx::Transaction(tx)))
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let tx = self.writer.begin_with(begin).await.map_err(db_err)?;
+        Ok(Box::new(tx::SqlTx::new(self.backend, tx::Conn::Transaction(tx), true)))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
-        let conn = self.reader.acquire().await.map_err(db_err)?;
-        Ok(Box::new(tx::SqliteTx::Connection(conn)))
+        let conn = match self.backend {
+            Backend::Sqlite => tx::Conn::Connection(self.reader.acquire().await.map_err(db_err)?),
+            // Row Level Security settings are transaction-local: reads run in one too.
+            Backend::Postgres => {
+                tx::Conn::Transaction(self.reader.begin_with("BEGIN READ ONLY").await.map_err(db_err)?)
+            }
+        };
+        Ok(Box::new(tx::SqlTx::new(self.backend, conn, false)))
     }
 }

@@ -2,7 +2,7 @@
 //! with the `from_trusted` constructors.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use tenantry_core::domain::email::Email;
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
@@ -20,36 +20,36 @@ pub fn corrupt(what: &str) -> StoreError {
     StoreError::Database(format!("stored value is not a valid {what}").into())
 }
 
-pub fn time(row: &SqliteRow, column: &str) -> StoreResult<DateTime<Utc>> {
+pub fn time(row: &AnyRow, column: &str) -> StoreResult<DateTime<Utc>> {
     let value: i64 = get(row, column)?;
     DateTime::from_timestamp_millis(value).ok_or_else(|| corrupt("time"))
 }
 
-pub fn opt_time(row: &SqliteRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+pub fn opt_time(row: &AnyRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
     let value: Option<i64> = get(row, column)?;
     value.map(|v| DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time"))).transpose()
 }
 
-pub fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
+pub fn get<'r, T>(row: &'r AnyRow, column: &str) -> StoreResult<T>
 where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     row.try_get(column).map_err(crate::db_err)
 }
 
-pub fn id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<T> {
+pub fn id<T: std::str::FromStr>(row: &AnyRow, column: &str) -> StoreResult<T> {
     let text: String = get(row, column)?;
     text.parse().map_err(|_| corrupt(column))
 }
 
-pub fn opt_id<T: std::str::FromStr>(row: &SqliteRow, column: &str) -> StoreResult<Option<T>> {
+pub fn opt_id<T: std::str::FromStr>(row: &AnyRow, column: &str) -> StoreResult<Option<T>> {
     let text: Option<String> = get(row, column)?;
     text.map(|t| t.parse().map_err(|_| corrupt(column))).transpose()
 }
 
 pub const USER_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, status, created_at";
 
-pub fn user(row: &SqliteRow) -> StoreResult<User> {
+pub fn user(row: &AnyRow) -> StoreResult<User> {
     let status: String = get(row, "status")?;
     Ok(User {
         id: id(row, "id")?,
@@ -65,7 +65,7 @@ pub fn user(row: &SqliteRow) -> StoreResult<User> {
 pub const ORG_COLUMNS: &str =
     "o.id, o.slug, o.name, o.owner_id, o.is_personal, o.plan, o.billing_customer_id, o.metadata, o.seat_count, o.created_at";
 
-pub fn org(row: &SqliteRow) -> StoreResult<Org> {
+pub fn org(row: &AnyRow) -> StoreResult<Org> {
     let metadata: String = get(row, "metadata")?;
     let seat_count: i64 = get(row, "seat_count")?;
     Ok(Org {
@@ -73,7 +73,7 @@ pub fn org(row: &SqliteRow) -> StoreResult<Org> {
         slug: Slug::from_trusted(get(row, "slug")?),
         name: get(row, "name")?,
         owner_id: id(row, "owner_id")?,
-        is_personal: get(row, "is_personal")?,
+        is_personal: get::<i64>(row, "is_personal")? != 0,
         plan: get(row, "plan")?,
         billing_customer_id: get(row, "billing_customer_id")?,
         metadata: serde_json::from_str(&metadata).map_err(|_| corrupt("metadata"))?,
@@ -86,7 +86,7 @@ pub fn org(row: &SqliteRow) -> StoreResult<Org> {
 pub const MEMBERSHIP_COLUMNS: &str =
     "m.id AS m_id, m.org_id AS m_org_id, m.user_id AS m_user_id, m.role AS m_role, m.joined_at AS m_joined_at";
 
-pub fn membership(row: &SqliteRow) -> StoreResult<Membership> {
+pub fn membership(row: &AnyRow) -> StoreResult<Membership> {
     Ok(Membership {
         id: id(row, "m_id")?,
         org_id: id(row, "m_org_id")?,
@@ -96,11 +96,11 @@ pub fn membership(row: &SqliteRow) -> StoreResult<Membership> {
     })
 }
 
-pub fn org_with_role(row: &SqliteRow) -> StoreResult<OrgWithRole> {
+pub fn org_with_role(row: &AnyRow) -> StoreResult<OrgWithRole> {
     Ok(OrgWithRole { org: org(row)?, membership: membership(row)? })
 }
 
-pub fn member(row: &SqliteRow) -> StoreResult<Member> {
+pub fn member(row: &AnyRow) -> StoreResult<Member> {
     Ok(Member {
         membership: membership(row)?,
         email: Email::from_trusted(get(row, "email")?),
@@ -108,7 +108,7 @@ pub fn member(row: &SqliteRow) -> StoreResult<Member> {
     })
 }
 
-pub fn session(row: &SqliteRow) -> StoreResult<Session> {
+pub fn session(row: &AnyRow) -> StoreResult<Session> {
     Ok(Session {
         id: id(row, "id")?,
         user_id: id(row, "user_id")?,
@@ -121,7 +121,7 @@ pub fn session(row: &SqliteRow) -> StoreResult<Session> {
 pub const OUTBOX_COLUMNS: &str =
     "id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error";
 
-pub fn outbox(row: &SqliteRow) -> StoreResult<OutboxMessage> {
+pub fn outbox(row: &AnyRow) -> StoreResult<OutboxMessage> {
     let attempts: i64 = get(row, "attempts")?;
     Ok(OutboxMessage {
         id: id(row, "id")?,
@@ -141,7 +141,7 @@ pub fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).expect("a list of strings serialises")
 }
 
-pub fn custom_role(row: &SqliteRow) -> StoreResult<CustomRole> {
+pub fn custom_role(row: &AnyRow) -> StoreResult<CustomRole> {
     let permissions: String = get(row, "permissions")?;
     Ok(CustomRole {
         id: id(row, "id")?,
@@ -156,7 +156,7 @@ pub fn custom_role(row: &SqliteRow) -> StoreResult<CustomRole> {
 pub const INVITATION_COLUMNS: &str =
     "id, org_id, email, role, team_ids, invited_by, state, token_hash, expires_at, created_at, responded_at";
 
-pub fn invitation(row: &SqliteRow) -> StoreResult<Invitation> {
+pub fn invitation(row: &AnyRow) -> StoreResult<Invitation> {
     let state: String = get(row, "state")?;
     let team_ids: String = get(row, "team_ids")?;
     Ok(Invitation {

@@ -13,7 +13,7 @@ use crate::domain::ids::{OrgId, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
 use crate::domain::secret::hash_token;
-use crate::store::{StoreError, Tx};
+use crate::store::{CacheChange, StoreError, Tx};
 use crate::{Error, Result};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -118,8 +118,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(org.org.id, user.id);
+        self.commit(tx, &[CacheChange::Member { org: org.org.id, user: user.id }]).await?;
         self.letter_committed(&letter);
         Ok(SignedIn { tokens, user, org: Some(org) })
     }

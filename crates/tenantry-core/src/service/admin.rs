@@ -21,6 +21,7 @@ use crate::domain::ids::{MembershipId, MessageId, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
+use crate::store::CacheChange;
 use crate::{Error, Result};
 
 /// The longest search text.
@@ -125,8 +126,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(created.org.id, owner);
+        self.commit(tx, &[CacheChange::Member { org: created.org.id, user: owner }]).await?;
         Ok(created)
     }
 
@@ -185,8 +185,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(access.org.id, user_id);
+        self.commit(tx, &[CacheChange::Member { org: access.org.id, user: user_id }]).await?;
         Ok(Member { membership, email: user.email, display_name: user.display_name })
     }
 
@@ -217,7 +216,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, &[CacheChange::UserStatus { user: id }]).await?;
         user.status = status;
         Ok(user)
     }

@@ -22,7 +22,7 @@ use crate::domain::audit::Target;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
-use crate::store::{KeyWithPlan, Tx};
+use crate::store::{CacheChange, KeyWithPlan, Tx};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -176,8 +176,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.keys.forget(issued.key.id, &hash_token(&issued.secret));
+        self.commit(tx, &[CacheChange::Key { id: issued.key.id, secret_hash: hash_token(&issued.secret) }]).await?;
         Ok(issued)
     }
 
@@ -241,8 +240,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.keys.forget(found.key.id, &found.secret_hash);
+        self.commit(tx, &[CacheChange::Key { id: found.key.id, secret_hash: found.secret_hash }]).await?;
         Ok(())
     }
 
@@ -313,9 +311,11 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.keys.forget(old.key.id, &old.secret_hash);
-        self.keys.forget(issued.key.id, &hash_token(&issued.secret));
+        let changes = [
+            CacheChange::Key { id: old.key.id, secret_hash: old.secret_hash },
+            CacheChange::Key { id: issued.key.id, secret_hash: hash_token(&issued.secret) },
+        ];
+        self.commit(tx, &changes).await?;
         Ok(issued)
     }
 

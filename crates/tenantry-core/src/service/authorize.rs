@@ -1,10 +1,10 @@
 //! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
 //! cache; only misses reach the database.
 
-use std::sync::Arc;
-
+use super::grants::MemberGrant;
 use super::{Principal, Tenantry};
 use crate::domain::ids::{ApiKeyId, OrgId, UserId};
+use crate::domain::models::UserStatus;
 use crate::domain::permission::PermissionSet;
 use crate::{Error, Result};
 
@@ -121,8 +121,10 @@ impl Tenantry {
 
     /// What a user holds in `org` through their role, named for the reason ("role `admin`").
     async fn user_grant(&self, org: OrgId, user: UserId) -> Result<Result<(String, PermissionSet), Decision>> {
-        let Some(role_key) = self.cached_member_role(org, user).await? else {
-            return Ok(Err(Decision::deny(NOT_A_MEMBER)));
+        let role_key = match self.cached_member_grant(org, user).await? {
+            MemberGrant::Role(role) => role,
+            MemberGrant::NotMember => return Ok(Err(Decision::deny(NOT_A_MEMBER))),
+            MemberGrant::Suspended => return Ok(Err(Decision::deny("the user's account is suspended"))),
         };
         let held = match self.preset.role(&role_key) {
             Some(role) => role.permissions,
@@ -165,14 +167,20 @@ impl Tenantry {
         Ok(found.map(|o| o.id))
     }
 
-    async fn cached_member_role(&self, org: OrgId, user: UserId) -> Result<Option<Arc<str>>> {
-        if let Some(role) = self.grants.member_role(org, user) {
-            return Ok(role);
+    async fn cached_member_grant(&self, org: OrgId, user: UserId) -> Result<MemberGrant> {
+        if let Some(grant) = self.grants.member_grant(org, user) {
+            return Ok(grant);
         }
         let seen = self.grants.generation();
-        let membership = self.store.read().await?.membership(org, user).await?;
-        let role: Option<Arc<str>> = membership.map(|m| m.role.into());
-        self.grants.fill_member_role(org, user, role.clone(), seen);
-        Ok(role)
+        let mut tx = self.store.read().await?;
+        let grant = match tx.membership(org, user).await? {
+            None => MemberGrant::NotMember,
+            Some(membership) => match tx.user(user).await? {
+                Some(account) if account.status == UserStatus::Active => MemberGrant::Role(membership.role.into()),
+                _ => MemberGrant::Suspended,
+            },
+        };
+        self.grants.fill_member_grant(org, user, grant.clone(), seen);
+        Ok(grant)
     }
 }

@@ -1,5 +1,5 @@
-//! The in-memory cache behind `authorize`: who holds which role in which org, each org's custom
-//! roles, and slug → id (until the org is deleted).
+//! The in-memory cache behind `authorize`: who holds which role in which org (and whether they
+//! are suspended), each org's custom roles, and slug → id (until the org is deleted).
 //!
 //! Invalidation is exact: every change to a membership or a custom role calls `forget_*` after
 //! its transaction commits, before the request that made it returns, so the next check sees it.
@@ -18,9 +18,18 @@ use crate::domain::permission::Role;
 const MAX_MEMBERSHIPS: u64 = 2_000_000;
 const MAX_ORGS: u64 = 200_000;
 
+/// What a user holds in one org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberGrant {
+    /// An active member with this role.
+    Role(Arc<str>),
+    NotMember,
+    /// A member whose account is suspended: they hold nothing while it lasts.
+    Suspended,
+}
+
 pub struct GrantCache {
-    /// The role key a user holds in an org, or `None` for "not a member".
-    members: Cache<(OrgId, UserId), Option<Arc<str>>>,
+    members: Cache<(OrgId, UserId), MemberGrant>,
     custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
     slugs: Cache<String, OrgId>,
     generation: AtomicU64,
@@ -43,12 +52,12 @@ impl GrantCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    pub fn member_role(&self, org: OrgId, user: UserId) -> Option<Option<Arc<str>>> {
+    pub fn member_grant(&self, org: OrgId, user: UserId) -> Option<MemberGrant> {
         self.members.get(&(org, user))
     }
 
-    pub fn fill_member_role(&self, org: OrgId, user: UserId, role: Option<Arc<str>>, seen: u64) {
-        self.members.insert((org, user), role);
+    pub fn fill_member_grant(&self, org: OrgId, user: UserId, grant: MemberGrant, seen: u64) {
+        self.members.insert((org, user), grant);
         if self.generation() != seen {
             self.members.invalidate(&(org, user));
         }
@@ -84,6 +93,20 @@ impl GrantCache {
         self.members.invalidate(&(org, user));
     }
 
+    /// After `user` was suspended or unsuspended: their standing in every org.
+    pub fn forget_user(&self, user: UserId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.members
+            .invalidate_entries_if(move |(_, u), _| *u == user)
+            .expect("the members cache supports invalidation closures");
+    }
+
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.members.invalidate_all();
+        self.custom_roles.invalidate_all();
+    }
+
     /// After `org`'s custom roles changed (which may also have moved members between roles).
     pub fn forget_org_roles(&self, org: OrgId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -105,8 +128,8 @@ impl GrantCache {
 mod tests {
     use super::*;
 
-    fn role(key: &str) -> Option<Arc<str>> {
-        Some(key.into())
+    fn role(key: &str) -> MemberGrant {
+        MemberGrant::Role(key.into())
     }
 
     #[test]
@@ -117,8 +140,8 @@ mod tests {
         // answer arrives.
         let seen = cache.generation();
         cache.forget_member(org, user);
-        cache.fill_member_role(org, user, role("admin"), seen);
-        assert_eq!(cache.member_role(org, user), None);
+        cache.fill_member_grant(org, user, role("admin"), seen);
+        assert_eq!(cache.member_grant(org, user), None);
 
         let seen = cache.generation();
         cache.forget_org_roles(OrgId::new());
@@ -127,8 +150,8 @@ mod tests {
 
         // Without a change in between, the answer is kept.
         let seen = cache.generation();
-        cache.fill_member_role(org, user, role("viewer"), seen);
-        assert_eq!(cache.member_role(org, user), Some(role("viewer")));
+        cache.fill_member_grant(org, user, role("viewer"), seen);
+        assert_eq!(cache.member_grant(org, user), Some(role("viewer")));
     }
 
     #[test]
@@ -136,12 +159,26 @@ mod tests {
         let cache = GrantCache::default();
         let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
         let seen = cache.generation();
-        cache.fill_member_role(org, user, role("support"), seen);
-        cache.fill_member_role(other, user, role("support"), seen);
+        cache.fill_member_grant(org, user, role("support"), seen);
+        cache.fill_member_grant(other, user, role("support"), seen);
         cache.fill_custom_roles(org, Arc::new(Vec::new()), seen);
         cache.forget_org_roles(org);
-        assert_eq!(cache.member_role(org, user), None);
+        assert_eq!(cache.member_grant(org, user), None);
         assert!(cache.custom_roles(org).is_none());
-        assert_eq!(cache.member_role(other, user), Some(role("support")));
+        assert_eq!(cache.member_grant(other, user), Some(role("support")));
+    }
+
+    #[test]
+    fn forgetting_a_user_forgets_them_in_every_org_and_no_one_else() {
+        let cache = GrantCache::default();
+        let (org, other, user, someone) = (OrgId::new(), OrgId::new(), UserId::new(), UserId::new());
+        let seen = cache.generation();
+        cache.fill_member_grant(org, user, role("admin"), seen);
+        cache.fill_member_grant(other, user, role("viewer"), seen);
+        cache.fill_member_grant(org, someone, role("viewer"), seen);
+        cache.forget_user(user);
+        assert_eq!(cache.member_grant(org, user), None);
+        assert_eq!(cache.member_grant(other, user), None);
+        assert_eq!(cache.member_grant(org, someone), Some(role("viewer")));
     }
 }

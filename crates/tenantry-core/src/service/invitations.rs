@@ -31,7 +31,7 @@ use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Role;
 use crate::domain::secret::hash_token;
-use crate::store::{StoreError, Tx};
+use crate::store::{CacheChange, StoreError, Tx};
 use crate::{Error, Result};
 
 /// The most teams one invitation may name.
@@ -286,7 +286,16 @@ impl Tenantry {
         let invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
         let now = self.clock.now();
         require_pending(&invitation, now)?;
-        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Revoked, now).await? {
+        if !tx
+            .set_invitation_state(
+                invitation.org_id,
+                invitation.id,
+                InvitationState::Pending,
+                InvitationState::Revoked,
+                now,
+            )
+            .await?
+        {
             return Err(not_pending(InvitationState::Revoked));
         }
         self.record(
@@ -342,7 +351,14 @@ impl Tenantry {
         let previous_inviter = invitation.invited_by.clone();
         let inviter_id = access.actor().id;
         let reissued = tx
-            .reissue_invitation(invitation.id, invitation.state, &token.hash, expires_at, &inviter_id)
+            .reissue_invitation(
+                invitation.org_id,
+                invitation.id,
+                invitation.state,
+                &token.hash,
+                expires_at,
+                &inviter_id,
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Unique(_) => {
@@ -436,7 +452,16 @@ impl Tenantry {
         self.check_inviter_grant(tx.as_mut(), &org, &invitation, &role).await?;
         self.ensure_member_room(tx.as_mut(), &org, now, true).await?;
 
-        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Accepted, now).await? {
+        if !tx
+            .set_invitation_state(
+                invitation.org_id,
+                invitation.id,
+                InvitationState::Pending,
+                InvitationState::Accepted,
+                now,
+            )
+            .await?
+        {
             return Err(not_pending(InvitationState::Accepted));
         }
         let membership = Membership {
@@ -480,8 +505,7 @@ impl Tenantry {
         )
         .await?;
         let org = tx.org(org.id).await?.ok_or(Error::NotFound("organization"))?;
-        tx.commit().await?;
-        self.grants.forget_member(org.id, user.id);
+        self.commit(tx, &[CacheChange::Member { org: org.id, user: user.id }]).await?;
         let member = Member { membership: membership.clone(), email: user.email, display_name: user.display_name };
         Ok(Accepted { org: OrgWithRole { org, membership }, member })
     }
@@ -501,7 +525,16 @@ impl Tenantry {
         let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
         // Declining is allowed to someone who joined meanwhile: it only closes the invitation.
         InviteeFit::of(&invitation, &user, false).check()?;
-        if !tx.set_invitation_state(invitation.id, InvitationState::Pending, InvitationState::Declined, now).await? {
+        if !tx
+            .set_invitation_state(
+                invitation.org_id,
+                invitation.id,
+                InvitationState::Pending,
+                InvitationState::Declined,
+                now,
+            )
+            .await?
+        {
             return Err(not_pending(InvitationState::Declined));
         }
         self.record(
@@ -554,8 +587,14 @@ impl Tenantry {
         if existing.state_at(now) == InvitationState::Pending {
             return Err(invitation_exists(&existing));
         }
-        tx.set_invitation_state(existing.id, InvitationState::Pending, InvitationState::Expired, existing.expires_at)
-            .await?;
+        tx.set_invitation_state(
+            existing.org_id,
+            existing.id,
+            InvitationState::Pending,
+            InvitationState::Expired,
+            existing.expires_at,
+        )
+        .await?;
         Ok(())
     }
 

@@ -91,6 +91,12 @@ impl KeyCache {
         self.by_id.invalidate(&id);
     }
 
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.by_hash.invalidate_all();
+        self.by_id.invalidate_all();
+    }
+
     /// After the org's plan changed (its keys' rate limit) or the org was deleted.
     pub fn forget_org(&self, org: OrgId) {
         self.generation.fetch_add(1, Ordering::SeqCst);

@@ -11,7 +11,7 @@ use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::UserId;
 use crate::domain::models::Member;
-use crate::store::Tx;
+use crate::store::{CacheChange, Tx};
 use crate::{Error, Result};
 
 fn last_owner() -> Error {
@@ -73,8 +73,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(access.org.id, target);
+        self.commit(tx, &[CacheChange::Member { org: access.org.id, user: target }]).await?;
         member.membership.role = new_role.key;
         Ok(member)
     }
@@ -139,8 +138,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(access.org.id, user);
+        self.commit(tx, &[CacheChange::Member { org: access.org.id, user }]).await?;
         Ok(())
     }
 

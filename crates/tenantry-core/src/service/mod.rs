@@ -34,7 +34,7 @@ use crate::domain::password::PasswordHasher;
 use crate::domain::plan::BillingMode;
 use crate::domain::preset::Preset;
 use crate::domain::secret::{IssuedToken, TOKEN_BYTES};
-use crate::store::Store;
+use crate::store::{CacheChange, Store, Tx};
 use crate::Result;
 
 pub use principal::{KeyPrincipal, Principal, RequestMeta, UserPrincipal};
@@ -136,6 +136,41 @@ impl Tenantry {
     /// Woken whenever a message is committed to the outbox.
     pub fn outbox_ready(&self) -> Arc<Notify> {
         self.outbox_ready.clone()
+    }
+
+    /// Commits `tx` and applies `changes` to this process's caches; with a shared database the
+    /// changes are announced in the transaction, so every other process applies them too.
+    async fn commit(&self, mut tx: Box<dyn Tx>, changes: &[CacheChange]) -> Result<()> {
+        for change in changes {
+            tx.announce(change).await?;
+        }
+        tx.commit().await?;
+        for change in changes {
+            self.apply_cache_change(change);
+        }
+        Ok(())
+    }
+
+    /// Drops what `change` names from the in-memory caches (also for changes other processes
+    /// committed).
+    pub fn apply_cache_change(&self, change: &CacheChange) {
+        match change {
+            CacheChange::Member { org, user } => self.grants.forget_member(*org, *user),
+            CacheChange::OrgRoles { org } => self.grants.forget_org_roles(*org),
+            CacheChange::Key { id, secret_hash } => self.keys.forget(*id, secret_hash),
+            CacheChange::OrgPlan { org } => self.keys.forget_org(*org),
+            CacheChange::OrgDeleted { org, slug } => {
+                self.grants.forget_org(*org, slug);
+                self.keys.forget_org(*org);
+            }
+            CacheChange::UserStatus { user } => self.grants.forget_user(*user),
+        }
+    }
+
+    /// Empties every cache: after a gap in the stream of other processes' changes.
+    pub fn clear_caches(&self) {
+        self.grants.clear();
+        self.keys.clear();
     }
 
     fn issue_token(&self) -> IssuedToken {

@@ -15,7 +15,7 @@ use crate::domain::ids::{MembershipId, OrgId, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::slug::Slug;
-use crate::store::{StoreError, Tx};
+use crate::store::{CacheChange, StoreError, Tx};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -92,8 +92,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(created.org.id, principal.user_id);
+        self.commit(tx, &[CacheChange::Member { org: created.org.id, user: principal.user_id }]).await?;
         Ok(created)
     }
 
@@ -264,8 +263,7 @@ impl Tenantry {
         if !tx.delete_org(org.id).await? {
             return Err(Error::NotFound("organization"));
         }
-        tx.commit().await?;
-        self.grants.forget_org(org.id, org.slug.as_str());
+        self.commit(tx, &[CacheChange::OrgDeleted { org: org.id, slug: org.slug.to_string() }]).await?;
         Ok(())
     }
 }

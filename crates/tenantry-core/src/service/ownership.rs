@@ -16,6 +16,7 @@ use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::UserId;
 use crate::domain::models::{OrgWithRole, UserStatus};
+use crate::store::CacheChange;
 use crate::{Error, Result};
 
 /// The role a former owner takes, when the preset defines it.
@@ -87,9 +88,11 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_member(org_id, user.user_id);
-        self.grants.forget_member(org_id, new_owner);
+        let changes = [
+            CacheChange::Member { org: org_id, user: user.user_id },
+            CacheChange::Member { org: org_id, user: new_owner },
+        ];
+        self.commit(tx, &changes).await?;
         let mut membership = access.membership().cloned().expect("member_access yields a member");
         membership.role = former_owner_role;
         let mut org = access.org;

@@ -14,6 +14,7 @@ use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::models::Org;
 use crate::domain::plan::{BillingMode, Plan};
+use crate::store::CacheChange;
 use crate::{Error, Result};
 
 pub const MAX_CUSTOMER_ID_CHARS: usize = 255;
@@ -91,7 +92,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, &[CacheChange::OrgPlan { org: access.org.id }]).await?;
         Ok(access)
     }
 

@@ -17,7 +17,7 @@ use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::models::{CustomRole, Org};
 use crate::domain::permission::{PermissionSet, Role};
-use crate::store::{StoreError, Tx};
+use crate::store::{CacheChange, StoreError, Tx};
 use crate::{Error, Result};
 
 pub const CUSTOM_ROLES_FEATURE: &str = "custom_roles";
@@ -216,8 +216,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_org_roles(access.org.id);
+        self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
         Ok(self.custom_role(&custom))
     }
 
@@ -260,8 +259,7 @@ impl Tenantry {
                 },
             )
             .await?;
-            tx.commit().await?;
-            self.grants.forget_org_roles(access.org.id);
+            self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
         }
         Ok(self.custom_role(&custom))
     }
@@ -314,8 +312,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.grants.forget_org_roles(access.org.id);
+        self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
         Ok(())
     }
 

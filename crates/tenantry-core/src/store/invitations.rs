@@ -34,6 +34,7 @@ pub trait InvitationsTx: Send {
     /// when it was no longer in `from`.
     async fn set_invitation_state(
         &mut self,
+        org: OrgId,
         id: InvitationId,
         from: InvitationState,
         to: InvitationState,
@@ -43,6 +44,7 @@ pub trait InvitationsTx: Send {
     /// still in `from`; `false` otherwise.
     async fn reissue_invitation(
         &mut self,
+        org: OrgId,
         id: InvitationId,
         from: InvitationState,
         token_hash: &str,

@@ -20,6 +20,9 @@ mod settings;
 mod usage;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 
 pub use accounts::AccountsTx;
 pub use admin::AdminTx;
@@ -74,4 +77,25 @@ pub trait Tx:
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Tells every process sharing the database to apply `change` to its caches, if and when
+    /// this transaction commits.
+    async fn announce(&mut self, change: &CacheChange) -> StoreResult<()>;
+}
+
+/// A change to data that processes cache in memory: each one drops what it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CacheChange {
+    /// A user's membership in an org was added, changed or removed.
+    Member { org: OrgId, user: UserId },
+    /// An org's custom roles changed (and members may have moved between roles).
+    OrgRoles { org: OrgId },
+    /// An API key was created, rolled or revoked.
+    Key { id: ApiKeyId, secret_hash: String },
+    /// An org's plan changed (and with it its keys' rate limit).
+    OrgPlan { org: OrgId },
+    /// An org was deleted; its slug is free again.
+    OrgDeleted { org: OrgId, slug: String },
+    /// A user was suspended or unsuspended.
+    UserStatus { user: UserId },
 }

@@ -245,9 +245,7 @@ async fn access_tokens_verify_offline_with_the_jwks() {
 
 #[tokio::test]
 async fn the_signing_key_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = crate::common::config();
-    config.database.url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let (config, _database) = crate::common::config_on_fresh_database().await;
     let jwks = |config: tenantry_server::Config| async move {
         let app = tenantry_server::Application::build(config, Default::default()).await.unwrap();
         app.state().tenantry.jwks()

@@ -42,10 +42,8 @@ async fn admin_endpoints_refuse_everyone_else() {
 
 #[tokio::test]
 async fn without_a_configured_admin_token_one_is_generated_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = crate::common::config();
+    let (mut config, _database) = crate::common::config_on_fresh_database().await;
     config.admin_token = None;
-    config.database.url = format!("sqlite://{}", dir.path().join("t.db").display());
     let first = tenantry_server::Application::build(config.clone(), Default::default()).await.unwrap();
     let token = first.generated_admin_token().expect("generated on first start").to_owned();
     drop(first);
@@ -116,7 +114,7 @@ async fn the_admin_creates_an_org_for_a_user() {
     let mine = app.get("/v1/orgs", Some(&ada.access)).await.expect(200);
     assert_eq!(mine.body["data"][1]["role"], "owner");
     let actor: String =
-        sqlx::query_scalar("SELECT actor_type FROM audit_events WHERE action = 'org.created' AND org_id = ?")
+        sqlx::query_scalar("SELECT actor_type FROM audit_events WHERE action = 'org.created' AND org_id = $1")
             .bind(org["id"].as_str().unwrap())
             .fetch_one(&app.db)
             .await

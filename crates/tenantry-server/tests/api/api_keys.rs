@@ -387,7 +387,7 @@ async fn keyed_responses_carry_rate_limit_headers_and_the_61st_call_a_minute_is_
     assert_eq!(r.headers["x-ratelimit-remaining"], "59");
 
     // The limit follows the org's plan.
-    sqlx::query("UPDATE orgs SET plan = 'team' WHERE id = ?").bind(&org).execute(&app.db).await.unwrap();
+    sqlx::query("UPDATE orgs SET plan = 'team' WHERE id = $1").bind(&org).execute(&app.db).await.unwrap();
     let fresh = app.create_key(&ada, &org, &["endpoints.view"]).await;
     let r = app.get(&format!("/v1/orgs/{org}"), Some(&fresh.secret)).await.expect(200);
     assert_eq!(r.headers["x-ratelimit-limit"], "300");
@@ -399,7 +399,7 @@ async fn last_used_is_shown_at_once_and_written_at_most_once_a_minute() {
     let (ada, org) = org_with_owner(&app).await;
     let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
     let stored = || async {
-        sqlx::query_scalar::<_, Option<i64>>("SELECT last_used_at FROM api_keys WHERE id = ?")
+        sqlx::query_scalar::<_, Option<i64>>("SELECT last_used_at FROM api_keys WHERE id = $1")
             .bind(&key.id)
             .fetch_one(&app.db)
             .await

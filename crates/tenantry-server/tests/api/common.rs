@@ -1,15 +1,18 @@
-//! The test harness: a real server on port 0 with its own SQLite file, a controllable clock and
-//! typed helpers for the calls most tests make.
+//! The test harness: a real server on port 0 with its own database (SQLite, or PostgreSQL in the
+//! suite's PostgreSQL run), a controllable clock and typed helpers for the calls most tests make.
 
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tenantry_core::context::ManualClock;
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
-use tenantry_store_sqlite::SqliteStore;
+use tenantry_store_sqlite::SqlStore;
+
+pub use crate::test_db::Backend;
+use crate::test_db::TestDatabase;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -20,10 +23,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     /// The server's database, for checks the API does not expose (audit rows) and for fixtures.
-    pub db: SqlitePool,
+    /// SQL written for it uses `$1`-style placeholders, which both databases accept.
+    pub db: AnyPool,
     /// The server's store (to close it, proving a path needs no database).
-    pub store: SqliteStore,
-    _dir: tempfile::TempDir,
+    pub store: SqlStore,
+    /// The configuration the server was built with (to start another node on the same database).
+    pub config: Config,
+    /// Dropped with the app (PostgreSQL: the database and its roles go too).
+    _database: TestDatabase,
 }
 
 /// A signed-up user.
@@ -65,22 +72,61 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(config()).await
 }
 
+/// A configuration on a fresh database of this run's kind, for tests that build the application
+/// themselves (restarts); the database lives as long as the returned handle.
+pub async fn config_on_fresh_database() -> (Config, TestDatabase) {
+    let database = TestDatabase::create(backend()).await;
+    let mut config = config();
+    config.database.url = database.url.clone();
+    config.database.owner_url = database.owner_url.clone();
+    (config, database)
+}
+
+/// The database this test binary runs on.
+pub fn backend() -> Backend {
+    crate::BACKEND
+}
+
 pub async fn spawn_with(mut config: Config) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    config.database.url = format!("sqlite://{}", dir.path().join("tenantry.db").display());
+    let database = TestDatabase::create(backend()).await;
+    config.database.url = database.url.clone();
+    config.database.owner_url = database.owner_url.clone();
     let clock = Arc::new(ManualClock::starting_now());
     let options = Options { clock: clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
-    let app = Application::build(config, options).await.expect("the app builds");
+    let app = Application::build(config.clone(), options).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
-    let db = app.store().pool().clone();
+    let db = database.admin_pool().await;
     let store = app.store().clone();
     tokio::spawn(app.run(std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), clock, db, store, _dir: dir }
+    TestApp { base, client: reqwest::Client::new(), clock, db, store, config, _database: database }
 }
 
 impl TestApp {
+    /// Starts another server on the same database and clock, as a second node would run, and
+    /// returns its base URL.
+    pub async fn another_node(&self) -> String {
+        let options =
+            Options { clock: self.clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
+        let node = Application::build(self.config.clone(), options).await.expect("the second node builds");
+        let base = format!("http://{}", node.local_addr());
+        tokio::spawn(node.run(std::future::pending()));
+        base
+    }
+
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        self.call_on(&self.base, method, path, token, body).await
+    }
+
+    /// A request to the server at `base` (another node).
+    pub async fn call_on(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{base}{path}"));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -160,7 +206,7 @@ impl TestApp {
     /// the only way to give a test org a second member).
     pub async fn add_member(&self, org: &str, account: &Account, role: &str) {
         let id = format!("mem_{}", ulid::Ulid::new());
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, 0)")
             .bind(id)
             .bind(org)
             .bind(&account.user_id)
@@ -168,7 +214,7 @@ impl TestApp {
             .execute(&self.db)
             .await
             .unwrap();
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
             .bind(org)
             .execute(&self.db)
             .await
@@ -288,7 +334,7 @@ impl TestApp {
 
     /// How many audit events with `action` were written.
     pub async fn audit_count_of(&self, action: &str) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = $1")
             .bind(action)
             .fetch_one(&self.db)
             .await
@@ -302,7 +348,7 @@ impl TestApp {
     /// authorization checks and targets of member operations: no password hashing.
     pub async fn insert_user(&self, name: &str) -> String {
         let id = format!("usr_{}", ulid::Ulid::new());
-        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, status, created_at) VALUES (?, ?, ?, 'x', 'active', 0)")
+        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, status, created_at) VALUES ($1, $2, $3, 'x', 'active', 0)")
             .bind(&id)
             .bind(format!("{}@fixture.test", id.to_lowercase()))
             .bind(name)
@@ -314,7 +360,7 @@ impl TestApp {
 
     /// Like `add_member`, by user id.
     pub async fn add_user(&self, org: &str, user: &str, role: &str) {
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, 0)")
             .bind(format!("mem_{}", ulid::Ulid::new()))
             .bind(org)
             .bind(user)
@@ -322,7 +368,7 @@ impl TestApp {
             .execute(&self.db)
             .await
             .unwrap();
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
             .bind(org)
             .execute(&self.db)
             .await
@@ -332,13 +378,13 @@ impl TestApp {
     /// Moves an org to another plan in the database, without an audit event of its own (for
     /// tests that count the audit rows of other changes).
     pub async fn set_plan_in_db(&self, org: &str, plan: &str) {
-        sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?").bind(plan).bind(org).execute(&self.db).await.unwrap();
+        sqlx::query("UPDATE orgs SET plan = $1 WHERE id = $2").bind(plan).bind(org).execute(&self.db).await.unwrap();
     }
 
     /// `(action, actor_id, target_id, metadata)` of an org's audit events, oldest first.
     pub async fn audit_of(&self, org: &str) -> Vec<(String, String, String, Value)> {
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT action, actor_id, target_id, metadata FROM audit_events WHERE org_id = ? ORDER BY seq",
+            "SELECT action, actor_id, target_id, metadata FROM audit_events WHERE org_id = $1 ORDER BY seq",
         )
         .bind(org)
         .fetch_all(&self.db)
@@ -349,7 +395,7 @@ impl TestApp {
 
     /// The role `user` holds in `org` according to the database, if any.
     pub async fn role_in_db(&self, org: &str, user: &str) -> Option<String> {
-        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?")
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
             .fetch_optional(&self.db)

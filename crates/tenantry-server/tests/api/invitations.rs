@@ -32,7 +32,7 @@ fn id_of(r: &Response) -> String {
 }
 
 async fn state_of(app: &TestApp, id: &str) -> String {
-    sqlx::query_scalar("SELECT state FROM invitations WHERE id = ?").bind(id).fetch_one(&app.db).await.unwrap()
+    sqlx::query_scalar("SELECT state FROM invitations WHERE id = $1").bind(id).fetch_one(&app.db).await.unwrap()
 }
 
 async fn members_of(app: &TestApp, who: &Account, org: &str) -> Vec<(String, String)> {
@@ -359,7 +359,7 @@ async fn twenty_concurrent_accepts_create_exactly_one_membership() {
     assert_eq!(refused.len(), 19);
     assert!(refused.iter().all(|(s, code)| *s == 409 && code == "invitation_not_pending"), "{refused:?}");
 
-    let memberships: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = ? AND user_id = ?")
+    let memberships: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(&org)
         .bind(&grace.user_id)
         .fetch_one(&app.db)
@@ -367,7 +367,7 @@ async fn twenty_concurrent_accepts_create_exactly_one_membership() {
         .unwrap();
     assert_eq!(memberships, 1);
     let seats: i64 =
-        sqlx::query_scalar("SELECT seat_count FROM orgs WHERE id = ?").bind(&org).fetch_one(&app.db).await.unwrap();
+        sqlx::query_scalar("SELECT seat_count FROM orgs WHERE id = $1").bind(&org).fetch_one(&app.db).await.unwrap();
     assert_eq!(seats, 2);
     let added: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'member.added'")
         .fetch_one(&app.db)

@@ -30,7 +30,7 @@ async fn rows_naming(app: &TestApp, org: &str) -> Vec<(String, i64)> {
     assert!(tables.len() >= 5, "{tables:?}");
     let mut found = Vec::new();
     for table in tables {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE org_id = ?"))
+        let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE org_id = $1"))
             .bind(org)
             .fetch_one(&app.db)
             .await
@@ -86,7 +86,7 @@ async fn the_owner_deletes_an_org_and_nothing_of_it_stays_usable() {
 
     // Users remain and can log in; the audit log keeps the org's history and its deletion.
     app.post("/v1/auth/login", None, json!({ "email": "bob@example.com", "password": PASSWORD })).await.expect(200);
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE org_id = ? ORDER BY seq")
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE org_id = $1 ORDER BY seq")
         .bind(&org)
         .fetch_all(&app.db)
         .await

@@ -111,7 +111,7 @@ impl Fixture {
         if path.contains("{key}") {
             let key = format!("fixture_{n}");
             sqlx::query(
-                "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES (?, ?, ?, ?, '[\"endpoints.view\"]', 0)",
+                "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES ($1, $2, $3, $4, '[\"endpoints.view\"]', 0)",
             )
             .bind(format!("role_{}", ulid::Ulid::new()))
             .bind(&self.org)

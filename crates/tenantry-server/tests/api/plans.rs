@@ -60,13 +60,18 @@ async fn in_managed_mode_only_the_admin_and_host_apps_change_plans() {
 
     // Setting the current plan again changes nothing.
     app.put(&path, Some(ADMIN_TOKEN), json!({ "plan": "team" })).await.expect(200);
-    let changes: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT actor_type, json_extract(metadata, '$.from'), json_extract(metadata, '$.to') FROM audit_events \
-         WHERE action = 'org.plan_changed' ORDER BY seq",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor_type, metadata FROM audit_events WHERE action = 'org.plan_changed' ORDER BY seq")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let changes: Vec<(String, String, String)> = rows
+        .into_iter()
+        .map(|(actor, metadata)| {
+            let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
+            (actor, metadata["from"].as_str().unwrap().to_owned(), metadata["to"].as_str().unwrap().to_owned())
+        })
+        .collect();
     assert_eq!(
         changes,
         [
@@ -93,12 +98,16 @@ async fn in_open_mode_holders_of_billing_change_plan_change_plans_too() {
     app.put(&path, Some(&fin.access), json!({ "plan": "team" })).await.expect(200);
     app.put(&path, Some(SERVICE_TOKEN), json!({ "plan": "enterprise" })).await.expect(200);
     assert_eq!(plan_of(&app, &ada, &org).await, "enterprise");
-    let actor: String = sqlx::query_scalar(
-        "SELECT actor_id FROM audit_events WHERE action = 'org.plan_changed' AND json_extract(metadata, '$.to') = 'team'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor_id, metadata FROM audit_events WHERE action = 'org.plan_changed'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let actor = rows
+        .into_iter()
+        .find(|(_, metadata)| serde_json::from_str::<serde_json::Value>(metadata).unwrap()["to"] == "team")
+        .map(|(actor, _)| actor)
+        .unwrap();
     assert_eq!(actor, fin.user_id);
 }
 

@@ -187,7 +187,7 @@ impl World {
         self.app.set_plan_in_db(&org, "team").await;
         for (key, permissions) in CUSTOM {
             sqlx::query(
-                "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES (?, ?, ?, ?, ?, 0)",
+                "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5, 0)",
             )
             .bind(format!("role_{}", ulid::Ulid::new()))
             .bind(&org)
@@ -225,12 +225,12 @@ impl World {
             let modelled: Vec<Option<String>> = roles.iter().map(|r| r.map(str::to_owned)).collect();
             prop_assert_eq!(&in_db, &modelled, "step {}: memberships after {:?}", step, op);
             let owners: Vec<String> =
-                sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner'")
+                sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner'")
                     .bind(&org)
                     .fetch_all(&self.app.db)
                     .await
                     .unwrap();
-            let owner_id: String = sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = ?")
+            let owner_id: String = sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = $1")
                 .bind(&org)
                 .fetch_one(&self.app.db)
                 .await

@@ -51,16 +51,17 @@ async fn at_once(
 /// Checks what holds after any sequence of changes: one owner who is `owner_id`, a seat count
 /// equal to the memberships, and one audit row per accepted change.
 async fn assert_consistent(app: &TestApp, org: &str, accepted_changes: usize) {
-    let owners: Vec<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner'")
-        .bind(org)
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    let owners: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(org)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     let owner_id: String =
-        sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = ?").bind(org).fetch_one(&app.db).await.unwrap();
+        sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = $1").bind(org).fetch_one(&app.db).await.unwrap();
     assert_eq!(owners, [owner_id]);
     let (seats, members): (i64, i64) = sqlx::query_as(
-        "SELECT seat_count, (SELECT COUNT(*) FROM memberships WHERE org_id = orgs.id) FROM orgs WHERE id = ?",
+        "SELECT seat_count, (SELECT COUNT(*) FROM memberships WHERE org_id = orgs.id) FROM orgs WHERE id = $1",
     )
     .bind(org)
     .fetch_one(&app.db)

@@ -147,13 +147,14 @@ async fn the_owner_role_is_never_granted_and_the_owner_never_demoted_removed_or_
     assert_eq!(r.code(), "last_owner");
 
     let (owner_id,): (String,) =
-        sqlx::query_as("SELECT owner_id FROM orgs WHERE id = ?").bind(&t.org).fetch_one(&t.app.db).await.unwrap();
+        sqlx::query_as("SELECT owner_id FROM orgs WHERE id = $1").bind(&t.org).fetch_one(&t.app.db).await.unwrap();
     assert_eq!(owner_id, t.owner.user_id);
-    let owners: Vec<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner'")
-        .bind(&t.org)
-        .fetch_all(&t.app.db)
-        .await
-        .unwrap();
+    let owners: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(&t.org)
+            .fetch_all(&t.app.db)
+            .await
+            .unwrap();
     assert_eq!(owners, std::slice::from_ref(&t.owner.user_id));
     assert_eq!(t.role(&t.admin2).await.as_deref(), Some("admin"));
     assert_eq!(t.changes().await, Vec::<String>::new());

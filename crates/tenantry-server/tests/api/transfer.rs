@@ -15,7 +15,7 @@ async fn transfer(app: &TestApp, who: &Account, org: &str, to: &str, password: &
 }
 
 async fn role_of(app: &TestApp, org: &str, user: &str) -> String {
-    sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?")
+    sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org)
         .bind(user)
         .fetch_one(&app.db)
@@ -24,7 +24,7 @@ async fn role_of(app: &TestApp, org: &str, user: &str) -> String {
 }
 
 async fn owner_of(app: &TestApp, org: &str) -> String {
-    sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = ?").bind(org).fetch_one(&app.db).await.unwrap()
+    sqlx::query_scalar("SELECT owner_id FROM orgs WHERE id = $1").bind(org).fetch_one(&app.db).await.unwrap()
 }
 
 async fn allowed(app: &TestApp, user: &str, org: &str, permission: &str) -> bool {
@@ -64,7 +64,7 @@ async fn the_owner_hands_the_org_to_a_member_and_becomes_admin() {
     assert!(!allowed(&app, &ada.user_id, &org, "org.transfer_ownership").await);
     assert!(allowed(&app, &bob.user_id, &org, "org.transfer_ownership").await);
     let (actor, metadata): (String, String) = sqlx::query_as(
-        "SELECT actor_id, metadata FROM audit_events WHERE action = 'org.ownership_transferred' AND org_id = ?",
+        "SELECT actor_id, metadata FROM audit_events WHERE action = 'org.ownership_transferred' AND org_id = $1",
     )
     .bind(&org)
     .fetch_one(&app.db)
@@ -191,11 +191,12 @@ async fn of_two_racing_transfers_exactly_one_wins() {
     assert_eq!(winners.len(), 1, "{results:?}");
     assert!(results.iter().all(|(s, _)| *s == 200 || *s == 403 || *s == 409), "{results:?}");
 
-    let owners: Vec<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner'")
-        .bind(&org)
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    let owners: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(&org)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     assert_eq!(owners, [winners[0].clone()]);
     assert_eq!(&owner_of(&app, &org).await, winners[0]);
     assert_eq!(role_of(&app, &org, &ada.user_id).await, "admin");

@@ -9,15 +9,15 @@ use tenantry_core::store::{AccountsTx, StoreResult};
 
 use crate::rows::{self, ms};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl AccountsTx for SqliteTx {
+impl AccountsTx for SqlTx {
     async fn insert_user(&mut self, user: &User) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users (id, email, display_name, password_hash, email_verified_at, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(user.id.to_string())
         .bind(user.email.as_str())
@@ -33,19 +33,19 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn user(&mut self, id: UserId) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {} FROM users WHERE id = ?", rows::USER_COLUMNS);
+        let sql = format!("SELECT {} FROM users WHERE id = $1", rows::USER_COLUMNS);
         let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
     async fn user_by_email(&mut self, email: &Email) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {} FROM users WHERE email = ?", rows::USER_COLUMNS);
+        let sql = format!("SELECT {} FROM users WHERE email = $1", rows::USER_COLUMNS);
         let row = sqlx::query(&sql).bind(email.as_str()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
     async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET email_verified_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
@@ -55,7 +55,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id.to_string())
             .execute(self.conn())
@@ -65,20 +65,22 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(session.id.to_string())
-            .bind(session.user_id.to_string())
-            .bind(session.active_org_id.map(|id| id.to_string()))
-            .bind(ms(session.created_at))
-            .bind(session.revoked_at.map(ms))
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(session.id.to_string())
+        .bind(session.user_id.to_string())
+        .bind(session.active_org_id.map(|id| id.to_string()))
+        .bind(ms(session.created_at))
+        .bind(session.revoked_at.map(ms))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
     async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = ?")
+        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(self.conn())
             .await
@@ -87,7 +89,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET active_org_id = ? WHERE id = ?")
+        sqlx::query("UPDATE sessions SET active_org_id = $1 WHERE id = $2")
             .bind(org.map(|o| o.to_string()))
             .bind(id.to_string())
             .execute(self.conn())
@@ -97,7 +99,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
@@ -107,7 +109,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
             .bind(ms(at))
             .bind(user.to_string())
             .execute(self.conn())
@@ -117,7 +119,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
-        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, expires_at, used_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, expires_at, used_at) VALUES ($1, $2, $3, $4)")
             .bind(&token.hash)
             .bind(token.session_id.to_string())
             .bind(ms(token.expires_at))
@@ -129,7 +131,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>> {
-        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = ?")
+        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(self.conn())
             .await
@@ -146,7 +148,7 @@ impl AccountsTx for SqliteTx {
     }
 
     async fn use_refresh_token(&mut self, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL")
+        let done = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
             .bind(ms(at))
             .bind(hash)
             .execute(self.conn())
@@ -162,7 +164,7 @@ impl AccountsTx for SqliteTx {
         user: UserId,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO email_tokens (hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO email_tokens (hash, kind, user_id, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hash)
             .bind(kind.as_str())
             .bind(user.to_string())
@@ -180,8 +182,8 @@ impl AccountsTx for SqliteTx {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserId>> {
         let row = sqlx::query(
-            "UPDATE email_tokens SET used_at = ? \
-             WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id",
+            "UPDATE email_tokens SET used_at = $1 \
+             WHERE hash = $2 AND kind = $3 AND used_at IS NULL AND expires_at > $4 RETURNING user_id",
         )
         .bind(ms(now))
         .bind(hash)

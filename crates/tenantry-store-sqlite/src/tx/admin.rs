@@ -6,14 +6,14 @@ use tenantry_core::domain::models::{Org, User, UserStatus};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{AdminTx, StoreResult};
 
-use super::{after, SqliteTx};
+use super::{after, SqlTx};
 use crate::db_err;
 use crate::rows;
 
-/// A `LIKE` pattern matching `query` anywhere, with its wildcards taken literally.
+/// A lowercase `LIKE` pattern matching `query` anywhere, with its wildcards taken literally.
 fn contains_pattern(query: Option<&str>) -> String {
     let mut pattern = String::from("%");
-    for c in query.unwrap_or_default().chars() {
+    for c in query.unwrap_or_default().to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -24,14 +24,16 @@ fn contains_pattern(query: Option<&str>) -> String {
 }
 
 #[async_trait]
-impl AdminTx for SqliteTx {
+impl AdminTx for SqlTx {
     async fn search_orgs(&mut self, query: Option<&str>, page: &PageRequest) -> StoreResult<Vec<Org>> {
-        // SQLite's LIKE ignores ASCII case. Without a query the pattern is `%%`, which matches all.
+        // Case-insensitive on both databases (the pattern is lowercased too). Without a query the
+        // pattern is `%%`, which matches all.
         let sql = format!(
-            "SELECT {} FROM orgs o WHERE o.id > ?1 AND (o.slug LIKE ?2 ESCAPE '\\' OR o.name LIKE ?2 ESCAPE '\\') \
-             ORDER BY o.id LIMIT ?3",
+            "SELECT {} FROM orgs o WHERE o.id > $1 AND (LOWER(o.slug) LIKE $2 ESCAPE '\\' OR LOWER(o.name) LIKE $2 ESCAPE '\\') \
+             ORDER BY o.id LIMIT $3",
             rows::ORG_COLUMNS
         );
+        self.all_orgs(true).await?;
         let found = sqlx::query(&sql)
             .bind(after(page))
             .bind(contains_pattern(query))
@@ -39,13 +41,14 @@ impl AdminTx for SqliteTx {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
+        self.all_orgs(false).await?;
         found.iter().map(rows::org).collect()
     }
 
     async fn search_users(&mut self, query: Option<&str>, page: &PageRequest) -> StoreResult<Vec<User>> {
         let sql = format!(
-            "SELECT {} FROM users WHERE id > ?1 AND (email LIKE ?2 ESCAPE '\\' OR display_name LIKE ?2 ESCAPE '\\') \
-             ORDER BY id LIMIT ?3",
+            "SELECT {} FROM users WHERE id > $1 AND (email LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\') \
+             ORDER BY id LIMIT $3",
             rows::USER_COLUMNS
         );
         let found = sqlx::query(&sql)
@@ -59,7 +62,7 @@ impl AdminTx for SqliteTx {
     }
 
     async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE users SET status = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
             .bind(status.as_str())
             .bind(user.to_string())
             .execute(self.conn())

@@ -2,20 +2,20 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use tenantry_core::domain::api_key::ApiKey;
 use tenantry_core::domain::ids::{ApiKeyId, OrgId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{ApiKeysTx, KeyWithPlan, StoreResult};
 
-use super::{after, SqliteTx};
+use super::{after, SqlTx};
 use crate::db_err;
 use crate::rows::{self, ms};
 
 const COLUMNS: &str = "k.id, k.org_id, k.name, k.prefix, k.scopes, k.created_by, k.created_at, k.expires_at, \
                        k.last_used_at, k.revoked_at, k.rolled_from";
 
-fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
+fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
     let scopes: String = rows::get(row, "scopes")?;
     Ok(ApiKey {
         id: rows::id(row, "id")?,
@@ -32,16 +32,16 @@ fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
     })
 }
 
-fn with_plan(row: &SqliteRow) -> StoreResult<KeyWithPlan> {
+fn with_plan(row: &AnyRow) -> StoreResult<KeyWithPlan> {
     Ok(KeyWithPlan { key: api_key(row)?, secret_hash: rows::get(row, "secret_hash")?, plan: rows::get(row, "plan")? })
 }
 
 #[async_trait]
-impl ApiKeysTx for SqliteTx {
+impl ApiKeysTx for SqlTx {
     async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at, expires_at, \
-             last_used_at, revoked_at, rolled_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_used_at, revoked_at, rolled_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(key.id.to_string())
         .bind(key.org_id.to_string())
@@ -55,67 +55,76 @@ impl ApiKeysTx for SqliteTx {
         .bind(key.last_used_at.map(ms))
         .bind(key.revoked_at.map(ms))
         .bind(key.rolled_from.map(|id| id.to_string()))
-        .execute(self.conn())
+        .execute(self.in_org(key.org_id).await?)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>> {
-        let sql = format!("SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.secret_hash = ?");
+        let sql = format!("SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.secret_hash = $1");
+        // Found by its secret or id before the transaction knows the key's org.
+        self.all_orgs(true).await?;
         let row = sqlx::query(&sql).bind(secret_hash).fetch_optional(self.conn()).await.map_err(db_err)?;
+        self.all_orgs(false).await?;
         row.as_ref().map(with_plan).transpose()
     }
 
     async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>> {
         let sql = format!(
-            "SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = ?"
+            "SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1"
         );
+        // Found by its secret or id before the transaction knows the key's org.
+        self.all_orgs(true).await?;
         let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        self.all_orgs(false).await?;
         row.as_ref().map(with_plan).transpose()
     }
 
     async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>> {
-        let sql = format!("SELECT {COLUMNS} FROM api_keys k WHERE k.org_id = ? AND k.id > ? ORDER BY k.id LIMIT ?");
+        let sql = format!("SELECT {COLUMNS} FROM api_keys k WHERE k.org_id = $1 AND k.id > $2 ORDER BY k.id LIMIT $3");
         let found = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(after(page))
             .bind(i64::from(page.fetch_limit()))
-            .fetch_all(self.conn())
+            .fetch_all(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         found.iter().map(api_key).collect()
     }
 
     async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL")
-            .bind(ms(at))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+                .bind(ms(at))
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .execute(self.in_org(org).await?)
+                .await
+                .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE api_keys SET expires_at = ? WHERE org_id = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)",
+            "UPDATE api_keys SET expires_at = $1 WHERE org_id = $2 AND id = $3 AND (expires_at IS NULL OR expires_at > $4)",
         )
         .bind(ms(at))
         .bind(org.to_string())
         .bind(id.to_string())
         .bind(ms(at))
-        .execute(self.conn())
+        .execute(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()> {
+        // One batch covers keys of many orgs.
+        self.all_orgs(true).await?;
         for (id, at) in uses {
             sqlx::query(
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
             )
             .bind(ms(*at))
             .bind(id.to_string())
@@ -124,6 +133,7 @@ impl ApiKeysTx for SqliteTx {
             .await
             .map_err(db_err)?;
         }
+        self.all_orgs(false).await?;
         Ok(())
     }
 }

@@ -6,11 +6,11 @@ use tenantry_core::store::{InstanceTx, StoreResult};
 
 use crate::rows::{self, ms};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl InstanceTx for SqliteTx {
+impl InstanceTx for SqlTx {
     async fn signing_key(&mut self) -> StoreResult<Option<SigningKey>> {
         let row = sqlx::query("SELECT kid, pkcs8, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1")
             .fetch_optional(self.conn())
@@ -27,7 +27,7 @@ impl InstanceTx for SqliteTx {
     }
 
     async fn insert_signing_key(&mut self, key: &SigningKey) -> StoreResult<()> {
-        sqlx::query("INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES ($1, $2, $3)")
             .bind(&key.kid)
             .bind(&key.pkcs8)
             .bind(ms(key.created_at))
@@ -38,7 +38,7 @@ impl InstanceTx for SqliteTx {
     }
 
     async fn instance_secret(&mut self, name: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = ?")
+        sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
             .bind(name)
             .fetch_optional(self.conn())
             .await
@@ -46,7 +46,7 @@ impl InstanceTx for SqliteTx {
     }
 
     async fn set_instance_secret(&mut self, name: &str, value: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO instance_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
             .bind(name)
             .bind(value)
             .execute(self.conn())

@@ -1,4 +1,10 @@
-//! The SQL behind each `Tx` operation, one module per capability of the store contract.
+//! The SQL behind each `Tx` operation, one module per capability of the store contract, and the
+//! transaction they run in.
+//!
+//! An operation on an org's rows reaches the connection through [`SqlTx::in_org`], which on
+//! PostgreSQL sets the transaction's Row Level Security scope to that org (and, in a write
+//! transaction, locks the org's row); operations that must see several orgs at once say so with
+//! [`SqlTx::all_orgs`] or [`SqlTx::as_user`]. On SQLite these are plain connection accesses.
 
 mod accounts;
 mod admin;
@@ -15,26 +21,28 @@ mod settings;
 mod usage;
 
 use async_trait::async_trait;
+use sqlx::any::Any;
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::AnyConnection;
+use sqlx::Transaction;
+use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{StoreResult, Tx};
+use tenantry_core::store::{CacheChange, StoreResult, Tx};
 
-use crate::db_err;
+use crate::{db_err, Backend};
 
-pub enum SqliteTx {
-    Transaction(Transaction<'static, Sqlite>),
-    /// A read connection: no transaction, nothing to commit.
-    Connection(PoolConnection<Sqlite>),
+pub enum Conn {
+    Transaction(Transaction<'static, Any>),
+    /// A SQLite read connection: no transaction, nothing to commit.
+    Connection(PoolConnection<Any>),
 }
 
-impl SqliteTx {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        match self {
-            Self::Transaction(tx) => tx,
-            Self::Connection(conn) => conn,
-        }
-    }
+pub struct SqlTx {
+    conn: Conn,
+    backend: Backend,
+    write: bool,
+    /// The org whose rows the transaction currently sees (PostgreSQL).
+    org: Option<OrgId>,
 }
 
 /// The page's cursor key, or the empty string (which sorts before every id).
@@ -42,12 +50,105 @@ fn after(page: &PageRequest) -> &str {
     page.after.as_deref().unwrap_or("")
 }
 
-#[async_trait]
-impl Tx for SqliteTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        match *self {
-            Self::Transaction(tx) => tx.commit().await.map_err(db_err),
-            Self::Connection(_) => Ok(()),
+impl SqlTx {
+    pub fn new(backend: Backend, conn: Conn, write: bool) -> Self {
+        Self { conn, backend, write, org: None }
+    }
+
+    /// The connection, for statements on tables that belong to no org (users, sessions, …).
+    fn conn(&mut self) -> &mut AnyConnection {
+        match &mut self.conn {
+            Conn::Transaction(tx) => tx,
+            Conn::Connection(conn) => conn,
         }
+    }
+
+    fn rls(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
+    /// The connection, scoped to `org`'s rows. In a write transaction the org's row is locked
+    /// the first time, so every check-then-write on the org is serialised, on PostgreSQL as on
+    /// SQLite (whose writer is single anyway).
+    async fn in_org(&mut self, org: OrgId) -> StoreResult<&mut AnyConnection> {
+        if self.rls() && self.org != Some(org) {
+            let id = org.to_string();
+            sqlx::query("SELECT set_config('app.current_org', $1, true)")
+                .bind(&id)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+            if self.write {
+                sqlx::query("SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(&id)
+                    .execute(self.conn())
+                    .await
+                    .map_err(db_err)?;
+            }
+            self.org = Some(org);
+        }
+        Ok(self.conn())
+    }
+
+    /// Widens (or narrows back) the transaction's view to every org: only for the few
+    /// operations that are instance-wide by nature (admin listings, lookups by a secret's hash).
+    async fn all_orgs(&mut self, on: bool) -> StoreResult<()> {
+        if self.rls() {
+            sqlx::query("SELECT set_config('app.all_orgs', $1, true)")
+                .bind(if on { "on" } else { "off" })
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// Lets the transaction see `user`'s own memberships and orgs across orgs (their org list),
+    /// or stops it when `None`.
+    async fn as_user(&mut self, user: Option<UserId>) -> StoreResult<()> {
+        if self.rls() {
+            sqlx::query("SELECT set_config('app.current_user', $1, true)")
+                .bind(user.map(|u| u.to_string()).unwrap_or_default())
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// Serialises appends to one audit chain (an org's, or the instance's when `None`).
+    async fn lock_audit_chain(&mut self, org: Option<OrgId>) -> StoreResult<()> {
+        if self.rls() {
+            let chain = org.map_or_else(|| "instance".to_owned(), |o| o.to_string());
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(chain)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        match self.conn {
+            Conn::Transaction(tx) => tx.commit().await.map_err(db_err),
+            Conn::Connection(_) => Ok(()),
+        }
+    }
+
+    async fn announce(&mut self, change: &CacheChange) -> StoreResult<()> {
+        if self.rls() {
+            let payload = serde_json::to_string(change).expect("cache changes serialise");
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::postgres::CACHE_CHANNEL)
+                .bind(payload)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
     }
 }

@@ -10,49 +10,59 @@ use tenantry_core::store::{OrgsTx, StoreResult};
 use super::after;
 use crate::rows::{self, ms};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl OrgsTx for SqliteTx {
+impl OrgsTx for SqlTx {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, billing_customer_id, metadata, seat_count, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
         )
         .bind(org.id.to_string())
         .bind(org.slug.as_str())
         .bind(&org.name)
         .bind(org.owner_id.to_string())
-        .bind(org.is_personal)
+        .bind(i64::from(org.is_personal))
         .bind(&org.plan)
         .bind(&org.billing_customer_id)
         .bind(org.metadata.to_string())
         .bind(ms(org.created_at))
-        .execute(self.conn())
+        .execute(self.in_org(org.id).await?)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn org(&mut self, id: OrgId) -> StoreResult<Option<Org>> {
-        let sql = format!("SELECT {} FROM orgs o WHERE o.id = ?", rows::ORG_COLUMNS);
-        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        let sql = format!("SELECT {} FROM orgs o WHERE o.id = $1", rows::ORG_COLUMNS);
+        let row =
+            sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.in_org(id).await?).await.map_err(db_err)?;
         row.as_ref().map(rows::org).transpose()
     }
 
     async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>> {
-        let sql = format!("SELECT {} FROM orgs o WHERE o.slug = ?", rows::ORG_COLUMNS);
-        let row = sqlx::query(&sql).bind(slug).fetch_optional(self.conn()).await.map_err(db_err)?;
-        row.as_ref().map(rows::org).transpose()
+        // The slug names the org before the transaction knows which org it is in.
+        self.all_orgs(true).await?;
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        self.all_orgs(false).await?;
+        match id.and_then(|id| id.parse().ok()) {
+            Some(id) => OrgsTx::org(self, id).await,
+            None => Ok(None),
+        }
     }
 
     async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()> {
-        sqlx::query("UPDATE orgs SET name = ?, metadata = ? WHERE id = ?")
+        sqlx::query("UPDATE orgs SET name = $1, metadata = $2 WHERE id = $3")
             .bind(&org.name)
             .bind(org.metadata.to_string())
             .bind(org.id.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org.id).await?)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -61,11 +71,12 @@ impl OrgsTx for SqliteTx {
     async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>> {
         let sql = format!(
             "SELECT {}, {} FROM memberships m JOIN orgs o ON o.id = m.org_id \
-             WHERE m.user_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+             WHERE m.user_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
             rows::ORG_COLUMNS,
             rows::MEMBERSHIP_COLUMNS
         );
-        let (after_key, limit) = page.map_or(("", -1i64), |p| (after(p), i64::from(p.fetch_limit())));
+        let (after_key, limit) = page.map_or(("", i64::MAX), |p| (after(p), i64::from(p.fetch_limit())));
+        self.as_user(Some(user)).await?;
         let found = sqlx::query(&sql)
             .bind(user.to_string())
             .bind(after_key)
@@ -73,49 +84,54 @@ impl OrgsTx for SqliteTx {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
+        self.as_user(None).await?;
         found.iter().map(rows::org_with_role).collect()
     }
 
     async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orgs WHERE slug = ?")
+        self.all_orgs(true).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orgs WHERE slug = $1")
             .bind(slug.as_str())
             .fetch_optional(self.conn())
             .await
             .map_err(db_err)?;
+        self.all_orgs(false).await?;
         Ok(found.is_some())
     }
 
     async fn delete_org(&mut self, org: OrgId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM orgs WHERE id = ?")
+        let done = sqlx::query("DELETE FROM orgs WHERE id = $1")
             .bind(org.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = ?")
+        self.as_user(Some(user)).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = $1")
             .bind(user.to_string())
             .fetch_one(self.conn())
             .await
             .map_err(db_err)?;
+        self.as_user(None).await?;
         Ok(count as u64)
     }
 
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(membership.id.to_string())
             .bind(membership.org_id.to_string())
             .bind(membership.user_id.to_string())
             .bind(&membership.role)
             .bind(ms(membership.joined_at))
-            .execute(self.conn())
+            .execute(self.in_org(membership.org_id).await?)
             .await
             .map_err(db_err)?;
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = ?")
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
             .bind(membership.org_id.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(membership.org_id).await?)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -123,11 +139,11 @@ impl OrgsTx for SqliteTx {
 
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
         let sql =
-            format!("SELECT {} FROM memberships m WHERE m.org_id = ? AND m.user_id = ?", rows::MEMBERSHIP_COLUMNS);
+            format!("SELECT {} FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2", rows::MEMBERSHIP_COLUMNS);
         let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(user.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         row.as_ref().map(rows::membership).transpose()
@@ -136,14 +152,14 @@ impl OrgsTx for SqliteTx {
     async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>> {
         let sql = format!(
             "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+             WHERE m.org_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
             rows::MEMBERSHIP_COLUMNS
         );
         let found = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(after(page))
             .bind(i64::from(page.fetch_limit()))
-            .fetch_all(self.conn())
+            .fetch_all(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         found.iter().map(rows::member).collect()
@@ -152,63 +168,63 @@ impl OrgsTx for SqliteTx {
     async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>> {
         let sql = format!(
             "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = ? AND m.user_id = ?",
+             WHERE m.org_id = $1 AND m.user_id = $2",
             rows::MEMBERSHIP_COLUMNS
         );
         let row = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(user.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         row.as_ref().map(rows::member).transpose()
     }
 
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?")
+        let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
             .bind(role)
             .bind(org.to_string())
             .bind(user.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM memberships WHERE org_id = ? AND user_id = ?")
+        let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org.to_string())
             .bind(user.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("UPDATE orgs SET seat_count = seat_count - 1 WHERE id = ?")
+        sqlx::query("UPDATE orgs SET seat_count = seat_count - 1 WHERE id = $1")
             .bind(org.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(true)
     }
 
     async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = ? AND role = ?")
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2")
             .bind(org.to_string())
             .bind(role)
-            .fetch_one(self.conn())
+            .fetch_one(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(count as u64)
     }
 
     async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64> {
-        let done = sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND role = ?")
+        let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND role = $3")
             .bind(to)
             .bind(org.to_string())
             .bind(from)
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected())

@@ -9,15 +9,15 @@ use tenantry_core::store::{OutboxTx, StoreResult};
 
 use crate::rows::{self, ms};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl OutboxTx for SqliteTx {
+impl OutboxTx for SqlTx {
     async fn insert_outbox(&mut self, message: &OutboxMessage) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(message.id.to_string())
         .bind(message.to.as_str())
@@ -36,8 +36,10 @@ impl OutboxTx for SqliteTx {
     }
 
     async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>> {
-        let sql =
-            format!("SELECT {} FROM outbox WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?", rows::OUTBOX_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM outbox WHERE ($1 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+            rows::OUTBOX_COLUMNS
+        );
         let found = sqlx::query(&sql)
             .bind(page.after.as_deref())
             .bind(page.after.as_deref())
@@ -50,7 +52,7 @@ impl OutboxTx for SqliteTx {
 
     async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
         let sql = format!(
-            "SELECT {} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            "SELECT {} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
             rows::OUTBOX_COLUMNS
         );
         let found =
@@ -59,7 +61,7 @@ impl OutboxTx for SqliteTx {
     }
 
     async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL WHERE id = ?")
+        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL WHERE id = $2")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
@@ -74,7 +76,7 @@ impl OutboxTx for SqliteTx {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
             .bind(ms(next_attempt_at))
             .bind(error)
             .bind(id.to_string())

@@ -4,17 +4,17 @@ use async_trait::async_trait;
 use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::store::{OwnershipTx, StoreResult};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl OwnershipTx for SqliteTx {
+impl OwnershipTx for SqlTx {
     async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE orgs SET owner_id = ? WHERE id = ? AND owner_id = ?")
+        let done = sqlx::query("UPDATE orgs SET owner_id = $1 WHERE id = $2 AND owner_id = $3")
             .bind(to.to_string())
             .bind(org.to_string())
             .bind(from.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)

@@ -4,26 +4,26 @@ use async_trait::async_trait;
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::store::{PlansTx, StoreResult};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl PlansTx for SqliteTx {
+impl PlansTx for SqlTx {
     async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE orgs SET plan = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE orgs SET plan = $1 WHERE id = $2")
             .bind(plan)
             .bind(org.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE orgs SET billing_customer_id = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE orgs SET billing_customer_id = $1 WHERE id = $2")
             .bind(customer)
             .bind(org.to_string())
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)

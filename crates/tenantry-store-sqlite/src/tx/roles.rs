@@ -7,17 +7,17 @@ use tenantry_core::store::{RolesTx, StoreResult};
 
 use crate::rows::{self, ms};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl RolesTx for SqliteTx {
+impl RolesTx for SqlTx {
     async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
         let found = sqlx::query(
-            "SELECT id, org_id, key, name, permissions, created_at FROM custom_roles WHERE org_id = ? ORDER BY id",
+            "SELECT id, org_id, key, name, permissions, created_at FROM custom_roles WHERE org_id = $1 ORDER BY id",
         )
         .bind(org.to_string())
-        .fetch_all(self.conn())
+        .fetch_all(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         found.iter().map(rows::custom_role).collect()
@@ -25,7 +25,7 @@ impl RolesTx for SqliteTx {
 
     async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(role.id.to_string())
         .bind(role.org_id.to_string())
@@ -33,29 +33,29 @@ impl RolesTx for SqliteTx {
         .bind(&role.name)
         .bind(rows::json_list(&role.permissions))
         .bind(ms(role.created_at))
-        .execute(self.conn())
+        .execute(self.in_org(role.org_id).await?)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
-        sqlx::query("UPDATE custom_roles SET name = ?, permissions = ? WHERE org_id = ? AND key = ?")
+        sqlx::query("UPDATE custom_roles SET name = $1, permissions = $2 WHERE org_id = $3 AND key = $4")
             .bind(&role.name)
             .bind(rows::json_list(&role.permissions))
             .bind(role.org_id.to_string())
             .bind(&role.key)
-            .execute(self.conn())
+            .execute(self.in_org(role.org_id).await?)
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
     async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = ? AND key = ?")
+        let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = $1 AND key = $2")
             .bind(org.to_string())
             .bind(key)
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() == 1)

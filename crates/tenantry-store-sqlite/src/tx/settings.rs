@@ -7,16 +7,16 @@ use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::settings::{Settings, StoredSettings};
 use tenantry_core::store::{SettingsTx, StoreError, StoreResult};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 use crate::rows::{self, ms};
 
 #[async_trait]
-impl SettingsTx for SqliteTx {
+impl SettingsTx for SqlTx {
     async fn org_settings(&mut self, org: OrgId) -> StoreResult<Option<StoredSettings>> {
-        let row = sqlx::query("SELECT document, telegram_bot_token, version FROM org_settings WHERE org_id = ?")
+        let row = sqlx::query("SELECT document, telegram_bot_token, version FROM org_settings WHERE org_id = $1")
             .bind(org.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -40,26 +40,26 @@ impl SettingsTx for SqliteTx {
         let version: Option<i64> = if expected == 0 {
             sqlx::query_scalar(
                 "INSERT INTO org_settings (org_id, document, telegram_bot_token, version, updated_at) \
-                 VALUES (?, ?, ?, 1, ?) ON CONFLICT (org_id) DO NOTHING RETURNING version",
+                 VALUES ($1, $2, $3, 1, $4) ON CONFLICT (org_id) DO NOTHING RETURNING version",
             )
             .bind(org.to_string())
             .bind(&document)
             .bind(token)
             .bind(ms(at))
-            .fetch_optional(self.conn())
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?
         } else {
             sqlx::query_scalar(
-                "UPDATE org_settings SET document = ?, telegram_bot_token = ?, version = version + 1, updated_at = ? \
-                 WHERE org_id = ? AND version = ? RETURNING version",
+                "UPDATE org_settings SET document = $1, telegram_bot_token = $2, version = version + 1, updated_at = $3 \
+                 WHERE org_id = $4 AND version = $5 RETURNING version",
             )
             .bind(&document)
             .bind(token)
             .bind(ms(at))
             .bind(org.to_string())
             .bind(expected as i64)
-            .fetch_optional(self.conn())
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?
         };

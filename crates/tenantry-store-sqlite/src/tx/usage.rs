@@ -8,7 +8,7 @@ use tenantry_core::domain::plan::Limit;
 use tenantry_core::domain::usage::{MeterAnswer, MeterOutcome, UsageWrite};
 use tenantry_core::store::{StoreError, StoreResult, UsageTx};
 
-use super::SqliteTx;
+use super::SqlTx;
 use crate::db_err;
 use crate::rows::{self, ms};
 
@@ -17,14 +17,14 @@ fn limit_column(limit: Limit) -> Option<i64> {
 }
 
 #[async_trait]
-impl UsageTx for SqliteTx {
+impl UsageTx for SqlTx {
     async fn usage_value(&mut self, org: OrgId, metric: &str, period: &str) -> StoreResult<u64> {
         let value: Option<i64> =
-            sqlx::query_scalar("SELECT value FROM usage_counters WHERE org_id = ? AND metric = ? AND period = ?")
+            sqlx::query_scalar("SELECT value FROM usage_counters WHERE org_id = $1 AND metric = $2 AND period = $3")
                 .bind(org.to_string())
                 .bind(metric)
                 .bind(period)
-                .fetch_optional(self.conn())
+                .fetch_optional(self.in_org(org).await?)
                 .await
                 .map_err(db_err)?;
         Ok(value.unwrap_or(0) as u64)
@@ -39,20 +39,20 @@ impl UsageTx for SqliteTx {
         limit: Limit,
     ) -> StoreResult<UsageWrite> {
         sqlx::query(
-            "INSERT INTO usage_counters (org_id, metric, period, value) VALUES (?, ?, ?, 0) \
+            "INSERT INTO usage_counters (org_id, metric, period, value) VALUES ($1, $2, $3, 0) \
              ON CONFLICT (org_id, metric, period) DO NOTHING",
         )
         .bind(org.to_string())
         .bind(metric)
         .bind(period)
-        .execute(self.conn())
+        .execute(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         // The limit is part of the update's condition: the check and the write are one statement.
         let applied: Option<i64> = sqlx::query_scalar(
-            "UPDATE usage_counters SET value = value + ?1 \
-             WHERE org_id = ?2 AND metric = ?3 AND period = ?4 \
-               AND value + ?1 >= 0 AND (?1 <= 0 OR ?5 IS NULL OR value + ?1 <= ?5) \
+            "UPDATE usage_counters SET value = value + $1 \
+             WHERE org_id = $2 AND metric = $3 AND period = $4 \
+               AND value + $1 >= 0 AND ($1 <= 0 OR $5 IS NULL OR value + $1 <= $5) \
              RETURNING value",
         )
         .bind(delta)
@@ -60,7 +60,7 @@ impl UsageTx for SqliteTx {
         .bind(metric)
         .bind(period)
         .bind(limit_column(limit))
-        .fetch_optional(self.conn())
+        .fetch_optional(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         match applied {
@@ -78,26 +78,26 @@ impl UsageTx for SqliteTx {
         since: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE usage_counters SET refusal_audited_at = ? \
-             WHERE org_id = ? AND metric = ? AND period = ? \
-               AND (refusal_audited_at IS NULL OR refusal_audited_at <= ?)",
+            "UPDATE usage_counters SET refusal_audited_at = $1 \
+             WHERE org_id = $2 AND metric = $3 AND period = $4 \
+               AND (refusal_audited_at IS NULL OR refusal_audited_at <= $5)",
         )
         .bind(ms(now))
         .bind(org.to_string())
         .bind(metric)
         .bind(period)
         .bind(ms(since))
-        .execute(self.conn())
+        .execute(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn purge_meter_answers(&mut self, org: OrgId, before: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("DELETE FROM usage_idempotency WHERE org_id = ? AND created_at <= ?")
+        sqlx::query("DELETE FROM usage_idempotency WHERE org_id = $1 AND created_at <= $2")
             .bind(org.to_string())
             .bind(ms(before))
-            .execute(self.conn())
+            .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -106,12 +106,12 @@ impl UsageTx for SqliteTx {
     async fn meter_answer(&mut self, org: OrgId, metric: &str, key: &str) -> StoreResult<Option<MeterAnswer>> {
         let row = sqlx::query(
             "SELECT delta, outcome, value, usage_limit, period, created_at FROM usage_idempotency \
-             WHERE org_id = ? AND metric = ? AND key = ?",
+             WHERE org_id = $1 AND metric = $2 AND key = $3",
         )
         .bind(org.to_string())
         .bind(metric)
         .bind(key)
-        .fetch_optional(self.conn())
+        .fetch_optional(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -138,7 +138,7 @@ impl UsageTx for SqliteTx {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO usage_idempotency (org_id, metric, key, delta, outcome, value, usage_limit, period, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(org.to_string())
         .bind(metric)
@@ -149,7 +149,7 @@ impl UsageTx for SqliteTx {
         .bind(limit_column(answer.limit))
         .bind(&answer.period)
         .bind(ms(answer.created_at))
-        .execute(self.conn())
+        .execute(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
         Ok(())

@@ -1,0 +1,288 @@
+//! What only holds on PostgreSQL: tenant isolation enforced by the database itself (proved as the
+//! application role the service connects as), and several nodes sharing one database.
+
+use reqwest::Method;
+use serde_json::json;
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::common::{spawn_app, Account, TestApp, SERVICE_TOKEN};
+
+/// Every table holding an org's rows.
+const TENANT_TABLES: &[&str] = &[
+    "orgs",
+    "memberships",
+    "custom_roles",
+    "api_keys",
+    "invitations",
+    "usage_counters",
+    "usage_idempotency",
+    "org_settings",
+    "audit_events",
+];
+
+/// The org-id column of a tenant table.
+fn org_column(table: &str) -> &'static str {
+    if table == "orgs" {
+        "id"
+    } else {
+        "org_id"
+    }
+}
+
+/// Two orgs with a row in every tenant table each.
+async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
+    let mut orgs = Vec::new();
+    for (email, name) in [("ada@example.com", "Ada"), ("bob@example.com", "Bob")] {
+        let owner = app.signup(email, name).await;
+        let org = app.create_org(&owner, &format!("{name} Corp")).await["id"].as_str().unwrap().to_owned();
+        app.set_plan(&org, "team").await;
+        app.post(
+            &format!("/v1/orgs/{org}/roles"),
+            Some(&owner.access),
+            json!({ "key": "support", "name": "Support", "permissions": ["endpoints.view"] }),
+        )
+        .await
+        .expect(201);
+        app.create_key(&owner, &org, &["endpoints.view"]).await;
+        app.post(
+            &format!("/v1/orgs/{org}/invitations"),
+            Some(&owner.access),
+            json!({ "email": format!("guest-of-{email}"), "role": "viewer" }),
+        )
+        .await
+        .expect(201);
+        let meter = app
+            .call_with(
+                Method::POST,
+                &format!("/v1/orgs/{org}/usage/endpoints"),
+                Some(SERVICE_TOKEN),
+                &[("idempotency-key", "first")],
+                Some(json!({ "delta": 1 })),
+            )
+            .await;
+        meter.expect(200);
+        let settings = app.get(&format!("/v1/orgs/{org}/settings"), Some(&owner.access)).await.expect(200);
+        let mut document = settings.body["data"].clone();
+        document["retention_days"] = json!(30);
+        app.put(&format!("/v1/orgs/{org}/settings"), Some(&owner.access), document).await.expect(200);
+        orgs.push((owner, org));
+    }
+    let [a, b]: [(Account, String); 2] = orgs.try_into().ok().unwrap();
+    [a, b]
+}
+
+/// A pool connected as the application role, exactly as the service connects.
+async fn as_application(app: &TestApp) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.config.database.url).await.unwrap()
+}
+
+/// Begins a transaction scoped to `org`, as the store does.
+async fn enter(conn: &mut sqlx::AnyConnection, org: &str) {
+    conn.execute("BEGIN").await.unwrap();
+    sqlx::query("SELECT set_config('app.current_org', $1, true)").bind(org).execute(&mut *conn).await.unwrap();
+}
+
+async fn count(pool: &mut sqlx::AnyConnection, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(&mut *pool).await.unwrap().get::<i64, _>(0)
+}
+
+#[tokio::test]
+async fn the_application_role_is_not_privileged_and_every_tenant_table_forces_row_level_security() {
+    let app = spawn_app().await;
+    let app_role = url::Url::parse(&app.config.database.url).unwrap().username().to_owned();
+
+    let (superuser, bypass): (bool, bool) =
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1")
+            .bind(&app_role)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(!superuser && !bypass, "the application role must be neither superuser nor BYPASSRLS");
+
+    // Every table with an org id is in the list, and each one enables and forces RLS.
+    let with_org: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'org_id'",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for table in &with_org {
+        assert!(TENANT_TABLES.contains(&table.as_str()), "{table} holds org rows but is not checked here");
+    }
+    for table in TENANT_TABLES {
+        let (enabled, forced): (bool, bool) =
+            sqlx::query_as("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1")
+                .bind(*table)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert!(enabled && forced, "{table}: row security enabled {enabled}, forced {forced}");
+    }
+
+    // The application role owns nothing and may not rewrite the audit log.
+    let owned: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1")
+            .bind(&app_role)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(owned, 0);
+    for privilege in ["UPDATE", "DELETE", "TRUNCATE"] {
+        let granted: bool = sqlx::query_scalar("SELECT has_table_privilege($1, 'audit_events', $2)")
+            .bind(&app_role)
+            .bind(privilege)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert!(!granted, "the application role may {privilege} audit events");
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_without_an_org_sees_no_tenant_rows() {
+    let app = spawn_app().await;
+    two_populated_orgs(&app).await;
+    let pool = as_application(&app).await;
+    let mut conn = pool.acquire().await.unwrap();
+    conn.execute("BEGIN").await.unwrap();
+    for table in TENANT_TABLES {
+        let there: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&app.db).await.unwrap();
+        assert!(there > 0, "{table} must hold rows for this check to mean anything");
+        assert_eq!(count(&mut conn, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table} without an org");
+    }
+    conn.execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test]
+async fn with_one_org_set_another_orgs_rows_can_be_neither_read_nor_written() {
+    let app = spawn_app().await;
+    let [(_, a), (_, b)] = two_populated_orgs(&app).await;
+    let pool = as_application(&app).await;
+    let mut conn = pool.acquire().await.unwrap();
+
+    enter(&mut conn, &a).await;
+    for table in TENANT_TABLES {
+        let column = org_column(table);
+        let own = count(&mut conn, &format!("SELECT COUNT(*) FROM {table} WHERE {column} = '{a}'")).await;
+        let other = count(&mut conn, &format!("SELECT COUNT(*) FROM {table} WHERE {column} = '{b}'")).await;
+        let all = count(&mut conn, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert!(own > 0, "{table}: the set org's own rows are visible");
+        assert_eq!(other, 0, "{table}: another org's rows");
+        assert_eq!(all, own, "{table}: nothing but the set org's rows");
+    }
+    // Writes cannot reach another org's rows …
+    for table in ["orgs", "memberships", "api_keys", "invitations", "custom_roles", "org_settings"] {
+        let column = org_column(table);
+        let done =
+            sqlx::query(&format!("DELETE FROM {table} WHERE {column} = '{b}'")).execute(&mut *conn).await.unwrap();
+        assert_eq!(done.rows_affected(), 0, "{table}: deleted another org's rows");
+    }
+    conn.execute("ROLLBACK").await.unwrap();
+
+    // … nor move rows into another org, nor insert there.
+    for statement in [
+        format!("UPDATE memberships SET org_id = '{b}' WHERE org_id = '{a}'"),
+        format!("UPDATE api_keys SET org_id = '{b}' WHERE org_id = '{a}'"),
+        format!("UPDATE orgs SET id = '{b}x' WHERE id = '{a}'"),
+        format!(
+            "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) \
+             VALUES ('role_x', '{b}', 'planted', 'Planted', '[]', 0)"
+        ),
+    ] {
+        enter(&mut conn, &a).await;
+        let refused = sqlx::query(&statement).execute(&mut *conn).await;
+        let message = refused.expect_err(&statement).to_string();
+        assert!(message.contains("row-level security"), "{statement}: {message}");
+        conn.execute("ROLLBACK").await.unwrap();
+    }
+
+    // The audit log cannot be rewritten, not even the set org's own rows.
+    enter(&mut conn, &a).await;
+    let refused = sqlx::query("UPDATE audit_events SET action = 'x'").execute(&mut *conn).await;
+    assert!(refused.unwrap_err().to_string().contains("permission denied"));
+    conn.execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_key_revoked_through_one_node_is_refused_by_the_other_on_its_next_request() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
+        let verify = || {
+            app.call_on(&other, Method::POST, "/v1/keys/verify", Some(SERVICE_TOKEN), Some(json!({ "key": key.secret })))
+        };
+        // The other node caches the key as valid …
+        assert_eq!(verify().await.expect(200).body["data"]["code"], "VALID");
+        let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}"), Some(&key.secret), None).await;
+        r.expect(200);
+        // … until it is revoked here.
+        app.delete(&format!("/v1/orgs/{org}/api-keys/{}", key.id), Some(&ada.access)).await.expect(204);
+        assert_eq!(verify().await.expect(200).body["data"]["code"], "REVOKED");
+        let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}"), Some(&key.secret), None).await;
+        r.expect(401);
+    }
+}
+
+#[tokio::test]
+async fn a_role_change_and_a_removal_through_one_node_are_seen_by_the_other_at_once() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let bob = app.signup("bob@example.com", "Bob").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member(&org, &bob, "admin").await;
+    let allowed = |permission: &'static str| {
+        let body = json!({ "subject": { "user_id": bob.user_id }, "org": org, "permission": permission });
+        let request = app.call_on(&other, Method::POST, "/v1/authorize", Some(SERVICE_TOKEN), Some(body));
+        async move { request.await.expect(200).body["data"]["allowed"].as_bool().unwrap() }
+    };
+    assert!(allowed("members.invite").await);
+    app.patch(&format!("/v1/orgs/{org}/members/{}", bob.user_id), Some(&ada.access), json!({ "role": "viewer" }))
+        .await
+        .expect(200);
+    assert!(!allowed("members.invite").await, "the demotion is seen by the other node");
+    assert!(allowed("endpoints.view").await);
+    app.delete(&format!("/v1/orgs/{org}/members/{}", bob.user_id), Some(&ada.access)).await.expect(204);
+    assert!(!allowed("endpoints.view").await, "the removal is seen by the other node");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_accepts_spread_over_two_nodes_create_one_membership() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
+    let grace = app.verified_signup("grace@example.com", "Grace").await;
+    let r = app
+        .post(&format!("/v1/orgs/{org}/invitations"), Some(&ada.access), json!({ "email": "grace@example.com" }))
+        .await
+        .expect(201);
+    let token = r.body["data"]["token"].as_str().unwrap().to_owned();
+    let nodes = [app.base.clone(), other];
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let url = format!("{}/v1/invitations/{token}/accept", nodes[i % 2]);
+        let (client, access) = (app.client.clone(), grace.access.clone());
+        attempts.spawn(async move {
+            client.post(url).bearer_auth(access).json(&json!({})).send().await.unwrap().status().as_u16()
+        });
+    }
+    let statuses = attempts.join_all().await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    let memberships: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(&org)
+        .bind(&grace.user_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(memberships, 1);
+    let seats: i64 =
+        sqlx::query_scalar("SELECT seat_count FROM orgs WHERE id = $1").bind(&org).fetch_one(&app.db).await.unwrap();
+    assert_eq!(seats, 2);
+}
