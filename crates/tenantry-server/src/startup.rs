@@ -17,6 +17,7 @@ use tenantry_core::service::ServiceSettings;
 use tenantry_core::Tenantry;
 use tenantry_store_sqlite::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultMakeSpan, TraceLayer};
@@ -69,21 +70,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
 }
 
 /// Applies the cache changes other processes commit (PostgreSQL), for as long as the service runs.
-async fn follow_cache_changes(store: SqlStore, tenantry: Arc<Tenantry>) {
-    let mut listener = loop {
-        match store.listen().await {
-            Ok(Some(listener)) => break listener,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for cache changes; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-        }
-    };
+async fn follow_cache_changes(mut changes: broadcast::Receiver<Heard>, tenantry: Arc<Tenantry>) {
     loop {
-        match listener.next().await {
-            Heard::Change(change) => tenantry.apply_cache_change(&change),
-            Heard::Gap => tenantry.clear_caches(),
+        match changes.recv().await {
+            Ok(Heard::Change(change)) => tenantry.apply_cache_change(&change),
+            // Missed changes: forget everything rather than serve a stale answer.
+            Ok(Heard::Gap) | Err(broadcast::error::RecvError::Lagged(_)) => tenantry.clear_caches(),
+            Err(broadcast::error::RecvError::Closed) => return,
         }
     }
 }
@@ -129,7 +122,9 @@ impl Application {
             .collect();
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
-        tokio::spawn(follow_cache_changes(store.clone(), tenantry.clone()));
+        if let Some(changes) = store.cache_changes() {
+            tokio::spawn(follow_cache_changes(changes, tenantry.clone()));
+        }
         if let Some(url) = &config.email.smtp_url {
             let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
             tokio::spawn(mailer.run(tenantry.clone()));

@@ -15,16 +15,20 @@
 //!   are published with `NOTIFY` inside the transaction, so other nodes hear of a change exactly
 //!   when it commits.
 
+mod cache_bus;
 mod postgres;
 mod rows;
 mod sqlite;
 mod tx;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::AnyPool;
 use tenantry_core::store::{Store, StoreError, StoreResult, Tx};
 
-pub use postgres::{CacheListener, Heard, PostgresRoles};
+pub use cache_bus::Heard;
+pub use postgres::PostgresRoles;
 pub use sqlx::migrate::MigrateError;
 
 /// Which database a store runs on.
@@ -60,6 +64,8 @@ pub struct SqlStore {
     writer: AnyPool,
     reader: AnyPool,
     url: String,
+    /// PostgreSQL: how cache changes reach the other processes.
+    bus: Option<Arc<cache_bus::CacheBus>>,
 }
 
 impl SqlStore {
@@ -68,14 +74,17 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)
             .ok_or_else(|| sqlx::Error::Configuration(format!("unsupported database URL `{url}`").into()))?;
-        let (writer, reader) = match backend {
-            Backend::Sqlite => sqlite::pools(url, options.max_connections).await?,
+        let (writer, reader, bus) = match backend {
+            Backend::Sqlite => {
+                let (writer, reader) = sqlite::pools(url, options.max_connections).await?;
+                (writer, reader, None)
+            }
             Backend::Postgres => {
                 let pool = postgres::pool(url, options.max_connections).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, Some(cache_bus::CacheBus::start(url).await?))
             }
         };
-        Ok(Self { backend, writer, reader, url: url.to_owned() })
+        Ok(Self { backend, writer, reader, url: url.to_owned(), bus })
     }
 
     pub fn backend(&self) -> Backend {
@@ -97,13 +106,10 @@ impl SqlStore {
         &self.writer
     }
 
-    /// Hears the cache invalidations every process commits (PostgreSQL only: with SQLite there
-    /// is one process).
-    pub async fn listen(&self) -> Result<Option<CacheListener>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => Ok(None),
-            Backend::Postgres => CacheListener::connect(&self.url).await.map(Some),
-        }
+    /// The cache changes other processes commit (PostgreSQL only: with SQLite there is one
+    /// process).
+    pub fn cache_changes(&self) -> Option<tokio::sync::broadcast::Receiver<Heard>> {
+        self.bus.as_ref().map(|bus| bus.subscribe())
     }
 
     pub async fn close(&self) {
@@ -134,7 +140,7 @@ impl Store for SqlStore {
             Backend::Postgres => "BEGIN",
         };
         let tx = self.writer.begin_with(begin).await.map_err(db_err)?;
-        Ok(Box::new(tx::SqlTx::new(self.backend, tx::Conn::Transaction(tx), true)))
+        Ok(Box::new(tx::SqlTx::new(self.backend, tx::Conn::Transaction(tx), true, self.bus.clone())))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
@@ -145,6 +151,6 @@ impl Store for SqlStore {
                 tx::Conn::Transaction(self.reader.begin_with("BEGIN READ ONLY").await.map_err(db_err)?)
             }
         };
-        Ok(Box::new(tx::SqlTx::new(self.backend, conn, false)))
+        Ok(Box::new(tx::SqlTx::new(self.backend, conn, false, self.bus.clone())))
     }
 }

@@ -1,5 +1,4 @@
-//! PostgreSQL: the application's pool, migrations run as the tables' owner, and the listener
-//! that carries cache invalidations between processes.
+//! PostgreSQL: the application's pool and migrations run as the tables' owner.
 //!
 //! Two roles take part. The **owner** (`database.owner_url`) owns the schema and runs migrations.
 //! The **application role** (the user of `database.url`) is what `tenantry serve` connects as: not
@@ -11,12 +10,8 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateError;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::AnyPool;
-use tenantry_core::store::CacheChange;
-
-/// The `NOTIFY` channel of cache invalidations.
-pub const CACHE_CHANNEL: &str = "tenantry_cache";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -59,43 +54,4 @@ pub async fn migrate(app_url: &str, roles: Option<&PostgresRoles>) -> Result<(),
     let result = MIGRATOR.run(&pool).await;
     pool.close().await;
     result
-}
-
-/// What the listener heard.
-pub enum Heard {
-    Change(CacheChange),
-    /// The connection dropped and was re-established: changes may have been missed, so every
-    /// cached entry must go.
-    Gap,
-}
-
-/// Receives the cache changes committed by every process sharing the database.
-pub struct CacheListener {
-    listener: PgListener,
-}
-
-impl CacheListener {
-    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        let mut listener = PgListener::connect(url).await?;
-        listener.listen(CACHE_CHANNEL).await?;
-        Ok(Self { listener })
-    }
-
-    /// The next change, or a gap. Waits until there is one.
-    pub async fn next(&mut self) -> Heard {
-        loop {
-            match self.listener.try_recv().await {
-                Ok(Some(notification)) => match serde_json::from_str(notification.payload()) {
-                    Ok(change) => return Heard::Change(change),
-                    Err(error) => tracing::warn!(%error, "ignoring a cache notification that does not parse"),
-                },
-                Ok(None) => return Heard::Gap,
-                Err(error) => {
-                    tracing::warn!(%error, "cache listener lost its connection; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    return Heard::Gap;
-                }
-            }
-        }
-    }
 }

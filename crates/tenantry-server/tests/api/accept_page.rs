@@ -62,7 +62,7 @@ async fn org_with_invitation(app: &TestApp, email: &str) -> (Account, String, St
 }
 
 async fn state_of(app: &TestApp, id: &str) -> String {
-    sqlx::query_scalar("SELECT state FROM invitations WHERE id = ?").bind(id).fetch_one(&app.db).await.unwrap()
+    sqlx::query_scalar("SELECT state FROM invitations WHERE id = $1").bind(id).fetch_one(&app.db).await.unwrap()
 }
 
 #[tokio::test]

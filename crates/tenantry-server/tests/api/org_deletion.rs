@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::{spawn_app, TestApp, ADMIN_TOKEN, PASSWORD, SERVICE_TOKEN};
+use crate::common::{backend, spawn_app, Backend, TestApp, ADMIN_TOKEN, PASSWORD, SERVICE_TOKEN};
 
 async fn allowed(app: &TestApp, user: &str, org: &str, permission: &str) -> bool {
     let r = app
@@ -20,13 +20,17 @@ async fn allowed(app: &TestApp, user: &str, org: &str, permission: &str) -> bool
 /// Rows naming `org` in every table with an `org_id` column except the audit log, which outlives
 /// orgs. Tables added later (invitations, API keys, …) are covered without changing this test.
 async fn rows_naming(app: &TestApp, org: &str) -> Vec<(String, i64)> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-         WHERE m.type = 'table' AND c.name = 'org_id' AND m.name != 'audit_events'",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let catalog = match backend() {
+        Backend::Sqlite => {
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = 'org_id' AND m.name != 'audit_events'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND column_name = 'org_id' AND table_name != 'audit_events'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query_scalar(catalog).fetch_all(&app.db).await.unwrap();
     assert!(tables.len() >= 5, "{tables:?}");
     let mut found = Vec::new();
     for table in tables {

@@ -102,7 +102,7 @@ async fn the_application_role_is_not_privileged_and_every_tenant_table_forces_ro
 
     // Every table with an org id is in the list, and each one enables and forces RLS.
     let with_org: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'org_id'",
+        "SELECT table_name::text FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'org_id'",
     )
     .fetch_all(&app.db)
     .await
@@ -213,7 +213,13 @@ async fn a_key_revoked_through_one_node_is_refused_by_the_other_on_its_next_requ
     for _ in 0..5 {
         let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
         let verify = || {
-            app.call_on(&other, Method::POST, "/v1/keys/verify", Some(SERVICE_TOKEN), Some(json!({ "key": key.secret })))
+            app.call_on(
+                &other,
+                Method::POST,
+                "/v1/keys/verify",
+                Some(SERVICE_TOKEN),
+                Some(json!({ "key": key.secret })),
+            )
         };
         // The other node caches the key as valid …
         assert_eq!(verify().await.expect(200).body["data"]["code"], "VALID");

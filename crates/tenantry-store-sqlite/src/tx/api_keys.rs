@@ -62,22 +62,26 @@ impl ApiKeysTx for SqlTx {
     }
 
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>> {
-        let sql = format!("SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.secret_hash = $1");
-        // Found by its secret or id before the transaction knows the key's org.
-        self.all_orgs(true).await?;
+        // Found by its secret before the transaction knows the key's org.
+        if self.enter_org_of("SELECT org_id FROM api_keys WHERE secret_hash = $1", secret_hash).await?.is_none() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.secret_hash = $1"
+        );
         let row = sqlx::query(&sql).bind(secret_hash).fetch_optional(self.conn()).await.map_err(db_err)?;
-        self.all_orgs(false).await?;
         row.as_ref().map(with_plan).transpose()
     }
 
     async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>> {
+        let id = id.to_string();
+        if self.enter_org_of("SELECT org_id FROM api_keys WHERE id = $1", &id).await?.is_none() {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {COLUMNS}, k.secret_hash, o.plan FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1"
         );
-        // Found by its secret or id before the transaction knows the key's org.
-        self.all_orgs(true).await?;
-        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
-        self.all_orgs(false).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(with_plan).transpose()
     }
 

@@ -50,10 +50,11 @@ impl InvitationsTx for SqlTx {
 
     async fn invitation_by_token(&mut self, token_hash: &str) -> StoreResult<Option<Invitation>> {
         // Found by its token before the transaction knows the invitation's org.
-        self.all_orgs(true).await?;
+        if self.enter_org_of("SELECT org_id FROM invitations WHERE token_hash = $1", token_hash).await?.is_none() {
+            return Ok(None);
+        }
         let sql = format!("SELECT {} FROM invitations WHERE token_hash = $1", rows::INVITATION_COLUMNS);
         let row = sqlx::query(&sql).bind(token_hash).fetch_optional(self.conn()).await.map_err(db_err)?;
-        self.all_orgs(false).await?;
         row.as_ref().map(rows::invitation).transpose()
     }
 

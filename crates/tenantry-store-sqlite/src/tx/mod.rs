@@ -20,6 +20,8 @@ mod roles;
 mod settings;
 mod usage;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::any::Any;
 use sqlx::pool::PoolConnection;
@@ -29,6 +31,7 @@ use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{CacheChange, StoreResult, Tx};
 
+use crate::cache_bus::{Announcements, CacheBus};
 use crate::{db_err, Backend};
 
 pub enum Conn {
@@ -43,6 +46,9 @@ pub struct SqlTx {
     write: bool,
     /// The org whose rows the transaction currently sees (PostgreSQL).
     org: Option<OrgId>,
+    bus: Option<Arc<CacheBus>>,
+    /// Cache changes announced in this transaction, whose echo `commit` waits for.
+    announced: Announcements,
 }
 
 /// The page's cursor key, or the empty string (which sorts before every id).
@@ -51,8 +57,8 @@ fn after(page: &PageRequest) -> &str {
 }
 
 impl SqlTx {
-    pub fn new(backend: Backend, conn: Conn, write: bool) -> Self {
-        Self { conn, backend, write, org: None }
+    pub fn new(backend: Backend, conn: Conn, write: bool, bus: Option<Arc<CacheBus>>) -> Self {
+        Self { conn, backend, write, org: None, bus, announced: Announcements::default() }
     }
 
     /// The connection, for statements on tables that belong to no org (users, sessions, …).
@@ -88,6 +94,21 @@ impl SqlTx {
             self.org = Some(org);
         }
         Ok(self.conn())
+    }
+
+    /// Finds, across orgs, the org of the row that `sql` (`SELECT <org id> … WHERE … = $1`)
+    /// selects by `key`, and enters that org. The caller then reads the row itself within the
+    /// org's scope — in a write transaction after the org's lock, so it cannot be stale.
+    async fn enter_org_of(&mut self, sql: &str, key: &str) -> StoreResult<Option<OrgId>> {
+        self.all_orgs(true).await?;
+        let found: Option<String> =
+            sqlx::query_scalar(sql).bind(key).fetch_optional(self.conn()).await.map_err(db_err)?;
+        self.all_orgs(false).await?;
+        let Some(org) = found.and_then(|id| id.parse().ok()) else {
+            return Ok(None);
+        };
+        self.in_org(org).await?;
+        Ok(Some(org))
     }
 
     /// Widens (or narrows back) the transaction's view to every org: only for the few
@@ -133,22 +154,24 @@ impl SqlTx {
 #[async_trait]
 impl Tx for SqlTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        match self.conn {
-            Conn::Transaction(tx) => tx.commit().await.map_err(db_err),
-            Conn::Connection(_) => Ok(()),
+        let SqlTx { conn, announced, .. } = *self;
+        if let Conn::Transaction(tx) = conn {
+            tx.commit().await.map_err(db_err)?;
         }
+        announced.settle().await;
+        Ok(())
     }
 
     async fn announce(&mut self, change: &CacheChange) -> StoreResult<()> {
-        if self.rls() {
-            let payload = serde_json::to_string(change).expect("cache changes serialise");
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::postgres::CACHE_CHANNEL)
-                .bind(payload)
-                .execute(self.conn())
-                .await
-                .map_err(db_err)?;
-        }
+        let Some(bus) = self.bus.clone() else { return Ok(()) };
+        let (channel, payload, announced) = bus.announcement(change);
+        self.announced.push(&bus, announced);
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 }

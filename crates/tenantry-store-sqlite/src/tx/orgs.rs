@@ -44,14 +44,7 @@ impl OrgsTx for SqlTx {
 
     async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>> {
         // The slug names the org before the transaction knows which org it is in.
-        self.all_orgs(true).await?;
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
-        self.all_orgs(false).await?;
-        match id.and_then(|id| id.parse().ok()) {
+        match self.enter_org_of("SELECT id FROM orgs WHERE slug = $1", slug).await? {
             Some(id) => OrgsTx::org(self, id).await,
             None => Ok(None),
         }
