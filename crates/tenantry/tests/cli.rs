@@ -458,3 +458,197 @@ fn a_stopped_server_is_reported_in_one_line() {
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(ada.credentials().exists(), "an unreachable server logs nobody out");
 }
+
+/// A stand-in for the audit endpoints' contract (`GET /v1/orgs/{org}/audit-events` with filters
+/// and cursors, `…/export?format=csv|jsonl`), answering only the stored key and org, in pages of
+/// two, and like Tenantry for any other route.
+mod audit_stub {
+    use std::collections::HashMap;
+
+    use axum::extract::{Path, Query};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+
+    pub const KEY: &str = "tn_live_stubkey";
+    pub const ORG: &str = "org_stub";
+    pub const EVENTS: usize = 5;
+
+    pub fn router() -> Router {
+        Router::new()
+            .route("/v1/orgs/{org}/audit-events", get(list))
+            .route("/v1/orgs/{org}/audit-events/export", get(export))
+            .fallback(|| async {
+                let body =
+                    json!({ "error": { "code": "not_found", "message": "no such route", "request_id": "req_1" } });
+                (StatusCode::NOT_FOUND, Json(body))
+            })
+    }
+
+    fn refused(message: String) -> axum::response::Response {
+        let body = json!({ "error": { "code": "invalid_request", "message": message, "request_id": "req_1" } });
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+
+    /// Why a request is refused, if it is.
+    fn check(org: &str, headers: &HeaderMap) -> Option<String> {
+        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let header_org = headers.get("x-organization-id").and_then(|v| v.to_str().ok());
+        if org != ORG || bearer != Some(&format!("Bearer {KEY}")) || header_org != Some(ORG) {
+            return Some(format!("unexpected org or credentials: {org} {bearer:?} {header_org:?}"));
+        }
+        None
+    }
+
+    pub fn event(i: usize) -> Value {
+        json!({
+            "id": format!("evt_{i}"), "org_id": ORG, "actor": { "type": "user", "id": "usr_1" },
+            "action": "member.role_changed", "target": { "type": "user", "id": format!("usr_{}", i + 10) },
+            "occurred_at": "2026-05-01T12:00:00Z", "ip": "127.0.0.1", "user_agent": "test", "metadata": {}
+        })
+    }
+
+    async fn list(
+        Path(org): Path<String>,
+        headers: HeaderMap,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        if let Some(reason) = check(&org, &headers) {
+            return refused(reason);
+        }
+        if query.get("action").map(String::as_str) != Some("member.role_changed")
+            || !query.get("since").is_some_and(|s| s.ends_with('Z'))
+        {
+            return refused(format!("filters not passed on: {query:?}"));
+        }
+        let start: usize = query.get("cursor").map_or(0, |c| c.parse().unwrap());
+        let limit: usize = query["limit"].parse().unwrap();
+        let end = (start + limit.min(2)).min(EVENTS);
+        let next = (end < EVENTS).then(|| end.to_string());
+        Json(json!({ "data": (start..end).map(event).collect::<Vec<_>>(), "pagination": { "next_cursor": next } }))
+            .into_response()
+    }
+
+    pub fn export_body(format: &str) -> String {
+        let rows = 2000;
+        match format {
+            "csv" => {
+                let mut body = "id,action,metadata\n".to_owned();
+                for i in 0..rows {
+                    body.push_str(&format!("evt_{i},member.role_changed,\"a note\nacross lines\"\n"));
+                }
+                body
+            }
+            _ => (0..rows).map(|i| format!("{}\n", event(i))).collect(),
+        }
+    }
+
+    async fn export(
+        Path(org): Path<String>,
+        headers: HeaderMap,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        if let Some(reason) = check(&org, &headers) {
+            return refused(reason);
+        }
+        match query.get("format").map(String::as_str) {
+            Some(format @ ("csv" | "jsonl")) => export_body(format).into_response(),
+            other => refused(format!("format: {other:?}")),
+        }
+    }
+}
+
+#[test]
+fn audit_events_are_listed_and_exported_as_the_contract_says() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, audit_stub::router()).await });
+
+    let bot = Client::new();
+    std::fs::create_dir_all(bot.config_dir()).unwrap();
+    let stored = format!(
+        "server = \"{base}\"\napi_key = \"{}\"\n\n[org]\nid = \"{}\"\nslug = \"stub\"\n",
+        audit_stub::KEY,
+        audit_stub::ORG
+    );
+    std::fs::write(bot.credentials(), stored).unwrap();
+
+    let filters = ["--action", "member.role_changed", "--since", "24h"];
+    let all = bot.json(&[&["audit", "list"][..], &filters].concat());
+    let expected: Vec<Value> = (0..audit_stub::EVENTS).map(audit_stub::event).collect();
+    assert_eq!(all, Value::Array(expected), "every page, in order");
+    let some = bot.json(&[&["audit", "list", "--limit", "3"][..], &filters].concat());
+    assert_eq!(some.as_array().unwrap().len(), 3);
+    let table = bot.ok(&[&["audit", "list"][..], &filters].concat());
+    assert!(table.lines().nth(1).unwrap().contains("user:usr_1"), "{table}");
+    assert!(table.contains("member.role_changed") && table.contains("user:usr_10"), "{table}");
+
+    let file = bot.dir.path().join("audit.csv");
+    let run = bot.run(&["audit", "export", "--format", "csv", "--output", file.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), audit_stub::export_body("csv"));
+    assert!(!bot.dir.path().join("audit.csv.part").exists());
+    assert_eq!(bot.ok(&["audit", "export", "--format", "jsonl"]), audit_stub::export_body("jsonl"));
+
+    // A route the server does not have is named as such, not as a missing object.
+    let run = bot.run(&["usage"], None);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{base} does not offer GET /v1/orgs/{}/usage", audit_stub::ORG)),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let (grace_id, _) = server.signup("grace@example.com", "Grace Hopper");
+    server.verify_email("grace@example.com");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Acme", "--slug", "acme"]);
+    ada.ok(&["org", "use", "acme"]);
+    ada.ok(&["plan", "set", "team"]);
+
+    let first = ada.json(&["invite", "grace@example.com"]);
+    let id = first["id"].as_str().unwrap();
+    let resent = ada.json(&["invites", "resend", id]);
+    assert_ne!(resent["token"], first["token"], "a new link");
+    let old = first["token"].as_str().unwrap();
+    assert_ne!(server.api("GET", &format!("/v1/invitations/{old}"), None, None).0, 200, "the old link is dead");
+    let human = ada.ok(&["invites", "resend", id]);
+    assert!(human.contains(&format!("{}/accept-invite/", server.base)), "{human}");
+    ada.ok(&["invites", "revoke", id]);
+    assert_eq!(ada.json(&["invites", "list", "--state", "revoked"])[0]["id"], id);
+    let run = ada.run(&["invites", "revoke", id], None);
+    assert_eq!(run.code, 5, "revoking twice is a conflict: {}", run.stderr);
+
+    let key = ada.json(&["keys", "create", "ci", "--scope", "endpoints.view", "--expires-at", "30d"]);
+    assert!(key["expires_at"].as_str().is_some());
+    let rolled = ada.json(&["keys", "roll", key["id"].as_str().unwrap(), "--old-expires-in", "0"]);
+    assert_ne!(rolled["secret"], key["secret"]);
+    assert_eq!(rolled["scopes"], key["scopes"]);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(key["secret"].as_str().unwrap()), None).0, 401);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(rolled["secret"].as_str().unwrap()), None).0, 200);
+
+    // Ownership goes to a member only, and only with the owner's password.
+    let grace_invite = ada.json(&["invite", "grace@example.com", "--role", "admin"]);
+    let grace_token =
+        server.api("POST", "/v1/auth/login", None, Some(json!({ "email": "grace@example.com", "password": PASSWORD })));
+    let grace_access = grace_token.1["data"]["access_token"].as_str().unwrap().to_owned();
+    let accept = format!("/v1/invitations/{}/accept", grace_invite["token"].as_str().unwrap());
+    assert_eq!(server.api("POST", &accept, Some(&grace_access), None).0, 200);
+    let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some("not my password"));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some(PASSWORD));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let org = ada.json(&["org", "show"]);
+    assert_eq!(org["owner_id"], grace_id.as_str());
+    assert_eq!(org["role"], "admin");
+}

@@ -325,7 +325,14 @@ async fn refusal(response: Response, method: &str, path: &str, server: &str) -> 
     };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let error = &body["error"];
+    let missing = || {
+        CliError::server(format!(
+            "{server} does not offer {method} {path} ({status}); it runs an older Tenantry than this client, or is not Tenantry"
+        ))
+    };
     match (error["code"].as_str(), error["message"].as_str()) {
+        // The server's answer for a route it does not have, as opposed to a missing object.
+        (Some("not_found"), Some("no such route")) | (Some("method_not_allowed"), _) => missing(),
         (Some(code), Some(message)) => CliError::api(
             status.as_u16(),
             code,
@@ -333,9 +340,7 @@ async fn refusal(response: Response, method: &str, path: &str, server: &str) -> 
             error["details"]["field"].as_str(),
             error["request_id"].as_str().or(request_id.as_deref()),
         ),
-        _ if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED => CliError::server(format!(
-            "{server} does not offer {method} {path} ({status}); it may run an older Tenantry than this client"
-        )),
+        _ if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED => missing(),
         _ => CliError::server(format!("{server} answered {method} {path} with {status} and no API error")),
     }
 }
