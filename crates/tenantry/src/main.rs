@@ -1,18 +1,22 @@
-//! The `tenantry` command: `serve` runs the API, `migrate` prepares the database.
+//! The `tenantry` command: `serve` runs the API, `migrate` prepares the database, and the client
+//! subcommands (`login`, `org`, `members`, …) drive a running server over its HTTP API.
+
+mod cli;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use tenantry_server::startup::{open_store, Options};
 use tenantry_server::{Application, Config};
 
 #[derive(Parser)]
-#[command(name = "tenantry", version, about = "The organization layer for multi-tenant SaaS")]
+#[command(name = "tenantry", version, about = "The organization layer for multi-tenant SaaS", after_help = cli::EXIT_CODES)]
 struct Cli {
-    /// Configuration file (optional; TENANTRY_* environment variables override it).
-    #[arg(long, global = true, env = "TENANTRY_CONFIG", default_value = "tenantry.toml")]
-    config: PathBuf,
+    /// `serve --config`, also accepted before the subcommand.
+    #[arg(long, hide = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -20,27 +24,50 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply migrations and serve the API.
-    Serve,
+    Serve(ServerArgs),
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate(ServerArgs),
+    #[command(flatten)]
+    Client(cli::Command),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+#[derive(Args)]
+struct ServerArgs {
+    /// Configuration file (optional; TENANTRY_* environment variables override it).
+    #[arg(long, env = "TENANTRY_CONFIG", default_value = "tenantry.toml")]
+    config: PathBuf,
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
+    let (migrate_only, args) = match cli.command {
+        Command::Client(command) => return runtime.block_on(cli::run(command, Cli::command)),
+        Command::Serve(args) => (false, args),
+        Command::Migrate(args) => (true, args),
+    };
+    let path = cli.config.unwrap_or(args.config);
+    match runtime.block_on(server(&path, migrate_only)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn server(path: &std::path::Path, migrate_only: bool) -> anyhow::Result<()> {
+    let config = Config::load(path).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("log: not a valid filter")?)
         .init();
-    match cli.command {
-        Command::Serve => serve(config).await,
-        Command::Migrate => {
-            let store = open_store(&config).await?;
-            store.close().await;
-            tracing::info!(database = %config.database.url, "migrations applied");
-            Ok(())
-        }
+    if migrate_only {
+        let store = open_store(&config).await?;
+        store.close().await;
+        tracing::info!(database = %config.database.url, "migrations applied");
+        return Ok(());
     }
+    serve(config).await
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -1,0 +1,191 @@
+//! `login`, `logout` and `whoami`.
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::{ask, password, stdin_line};
+use crate::cli::config::{ActiveOrg, Credentials, UserSession};
+use crate::cli::error::{CliError, Result};
+use crate::cli::http::{now, seg, Api};
+use crate::cli::output::{self, fields, text};
+use crate::cli::Global;
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Your account's email (asked for when absent)
+    #[arg(long)]
+    email: Option<String>,
+    /// Read the password from the first line of standard input instead of prompting
+    #[arg(long, requires = "email")]
+    password_stdin: bool,
+    /// Log in with an org's API key instead (`-` reads it from standard input); needs --org
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["email", "password_stdin"], requires = "org")]
+    api_key: Option<String>,
+    #[command(flatten)]
+    global: Global,
+}
+
+pub async fn login(args: LoginArgs) -> Result<()> {
+    let mut api = Api::open(&args.global)?;
+    match args.api_key {
+        Some(key) => login_with_key(&mut api, &args.global, key).await,
+        None => login_with_password(&mut api, &args.global, args.email, args.password_stdin).await,
+    }
+}
+
+async fn login_with_password(api: &mut Api, global: &Global, email: Option<String>, from_stdin: bool) -> Result<()> {
+    let email = match email {
+        Some(email) => email,
+        None => ask("Email: ", "--email")?,
+    };
+    let password = password(from_stdin)?;
+    let data = api.post("/v1/auth/login", json!({ "email": email, "password": password })).anonymous().data().await?;
+    let (Some(access), Some(refresh), Some(expires_in), Some(user_id)) = (
+        data["access_token"].as_str(),
+        data["refresh_token"].as_str(),
+        data["expires_in"].as_i64(),
+        data["user"]["id"].as_str(),
+    ) else {
+        return Err(CliError::server("the server's answer to the login lacks the tokens"));
+    };
+    let user = UserSession {
+        id: user_id.to_owned(),
+        email: text(&data["user"]["email"]),
+        access_token: access.to_owned(),
+        access_expires_at: now() + expires_in,
+        refresh_token: refresh.to_owned(),
+    };
+    let org = active_org(&data["org"]);
+    let credentials = Credentials { server: api.server().to_owned(), api_key: None, org, user: Some(user) };
+    let _lock = api.store().lock()?;
+    api.store().save(&credentials)?;
+    drop(_lock);
+    api.use_credentials(credentials);
+    let mut org = data["org"].clone();
+    if let Some(reference) = &global.org {
+        org = super::orgs::switch(api, reference).await?;
+    }
+    if global.json {
+        output::json(&json!({ "server": api.server(), "user": data["user"], "org": org }));
+        return Ok(());
+    }
+    output::print_text(&format!("Logged in to {} as {}.\n", api.server(), text(&data["user"]["email"])));
+    print_active(&org);
+    Ok(())
+}
+
+async fn login_with_key(api: &mut Api, global: &Global, key: String) -> Result<()> {
+    let key = if key == "-" { stdin_line("the API key")?.trim().to_owned() } else { key };
+    let reference = global.org.clone().ok_or_else(|| CliError::usage("--org is required with --api-key"))?;
+    // An API key reaches only its own org: reading it proves both the key and the org.
+    api.use_credentials(Credentials {
+        server: api.server().to_owned(),
+        api_key: Some(key.clone()),
+        org: None,
+        user: None,
+    });
+    let org = api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?;
+    let credentials =
+        Credentials { server: api.server().to_owned(), api_key: Some(key.clone()), org: active_org(&org), user: None };
+    let _lock = api.store().lock()?;
+    api.store().save(&credentials)?;
+    if global.json {
+        output::json(&json!({ "server": api.server(), "api_key": key_prefix(&key), "org": org }));
+        return Ok(());
+    }
+    output::print_text(&format!("Logged in to {} with API key {}.\n", api.server(), key_prefix(&key)));
+    print_active(&org);
+    Ok(())
+}
+
+pub async fn logout(global: &Global) -> Result<()> {
+    let mut api = Api::open(global)?;
+    let Some(credentials) = api.login().cloned() else {
+        if !global.json {
+            output::print_text(&format!("Not logged in to {}.\n", api.server()));
+        }
+        return Ok(());
+    };
+    if credentials.user.is_some() {
+        // The session ends on the server first; one that already ended is just as good.
+        match api.call(reqwest::Method::POST, "/v1/auth/logout").body().await {
+            Ok(_) => {}
+            Err(e) if e.exit == crate::cli::error::Exit::Auth => {}
+            Err(e) => eprintln!("warning: could not end the session on the server ({e}); forgetting it here anyway"),
+        }
+    }
+    let _lock = api.store().lock()?;
+    api.store().remove()?;
+    if !global.json {
+        output::print_text(&format!("Logged out of {}.\n", credentials.server));
+        if let Some(key) = &credentials.api_key {
+            output::print_text(&format!(
+                "The API key {} still works until it is revoked (`tenantry keys revoke`).\n",
+                key_prefix(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn whoami(global: &Global) -> Result<()> {
+    let mut api = Api::open(global)?;
+    let credentials = api.credentials()?.clone();
+    if let Some(key) = &credentials.api_key {
+        let org = api.org()?;
+        let org = api.get(format!("/v1/orgs/{}", seg(&org))).in_org(&org).data().await?;
+        if global.json {
+            output::json(&json!({ "server": api.server(), "api_key": key_prefix(key), "org": org }));
+            return Ok(());
+        }
+        fields(&[
+            ("Server", api.server().to_owned()),
+            ("API key", key_prefix(key)),
+            ("Org", format!("{} ({}, {})", text(&org["name"]), text(&org["slug"]), text(&org["id"]))),
+        ]);
+        return Ok(());
+    }
+    let me = api.get("/v1/me").data().await?;
+    if global.json {
+        output::json(&me);
+        return Ok(());
+    }
+    let user = &me["user"];
+    let active = match credentials.org {
+        Some(active) => me["orgs"]
+            .as_array()
+            .and_then(|orgs| orgs.iter().find(|o| o["id"] == active.id.as_str()))
+            .map(|o| {
+                format!("{} ({}, {}), role {}", text(&o["name"]), text(&o["slug"]), text(&o["id"]), text(&o["role"]))
+            })
+            .unwrap_or_else(|| format!("{} (you are no longer a member)", active.slug)),
+        None => "none (choose one with `tenantry org use`)".to_owned(),
+    };
+    let verified = if user["email_verified"] == true { "" } else { " (not verified)" };
+    fields(&[
+        ("Server", api.server().to_owned()),
+        ("User", format!("{} <{}>{verified}", text(&user["display_name"]), text(&user["email"]))),
+        ("User id", text(&user["id"])),
+        ("Active org", active),
+        ("Orgs", me["orgs"].as_array().map_or(0, Vec::len).to_string()),
+    ]);
+    Ok(())
+}
+
+pub fn active_org(org: &Value) -> Option<ActiveOrg> {
+    Some(ActiveOrg { id: org["id"].as_str()?.to_owned(), slug: org["slug"].as_str()?.to_owned() })
+}
+
+fn print_active(org: &Value) {
+    match org["id"].as_str() {
+        Some(id) => {
+            output::print_text(&format!("Active org: {} ({}, {})\n", text(&org["name"]), text(&org["slug"]), id))
+        }
+        None => output::print_text("No active org yet: choose one with `tenantry org use <id-or-slug>`.\n"),
+    }
+}
+
+/// How a key is named once its secret is stored: its first 12 characters, as the API lists them.
+fn key_prefix(key: &str) -> String {
+    format!("{}…", key.chars().take(12).collect::<String>())
+}

@@ -1,0 +1,107 @@
+//! `members list | role | remove` and `transfer-ownership`.
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::{find_member, member_name, password};
+use crate::cli::error::Result;
+use crate::cli::http::{seg, Api};
+use crate::cli::output::{self, text, Table};
+use crate::cli::time;
+use crate::cli::{Global, Limit};
+
+#[derive(Subcommand)]
+pub enum MembersCommand {
+    /// The org's members, in the order they joined
+    List(Limit),
+    /// Change a member's role (needs members.change_role)
+    Role {
+        /// The member's user id or email
+        user: String,
+        /// A role of the org, e.g. admin, developer, viewer
+        role: String,
+    },
+    /// Remove a member from the org (needs members.remove)
+    Remove {
+        /// The member's user id or email
+        user: String,
+    },
+}
+
+#[derive(Args)]
+pub struct TransferArgs {
+    /// The new owner's user id or email; they must be a member
+    user: String,
+    /// Read your password from the first line of standard input instead of prompting
+    #[arg(long)]
+    password_stdin: bool,
+    #[command(flatten)]
+    global: Global,
+}
+
+pub async fn run(command: MembersCommand, global: &Global) -> Result<()> {
+    let mut api = Api::open(global)?;
+    let org = api.org()?;
+    match command {
+        MembersCommand::List(limit) => {
+            let members = api.list(&format!("/v1/orgs/{}/members", seg(&org)), Some(&org), &[], limit.limit).await?;
+            if global.json {
+                output::json(&Value::Array(members));
+                return Ok(());
+            }
+            let mut table = Table::new(&["USER ID", "EMAIL", "NAME", "ROLE", "JOINED"]);
+            for m in &members {
+                table.row(vec![
+                    text(&m["user_id"]),
+                    text(&m["email"]),
+                    text(&m["display_name"]),
+                    text(&m["role"]),
+                    time::show(&m["joined_at"]),
+                ]);
+            }
+            table.print();
+            Ok(())
+        }
+        MembersCommand::Role { user, role } => {
+            let member = find_member(&mut api, &org, &user).await?;
+            let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&text(&member["user_id"])));
+            let updated =
+                api.call(reqwest::Method::PATCH, path).in_org(&org).json(json!({ "role": role })).data().await?;
+            if global.json {
+                output::json(&updated);
+            } else {
+                output::print_text(&format!("{} is now {}.\n", member_name(&updated), text(&updated["role"])));
+            }
+            Ok(())
+        }
+        MembersCommand::Remove { user } => {
+            let member = find_member(&mut api, &org, &user).await?;
+            let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&text(&member["user_id"])));
+            api.call(reqwest::Method::DELETE, path).in_org(&org).body().await?;
+            if !global.json {
+                output::print_text(&format!("Removed {} from the org.\n", member_name(&member)));
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn transfer(args: TransferArgs) -> Result<()> {
+    let mut api = Api::open(&args.global)?;
+    let org = api.org()?;
+    let member = find_member(&mut api, &org, &args.user).await?;
+    let password = password(args.password_stdin)?;
+    let body = json!({ "new_owner_user_id": member["user_id"], "current_password": password });
+    let updated = api.post(format!("/v1/orgs/{}/transfer-ownership", seg(&org)), body).in_org(&org).data().await?;
+    if args.global.json {
+        output::json(&updated);
+    } else {
+        output::print_text(&format!(
+            "{} now owns {}; your role is {}.\n",
+            member_name(&member),
+            text(&updated["slug"]),
+            text(&updated["role"])
+        ));
+    }
+    Ok(())
+}

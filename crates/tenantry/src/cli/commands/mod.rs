@@ -1,0 +1,68 @@
+//! One module per group of subcommands; shared here: reading secrets and finding members.
+
+pub mod audit;
+pub mod auth;
+pub mod billing;
+pub mod invites;
+pub mod keys;
+pub mod members;
+pub mod orgs;
+
+use std::io::{BufRead, IsTerminal};
+
+use serde_json::Value;
+
+use super::error::{CliError, Result};
+use super::http::{seg, Api};
+
+/// A password typed without echo, or the first line of standard input with `--password-stdin`.
+pub fn password(from_stdin: bool) -> Result<String> {
+    let password = if from_stdin {
+        stdin_line("the password")?
+    } else {
+        rpassword::prompt_password("Password: ").map_err(|e| {
+            CliError::local(format!("cannot read the password from a terminal ({e}); use --password-stdin"))
+        })?
+    };
+    if password.is_empty() {
+        return Err(CliError::usage("the password is empty"));
+    }
+    Ok(password)
+}
+
+/// The first line of standard input, without its line ending.
+pub fn stdin_line(what: &str) -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::local(format!("cannot read {what} from standard input: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Asks on stderr and reads one line; refuses when nobody could answer.
+pub fn ask(prompt: &str, flag: &str) -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!("{flag} is required when standard input is not a terminal")));
+    }
+    eprint!("{prompt}");
+    let answer = stdin_line(prompt.trim_end_matches([':', ' ']))?;
+    Ok(answer.trim().to_owned())
+}
+
+/// A member of `org` named by user id (`usr_…`), membership id (`mem_…`) or email.
+pub async fn find_member(api: &mut Api, org: &str, who: &str) -> Result<Value> {
+    if who.starts_with("usr_") {
+        return api.get(format!("/v1/orgs/{}/members/{}", seg(org), seg(who))).in_org(org).data().await;
+    }
+    let members = api.list(&format!("/v1/orgs/{}/members", seg(org)), Some(org), &[], None).await?;
+    members
+        .into_iter()
+        .find(|m| m["id"] == who || m["email"].as_str().is_some_and(|email| email.eq_ignore_ascii_case(who)))
+        .ok_or_else(|| CliError::not_found(format!("no member of {org} has the email or id `{who}`")))
+}
+
+/// How a member is named in messages: their email, else their user id.
+pub fn member_name(member: &Value) -> String {
+    member["email"].as_str().or(member["user_id"].as_str()).unwrap_or("the member").to_owned()
+}

@@ -1,0 +1,654 @@
+//! End-to-end tests of the command-line client: a real server on port 0 (its own SQLite file and
+//! controllable clock), the built `tenantry` binary run as a subprocess with a temporary config
+//! directory, and the API called directly for what the client does not do (signup, accepting).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tenantry_core::context::ManualClock;
+use tenantry_server::config::{BillingConfig, BillingMode};
+use tenantry_server::startup::Options;
+use tenantry_server::{Application, Config};
+use tokio::runtime::Runtime;
+
+const PASSWORD: &str = "correct horse battery";
+const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A server running on its own runtime, so the test thread can block on subprocesses.
+struct Server {
+    base: String,
+    runtime: Runtime,
+    clock: Arc<ManualClock>,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            bind: "127.0.0.1:0".into(),
+            admin_token: Some(ADMIN_TOKEN.into()),
+            billing: BillingConfig { mode: BillingMode::Open },
+            database: tenantry_server::config::DatabaseConfig {
+                url: format!("sqlite://{}", dir.path().join("tenantry.db").display()),
+                ..Config::default().database
+            },
+            ..Config::default()
+        };
+        let clock = Arc::new(ManualClock::starting_now());
+        let options = Options { clock: clock.clone(), ..Options::default() };
+        let app = runtime.block_on(Application::build(config, options)).expect("the app builds");
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(app.run(async {
+            let _ = stopped.await;
+        }));
+        Self { base, runtime, clock, client: reqwest::Client::new(), stop: Some(stop), served: Some(served), _dir: dir }
+    }
+
+    /// Stops serving and waits until the listener is closed.
+    fn stop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.runtime.block_on(self.served.take().unwrap()).unwrap().unwrap();
+    }
+
+    fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let mut request = self.client.request(method.parse().unwrap(), format!("{}{path}", self.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("the server answers");
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+    }
+
+    /// Signs up `email` and returns the user id and an access token.
+    fn signup(&self, email: &str, name: &str) -> (String, String) {
+        let body = json!({ "email": email, "password": PASSWORD, "display_name": name });
+        let (status, body) = self.api("POST", "/v1/auth/signup", None, Some(body));
+        assert_eq!(status, 201, "{body}");
+        (
+            body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+            body["data"]["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Confirms `email` with the link in its newest outbox message.
+    fn verify_email(&self, email: &str) {
+        let (_, outbox) = self.api("GET", "/v1/admin/outbox?limit=100", Some(ADMIN_TOKEN), None);
+        let message = outbox["data"].as_array().unwrap().iter().find(|m| m["to"] == email).expect("an email");
+        let text = message["text"].as_str().unwrap();
+        let token = text.split("/verify-email/").nth(1).unwrap().split_whitespace().next().unwrap();
+        let (status, body) = self.api("POST", "/v1/auth/verify-email", None, Some(json!({ "token": token })));
+        assert_eq!(status, 204, "{body}");
+    }
+}
+
+/// One person's client: a config directory of their own.
+struct Client {
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Client {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("tenantry")
+    }
+
+    fn credentials(&self) -> PathBuf {
+        self.config_dir().join("credentials.toml")
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        run_in(&self.config_dir(), args, stdin)
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args, None);
+        assert_eq!(run.code, 0, "tenantry {args:?} failed: {}{}", run.stdout, run.stderr);
+        run.stdout
+    }
+
+    #[track_caller]
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let stdout = self.ok(&args);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("tenantry {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    #[track_caller]
+    fn login(&self, server: &Server, email: &str) {
+        let run = self.run(&["login", "--server", &server.base, "--email", email, "--password-stdin"], Some(PASSWORD));
+        assert_eq!(run.code, 0, "login failed: {}{}", run.stdout, run.stderr);
+    }
+
+    fn stored(&self) -> toml::Value {
+        toml::from_str(&std::fs::read_to_string(self.credentials()).unwrap()).unwrap()
+    }
+
+    fn stored_refresh_token(&self) -> String {
+        self.stored()["user"]["refresh_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Rewrites the stored access token's expiry, as if time had passed on this machine.
+    fn expire_access_token(&self) {
+        let text = std::fs::read_to_string(self.credentials()).unwrap();
+        let mut stored: toml::Table = toml::from_str(&text).unwrap();
+        stored["user"].as_table_mut().unwrap().insert("access_expires_at".into(), toml::Value::Integer(0));
+        std::fs::write(self.credentials(), toml::to_string(&stored).unwrap()).unwrap();
+    }
+}
+
+fn run_in(config_dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    command
+        .args(args)
+        .env("TENANTRY_CONFIG_DIR", config_dir)
+        .env_remove("TENANTRY_URL")
+        .env_remove("TENANTRY_ORG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary runs");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            writeln!(input, "{text}").unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn an_owner_runs_an_org_from_the_terminal() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+
+    // The login is private to its user.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ada.credentials()), 0o600);
+        assert_eq!(mode(&ada.config_dir()), 0o700);
+    }
+    assert!(ada.ok(&["whoami"]).contains("ada@example.com"));
+    assert_eq!(ada.json(&["whoami"])["user"]["email"], "ada@example.com");
+
+    let created = ada.json(&["org", "create", "Acme Corp", "--slug", "acme"]);
+    assert_eq!(created["slug"], "acme");
+    assert_eq!(created["role"], "owner");
+    ada.ok(&["org", "use", "acme"]);
+    let orgs = ada.json(&["org", "list"]);
+    let acme = orgs.as_array().unwrap().iter().find(|o| o["slug"] == "acme").expect("acme is listed");
+    assert_eq!(acme["role"], "owner");
+    let table = ada.ok(&["org", "list"]);
+    let active: Vec<&str> = table.lines().filter(|l| l.starts_with('*')).collect();
+    assert_eq!(active.len(), 1, "{table}");
+    assert!(active[0].contains("acme"), "{table}");
+    ada.ok(&["org", "rename", "Acme, Inc."]);
+    assert_eq!(ada.json(&["org", "show"])["name"], "Acme, Inc.");
+
+    // The free plan admits no second member; this deployment lets the owner upgrade.
+    ada.ok(&["plan", "set", "team"]);
+    assert_eq!(ada.json(&["plan", "show"])["key"], "team");
+
+    let invitation = ada.json(&["invite", "grace@example.com", "--role", "developer"]);
+    assert_eq!(invitation["state"], "pending");
+    let token = invitation["token"].as_str().unwrap();
+    let (_, grace_token) = server.signup("grace@example.com", "Grace Hopper");
+    server.verify_email("grace@example.com");
+    let (status, body) = server.api("POST", &format!("/v1/invitations/{token}/accept"), Some(&grace_token), None);
+    assert_eq!(status, 200, "{body}");
+
+    let members = ada.json(&["members", "list"]);
+    let grace = members.as_array().unwrap().iter().find(|m| m["email"] == "grace@example.com").expect("grace joined");
+    assert_eq!(grace["role"], "developer");
+    assert_eq!(ada.json(&["invites", "list", "--state", "accepted"]).as_array().unwrap().len(), 1);
+
+    // Members are named by email or user id.
+    assert!(ada.ok(&["members", "role", "grace@example.com", "admin"]).contains("now admin"));
+    let grace_id = grace["user_id"].as_str().unwrap();
+    let changed = ada.json(&["members", "role", grace_id, "viewer"]);
+    assert_eq!(changed["role"], "viewer");
+    let table = ada.ok(&["members", "list"]);
+    assert!(table.lines().next().unwrap().starts_with("USER ID"), "{table}");
+    assert!(table.lines().any(|l| l.contains("grace@example.com") && l.contains("viewer")), "{table}");
+
+    // A key's secret is printed once, with a warning on stderr.
+    let run = ada.run(&["keys", "create", "CI pipeline", "--scope", "endpoints.view,members.invite", "--json"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("shown only this once"), "{}", run.stderr);
+    let key: Value = serde_json::from_str(&run.stdout).unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    assert_eq!(key["scopes"], json!(["endpoints.view", "members.invite"]));
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(secret), None).0, 200);
+    let keys = ada.json(&["keys", "list"]);
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert!(keys[0].get("secret").is_none(), "lists never show secrets");
+    ada.ok(&["keys", "revoke", key["id"].as_str().unwrap()]);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(secret), None).0, 401);
+    assert!(ada.ok(&["keys", "list"]).contains("revoked"));
+
+    ada.ok(&["members", "remove", "grace@example.com"]);
+    assert_eq!(ada.json(&["members", "list"]).as_array().unwrap().len(), 1);
+    let run = ada.run(&["members", "remove", "nobody@example.com"], None);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+
+    let usage = ada.json(&["usage"]);
+    assert_eq!(usage["member_count"], 1);
+    assert!(ada.ok(&["usage"]).contains("unlimited"));
+
+    ada.ok(&["logout"]);
+    assert!(!ada.credentials().exists());
+    assert_eq!(ada.run(&["members", "list"], None).code, 3);
+}
+
+#[test]
+fn an_org_other_than_the_active_one_is_named_with_org() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Beta", "--slug", "beta"]);
+    // The personal org stays active; --org acts on another for one command.
+    assert_ne!(ada.json(&["org", "show"])["slug"], "beta");
+    assert_eq!(ada.json(&["org", "show", "--org", "beta"])["slug"], "beta");
+    let run = ada.run(&["org", "show", "--org", "someone-elses"], None);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: not_found: "), "{}", run.stderr);
+    let run = ada.run(&["org", "use", "someone-elses"], None);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+}
+
+#[test]
+fn lists_are_fetched_page_by_page_unless_limited() {
+    let server = Server::start();
+    let (_, token) = server.signup("ada@example.com", "Ada Lovelace");
+    for i in 0..104 {
+        let (status, body) = server.api("POST", "/v1/orgs", Some(&token), Some(json!({ "name": format!("Org {i}") })));
+        assert_eq!(status, 201, "{body}");
+    }
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    let all = ada.json(&["org", "list"]);
+    let mut ids: Vec<&str> = all.as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 105, "104 orgs and the personal one");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 105, "no org twice across pages");
+    assert_eq!(ada.json(&["org", "list", "--limit", "3"]).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn an_expired_access_token_is_refreshed_and_the_new_refresh_token_kept() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    let first = ada.stored_refresh_token();
+
+    // Expired by this machine's clock: refreshed before the request.
+    ada.expire_access_token();
+    ada.ok(&["whoami"]);
+    let second = ada.stored_refresh_token();
+    assert_ne!(first, second, "the rotated refresh token is stored");
+
+    // Expired by the server's clock only: the 401 leads to a refresh and a retry.
+    server.clock.advance(chrono::Duration::minutes(16));
+    ada.ok(&["whoami"]);
+    let third = ada.stored_refresh_token();
+    assert_ne!(second, third);
+    ada.ok(&["members", "list"]);
+    assert_eq!(ada.stored_refresh_token(), third, "a fresh token is not refreshed again");
+
+    // Commands refreshing at once take turns: none presents a used refresh token (which would
+    // end the session for all of them).
+    ada.expire_access_token();
+    let dir = ada.config_dir();
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| run_in(&dir, &["whoami"], None))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    ada.ok(&["whoami"]);
+}
+
+#[test]
+fn an_ended_session_asks_for_a_new_login() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    let stale = ada.stored_refresh_token();
+    ada.expire_access_token();
+    ada.ok(&["whoami"]);
+    // Presenting a used refresh token ends the whole session (SPEC 8).
+    let (status, _) = server.api("POST", "/v1/auth/refresh", None, Some(json!({ "refresh_token": stale })));
+    assert_eq!(status, 401);
+    let run = ada.run(&["whoami"], None);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("log in again"), "{}", run.stderr);
+}
+
+#[test]
+fn an_api_key_logs_in_for_its_org() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Acme", "--slug", "acme"]);
+    let key = ada.json(&["keys", "create", "bot", "--scope", "members.invite", "--org", "acme"]);
+    let secret = key["secret"].as_str().unwrap();
+
+    let bot = Client::new();
+    let run = bot.run(&["login", "--server", &server.base, "--api-key", "-", "--org", "acme"], Some(secret));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!bot.stored().as_table().unwrap().contains_key("user"));
+    assert!(bot.ok(&["whoami"]).contains("acme"));
+    assert_eq!(bot.json(&["org", "list"])[0]["slug"], "acme");
+    assert_eq!(bot.json(&["members", "list"]).as_array().unwrap().len(), 1);
+    // Its scopes bound it: listing keys needs api_keys.manage.
+    let run = bot.run(&["keys", "list"], None);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("scope_missing"), "{}", run.stderr);
+
+    // A key proves nothing about another org, and a wrong key is refused before anything is stored.
+    let other = Client::new();
+    let personal = ada.json(&["org", "list"]).as_array().unwrap().iter().find(|o| o["slug"] != "acme").unwrap()["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = other.run(&["login", "--server", &server.base, "--api-key", secret, "--org", &personal], None);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!other.credentials().exists());
+}
+
+#[test]
+fn refusals_and_usage_errors_have_their_own_exit_codes() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+
+    // Not logged in.
+    let run = ada.run(&["members", "list"], None);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("not logged in"), "{}", run.stderr);
+    let run = ada.run(
+        &["login", "--server", &server.base, "--email", "ada@example.com", "--password-stdin"],
+        Some("wrong password"),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("unauthorized"), "{}", run.stderr);
+    assert!(!ada.credentials().exists());
+
+    // Bad arguments.
+    for args in [
+        &["org", "frobnicate"][..],
+        &["keys", "create", "no-scope"],
+        &["audit", "list", "--since", "yesterday"],
+        &["login", "--api-key", "tn_live_x"],
+        &["invites", "list", "--state", "lost"],
+        &["org", "list", "--limit", "0"],
+    ] {
+        let run = ada.run(args, None);
+        assert_eq!(run.code, 2, "tenantry {args:?}: {}", run.stderr);
+    }
+
+    // An API refusal names its code, message and field.
+    ada.login(&server, "ada@example.com");
+    let run = ada.run(&["org", "create", "X", "--slug", "Not A Slug"], None);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("invalid_request") && run.stderr.contains("`slug`"), "{}", run.stderr);
+    let run = ada.run(&["invite", "grace@example.com"], None);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("plan_limit_reached"), "{}", run.stderr);
+
+    // Completions for each shell.
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(ada.ok(&["completions", shell]).contains("members"), "{shell}");
+    }
+}
+
+#[test]
+fn a_stopped_server_is_reported_in_one_line() {
+    let mut server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    server.stop();
+    let run = ada.run(&["org", "list"], None);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot reach the Tenantry server at http://127.0.0.1:"), "{}", run.stderr);
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert!(ada.credentials().exists(), "an unreachable server logs nobody out");
+}
+
+/// A stand-in for the audit endpoints' contract (`GET /v1/orgs/{org}/audit-events` with filters
+/// and cursors, `…/export?format=csv|jsonl`), answering only the stored key and org, in pages of
+/// two, and like Tenantry for any other route.
+mod audit_stub {
+    use std::collections::HashMap;
+
+    use axum::extract::{Path, Query};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+
+    pub const KEY: &str = "tn_live_stubkey";
+    pub const ORG: &str = "org_stub";
+    pub const EVENTS: usize = 5;
+
+    pub fn router() -> Router {
+        Router::new()
+            .route("/v1/orgs/{org}/audit-events", get(list))
+            .route("/v1/orgs/{org}/audit-events/export", get(export))
+            .fallback(|| async {
+                let body =
+                    json!({ "error": { "code": "not_found", "message": "no such route", "request_id": "req_1" } });
+                (StatusCode::NOT_FOUND, Json(body))
+            })
+    }
+
+    fn refused(message: String) -> axum::response::Response {
+        let body = json!({ "error": { "code": "invalid_request", "message": message, "request_id": "req_1" } });
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+
+    /// Why a request is refused, if it is.
+    fn check(org: &str, headers: &HeaderMap) -> Option<String> {
+        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let header_org = headers.get("x-organization-id").and_then(|v| v.to_str().ok());
+        if org != ORG || bearer != Some(&format!("Bearer {KEY}")) || header_org != Some(ORG) {
+            return Some(format!("unexpected org or credentials: {org} {bearer:?} {header_org:?}"));
+        }
+        None
+    }
+
+    pub fn event(i: usize) -> Value {
+        json!({
+            "id": format!("evt_{i}"), "org_id": ORG, "actor": { "type": "user", "id": "usr_1" },
+            "action": "member.role_changed", "target": { "type": "user", "id": format!("usr_{}", i + 10) },
+            "occurred_at": "2026-05-01T12:00:00Z", "ip": "127.0.0.1", "user_agent": "test", "metadata": {}
+        })
+    }
+
+    async fn list(
+        Path(org): Path<String>,
+        headers: HeaderMap,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        if let Some(reason) = check(&org, &headers) {
+            return refused(reason);
+        }
+        if query.get("action").map(String::as_str) != Some("member.role_changed")
+            || !query.get("since").is_some_and(|s| s.ends_with('Z'))
+        {
+            return refused(format!("filters not passed on: {query:?}"));
+        }
+        let start: usize = query.get("cursor").map_or(0, |c| c.parse().unwrap());
+        let limit: usize = query["limit"].parse().unwrap();
+        let end = (start + limit.min(2)).min(EVENTS);
+        let next = (end < EVENTS).then(|| end.to_string());
+        Json(json!({ "data": (start..end).map(event).collect::<Vec<_>>(), "pagination": { "next_cursor": next } }))
+            .into_response()
+    }
+
+    pub fn export_body(format: &str) -> String {
+        let rows = 2000;
+        match format {
+            "csv" => {
+                let mut body = "id,action,metadata\n".to_owned();
+                for i in 0..rows {
+                    body.push_str(&format!("evt_{i},member.role_changed,\"a note\nacross lines\"\n"));
+                }
+                body
+            }
+            _ => (0..rows).map(|i| format!("{}\n", event(i))).collect(),
+        }
+    }
+
+    async fn export(
+        Path(org): Path<String>,
+        headers: HeaderMap,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        if let Some(reason) = check(&org, &headers) {
+            return refused(reason);
+        }
+        match query.get("format").map(String::as_str) {
+            Some(format @ ("csv" | "jsonl")) => export_body(format).into_response(),
+            other => refused(format!("format: {other:?}")),
+        }
+    }
+}
+
+#[test]
+fn audit_events_are_listed_and_exported_as_the_contract_says() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, audit_stub::router()).await });
+
+    let bot = Client::new();
+    std::fs::create_dir_all(bot.config_dir()).unwrap();
+    let stored = format!(
+        "server = \"{base}\"\napi_key = \"{}\"\n\n[org]\nid = \"{}\"\nslug = \"stub\"\n",
+        audit_stub::KEY,
+        audit_stub::ORG
+    );
+    std::fs::write(bot.credentials(), stored).unwrap();
+
+    let filters = ["--action", "member.role_changed", "--since", "24h"];
+    let all = bot.json(&[&["audit", "list"][..], &filters].concat());
+    let expected: Vec<Value> = (0..audit_stub::EVENTS).map(audit_stub::event).collect();
+    assert_eq!(all, Value::Array(expected), "every page, in order");
+    let some = bot.json(&[&["audit", "list", "--limit", "3"][..], &filters].concat());
+    assert_eq!(some.as_array().unwrap().len(), 3);
+    let table = bot.ok(&[&["audit", "list"][..], &filters].concat());
+    assert!(table.lines().nth(1).unwrap().contains("user:usr_1"), "{table}");
+    assert!(table.contains("member.role_changed") && table.contains("user:usr_10"), "{table}");
+
+    let file = bot.dir.path().join("audit.csv");
+    let run = bot.run(&["audit", "export", "--format", "csv", "--output", file.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), audit_stub::export_body("csv"));
+    assert!(!bot.dir.path().join("audit.csv.part").exists());
+    assert_eq!(bot.ok(&["audit", "export", "--format", "jsonl"]), audit_stub::export_body("jsonl"));
+
+    // A route the server does not have is named as such, not as a missing object.
+    let run = bot.run(&["usage"], None);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{base} does not offer GET /v1/orgs/{}/usage", audit_stub::ORG)),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let (grace_id, _) = server.signup("grace@example.com", "Grace Hopper");
+    server.verify_email("grace@example.com");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Acme", "--slug", "acme"]);
+    ada.ok(&["org", "use", "acme"]);
+    ada.ok(&["plan", "set", "team"]);
+
+    let first = ada.json(&["invite", "grace@example.com"]);
+    let id = first["id"].as_str().unwrap();
+    let resent = ada.json(&["invites", "resend", id]);
+    assert_ne!(resent["token"], first["token"], "a new link");
+    let old = first["token"].as_str().unwrap();
+    assert_ne!(server.api("GET", &format!("/v1/invitations/{old}"), None, None).0, 200, "the old link is dead");
+    let human = ada.ok(&["invites", "resend", id]);
+    assert!(human.contains(&format!("{}/accept-invite/", server.base)), "{human}");
+    ada.ok(&["invites", "revoke", id]);
+    assert_eq!(ada.json(&["invites", "list", "--state", "revoked"])[0]["id"], id);
+    let run = ada.run(&["invites", "revoke", id], None);
+    assert_eq!(run.code, 5, "revoking twice is a conflict: {}", run.stderr);
+
+    let key = ada.json(&["keys", "create", "ci", "--scope", "endpoints.view", "--expires-at", "30d"]);
+    assert!(key["expires_at"].as_str().is_some());
+    let rolled = ada.json(&["keys", "roll", key["id"].as_str().unwrap(), "--old-expires-in", "0"]);
+    assert_ne!(rolled["secret"], key["secret"]);
+    assert_eq!(rolled["scopes"], key["scopes"]);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(key["secret"].as_str().unwrap()), None).0, 401);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(rolled["secret"].as_str().unwrap()), None).0, 200);
+
+    // Ownership goes to a member only, and only with the owner's password.
+    let grace_invite = ada.json(&["invite", "grace@example.com", "--role", "admin"]);
+    let grace_token =
+        server.api("POST", "/v1/auth/login", None, Some(json!({ "email": "grace@example.com", "password": PASSWORD })));
+    let grace_access = grace_token.1["data"]["access_token"].as_str().unwrap().to_owned();
+    let accept = format!("/v1/invitations/{}/accept", grace_invite["token"].as_str().unwrap());
+    assert_eq!(server.api("POST", &accept, Some(&grace_access), None).0, 200);
+    let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some("not my password"));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some(PASSWORD));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let org = ada.json(&["org", "show"]);
+    assert_eq!(org["owner_id"], grace_id.as_str());
+    assert_eq!(org["role"], "admin");
+}
