@@ -100,18 +100,29 @@ impl Tenantry {
                 actor.described()
             )));
         }
-        if let Some(allowed) = &role.assignable_by {
+        // A custom role holding everything a restricted built-in role holds is that role under
+        // another name: it inherits the restriction, or `assignable_by` could be sidestepped.
+        let inherited = self
+            .preset
+            .roles
+            .iter()
+            .filter(|built_in| !role.built_in && role.permissions.contains_all(built_in.permissions))
+            .filter_map(|built_in| built_in.assignable_by.as_ref().map(|allowed| (built_in.key.as_str(), allowed)));
+        let restrictions = role.assignable_by.as_ref().map(|allowed| (role.key.as_str(), allowed)).into_iter().chain(inherited);
+        for (restricted, allowed) in restrictions {
             let granter_allowed = match &actor.standing {
                 Standing::Member { role: own, .. } => allowed.contains(&own.key),
                 Standing::Operator { .. } => true,
                 Standing::Key { .. } => false,
             };
             if !granter_allowed {
-                return Err(Error::forbidden(format!(
-                    "only members with the role {} may grant the role `{}`",
-                    allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or "),
-                    role.key
-                )));
+                let who = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ");
+                let what = if restricted == role.key {
+                    format!("the role `{}`", role.key)
+                } else {
+                    format!("the role `{}`, which holds everything `{restricted}` holds", role.key)
+                };
+                return Err(Error::forbidden(format!("only members with the role {who} may grant {what}")));
             }
         }
         Ok(())
@@ -200,6 +211,8 @@ impl Tenantry {
             permissions,
             created_at: self.clock.now(),
         };
+        // Nobody defines a role they could not grant.
+        self.check_grant(&access, &self.custom_role(&custom))?;
         tx.insert_custom_role(&custom).await.map_err(|e| match e {
             StoreError::Unique(_) => exists(),
             other => other.into(),
@@ -243,6 +256,8 @@ impl Tenantry {
             custom.permissions = self.parse_role_permissions(&access, permissions)?;
         }
         if custom.name != before.name || custom.permissions != before.permissions {
+            // Widening a role grants the new permissions to everyone holding it.
+            self.check_grant(&access, &self.custom_role(&custom))?;
             tx.update_custom_role(&custom).await?;
             self.record(
                 tx.as_mut(),

@@ -98,6 +98,36 @@ async fn yipyap_admins_cannot_grant_admin_but_the_owner_can() {
 }
 
 #[tokio::test]
+async fn yipyap_admins_cannot_grant_admin_under_another_name() {
+    let app = app_with("yipyap").await;
+    let (org, owner, accounts) = org_with(&app, &[("admin", "admin"), ("member", "member")]).await;
+    let [admin, member] = &accounts[..] else { unreachable!() };
+    app.set_plan_in_db(&org, "team").await;
+    let admin_permissions = json!([
+        "org.manage", "members.invite", "members.remove", "members.change_role", "teams.manage",
+        "api_keys.manage", "audit.view", "monitors.view", "monitors.edit", "alerts.view", "alerts.edit",
+        "incidents.view", "incidents.edit", "status_pages.view", "status_pages.edit"
+    ]);
+    let roles = format!("/v1/orgs/{org}/roles");
+    // A role holding everything `admin` holds is `admin` by another name: only the owner grants it.
+    let body = json!({ "key": "deputy", "name": "Deputy", "permissions": admin_permissions });
+    let r = app.post(&roles, Some(&admin.access), body.clone()).await.expect(403);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("`admin`"), "{}", r.body);
+    // Nor can an admin widen a role someone holds into it.
+    let narrow = json!({ "key": "helper", "name": "Helper", "permissions": ["monitors.view"] });
+    app.post(&roles, Some(&owner.access), narrow).await.expect(201);
+    app.patch(&member_path(&org, member), Some(&owner.access), json!({ "role": "helper" })).await.expect(200);
+    app.patch(&format!("{roles}/helper"), Some(&admin.access), json!({ "permissions": admin_permissions }))
+        .await
+        .expect(403);
+    assert!(!app.allowed(&member.user_id, &org, "members.invite").await);
+    // The owner may define it and grant it.
+    app.post(&roles, Some(&owner.access), body).await.expect(201);
+    app.patch(&member_path(&org, member), Some(&owner.access), json!({ "role": "deputy" })).await.expect(200);
+    assert!(app.allowed(&member.user_id, &org, "members.invite").await);
+}
+
+#[tokio::test]
 async fn hookdeploy_owners_are_super_admins_and_the_matrix_is_the_standard_one() {
     let app = app_with("hookdeploy").await;
     let ada = app
