@@ -154,17 +154,8 @@ impl Tenantry {
                 details: Some(json!({ "user_id": user_id.to_string() })),
             });
         }
-        let plan = self.plan_of(&access.org)?;
-        if !plan.members_fit(access.org.seat_count, 1) {
-            return Err(Error::PlanLimit {
-                message: format!(
-                    "the `{}` plan allows {} member(s); change the plan to add more",
-                    plan.key,
-                    plan.members.map_or("unlimited".to_owned(), |m| m.to_string())
-                ),
-                details: json!({ "limit": "members", "plan": plan.key, "members": access.org.seat_count }),
-            });
-        }
+        // The member limit counts pending invitations too, as when inviting.
+        self.ensure_member_room(tx.as_mut(), &access.org, self.clock.now(), false).await?;
         let membership = Membership {
             id: MembershipId::new(),
             org_id: access.org.id,

@@ -601,7 +601,13 @@ impl Tenantry {
     /// Refuses unless one more member fits the org's plan, counting members and pending
     /// invitations. `converting` says one of those pending invitations is the one turning into
     /// the new member, so it is not counted twice.
-    async fn ensure_member_room(&self, tx: &mut dyn Tx, org: &Org, now: DateTime<Utc>, converting: bool) -> Result<()> {
+    pub(crate) async fn ensure_member_room(
+        &self,
+        tx: &mut dyn Tx,
+        org: &Org,
+        now: DateTime<Utc>,
+        converting: bool,
+    ) -> Result<()> {
         let plan = self.preset.plan(&org.plan).ok_or_else(|| {
             Error::Internal(format!("org {} is on the plan `{}`, which is not defined", org.id, org.plan))
         })?;
@@ -619,7 +625,7 @@ impl Tenantry {
                 org.name,
                 org.seat_count,
                 pending,
-                if converting { " before accepting" } else { " or revoke an invitation to invite more" },
+                if converting { " before accepting" } else { " or revoke a pending invitation" },
             ),
             details: json!({
                 "limit": "members",

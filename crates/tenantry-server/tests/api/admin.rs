@@ -158,6 +158,15 @@ async fn the_admin_adds_members_directly_within_the_plan_and_never_as_owner() {
         .expect(400);
     assert_eq!(r.body["error"]["details"]["field"], "user_id");
 
+    // A pending invitation holds the starter plan's second seat.
+    let invited = app
+        .post(&format!("/v1/orgs/{org}/invitations"), Some(&ada.access), json!({ "email": "dee@example.com" }))
+        .await
+        .expect(201);
+    app.post(&path, Some(ADMIN_TOKEN), json!({ "user_id": bob.user_id, "role": "admin" })).await.expect(402);
+    let invitation = invited.body["data"]["id"].as_str().unwrap();
+    app.delete(&format!("/v1/orgs/{org}/invitations/{invitation}"), Some(&ada.access)).await.expect(204);
+
     let r = app.post(&path, Some(ADMIN_TOKEN), json!({ "user_id": bob.user_id, "role": "admin" })).await.expect(201);
     assert_eq!(r.body["data"]["user_id"], bob.user_id.as_str());
     assert_eq!(r.body["data"]["role"], "admin");
