@@ -21,6 +21,7 @@ use crate::domain::api_key::{self, ApiKey, ScopeError};
 use crate::domain::audit::Target;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::PermissionSet;
 use crate::domain::secret::hash_token;
 use crate::store::{CacheChange, KeyWithPlan, Tx};
 use crate::{Error, Result};
@@ -346,13 +347,14 @@ impl Tenantry {
         Ok(found)
     }
 
+    /// What a key's scopes grant. Scopes were checked at creation; one a later catalog lacks
+    /// grants nothing.
+    pub(crate) fn key_scopes(&self, key: &ApiKey) -> PermissionSet {
+        key.scopes.iter().fold(PermissionSet::EMPTY, |set, scope| api_key::scope_set(&self.preset.catalog, scope).union(set))
+    }
+
     fn cached_key(&self, stored: KeyWithPlan) -> Arc<CachedKey> {
-        // Scopes were checked at creation; a scope a later catalog lacks grants nothing.
-        let scopes = stored
-            .key
-            .scopes
-            .iter()
-            .fold(Default::default(), |set, scope| api_key::scope_set(&self.preset.catalog, scope).union(set));
+        let scopes = self.key_scopes(&stored.key);
         let calls_per_minute = self.preset.plan(&stored.plan).map_or(0, |p| p.api_calls_per_minute);
         Arc::new(CachedKey { key: stored.key, secret_hash: stored.secret_hash, scopes, calls_per_minute })
     }

@@ -25,7 +25,7 @@ use super::audit::Change;
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
-use crate::domain::ids::{InvitationId, MembershipId, UserId};
+use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, UserId};
 use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
@@ -639,8 +639,8 @@ impl Tenantry {
 
     /// Re-checks at acceptance that whoever issued the invitation may still grant its role: a
     /// member who left, lost `members.invite`, or could no longer grant the role (demoted, or a
-    /// custom role widened meanwhile) no longer vouches for it. An API key's scopes are fixed at
-    /// its creation and were checked when it invited, so only the owner-role rule is re-checked.
+    /// custom role widened meanwhile) no longer vouches for it, nor does a revoked or expired
+    /// API key.
     async fn check_inviter_grant(
         &self,
         tx: &mut dyn Tx,
@@ -654,17 +654,21 @@ impl Tenantry {
                 role.key, org.name
             ))
         };
-        let Ok(user) = invitation.invited_by.parse::<UserId>() else {
-            return if role.key == self.preset.owner_role { Err(refused()) } else { Ok(()) };
-        };
-        let Some(membership) = tx.membership(org.id, user).await? else {
-            return Err(refused());
-        };
-        let own = self.resolve_role(tx, org.id, &membership.role).await?;
-        let access = OrgAccess {
-            org: org.clone(),
-            permissions: own.permissions,
-            standing: Standing::Member { membership, role: own },
+        let access = if let Ok(user) = invitation.invited_by.parse::<UserId>() {
+            let Some(membership) = tx.membership(org.id, user).await? else {
+                return Err(refused());
+            };
+            let own = self.resolve_role(tx, org.id, &membership.role).await?;
+            OrgAccess { org: org.clone(), permissions: own.permissions, standing: Standing::Member { membership, role: own } }
+        } else {
+            // An API key vouches for its invitations while it is active.
+            let key_id: ApiKeyId = invitation.invited_by.parse().map_err(|_| refused())?;
+            let key = tx.api_key_by_id(key_id).await?.filter(|k| k.key.org_id == org.id).ok_or_else(refused)?;
+            if key.key.is_revoked() || key.key.is_expired(self.clock.now()) {
+                return Err(refused());
+            }
+            let scopes = self.key_scopes(&key.key);
+            OrgAccess { org: org.clone(), permissions: scopes, standing: Standing::Key { key_id } }
         };
         self.require(&access, "members.invite").and_then(|()| self.check_grant(&access, role)).map_err(|_| refused())
     }

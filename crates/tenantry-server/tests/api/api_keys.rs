@@ -479,3 +479,64 @@ async fn authorize_answers_for_keys_by_their_scopes() {
     assert!(!allowed);
     assert!(reason.contains("revoked"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_key_invites_within_its_scopes_and_vouches_for_its_invitations_only_while_active() {
+    let app = spawn_app().await;
+    let (ada, org) = org_with_owner(&app).await;
+    app.set_plan(&org, "team").await;
+    let invitations = format!("/v1/orgs/{org}/invitations");
+
+    // A viewer-scoped key cannot invite.
+    let viewer = app.create_key(&ada, &org, &["endpoints.view", "requests.replay"]).await;
+    let r = app.post(&invitations, Some(&viewer.secret), json!({ "email": "x@example.com" })).await.expect(403);
+    assert_eq!(r.code(), "scope_missing");
+
+    // One with `members.invite` invites to roles within its scopes, as itself.
+    let inviter = app.create_key(&ada, &org, &["members.invite", "endpoints.*", "requests.replay"]).await;
+    let r = app
+        .post(&invitations, Some(&inviter.secret), json!({ "email": "grace@example.com", "role": "developer" }))
+        .await
+        .expect(201);
+    assert_eq!(r.body["data"]["invited_by"], inviter.id.as_str());
+    let token = r.body["data"]["token"].as_str().unwrap().to_owned();
+    let r = app
+        .post(&invitations, Some(&inviter.secret), json!({ "email": "h@example.com", "role": "admin" }))
+        .await
+        .expect(403);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("API key"), "{}", r.body);
+
+    // Once the key is revoked, its invitation no longer admits anyone, and stays pending.
+    let grace = app.verified_signup("grace@example.com", "Grace").await;
+    app.delete(&format!("{}/{}", keys_path(&org), inviter.id), Some(&ada.access)).await.expect(204);
+    app.post(&format!("/v1/invitations/{token}/accept"), Some(&grace.access), json!({})).await.expect(403);
+    let preview = app.get(&format!("/v1/invitations/{token}"), None).await.expect(200);
+    assert_eq!(preview.body["data"]["state"], "pending");
+}
+
+#[tokio::test]
+async fn usage_answers_for_a_keys_org_and_keys_meter_only_with_the_whole_resource() {
+    let app = spawn_app().await;
+    let (ada, org) = org_with_owner(&app).await;
+    let meter_key = app.create_key(&ada, &org, &["endpoints.*"]).await;
+    let narrow = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    let meter = |secret: String, org: String| {
+        let app = &app;
+        async move { app.post(&format!("/v1/orgs/{org}/usage/endpoints"), Some(&secret), json!({ "delta": 1 })).await }
+    };
+
+    meter(meter_key.secret.clone(), org.clone()).await.expect(200);
+    let r = meter(narrow.secret.clone(), org.clone()).await.expect(403);
+    assert_eq!(r.code(), "scope_missing");
+    let other = app.create_org(&ada, "Other").await["id"].as_str().unwrap().to_owned();
+    meter(meter_key.secret.clone(), other).await.expect(404);
+
+    // `GET /v1/usage` is the key's own org, in the SPEC 5 shape.
+    let r = app.get("/v1/usage", Some(&narrow.secret)).await.expect(200);
+    let usage = &r.body["data"];
+    assert_eq!(usage["member_count"], 1);
+    assert_eq!(usage["endpoint_count"], 1);
+    assert_eq!(usage["requests_this_month"], 0);
+    assert_eq!(usage["limits"], json!({ "members": 1, "endpoints": 5, "requests": 500 }));
+    assert_eq!(r.headers["x-ratelimit-limit"], "60");
+}
