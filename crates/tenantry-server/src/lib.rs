@@ -11,6 +11,7 @@ pub mod key_auth;
 pub mod mailer;
 pub mod openapi;
 pub mod request_id;
+pub mod request_log;
 pub mod routes;
 pub mod startup;
 pub mod state;

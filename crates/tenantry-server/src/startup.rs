@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::{DefaultMakeSpan, TraceLayer};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::extract::BODY_LIMIT;
 use crate::mailer::Mailer;
 use crate::openapi::ApiDoc;
+use crate::request_log::RequestSpan;
 use crate::state::{AppState, Credentials};
 
 /// Knobs for embedding the application (tests control the clock and the flush pace).
@@ -138,7 +139,7 @@ impl Application {
             .layer(Extension(doc))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::key_auth::middleware))
-            .layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().include_headers(true)))
+            .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())

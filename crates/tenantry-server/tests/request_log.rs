@@ -1,6 +1,6 @@
 //! The request log never shows a credential: with every log line captured at the most verbose
-//! level, an API key's secret, a bearer token and a password appear nowhere, while the log does
-//! record that an `authorization` header was sent (masked). Its own test binary, because it
+//! level, an API key's secret, a bearer token, a password and the single-use tokens in paths
+//! appear nowhere, while the log does record that an `authorization` header was sent (masked). Its own test binary, because it
 //! installs a process-wide log subscriber.
 
 #[allow(dead_code)]
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use common::{spawn_app, PASSWORD};
+use common::{config, spawn_with, PASSWORD};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -43,7 +43,11 @@ async fn secrets_never_reach_the_log() {
         .with_writer(move || writer.clone())
         .init();
 
-    let app = spawn_app().await;
+    // With SMTP configured (here a closed port: delivery fails and is retried), emailed links are
+    // not logged; without it they are, by design, so a fresh install can follow them.
+    let mut config = config();
+    config.email.smtp_url = Some("smtp://127.0.0.1:1".into());
+    let app = spawn_with(config).await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
     let key = app.create_key(&ada, &org, &["endpoints.view", "api_keys.manage"]).await;
@@ -55,11 +59,33 @@ async fn secrets_never_reach_the_log() {
     let rolled_secret = rolled.body["data"]["secret"].as_str().unwrap().to_owned();
     app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(401);
     app.post("/v1/auth/login", None, json!({ "email": "ada@example.com", "password": PASSWORD })).await.expect(200);
+    // Single-use tokens travel in paths: the invitation's, and the emailed verification link's.
+    app.put(&format!("/v1/orgs/{org}/plan"), Some(common::ADMIN_TOKEN), json!({ "plan": "team" })).await.expect(200);
+    let invited =
+        app.post(&format!("/v1/orgs/{org}/invitations"), Some(&ada.access), json!({ "email": "g@example.com" })).await;
+    let invitation = invited.expect(201).body["data"]["token"].as_str().unwrap().to_owned();
+    app.get(&format!("/v1/invitations/{invitation}"), None).await.expect(200);
+    app.get(&format!("/accept-invite/{invitation}"), None).await;
+    let verification = app.emailed_token("ada@example.com", "/verify-email/").await;
+    app.get(&format!("/verify-email/{verification}"), None).await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("authorization"), "the request log records headers");
     assert!(log.contains("Sensitive"), "and masks the credentials among them");
-    for secret in [key.secret.as_str(), rolled_secret.as_str(), ada.access.as_str(), ada.refresh.as_str(), PASSWORD] {
-        assert!(!log.contains(secret), "a secret reached the log");
+    assert!(log.contains("/v1/invitations/…"), "the request log records paths, with tokens hidden");
+    for secret in [
+        key.secret.as_str(),
+        rolled_secret.as_str(),
+        ada.access.as_str(),
+        ada.refresh.as_str(),
+        PASSWORD,
+        invitation.as_str(),
+        verification.as_str(),
+    ] {
+        assert!(
+            !log.contains(secret),
+            "a secret reached the log: {}",
+            log.lines().find(|l| l.contains(secret)).unwrap_or_default()
+        );
     }
 }

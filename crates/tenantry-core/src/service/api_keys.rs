@@ -350,7 +350,9 @@ impl Tenantry {
     /// What a key's scopes grant. Scopes were checked at creation; one a later catalog lacks
     /// grants nothing.
     pub(crate) fn key_scopes(&self, key: &ApiKey) -> PermissionSet {
-        key.scopes.iter().fold(PermissionSet::EMPTY, |set, scope| api_key::scope_set(&self.preset.catalog, scope).union(set))
+        key.scopes
+            .iter()
+            .fold(PermissionSet::EMPTY, |set, scope| api_key::scope_set(&self.preset.catalog, scope).union(set))
     }
 
     fn cached_key(&self, stored: KeyWithPlan) -> Arc<CachedKey> {

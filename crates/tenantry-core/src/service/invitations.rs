@@ -659,7 +659,11 @@ impl Tenantry {
                 return Err(refused());
             };
             let own = self.resolve_role(tx, org.id, &membership.role).await?;
-            OrgAccess { org: org.clone(), permissions: own.permissions, standing: Standing::Member { membership, role: own } }
+            OrgAccess {
+                org: org.clone(),
+                permissions: own.permissions,
+                standing: Standing::Member { membership, role: own },
+            }
         } else {
             // An API key vouches for its invitations while it is active.
             let key_id: ApiKeyId = invitation.invited_by.parse().map_err(|_| refused())?;

@@ -108,7 +108,8 @@ impl Tenantry {
             .iter()
             .filter(|built_in| !role.built_in && role.permissions.contains_all(built_in.permissions))
             .filter_map(|built_in| built_in.assignable_by.as_ref().map(|allowed| (built_in.key.as_str(), allowed)));
-        let restrictions = role.assignable_by.as_ref().map(|allowed| (role.key.as_str(), allowed)).into_iter().chain(inherited);
+        let restrictions =
+            role.assignable_by.as_ref().map(|allowed| (role.key.as_str(), allowed)).into_iter().chain(inherited);
         for (restricted, allowed) in restrictions {
             let granter_allowed = match &actor.standing {
                 Standing::Member { role: own, .. } => allowed.contains(&own.key),

@@ -104,9 +104,21 @@ async fn yipyap_admins_cannot_grant_admin_under_another_name() {
     let [admin, member] = &accounts[..] else { unreachable!() };
     app.set_plan_in_db(&org, "team").await;
     let admin_permissions = json!([
-        "org.manage", "members.invite", "members.remove", "members.change_role", "teams.manage",
-        "api_keys.manage", "audit.view", "monitors.view", "monitors.edit", "alerts.view", "alerts.edit",
-        "incidents.view", "incidents.edit", "status_pages.view", "status_pages.edit"
+        "org.manage",
+        "members.invite",
+        "members.remove",
+        "members.change_role",
+        "teams.manage",
+        "api_keys.manage",
+        "audit.view",
+        "monitors.view",
+        "monitors.edit",
+        "alerts.view",
+        "alerts.edit",
+        "incidents.view",
+        "incidents.edit",
+        "status_pages.view",
+        "status_pages.edit"
     ]);
     let roles = format!("/v1/orgs/{org}/roles");
     // A role holding everything `admin` holds is `admin` by another name: only the owner grants it.
