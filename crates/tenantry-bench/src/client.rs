@@ -53,6 +53,28 @@ impl fmt::Display for Report {
     }
 }
 
+/// Sends one request on a fresh connection and returns its status and body (for setup, such as
+/// logging in before a scenario).
+pub async fn request(addr: SocketAddr, call: Call) -> anyhow::Result<(u16, Bytes)> {
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(driver);
+    let mut builder = Request::builder().method(call.method).uri(call.path).header("host", "localhost");
+    if let Some(token) = call.token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match call.body {
+        Some(body) => {
+            builder = builder.header("content-type", "application/json");
+            Full::new(Bytes::from(body))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let response = sender.send_request(builder.body(body)?).await?;
+    let status = response.status().as_u16();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
 /// Runs `connections` connections for `warmup` (not measured) then `duration`.
 pub async fn load(
     name: &str,

@@ -13,6 +13,7 @@
 //! of health's, the figure SPEC 11 sets a floor for.
 
 mod client;
+mod database;
 mod scenarios;
 mod seed;
 
@@ -44,6 +45,16 @@ pub struct Args {
     /// Memberships in the seeded dataset (spread over the orgs).
     #[arg(long, default_value_t = 100_000)]
     pub memberships: usize,
+    /// API keys in the seeded dataset (spread over the orgs).
+    #[arg(long, default_value_t = 100_000)]
+    pub keys: usize,
+    /// Members of the one big org the `members` scenario lists.
+    #[arg(long, default_value_t = 100_000)]
+    pub big_org_members: usize,
+    /// Run on PostgreSQL: a superuser URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); the
+    /// benchmark creates and drops its own database and roles. SQLite when absent.
+    #[arg(long)]
+    pub postgres: Option<String>,
     /// Threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     pub server_threads: usize,
@@ -51,12 +62,16 @@ pub struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let database = setup.block_on(database::Database::create(args.postgres.as_deref()))?;
 
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
     let server_threads = args.server_threads;
-    let server_db = db_url.clone();
+    let server_db = tenantry_server::config::DatabaseConfig {
+        url: database.url.clone(),
+        owner_url: database.owner_url.clone(),
+        ..Default::default()
+    };
     std::thread::spawn(move || {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(server_threads).enable_all().build().unwrap();
@@ -66,7 +81,7 @@ fn main() -> anyhow::Result<()> {
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_tokens: vec![SERVICE_TOKEN.into()],
                 log: "warn".into(),
-                database: tenantry_server::config::DatabaseConfig { url: server_db, ..Default::default() },
+                database: server_db,
                 ..Config::default()
             };
             match Application::build(config, Options::default()).await {
@@ -80,16 +95,17 @@ fn main() -> anyhow::Result<()> {
     });
     let addr = addr_rx.recv()??;
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let admin_url = database.admin_url.clone();
+    let finished = setup.block_on(async move {
         println!(
-            "tenantry-bench: {} connections, {} s per scenario, server threads {}, cores {}",
+            "tenantry-bench on {}: {} connections, {} s per scenario, server threads {}, cores {}",
+            if args.postgres.is_some() { "PostgreSQL" } else { "SQLite" },
             args.connections,
             args.seconds,
             args.server_threads,
             std::thread::available_parallelism().map_or(0, |n| n.get())
         );
-        let mut context = scenarios::Context::new(addr, db_url, args.clone());
+        let mut context = scenarios::Context::new(addr, admin_url, args.clone());
         println!(
             "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8}",
             "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
@@ -100,7 +116,7 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             match name.as_str() {
                 "health" => health = Some(report.rps()),
-                "authorize" => {
+                "authorize" | "verify" | "members" => {
                     if let Some(health) = health {
                         println!("{:<28} {:>9.0}% of health", "", 100.0 * report.rps() / health);
                     }
@@ -109,5 +125,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         anyhow::Ok(())
-    })
+    });
+    setup.block_on(database.drop_all())?;
+    finished
 }

@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use hyper::Method;
 use serde_json::json;
 
-use crate::client::{load, Call, MakeCall, Report};
-use crate::seed::{seed, Dataset, SEED_PASSWORD};
+use crate::client::{load, request, Call, MakeCall, Report};
+use crate::seed::{seed, Dataset, Sizes, SEED_PASSWORD};
 use crate::{Args, SERVICE_TOKEN};
 
 /// Permissions the authorize scenario asks about: together with the seeded roles (owner, admin,
@@ -53,11 +55,19 @@ impl Context {
     async fn dataset(&mut self) -> anyhow::Result<Arc<Dataset>> {
         if self.dataset.is_none() {
             let started = std::time::Instant::now();
-            let data = seed(&self.db_url, self.args.orgs, self.args.memberships).await?;
+            let sizes = Sizes {
+                orgs: self.args.orgs,
+                memberships: self.args.memberships,
+                keys: self.args.keys,
+                big_org_members: self.args.big_org_members,
+            };
+            let data = seed(&self.db_url, &sizes).await?;
             println!(
-                "seeded {} orgs and {} memberships in {:.1} s",
+                "seeded {} orgs, {} memberships, {} API keys and an org of {} members in {:.1} s",
                 data.orgs.len(),
                 data.members.len(),
+                data.keys.len(),
+                sizes.big_org_members,
                 started.elapsed().as_secs_f64()
             );
             self.dataset = Some(Arc::new(data));
@@ -101,6 +111,53 @@ impl Context {
                     path: "/v1/authorize".into(),
                     token: Some(SERVICE_TOKEN.into()),
                     body: Some(bodies[mix(conn as u64, seq) as usize % bodies.len()].clone()),
+                })
+            }
+            "verify" => {
+                let data = self.dataset().await?;
+                // Mostly plain checks; one in four also asks for a permission (one in eight denied).
+                let bodies: Arc<Vec<String>> = Arc::new(
+                    data.keys
+                        .iter()
+                        .enumerate()
+                        .map(|(i, key)| match i % 8 {
+                            0 => json!({ "key": key, "permission": "endpoints.delete" }),
+                            4 => json!({ "key": key, "permission": "billing.view" }),
+                            _ => json!({ "key": key }),
+                        })
+                        .map(|body| body.to_string())
+                        .collect(),
+                );
+                Arc::new(move |conn, seq| Call {
+                    method: Method::POST,
+                    path: "/v1/keys/verify".into(),
+                    token: Some(SERVICE_TOKEN.into()),
+                    body: Some(bodies[mix(conn as u64, seq) as usize % bodies.len()].clone()),
+                })
+            }
+            "members" => {
+                let data = self.dataset().await?;
+                let big = data.big_org.as_ref().ok_or_else(|| anyhow::anyhow!("members needs --big-org-members"))?;
+                let login = json!({ "email": big.owner_email, "password": SEED_PASSWORD }).to_string();
+                let call = Call { method: Method::POST, path: "/v1/auth/login".into(), token: None, body: Some(login) };
+                let (status, body) = request(self.addr, call).await?;
+                anyhow::ensure!(status == 200, "the big org's owner could not log in: {status}");
+                let answer: serde_json::Value = serde_json::from_slice(&body)?;
+                let token = answer["data"]["access_token"].as_str().unwrap_or_default().to_owned();
+                // Pages of 100 starting anywhere in the org: the cursor is the last membership seen.
+                let paths: Arc<Vec<String>> = Arc::new(
+                    std::iter::once(format!("/v1/orgs/{}/members?limit=100", big.id))
+                        .chain(big.membership_ids.iter().step_by(97).map(|after| {
+                            let cursor = URL_SAFE_NO_PAD.encode(format!("k:{after}"));
+                            format!("/v1/orgs/{}/members?limit=100&cursor={cursor}", big.id)
+                        }))
+                        .collect(),
+                );
+                Arc::new(move |conn, seq| Call {
+                    method: Method::GET,
+                    path: paths[mix(conn as u64, seq) as usize % paths.len()].clone(),
+                    token: Some(token.clone()),
+                    body: None,
                 })
             }
             other => anyhow::bail!("unknown scenario `{other}`"),

@@ -1,69 +1,177 @@
-//! Seeds the benchmark database directly with SQL: building 100,000 memberships through the API
-//! would measure argon2, not Tenantry. One password hash is shared by every seeded user.
+//! Seeds the benchmark database directly with SQL: building 100,000 memberships or keys through
+//! the API would measure argon2 and the write path, not what the scenarios ask. One password hash
+//! is shared by every seeded user. The same SQL seeds SQLite and PostgreSQL (through a superuser
+//! connection there, which Row Level Security does not restrict).
 
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use tenantry_core::domain::api_key;
 use tenantry_core::domain::password::{Password, PasswordHasher};
+use tenantry_core::domain::secret::hash_token;
 
 pub const SEED_PASSWORD: &str = "bench password 1";
+/// Rows per multi-row `INSERT` (well under both databases' parameter limits).
+const BATCH: usize = 1000;
 
 pub struct Dataset {
     pub orgs: Vec<String>,
     /// (org, user) pairs of members, one per membership.
     pub members: Vec<(String, String)>,
+    /// Secrets of the seeded API keys (each in one of the orgs).
+    pub keys: Vec<String>,
+    /// The org with many members, its owner's email, and its membership ids in join order.
+    pub big_org: Option<BigOrg>,
 }
 
-pub async fn seed(db_url: &str, orgs: usize, memberships: usize) -> anyhow::Result<Dataset> {
-    let pool = SqlitePool::connect(db_url).await?;
+pub struct BigOrg {
+    pub id: String,
+    pub owner_email: String,
+    pub membership_ids: Vec<String>,
+}
+
+pub struct Sizes {
+    pub orgs: usize,
+    pub memberships: usize,
+    pub keys: usize,
+    pub big_org_members: usize,
+}
+
+/// Inserts `rows` of text values into `table` (plus, in every row, the SQL `constants` — numbers
+/// and fixed values), `BATCH` rows per statement.
+async fn insert(
+    pool: &AnyPool,
+    table: &str,
+    columns: &[&str],
+    constants: &[(&str, &str)],
+    rows: Vec<Vec<String>>,
+) -> anyhow::Result<()> {
+    let names: Vec<&str> = columns.iter().copied().chain(constants.iter().map(|(name, _)| *name)).collect();
+    for chunk in rows.chunks(BATCH) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let slots: Vec<String> = row
+                .iter()
+                .map(|_| {
+                    n += 1;
+                    format!("${n}")
+                })
+                .chain(constants.iter().map(|(_, value)| (*value).to_owned()))
+                .collect();
+            sql.push_str(&format!("({})", slots.join(", ")));
+        }
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().flatten() {
+            query = query.bind(value.as_str());
+        }
+        query.execute(pool).await?;
+    }
+    Ok(())
+}
+
+pub async fn seed(admin_url: &str, sizes: &Sizes) -> anyhow::Result<Dataset> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new().max_connections(1).connect(admin_url).await?;
     let hash = PasswordHasher::new(1).hash(&Password::parse(SEED_PASSWORD.into()).unwrap()).await;
+    let users = sizes.memberships.max(sizes.orgs).max(sizes.big_org_members);
+    let user_ids: Vec<String> = (0..users).map(|_| format!("usr_{}", ulid::Ulid::new())).collect();
+    let rows = user_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| vec![id.clone(), format!("seed{i}@bench.test"), format!("Seed {i}"), hash.clone()])
+        .collect();
+    let user_constants = [("status", "'active'"), ("created_at", "0")];
+    insert(&pool, "users", &["id", "email", "display_name", "password_hash"], &user_constants, rows).await?;
+
+    let org_ids: Vec<String> = (0..sizes.orgs).map(|_| format!("org_{}", ulid::Ulid::new())).collect();
+    let org_rows = |ids: &[String], owners: &[String], prefix: &str| -> Vec<Vec<String>> {
+        ids.iter()
+            .zip(owners)
+            .enumerate()
+            .map(|(i, (id, owner))| {
+                vec![
+                    id.clone(),
+                    format!("{prefix}-{i}"),
+                    format!("Bench org {i}"),
+                    owner.clone(),
+                    json!({}).to_string(),
+                ]
+            })
+            .collect()
+    };
+    let org_columns = ["id", "slug", "name", "owner_id", "metadata"];
+    // Enterprise (1,000 calls a minute per key) keeps the key scenario from measuring refusals.
+    let org_constants = [("is_personal", "0"), ("plan", "'enterprise'"), ("seat_count", "0"), ("created_at", "0")];
+    insert(&pool, "orgs", &org_columns, &org_constants, org_rows(&org_ids, &user_ids, "bench-org")).await?;
+
     let roles = ["admin", "developer", "viewer", "finance"];
-    let mut tx = pool.begin().await?;
-    let mut org_ids = Vec::with_capacity(orgs);
-    let mut members = Vec::with_capacity(memberships);
-    let users = memberships.max(orgs);
-    let mut user_ids = Vec::with_capacity(users);
-    for i in 0..users {
-        let id = format!("usr_{}", ulid::Ulid::new());
-        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, status, created_at) VALUES (?, ?, ?, ?, 'active', 0)")
-            .bind(&id)
-            .bind(format!("seed{i}@bench.test"))
-            .bind(format!("Seed {i}"))
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-        user_ids.push(id);
-    }
-    for (i, owner) in user_ids.iter().take(orgs).enumerate() {
-        let id = format!("org_{}", ulid::Ulid::new());
-        sqlx::query(
-            "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, metadata, seat_count, created_at) VALUES (?, ?, ?, ?, 0, 'team', ?, 0, 0)",
-        )
-        .bind(&id)
-        .bind(format!("bench-org-{i}"))
-        .bind(format!("Bench org {i}"))
-        .bind(owner)
-        .bind(json!({}).to_string())
-        .execute(&mut *tx)
-        .await?;
-        org_ids.push(id);
-    }
-    for m in 0..memberships {
-        let org = &org_ids[m % orgs];
+    let mut members = Vec::with_capacity(sizes.memberships);
+    let mut rows = Vec::with_capacity(sizes.memberships);
+    for m in 0..sizes.memberships {
+        let org = &org_ids[m % sizes.orgs];
         // The first membership of each org is its owner; the rest cycle through the other roles.
-        let (user, role) = if m < orgs { (&user_ids[m], "owner") } else { (&user_ids[m], roles[m % roles.len()]) };
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, 0)")
-            .bind(format!("mem_{}", ulid::Ulid::new()))
-            .bind(org)
-            .bind(user)
-            .bind(role)
-            .execute(&mut *tx)
-            .await?;
-        members.push((org.clone(), user.clone()));
+        let role = if m < sizes.orgs { "owner" } else { roles[m % roles.len()] };
+        rows.push(vec![format!("mem_{}", ulid::Ulid::new()), org.clone(), user_ids[m].clone(), role.to_owned()]);
+        members.push((org.clone(), user_ids[m].clone()));
     }
+    insert(&pool, "memberships", &["id", "org_id", "user_id", "role"], &[("joined_at", "0")], rows).await?;
+
+    let big_org = if sizes.big_org_members > 0 {
+        let id = format!("org_{}", ulid::Ulid::new());
+        let big = org_rows(std::slice::from_ref(&id), &user_ids[..1], "bench-big");
+        insert(&pool, "orgs", &org_columns, &org_constants, big).await?;
+        let membership_ids: Vec<String> =
+            (0..sizes.big_org_members).map(|_| format!("mem_{}", ulid::Ulid::new())).collect();
+        let rows = membership_ids
+            .iter()
+            .zip(&user_ids)
+            .enumerate()
+            .map(|(i, (mid, user))| {
+                let role = if i == 0 { "owner" } else { roles[i % roles.len()] };
+                vec![mid.clone(), id.clone(), user.clone(), role.to_owned()]
+            })
+            .collect();
+        insert(&pool, "memberships", &["id", "org_id", "user_id", "role"], &[("joined_at", "0")], rows).await?;
+        Some(BigOrg { id, owner_email: "seed0@bench.test".into(), membership_ids })
+    } else {
+        None
+    };
     sqlx::query("UPDATE orgs SET seat_count = (SELECT COUNT(*) FROM memberships m WHERE m.org_id = orgs.id)")
-        .execute(&mut *tx)
+        .execute(&pool)
         .await?;
-    tx.commit().await?;
+
+    // Keys spread over the orgs.
+    let mut keys = Vec::with_capacity(sizes.keys);
+    let mut rows = Vec::with_capacity(sizes.keys);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for k in 0..sizes.keys {
+        let secret = api_key::generate("tn_live_", |buf| {
+            for b in buf.iter_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = state as u8;
+            }
+        });
+        let org = &org_ids[k % sizes.orgs];
+        let scopes = json!(["endpoints.*", "requests.replay"]).to_string();
+        rows.push(vec![
+            format!("key_{}", ulid::Ulid::new()),
+            org.clone(),
+            format!("bench key {k}"),
+            api_key::display_prefix(&secret),
+            hash_token(&secret),
+            scopes,
+            user_ids[k % sizes.orgs].clone(),
+        ]);
+        keys.push(secret);
+    }
+    let key_columns = ["id", "org_id", "name", "prefix", "secret_hash", "scopes", "created_by"];
+    insert(&pool, "api_keys", &key_columns, &[("created_at", "0")], rows).await?;
     pool.close().await;
-    Ok(Dataset { orgs: org_ids, members })
+    Ok(Dataset { orgs: org_ids, members, keys, big_org })
 }
