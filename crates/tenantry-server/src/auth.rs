@@ -11,6 +11,7 @@ use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::{Principal, UserPrincipal};
 
 use crate::error::ApiError;
+use crate::security_events::CallerSlot;
 use crate::state::AppState;
 
 pub const ORG_HEADER: &str = "x-organization-id";
@@ -22,8 +23,17 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// Resolves the request's principal; 401 when there are no valid credentials.
+/// Resolves the request's principal; 401 when there are no valid credentials. The principal is
+/// also noted for the security event of a refusal that may follow.
 pub async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let principal = credentials(parts, state).await?;
+    if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+        slot.set(&principal);
+    }
+    Ok(principal)
+}
+
+async fn credentials(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     // An API key was authenticated (and rate-limited) before routing.
     if let Some(key) = parts.extensions.get::<Principal>() {
         return Ok(key.clone());

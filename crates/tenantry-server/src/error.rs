@@ -98,6 +98,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body(&current_request_id());
         let mut response = (self.status, axum::Json(body)).into_response();
+        if matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            response.extensions_mut().insert(crate::security_events::Refused { code: self.code });
+        }
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

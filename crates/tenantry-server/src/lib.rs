@@ -3,6 +3,7 @@
 //! Requests flow one way: an extractor authenticates and parses, the handler calls one service
 //! function of `tenantry_core` and shapes the response; rules live in the services.
 
+pub mod audit_export;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod request_log;
 pub mod routes;
+pub mod security_events;
 pub mod startup;
 pub mod state;
 pub mod views;

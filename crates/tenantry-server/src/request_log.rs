@@ -14,7 +14,7 @@ use tracing::Span;
 /// tokens are 43 characters; the longest id is 30.
 const SECRET_MIN_CHARS: usize = 40;
 
-fn redacted_path(path: &str) -> String {
+pub fn redacted_path(path: &str) -> String {
     path.split('/')
         .map(|segment| {
             let secret_like = segment.len() >= SECRET_MIN_CHARS

@@ -55,19 +55,24 @@ pub struct Application {
 /// Opens the database named by the configuration and applies pending migrations (on
 /// PostgreSQL as the owner role, when `database.owner_url` names one).
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
-    let url = &config.database.url;
-    let Some(backend) = Backend::of_url(url) else {
-        bail!("database.url: `{url}` is not supported; use sqlite://PATH or postgres://USER@HOST/DATABASE");
-    };
-    let options = ConnectOptions { max_connections: config.database.max_connections };
-    let store = SqlStore::connect(url, &options).await.with_context(|| format!("cannot open the database {url}"))?;
-    let roles = match (&config.database.owner_url, backend) {
+    let store = connect_store(config).await?;
+    let roles = match (&config.database.owner_url, store.backend()) {
         (Some(owner_url), Backend::Postgres) => Some(PostgresRoles { owner_url: owner_url.clone() }),
         (Some(_), Backend::Sqlite) => bail!("database.owner_url is for PostgreSQL only"),
         (None, _) => None,
     };
     store.migrate(roles.as_ref()).await.context("cannot apply database migrations")?;
     Ok(store)
+}
+
+/// Opens the database named by the configuration as it is, without migrating it.
+pub async fn connect_store(config: &Config) -> anyhow::Result<SqlStore> {
+    let url = &config.database.url;
+    if Backend::of_url(url).is_none() {
+        bail!("database.url: `{url}` is not supported; use sqlite://PATH or postgres://USER@HOST/DATABASE");
+    }
+    let options = ConnectOptions { max_connections: config.database.max_connections };
+    SqlStore::connect(url, &options).await.with_context(|| format!("cannot open the database {url}"))
 }
 
 /// Applies the cache changes other processes commit (PostgreSQL), for as long as the service runs.
@@ -139,6 +144,7 @@ impl Application {
             .layer(Extension(doc))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::key_auth::middleware))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_events::middleware))
             .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

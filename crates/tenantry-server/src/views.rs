@@ -15,6 +15,7 @@ use tenantry_core::domain::preset::Preset;
 use tenantry_core::domain::settings::{Ingest, Notifications, Security, Settings, Sso};
 use tenantry_core::service::access::OrgAccess;
 use tenantry_core::service::api_keys::IssuedKey;
+use tenantry_core::service::audit::AuditEntry;
 use tenantry_core::service::invitations::{Accepted, InvitationPreview, IssuedInvitation};
 use tenantry_core::service::plans::Billing;
 use tenantry_core::service::usage::{Metered, Usage};
@@ -587,5 +588,53 @@ impl Default for SecuritySettingsView {
 impl Default for IngestSettingsView {
     fn default() -> Self {
         SettingsView::default().ingest
+    }
+}
+
+/// Who acted, or what was acted on: `{type, id}`.
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TypedRef {
+    #[serde(rename = "type")]
+    #[schema(example = "user")]
+    pub kind: String,
+    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventView {
+    #[schema(example = "evt_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    /// `null` for the instance's own events (sign-ups, logins, refusals outside any org).
+    pub org_id: Option<String>,
+    pub actor: TypedRef,
+    #[schema(example = "member.role_changed")]
+    pub action: String,
+    pub target: TypedRef,
+    pub occurred_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// The event's link in its org's hash chain.
+    pub hash: String,
+}
+
+impl From<AuditEntry> for AuditEventView {
+    fn from(entry: AuditEntry) -> Self {
+        let event = entry.event;
+        Self {
+            id: event.id.to_string(),
+            org_id: event.org_id.map(|o| o.to_string()),
+            actor: TypedRef { kind: event.actor.kind, id: event.actor.id },
+            action: event.action,
+            target: TypedRef { kind: event.target.kind, id: event.target.id },
+            occurred_at: event.occurred_at,
+            ip: event.ip,
+            user_agent: event.user_agent,
+            metadata: event.metadata,
+            hash: entry.hash,
+        }
     }
 }

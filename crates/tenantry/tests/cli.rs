@@ -19,6 +19,8 @@ const ADMIN_TOKEN: &str = "test-admin-token";
 /// A server running on its own runtime, so the test thread can block on subprocesses.
 struct Server {
     base: String,
+    /// The server's SQLite database, for `audit verify` and for tampering with it.
+    database_url: String,
     runtime: Runtime,
     clock: Arc<ManualClock>,
     client: reqwest::Client,
@@ -31,12 +33,13 @@ impl Server {
     fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("tenantry.db").display());
         let config = Config {
             bind: "127.0.0.1:0".into(),
             admin_token: Some(ADMIN_TOKEN.into()),
             billing: BillingConfig { mode: BillingMode::Open },
             database: tenantry_server::config::DatabaseConfig {
-                url: format!("sqlite://{}", dir.path().join("tenantry.db").display()),
+                url: database_url.clone(),
                 ..Config::default().database
             },
             ..Config::default()
@@ -49,7 +52,25 @@ impl Server {
         let served = runtime.spawn(app.run(async {
             let _ = stopped.await;
         }));
-        Self { base, runtime, clock, client: reqwest::Client::new(), stop: Some(stop), served: Some(served), _dir: dir }
+        Self {
+            base,
+            database_url,
+            runtime,
+            clock,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            served: Some(served),
+            _dir: dir,
+        }
+    }
+
+    /// Runs `sql` on the database directly, as someone with access to its file could.
+    fn tamper(&self, sql: &str) {
+        self.runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        });
     }
 
     /// Stops serving and waits until the listener is closed.
@@ -459,149 +480,88 @@ fn a_stopped_server_is_reported_in_one_line() {
     assert!(ada.credentials().exists(), "an unreachable server logs nobody out");
 }
 
-/// A stand-in for the audit endpoints' contract (`GET /v1/orgs/{org}/audit-events` with filters
-/// and cursors, `…/export?format=csv|jsonl`), answering only the stored key and org, in pages of
-/// two, and like Tenantry for any other route.
-mod audit_stub {
-    use std::collections::HashMap;
-
-    use axum::extract::{Path, Query};
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::response::IntoResponse;
-    use axum::routing::get;
-    use axum::{Json, Router};
-    use serde_json::{json, Value};
-
-    pub const KEY: &str = "tn_live_stubkey";
-    pub const ORG: &str = "org_stub";
-    pub const EVENTS: usize = 5;
-
-    pub fn router() -> Router {
-        Router::new()
-            .route("/v1/orgs/{org}/audit-events", get(list))
-            .route("/v1/orgs/{org}/audit-events/export", get(export))
-            .fallback(|| async {
-                let body =
-                    json!({ "error": { "code": "not_found", "message": "no such route", "request_id": "req_1" } });
-                (StatusCode::NOT_FOUND, Json(body))
-            })
+#[test]
+fn audit_events_are_listed_exported_and_their_chains_verified() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Acme Corp", "--slug", "acme"]);
+    ada.ok(&["org", "use", "acme"]);
+    ada.ok(&["plan", "set", "team"]);
+    for i in 0..4 {
+        ada.ok(&["org", "rename", &format!("Acme {i}")]);
     }
 
-    fn refused(message: String) -> axum::response::Response {
-        let body = json!({ "error": { "code": "invalid_request", "message": message, "request_id": "req_1" } });
-        (StatusCode::BAD_REQUEST, Json(body)).into_response()
-    }
+    let filters = ["--action", "org.updated", "--since", "24h"];
+    let renames = ada.json(&[&["audit", "list"][..], &filters].concat());
+    let renames = renames.as_array().unwrap();
+    assert_eq!(renames.len(), 4, "{renames:?}");
+    assert!(renames.iter().all(|e| e["action"] == "org.updated"));
+    assert_eq!(ada.json(&[&["audit", "list", "--limit", "3"][..], &filters].concat()).as_array().unwrap().len(), 3);
+    let table = ada.ok(&["audit", "list", "--action", "org."]);
+    assert!(table.lines().next().unwrap().starts_with("TIME"), "{table}");
+    assert!(table.contains("org.created") && table.contains("organization:org_"), "{table}");
 
-    /// Why a request is refused, if it is.
-    fn check(org: &str, headers: &HeaderMap) -> Option<String> {
-        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
-        let header_org = headers.get("x-organization-id").and_then(|v| v.to_str().ok());
-        if org != ORG || bearer != Some(&format!("Bearer {KEY}")) || header_org != Some(ORG) {
-            return Some(format!("unexpected org or credentials: {org} {bearer:?} {header_org:?}"));
-        }
-        None
-    }
+    let all = ada.json(&["audit", "list"]);
+    let file = ada.dir.path().join("audit.csv");
+    let run = ada.run(&["audit", "export", "--format", "csv", "--output", file.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.starts_with("id,occurred_at,actor_type,actor_id,action"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + all.as_array().unwrap().len());
+    assert!(!ada.dir.path().join("audit.csv.part").exists());
+    let jsonl = ada.ok(&["audit", "export", "--format", "jsonl", "--action", "org.updated"]);
+    let exported: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(&exported, renames);
 
-    pub fn event(i: usize) -> Value {
-        json!({
-            "id": format!("evt_{i}"), "org_id": ORG, "actor": { "type": "user", "id": "usr_1" },
-            "action": "member.role_changed", "target": { "type": "user", "id": format!("usr_{}", i + 10) },
-            "occurred_at": "2026-05-01T12:00:00Z", "ip": "127.0.0.1", "user_agent": "test", "metadata": {}
-        })
-    }
+    // The operator checks the chains in the server's database.
+    let verify = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+        command.args(["audit", "verify", "--config", "/nonexistent/tenantry.toml"]).args(args);
+        command.env("TENANTRY_DATABASE_URL", &server.database_url).env_remove("TENANTRY_ORG");
+        let output = command.output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (output.status.code().unwrap(), text(output.stdout), text(output.stderr))
+    };
+    let (code, stdout, stderr) = verify(&[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.lines().next().unwrap().starts_with("CHAIN"), "{stdout}");
+    assert!(stdout.lines().skip(1).all(|l| l.contains("intact")), "{stdout}");
+    let (code, stdout, _) = verify(&["--org", "acme", "--json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report[0]["checked"], 6, "org.created, the plan change and four renames: {report}");
 
-    async fn list(
-        Path(org): Path<String>,
-        headers: HeaderMap,
-        Query(query): Query<HashMap<String, String>>,
-    ) -> axum::response::Response {
-        if let Some(reason) = check(&org, &headers) {
-            return refused(reason);
-        }
-        if query.get("action").map(String::as_str) != Some("member.role_changed")
-            || !query.get("since").is_some_and(|s| s.ends_with('Z'))
-        {
-            return refused(format!("filters not passed on: {query:?}"));
-        }
-        let start: usize = query.get("cursor").map_or(0, |c| c.parse().unwrap());
-        let limit: usize = query["limit"].parse().unwrap();
-        let end = (start + limit.min(2)).min(EVENTS);
-        let next = (end < EVENTS).then(|| end.to_string());
-        Json(json!({ "data": (start..end).map(event).collect::<Vec<_>>(), "pagination": { "next_cursor": next } }))
-            .into_response()
-    }
-
-    pub fn export_body(format: &str) -> String {
-        let rows = 2000;
-        match format {
-            "csv" => {
-                let mut body = "id,action,metadata\n".to_owned();
-                for i in 0..rows {
-                    body.push_str(&format!("evt_{i},member.role_changed,\"a note\nacross lines\"\n"));
-                }
-                body
-            }
-            _ => (0..rows).map(|i| format!("{}\n", event(i))).collect(),
-        }
-    }
-
-    async fn export(
-        Path(org): Path<String>,
-        headers: HeaderMap,
-        Query(query): Query<HashMap<String, String>>,
-    ) -> axum::response::Response {
-        if let Some(reason) = check(&org, &headers) {
-            return refused(reason);
-        }
-        match query.get("format").map(String::as_str) {
-            Some(format @ ("csv" | "jsonl")) => export_body(format).into_response(),
-            other => refused(format!("format: {other:?}")),
-        }
-    }
+    server.tamper("UPDATE audit_events SET metadata = '{}' WHERE action = 'org.updated'");
+    let (code, stdout, stderr) = verify(&["--org", "acme"]);
+    assert_eq!(code, 7, "{stdout}{stderr}");
+    assert!(stdout.contains("BROKEN at event evt_") && stdout.contains("edited"), "{stdout}");
+    assert!(stderr.contains("1 of 1 audit chains are broken"), "{stderr}");
+    let (code, _, stderr) = verify(&["--org", "no-such-org"]);
+    assert_eq!(code, 4, "{stderr}");
 }
 
 #[test]
-fn audit_events_are_listed_and_exported_as_the_contract_says() {
+fn a_route_the_server_lacks_is_named_as_such() {
+    // A server that answers every route like Tenantry answers an unknown one.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(async move { axum::serve(listener, audit_stub::router()).await });
+    let router = axum::Router::new().fallback(|| async {
+        let body = json!({ "error": { "code": "not_found", "message": "no such route", "request_id": "req_1" } });
+        (axum::http::StatusCode::NOT_FOUND, axum::Json(body))
+    });
+    runtime.spawn(async move { axum::serve(listener, router).await });
 
     let bot = Client::new();
     std::fs::create_dir_all(bot.config_dir()).unwrap();
-    let stored = format!(
-        "server = \"{base}\"\napi_key = \"{}\"\n\n[org]\nid = \"{}\"\nslug = \"stub\"\n",
-        audit_stub::KEY,
-        audit_stub::ORG
-    );
+    let stored = format!("server = \"{base}\"\napi_key = \"tn_live_key\"\n\n[org]\nid = \"org_1\"\nslug = \"one\"\n");
     std::fs::write(bot.credentials(), stored).unwrap();
-
-    let filters = ["--action", "member.role_changed", "--since", "24h"];
-    let all = bot.json(&[&["audit", "list"][..], &filters].concat());
-    let expected: Vec<Value> = (0..audit_stub::EVENTS).map(audit_stub::event).collect();
-    assert_eq!(all, Value::Array(expected), "every page, in order");
-    let some = bot.json(&[&["audit", "list", "--limit", "3"][..], &filters].concat());
-    assert_eq!(some.as_array().unwrap().len(), 3);
-    let table = bot.ok(&[&["audit", "list"][..], &filters].concat());
-    assert!(table.lines().nth(1).unwrap().contains("user:usr_1"), "{table}");
-    assert!(table.contains("member.role_changed") && table.contains("user:usr_10"), "{table}");
-
-    let file = bot.dir.path().join("audit.csv");
-    let run = bot.run(&["audit", "export", "--format", "csv", "--output", file.to_str().unwrap()], None);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), audit_stub::export_body("csv"));
-    assert!(!bot.dir.path().join("audit.csv.part").exists());
-    assert_eq!(bot.ok(&["audit", "export", "--format", "jsonl"]), audit_stub::export_body("jsonl"));
-
-    // A route the server does not have is named as such, not as a missing object.
     let run = bot.run(&["usage"], None);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!("{base} does not offer GET /v1/orgs/{}/usage", audit_stub::ORG)),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(&format!("{base} does not offer GET /v1/orgs/org_1/usage")), "{}", run.stderr);
 }
 
 #[test]

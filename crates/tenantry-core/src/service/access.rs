@@ -166,6 +166,17 @@ impl Tenantry {
         })
     }
 
+    /// Refuses with 402 `plan_limit_reached` unless the org's plan includes `feature`.
+    pub(crate) fn require_feature(&self, org: &Org, feature: &str) -> Result<()> {
+        if self.preset.plan(&org.plan).is_some_and(|p| p.has_feature(feature)) {
+            return Ok(());
+        }
+        Err(Error::PlanLimit {
+            message: format!("the `{}` plan does not include the feature `{feature}`", org.plan),
+            details: serde_json::json!({ "feature": feature, "plan": org.plan }),
+        })
+    }
+
     /// The permission keys of a set, for tokens, `me` and refusals.
     pub(crate) fn permission_names(&self, set: PermissionSet) -> Vec<String> {
         self.preset.catalog.names(set)

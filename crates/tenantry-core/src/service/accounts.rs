@@ -141,8 +141,9 @@ impl Tenantry {
         let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
         let user = match user {
             Some(user) if verified => user,
-            _ => {
+            user => {
                 self.login_throttle.record_failure(&throttle_key, ip, now);
+                self.record_login_failure(&throttle_key, user.as_ref(), meta).await;
                 return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
             }
         };
@@ -153,6 +154,7 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let first_org = tx.orgs_of_user(user.id, None).await?.into_iter().next();
         let (tokens, _) = self.start_session(tx.as_mut(), &user, first_org.as_ref()).await?;
+        self.record_login(tx.as_mut(), &user, meta).await?;
         tx.commit().await?;
         Ok(SignedIn { tokens, user, org: first_org })
     }

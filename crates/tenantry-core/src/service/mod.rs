@@ -19,6 +19,7 @@ pub mod plans;
 pub mod principal;
 pub mod rate_limit;
 pub mod roles;
+pub mod security_events;
 pub mod settings;
 pub mod throttle;
 pub mod tokens;
@@ -77,6 +78,7 @@ pub struct Tenantry {
     passwords: PasswordHasher,
     tokens: tokens::TokenSigner,
     login_throttle: throttle::LoginThrottle,
+    security_throttle: security_events::SecurityThrottle,
     grants: grants::GrantCache,
     keys: key_cache::KeyCache,
     rate_limits: rate_limit::RateLimiter,
@@ -97,6 +99,7 @@ impl Tenantry {
         Ok(Self {
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
+            security_throttle: security_events::SecurityThrottle::default(),
             grants: grants::GrantCache::default(),
             keys: key_cache::KeyCache::default(),
             rate_limits: rate_limit::RateLimiter::default(),

@@ -15,7 +15,7 @@ use super::audit::Change;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, RoleId};
-use crate::domain::models::{CustomRole, Org};
+use crate::domain::models::CustomRole;
 use crate::domain::permission::{PermissionSet, Role};
 use crate::store::{CacheChange, StoreError, Tx};
 use crate::{Error, Result};
@@ -144,18 +144,6 @@ impl Tenantry {
         }
     }
 
-    fn require_custom_roles_feature(&self, org: &Org) -> Result<()> {
-        let included = self.preset.plan(&org.plan).is_some_and(|p| p.has_feature(CUSTOM_ROLES_FEATURE));
-        if included {
-            Ok(())
-        } else {
-            Err(Error::PlanLimit {
-                message: format!("the `{}` plan does not include the feature `{CUSTOM_ROLES_FEATURE}`", org.plan),
-                details: json!({ "feature": CUSTOM_ROLES_FEATURE, "plan": org.plan }),
-            })
-        }
-    }
-
     /// Checks a permission list against the catalog and the actor's own permissions.
     fn parse_role_permissions(&self, actor: &OrgAccess, names: &[String]) -> Result<Vec<String>> {
         let mut set = PermissionSet::EMPTY;
@@ -194,7 +182,7 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
-        self.require_custom_roles_feature(&access.org)?;
+        self.require_feature(&access.org, CUSTOM_ROLES_FEATURE)?;
         let permissions = self.parse_role_permissions(&access, &input.permissions)?;
         let exists = || Error::Conflict {
             code: "role_exists",
@@ -247,7 +235,7 @@ impl Tenantry {
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.change_role")?;
         let mut custom = self.editable_role(tx.as_mut(), &access, key).await?;
-        self.require_custom_roles_feature(&access.org)?;
+        self.require_feature(&access.org, CUSTOM_ROLES_FEATURE)?;
         self.check_outranks(&access, &self.custom_role(&custom))?;
         let before = custom.clone();
         if let Some(name) = name {

@@ -1,15 +1,28 @@
-//! The append-only audit log.
+//! The append-only audit log: appending to a chain, querying, and walking chains to verify them.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::domain::audit::AuditEvent;
-use crate::domain::ids::OrgId;
+use crate::domain::audit::{AuditFilter, AuditRecord, Chain, ChainedRecord};
 
 #[async_trait]
 pub trait AuditTx: Send {
-    /// The hash of the newest event of `org`'s chain (`None`: the instance chain).
-    async fn last_audit_hash(&mut self, org: Option<OrgId>) -> StoreResult<Option<String>>;
-    /// Appends `event` after the chain link `prev_hash` (empty for a chain's first event).
-    async fn insert_audit(&mut self, event: &AuditEvent, prev_hash: &str, hash: &str) -> StoreResult<()>;
+    /// The hash of the newest event of `chain`, locking the chain until the transaction ends so
+    /// appends to it happen one after another.
+    async fn last_audit_hash(&mut self, chain: Chain) -> StoreResult<Option<String>>;
+    /// Appends `record` after the chain link `prev_hash` (empty for a chain's first event);
+    /// returns its place in the log.
+    async fn insert_audit(&mut self, record: &AuditRecord, prev_hash: &str, hash: &str) -> StoreResult<i64>;
+    /// Events of `chain` matching `filter`, newest first, older than `before_seq` when given.
+    async fn audit_events(
+        &mut self,
+        chain: Chain,
+        filter: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<ChainedRecord>>;
+    /// Every chain that has events.
+    async fn audit_chains(&mut self) -> StoreResult<Vec<Chain>>;
+    /// Events of `chain` in chain order, after `after_seq`.
+    async fn audit_chain_rows(&mut self, chain: Chain, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedRecord>>;
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod authorize;
 pub mod invitations;
 pub mod members;
@@ -37,4 +38,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(usage::router())
         .merge(settings::router())
         .merge(ownership::router())
+        .merge(audit::router())
 }

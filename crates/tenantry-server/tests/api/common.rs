@@ -14,6 +14,9 @@ use tenantry_store_sqlite::SqlStore;
 pub use crate::test_db::Backend;
 use crate::test_db::TestDatabase;
 
+/// Audit rows of changes: every row but the security events (logins, refused requests).
+pub const CHANGES: &str = "action NOT LIKE 'security.%'";
+
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const SERVICE_TOKEN: &str = "test-service-token";
@@ -195,11 +198,17 @@ impl TestApp {
     }
 
     pub async fn audit_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&self.db).await.unwrap()
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events WHERE {CHANGES}"))
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 
     pub async fn audit_actions(&self) -> Vec<String> {
-        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(&self.db).await.unwrap()
+        sqlx::query_scalar(&format!("SELECT action FROM audit_events WHERE {CHANGES} ORDER BY seq"))
+            .fetch_all(&self.db)
+            .await
+            .unwrap()
     }
 
     /// Adds `account` to `org` with `role` directly in the database (until invitations exist,
@@ -383,9 +392,9 @@ impl TestApp {
 
     /// `(action, actor_id, target_id, metadata)` of an org's audit events, oldest first.
     pub async fn audit_of(&self, org: &str) -> Vec<(String, String, String, Value)> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT action, actor_id, target_id, metadata FROM audit_events WHERE org_id = $1 ORDER BY seq",
-        )
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT action, actor_id, target_id, metadata FROM audit_events WHERE org_id = $1 AND {CHANGES} ORDER BY seq"
+        ))
         .bind(org)
         .fetch_all(&self.db)
         .await

@@ -7,6 +7,7 @@ mod accept_page;
 mod accounts;
 mod admin;
 mod api_keys;
+mod audit;
 mod authorize;
 // The harness also serves the PostgreSQL run, whose node helpers this run does not use.
 #[allow(dead_code)]

@@ -53,6 +53,13 @@ const ROWS: &[Row] = &[
     },
     Row { method: "POST", path: "/v1/orgs/{org}/leave", need: Need::AnyMemberButOwner, body: Some("{}") },
     Row { method: "GET", path: "/v1/orgs/{org}/roles", need: Need::AnyMember, body: None },
+    Row { method: "GET", path: "/v1/orgs/{org}/audit-events", need: Need::Permission("audit.view"), body: None },
+    Row {
+        method: "GET",
+        path: "/v1/orgs/{org}/audit-events/export?format=jsonl",
+        need: Need::Permission("audit.view"),
+        body: None,
+    },
     Row {
         method: "POST",
         path: "/v1/orgs/{org}/roles",

@@ -13,6 +13,8 @@ mod accounts;
 mod admin;
 #[path = "../api/api_keys.rs"]
 mod api_keys;
+#[path = "../api/audit.rs"]
+mod audit;
 #[path = "../api/authorize.rs"]
 mod authorize;
 #[path = "../api/common.rs"]

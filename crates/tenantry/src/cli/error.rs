@@ -17,6 +17,8 @@ pub enum Exit {
     Refused = 5,
     /// The server failed (5xx), could not be reached, timed out, or did not answer as Tenantry does.
     Server = 6,
+    /// `audit verify` found a broken link in an audit chain.
+    Tampered = 7,
 }
 
 #[derive(Debug)]

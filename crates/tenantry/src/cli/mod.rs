@@ -26,6 +26,7 @@ Client exit codes:
   4  not found (404)
   5  other refusal by the API (4xx: invalid request, conflict, plan limit, rate limit)
   6  server or connection error (5xx, connection refused, timeout, not a Tenantry answer)
+  7  `audit verify` found a broken audit chain
 
 The login is stored in $TENANTRY_CONFIG_DIR, else $XDG_CONFIG_HOME/tenantry, else ~/.config/tenantry.";
 
@@ -97,7 +98,7 @@ pub enum Command {
         #[command(flatten)]
         global: Global,
     },
-    /// The active org's audit log: list events, or export them
+    /// The active org's audit log: list events, export them, or verify the hash chains
     Audit {
         #[command(subcommand)]
         command: audit::AuditCommand,

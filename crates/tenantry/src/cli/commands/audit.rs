@@ -1,5 +1,7 @@
 //! `audit list` and `audit export`: the org's audit log (needs audit.view and a plan with
 //! `audit_log`). Exports stream to a file or stdout, showing progress when stderr is a terminal.
+//! `audit verify` is for the operator: it reads the database the server's configuration names
+//! and walks the hash chains.
 
 use std::fs::{self, File};
 use std::io::{IsTerminal, Write};
@@ -9,7 +11,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use crate::cli::error::{CliError, Result};
+use tenantry_core::service::audit::verify_audit_chains;
+
+use crate::cli::error::{CliError, Exit, Result};
 use crate::cli::http::{seg, Api};
 use crate::cli::output::{self, text, Table};
 use crate::cli::time;
@@ -34,6 +38,13 @@ pub enum AuditCommand {
         output: Option<PathBuf>,
         #[command(flatten)]
         filters: Filters,
+    },
+    /// Walk the audit hash chains in the database (every org's, or --org's) and report the
+    /// first broken link of each: an edited, deleted or reordered event. Exits 7 if any.
+    Verify {
+        /// The server's configuration file (TENANTRY_* variables override it)
+        #[arg(long, env = "TENANTRY_CONFIG", default_value = "tenantry.toml")]
+        config: PathBuf,
     },
 }
 
@@ -75,6 +86,9 @@ pub enum Format {
 }
 
 pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
+    if let AuditCommand::Verify { config } = &command {
+        return verify(config, global).await;
+    }
     let mut api = Api::open(global)?;
     let org = api.org()?;
     let events = format!("/v1/orgs/{}/audit-events", seg(&org));
@@ -102,6 +116,7 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
             table.print();
             Ok(())
         }
+        AuditCommand::Verify { .. } => unreachable!("handled above"),
         AuditCommand::Export { format, output, filters } => {
             let name = if format == Format::Csv { "csv" } else { "jsonl" };
             let mut call = api.get(format!("{events}/export")).in_org(&org).query("format", Some(name.to_owned()));
@@ -112,6 +127,50 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
             export(response, output.as_deref(), format).await
         }
     }
+}
+
+async fn verify(config: &Path, global: &Global) -> Result<()> {
+    let config = tenantry_server::Config::load(config).map_err(|e| CliError::usage(format!("configuration: {e}")))?;
+    let store =
+        tenantry_server::startup::connect_store(&config).await.map_err(|e| CliError::server(format!("{e:#}")))?;
+    let reports = verify_audit_chains(&store, global.org.as_deref()).await;
+    store.close().await;
+    let reports = reports.map_err(|e| match e {
+        tenantry_core::Error::NotFound(_) => CliError::not_found("no such organization"),
+        other => CliError::server(other.to_string()),
+    })?;
+    let name =
+        |chain: &Option<tenantry_core::domain::ids::OrgId>| chain.map_or("instance".to_owned(), |o| o.to_string());
+    if global.json {
+        let json: Vec<Value> = reports
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "org_id": r.chain.map(|o| o.to_string()),
+                    "checked": r.checked,
+                    "broken": r.broken.as_ref().map(|b| serde_json::json!({
+                        "seq": b.seq, "event_id": b.event_id, "kind": b.kind, "explanation": b.kind.explain(),
+                    })),
+                })
+            })
+            .collect();
+        output::json(&Value::Array(json));
+    } else {
+        let mut table = Table::new(&["CHAIN", "EVENTS", "STATUS"]);
+        for report in &reports {
+            let status = match &report.broken {
+                None => "intact".to_owned(),
+                Some(b) => format!("BROKEN at event {} (seq {}): {}", b.event_id, b.seq, b.kind.explain()),
+            };
+            table.row(vec![name(&report.chain), report.checked.to_string(), status]);
+        }
+        table.print();
+    }
+    let broken = reports.iter().filter(|r| r.broken.is_some()).count();
+    if broken > 0 {
+        return Err(CliError::new(Exit::Tampered, format!("{broken} of {} audit chains are broken", reports.len())));
+    }
+    Ok(())
 }
 
 /// `user:usr_…` for `{type, id}`.

@@ -1,0 +1,199 @@
+//! `/v1/orgs/{org}/audit-events`: reading, exporting and adding to an org's audit log, and
+//! `/v1/admin/audit-events` for the instance's own events.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use tenantry_core::domain::audit::{ActionFilter, Actor, AuditFilter, Target};
+use tenantry_core::service::audit::{AuditExport, HostEvent};
+use tenantry_core::Tenantry;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit_export::ExportFormat;
+use crate::auth::{AdminAuth, Caller};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
+use crate::state::AppState;
+use crate::views::{data, list, AuditEventView, Data, ErrorBody, List, TypedRef};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_events, add_event))
+        .routes(routes!(export_events))
+        .routes(routes!(list_instance_events))
+}
+
+/// Filters shared by the list and the export. No `deny_unknown_fields`: they share the query
+/// string with pagination and the export format.
+#[derive(Deserialize, IntoParams)]
+pub struct FilterParams {
+    /// The actor's id: a user id, key id, `admin`, a service name, an IP for anonymous callers.
+    pub actor: Option<String>,
+    /// An action (`member.role_changed`), or every action under a prefix ending in `.` (`member.`).
+    pub action: Option<String>,
+    /// The target's id.
+    pub target: Option<String>,
+    /// Events at or after this time (RFC 3339).
+    pub since: Option<String>,
+    /// Events before this time (RFC 3339).
+    pub until: Option<String>,
+}
+
+impl FilterParams {
+    fn filter(self) -> Result<AuditFilter, ApiError> {
+        let time = |field: &str, value: Option<String>| -> Result<Option<DateTime<Utc>>, ApiError> {
+            value
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    DateTime::parse_from_rfc3339(&v)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time, like 2026-01-31T12:00:00Z"))
+                })
+                .transpose()
+        };
+        let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+        Ok(AuditFilter {
+            since: time("since", self.since)?,
+            until: time("until", self.until)?,
+            actor: non_empty(self.actor),
+            action: non_empty(self.action).map(|a| ActionFilter::parse(&a)),
+            target: non_empty(self.target),
+        })
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FormatParam {
+    /// `csv` or `jsonl`.
+    #[param(inline)]
+    pub format: ExportFormat,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostEventBody {
+    /// Who did it, in the host app's terms.
+    pub actor: TypedRef,
+    /// Dotted lowercase words (`^[a-z_]+(\.[a-z_]+)+$`), outside Tenantry's own namespaces
+    /// (`org.`, `member.`, `role.`, …).
+    #[schema(example = "deploy.created")]
+    pub action: String,
+    pub target: TypedRef,
+    /// A JSON object of at most 16 KiB.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// When it happened; now when absent. At most five minutes ahead of the server's clock.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// The org's audit events, newest first (`audit.view`; plan feature `audit_log`).
+#[utoipa::path(get, path = "/v1/orgs/{org}/audit-events", tag = "audit", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), FilterParams, ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<AuditEventView>), (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ApiQuery(filters): ApiQuery<FilterParams>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<AuditEventView>>, ApiError> {
+    let page = state.tenantry.list_audit_events(&caller, &org, &filters.filter()?, &page).await?;
+    Ok(list(page, AuditEventView::from))
+}
+
+/// Add a host app's own event to the org's log (service tokens and the instance admin).
+#[utoipa::path(post, path = "/v1/orgs/{org}/audit-events", tag = "audit", security(("bearer" = [])), request_body = HostEventBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 201, body = Data<AuditEventView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_event(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<HostEventBody>,
+) -> Result<(StatusCode, Json<Data<AuditEventView>>), ApiError> {
+    let event = HostEvent {
+        actor: Actor::new(&body.actor.kind, &body.actor.id),
+        action: body.action,
+        target: Target::new(&body.target.kind, &body.target.id),
+        metadata: body.metadata,
+        occurred_at: body.occurred_at,
+    };
+    let entry = state.tenantry.record_host_event(&caller, &org, event, &meta).await?;
+    Ok((StatusCode::CREATED, data(AuditEventView::from(entry))))
+}
+
+/// Export the org's audit events, newest first, as CSV or JSON Lines, streamed. Same filters and
+/// permissions as the list.
+#[utoipa::path(get, path = "/v1/orgs/{org}/audit-events/export", tag = "audit", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), FormatParam, FilterParams),
+    responses((status = 200, description = "text/csv or application/jsonl, one event per row", content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export_events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<String>,
+    ApiQuery(FormatParam { format }): ApiQuery<FormatParam>,
+    ApiQuery(filters): ApiQuery<FilterParams>,
+) -> Result<Response, ApiError> {
+    let export = state.tenantry.open_audit_export(&caller, &org, filters.filter()?).await?;
+    let body = Body::from_stream(export_stream(state.tenantry.clone(), export, format));
+    let disposition = format!("attachment; filename=\"audit-events.{}\"", format.extension());
+    Response::builder()
+        .header(header::CONTENT_TYPE, format.content_type())
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .body(body)
+        .map_err(|e| ApiError::from(tenantry_core::Error::Internal(e.to_string())))
+}
+
+/// One chunk per batch of rows: memory stays constant however long the log.
+fn export_stream(
+    tenantry: std::sync::Arc<Tenantry>,
+    export: AuditExport,
+    format: ExportFormat,
+) -> impl futures_util::Stream<Item = Result<Bytes, tenantry_core::Error>> {
+    struct Position {
+        header: bool,
+        before: Option<i64>,
+        done: bool,
+    }
+    let start = Position { header: true, before: None, done: false };
+    futures_util::stream::try_unfold(start, move |position| {
+        let (tenantry, export) = (tenantry.clone(), export.clone());
+        async move {
+            if position.done {
+                return Ok(None);
+            }
+            let batch = tenantry.audit_export_batch(&export, position.before).await.inspect_err(|error| {
+                // The status line has gone out; the client sees the transfer break off.
+                tracing::error!(%error, "audit export failed part-way");
+            })?;
+            let mut chunk = if position.header { format.header() } else { Vec::new() };
+            chunk.extend(format.encode(&batch));
+            let next = Position { header: false, before: batch.last().map(|e| e.seq), done: batch.is_empty() };
+            Ok(Some((Bytes::from(chunk), next)))
+        }
+    })
+}
+
+/// The instance's own events: sign-ups, logins, failed logins and refusals outside any org.
+#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "admin", security(("bearer" = [])),
+    params(FilterParams, ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<AuditEventView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_instance_events(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(filters): ApiQuery<FilterParams>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<AuditEventView>>, ApiError> {
+    let page = state.tenantry.list_instance_audit_events(&filters.filter()?, &page).await?;
+    Ok(list(page, AuditEventView::from))
+}
