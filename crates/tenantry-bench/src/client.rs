@@ -75,6 +75,47 @@ pub async fn request(addr: SocketAddr, call: Call) -> anyhow::Result<(u16, Bytes
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
+fn http_request(call: Call) -> anyhow::Result<Request<Full<Bytes>>> {
+    let mut builder = Request::builder().method(call.method).uri(call.path).header("host", "localhost");
+    if let Some(token) = call.token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match call.body {
+        Some(body) => {
+            builder = builder.header("content-type", "application/json");
+            Full::new(Bytes::from(body))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    Ok(builder.body(body)?)
+}
+
+/// Sends every call once, spread over `connections` keep-alive connections, before a scenario is
+/// measured: what is measured then is the steady state, every cache filled once.
+pub async fn each_once(addr: SocketAddr, connections: usize, calls: Vec<Call>) -> anyhow::Result<()> {
+    let mut shares: Vec<Vec<Call>> = (0..connections).map(|_| Vec::new()).collect();
+    for (i, call) in calls.into_iter().enumerate() {
+        shares[i % connections].push(call);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for share in shares {
+        tasks.spawn(async move {
+            let stream = TcpStream::connect(addr).await?;
+            let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(driver);
+            for call in share {
+                sender.ready().await?;
+                sender.send_request(http_request(call)?).await?.into_body().collect().await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    Ok(())
+}
+
 /// Runs `connections` connections for `warmup` (not measured) then `duration`.
 pub async fn load(
     name: &str,
@@ -117,20 +158,8 @@ async fn connection(
     let (mut requests, mut errors) = (0u64, 0u64);
     let mut seq = 0u64;
     loop {
-        let call = make(conn, seq);
+        let request = http_request(make(conn, seq))?;
         seq += 1;
-        let mut builder = Request::builder().method(call.method).uri(call.path).header("host", "localhost");
-        if let Some(token) = call.token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
-        }
-        let body = match call.body {
-            Some(body) => {
-                builder = builder.header("content-type", "application/json");
-                Full::new(Bytes::from(body))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let request = builder.body(body)?;
         sender.ready().await?;
         let sent = Instant::now();
         let response = sender.send_request(request).await?;

@@ -1,16 +1,23 @@
 //! `tenantry-bench`: the project's load benchmark.
 //!
-//! Starts Tenantry (release build, its own runtime) on a fresh SQLite database, seeds it, then
-//! drives each scenario over keep-alive loopback connections for a fixed time and prints
+//! Starts Tenantry (release build, its own runtime) on a fresh SQLite database — or, with
+//! `--postgres`, a fresh PostgreSQL database with its own owner and application roles — seeds it,
+//! then drives each scenario over keep-alive loopback connections for a fixed time and prints
 //! requests per second with p50/p99 latency. Run it with:
 //!
 //! ```sh
-//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,login,signup
+//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members
+//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members \
+//!     --postgres postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //!
 //! `authorize` asks `POST /v1/authorize` with a service token about random members of the seeded
-//! orgs (and some non-members); when `health` ran too, its throughput is also shown as a share
-//! of health's, the figure SPEC 11 sets a floor for.
+//! orgs (and some non-members); `verify` checks random keys of the 100,000 seeded with
+//! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000.
+//! Before authorize and verify are measured, every subject and key they will ask about is asked
+//! about once, so the figures are the steady state (`--cold` skips that). When `health` ran too,
+//! each scenario's throughput is also shown as a share of health's, the figure SPEC 11 sets a
+//! floor for.
 
 mod client;
 mod database;
@@ -55,6 +62,10 @@ pub struct Args {
     /// benchmark creates and drops its own database and roles. SQLite when absent.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// Measure authorize and verify from cold caches, without first asking about every subject
+    /// and key once.
+    #[arg(long)]
+    pub cold: bool,
     /// Threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     pub server_threads: usize,

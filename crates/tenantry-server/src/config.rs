@@ -278,4 +278,13 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn the_readme_lists_every_environment_key() {
+        let readme = include_str!("../../../README.md");
+        for (env, key, _) in ENV_KEYS {
+            let row = format!("| `{env}` | `{key}` |");
+            assert!(readme.contains(&row), "README.md's configuration table has no row for {env} (`{key}`)");
+        }
+    }
 }

@@ -143,15 +143,18 @@ impl OrgsTx for SqlTx {
     }
 
     async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>> {
+        // The limit is written into the statement, not bound: PostgreSQL's generic plan for an
+        // unknown limit reads the whole org to join and sort it, instead of walking the
+        // (org_id, id) index for one page.
         let sql = format!(
             "SELECT {}, u.email, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
-            rows::MEMBERSHIP_COLUMNS
+             WHERE m.org_id = $1 AND m.id > $2 ORDER BY m.id LIMIT {}",
+            rows::MEMBERSHIP_COLUMNS,
+            page.fetch_limit()
         );
         let found = sqlx::query(&sql)
             .bind(org.to_string())
             .bind(after(page))
-            .bind(i64::from(page.fetch_limit()))
             .fetch_all(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
