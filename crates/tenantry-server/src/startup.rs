@@ -128,8 +128,11 @@ impl Application {
             .collect();
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
+        // A database shared by several nodes: caches follow each other's changes, and rate limits
+        // are held together.
         if let Some(changes) = store.cache_changes() {
             tokio::spawn(follow_cache_changes(changes, tenantry.clone()));
+            tokio::spawn(share_rate_counts(tenantry.clone()));
         }
         if let Some(url) = &config.email.smtp_url {
             let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
@@ -185,6 +188,21 @@ impl Application {
             tracing::warn!(%error, "could not write API key usage at shutdown");
         }
         served
+    }
+}
+
+/// How often a node adds its rate-limit counts to the shared ones: a key can exceed its limit by
+/// what the other nodes admit for it within this interval.
+const RATE_SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+async fn share_rate_counts(tenantry: Arc<Tenantry>) {
+    let mut ticks = tokio::time::interval(RATE_SHARE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = tenantry.share_rate_counts().await {
+            tracing::warn!(%error, "could not share rate-limit counts; will retry");
+        }
     }
 }
 

@@ -30,6 +30,16 @@ fn checksum(body: &str) -> String {
 
 /// Builds a key from `prefix` and random bytes, drawing base62 characters from `random` by
 /// rejection sampling (bytes ≥ 248 are skipped so every character is equally likely).
+/// Requests a node admitted for a key in one minute's window, to add to the count all nodes share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateCount {
+    pub key_id: ApiKeyId,
+    pub org_id: OrgId,
+    /// Minutes since the Unix epoch.
+    pub minute: i64,
+    pub added: u32,
+}
+
 pub fn generate(prefix: &str, mut random: impl FnMut(&mut [u8])) -> String {
     let mut key = String::with_capacity(prefix.len() + RANDOM_CHARS + CHECKSUM_CHARS);
     key.push_str(prefix);

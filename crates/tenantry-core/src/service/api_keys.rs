@@ -374,7 +374,7 @@ impl Tenantry {
 
     /// Counts a use of an active key against its rate limit, noting when it was last used.
     fn count_use(&self, key: &CachedKey, now: DateTime<Utc>) -> RateStatus {
-        let rate = self.rate_limits.hit(key.key.id, key.calls_per_minute, now);
+        let rate = self.rate_limits.hit(key.key.id, key.key.org_id, key.calls_per_minute, now);
         if rate.allowed {
             self.key_usage.touch(key.key.id, now);
         }
@@ -435,6 +435,38 @@ impl Tenantry {
             VerifyCode::Valid
         };
         Ok(Verification { code, key: Some(key), rate: Some(rate) })
+    }
+
+    /// Shares this node's rate-limit counts with the other nodes on the database and learns
+    /// theirs. Called every sharing interval by the server when the database is shared.
+    pub async fn share_rate_counts(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let counts = self.rate_limits.take_unshared(now);
+        let minute = now.timestamp().div_euclid(60);
+        let prune = self.rate_windows_pruned.swap(minute, std::sync::atomic::Ordering::Relaxed) != minute;
+        if counts.is_empty() && !prune {
+            return Ok(0);
+        }
+        let shared = async {
+            let mut tx = self.store.write().await?;
+            let totals = tx.add_rate_counts(&counts).await?;
+            if prune {
+                tx.prune_rate_windows(minute - 1).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, Error>(totals)
+        };
+        match shared.await {
+            Ok(totals) => {
+                let learned: Vec<_> = counts.iter().copied().zip(totals).collect();
+                self.rate_limits.learn(&learned);
+                Ok(counts.len())
+            }
+            Err(error) => {
+                self.rate_limits.unshare(&counts);
+                Err(error)
+            }
+        }
     }
 
     /// Writes the `last_used_at` of keys used since their last write (at most once a minute

@@ -82,6 +82,8 @@ pub struct Tenantry {
     grants: grants::GrantCache,
     keys: key_cache::KeyCache,
     rate_limits: rate_limit::RateLimiter,
+    /// The minute whose old rate windows were last pruned from the database.
+    rate_windows_pruned: std::sync::atomic::AtomicI64,
     key_usage: key_usage::KeyUsage,
     outbox_ready: Arc<Notify>,
 }
@@ -103,6 +105,7 @@ impl Tenantry {
             grants: grants::GrantCache::default(),
             keys: key_cache::KeyCache::default(),
             rate_limits: rate_limit::RateLimiter::default(),
+            rate_windows_pruned: std::sync::atomic::AtomicI64::new(0),
             key_usage: key_usage::KeyUsage::default(),
             outbox_ready: Arc::new(Notify::new()),
             store,

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::domain::api_key::ApiKey;
+use crate::domain::api_key::{ApiKey, RateCount};
 use crate::domain::ids::{ApiKeyId, OrgId};
 use crate::domain::pagination::PageRequest;
 
@@ -31,4 +31,9 @@ pub trait ApiKeysTx: Send {
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Records when keys were last used; a stored time never moves backwards.
     async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()>;
+    /// Adds each count to its key's window, shared by every node; returns the windows' totals,
+    /// in the same order.
+    async fn add_rate_counts(&mut self, counts: &[RateCount]) -> StoreResult<Vec<u32>>;
+    /// Forgets windows that started before `minute`.
+    async fn prune_rate_windows(&mut self, minute: i64) -> StoreResult<()>;
 }

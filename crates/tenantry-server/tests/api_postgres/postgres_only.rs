@@ -18,6 +18,7 @@ const TENANT_TABLES: &[&str] = &[
     "usage_idempotency",
     "org_settings",
     "audit_events",
+    "api_key_rate_windows",
 ];
 
 /// The org-id column of a tenant table.
@@ -43,7 +44,9 @@ async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
         )
         .await
         .expect(201);
-        app.create_key(&owner, &org, &["endpoints.view"]).await;
+        let key = app.create_key(&owner, &org, &["endpoints.view"]).await;
+        // A request with the key gives it a rate-limit window.
+        app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
         app.post(
             &format!("/v1/orgs/{org}/invitations"),
             Some(&owner.access),
@@ -66,6 +69,15 @@ async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
         document["retention_days"] = json!(30);
         app.put(&format!("/v1/orgs/{org}/settings"), Some(&owner.access), document).await.expect(200);
         orgs.push((owner, org));
+    }
+    // Rate-limit windows reach the database when the node next shares its counts (every 250 ms).
+    for _ in 0..100 {
+        let windows: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM api_key_rate_windows").fetch_one(&app.db).await.unwrap();
+        if windows == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let [a, b]: [(Account, String); 2] = orgs.try_into().ok().unwrap();
     [a, b]
@@ -231,6 +243,34 @@ async fn a_key_revoked_through_one_node_is_refused_by_the_other_on_its_next_requ
         let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}"), Some(&key.secret), None).await;
         r.expect(401);
     }
+}
+
+#[tokio::test]
+async fn two_nodes_hold_a_keys_rate_limit_together_within_the_stated_tolerance() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    // The free plan allows 60 requests a minute per key.
+    let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    let (mut admitted, mut refused_with_headers) = (0, 0);
+    for round in 0..12 {
+        for i in 0..10 {
+            let node = if i % 2 == 0 { app.base.clone() } else { other.clone() };
+            let r = app.call_on(&node, Method::GET, &format!("/v1/orgs/{org}"), Some(&key.secret), None).await;
+            match r.status.as_u16() {
+                200 => admitted += 1,
+                429 => refused_with_headers += usize::from(r.headers.contains_key("retry-after")),
+                status => panic!("round {round}: unexpected {status}"),
+            }
+        }
+        // Longer than the sharing interval (250 ms): each node has told the other what it admitted.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    // Alone, each node would admit 60 (all 120 requests). Together they admit the plan's 60, plus
+    // at most what one node admits between two exchanges (5 requests a round here).
+    assert!((60..=65).contains(&admitted), "admitted {admitted} of 120");
+    assert_eq!(admitted + refused_with_headers, 120);
 }
 
 #[tokio::test]

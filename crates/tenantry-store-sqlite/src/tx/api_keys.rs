@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use tenantry_core::domain::api_key::ApiKey;
+use tenantry_core::domain::api_key::{ApiKey, RateCount};
 use tenantry_core::domain::ids::{ApiKeyId, OrgId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{ApiKeysTx, KeyWithPlan, StoreResult};
@@ -139,5 +139,38 @@ impl ApiKeysTx for SqlTx {
         }
         self.all_orgs(false).await?;
         Ok(())
+    }
+
+    async fn add_rate_counts(&mut self, counts: &[RateCount]) -> StoreResult<Vec<u32>> {
+        let mut totals = Vec::with_capacity(counts.len());
+        // One exchange covers keys of many orgs.
+        self.all_orgs(true).await?;
+        for count in counts {
+            let total: i64 = sqlx::query_scalar(
+                "INSERT INTO api_key_rate_windows (org_id, key_id, window_start, count) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (org_id, key_id, window_start) DO UPDATE SET count = api_key_rate_windows.count + excluded.count \
+                 RETURNING count",
+            )
+            .bind(count.org_id.to_string())
+            .bind(count.key_id.to_string())
+            .bind(count.minute)
+            .bind(i64::from(count.added))
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+            totals.push(u32::try_from(total).unwrap_or(u32::MAX));
+        }
+        self.all_orgs(false).await?;
+        Ok(totals)
+    }
+
+    async fn prune_rate_windows(&mut self, minute: i64) -> StoreResult<()> {
+        self.all_orgs(true).await?;
+        sqlx::query("DELETE FROM api_key_rate_windows WHERE window_start < $1")
+            .bind(minute)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        self.all_orgs(false).await
     }
 }
