@@ -1,5 +1,7 @@
 //! API keys, found by the hash of their secret through a unique index.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -142,26 +144,41 @@ impl ApiKeysTx for SqlTx {
     }
 
     async fn add_rate_counts(&mut self, counts: &[RateCount]) -> StoreResult<Vec<u32>> {
-        let mut totals = Vec::with_capacity(counts.len());
-        // One exchange covers keys of many orgs.
+        // Rows per statement: one round trip adds the counts of many keys (of many orgs).
+        const CHUNK: usize = 1000;
+        let mut totals: HashMap<(String, i64), i64> = HashMap::with_capacity(counts.len());
         self.all_orgs(true).await?;
-        for count in counts {
-            let total: i64 = sqlx::query_scalar(
-                "INSERT INTO api_key_rate_windows (org_id, key_id, window_start, count) VALUES ($1, $2, $3, $4) \
+        for chunk in counts.chunks(CHUNK) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO api_key_rate_windows (org_id, key_id, window_start, count) VALUES {} \
                  ON CONFLICT (org_id, key_id, window_start) DO UPDATE SET count = api_key_rate_windows.count + excluded.count \
-                 RETURNING count",
-            )
-            .bind(count.org_id.to_string())
-            .bind(count.key_id.to_string())
-            .bind(count.minute)
-            .bind(i64::from(count.added))
-            .fetch_one(self.conn())
-            .await
-            .map_err(db_err)?;
-            totals.push(u32::try_from(total).unwrap_or(u32::MAX));
+                 RETURNING key_id, window_start, count",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+            for count in chunk {
+                query = query
+                    .bind(count.org_id.to_string())
+                    .bind(count.key_id.to_string())
+                    .bind(count.minute)
+                    .bind(i64::from(count.added));
+            }
+            for (key, window, total) in query.fetch_all(self.conn()).await.map_err(db_err)? {
+                totals.insert((key, window), total);
+            }
         }
         self.all_orgs(false).await?;
-        Ok(totals)
+        counts
+            .iter()
+            .map(|c| {
+                let total =
+                    totals.get(&(c.key_id.to_string(), c.minute)).ok_or_else(|| rows::corrupt("rate window"))?;
+                Ok(u32::try_from(*total).unwrap_or(u32::MAX))
+            })
+            .collect()
     }
 
     async fn prune_rate_windows(&mut self, minute: i64) -> StoreResult<()> {
