@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tenantry_core::domain::pagination::PageRequest;
@@ -142,13 +142,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(512).collect());
-        Ok(Self(RequestMeta { ip, user_agent }))
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
+        Ok(Self(request_meta(peer, parts.headers.get(header::USER_AGENT))))
+    }
+}
+
+/// The audit facts of a request from its peer address and `User-Agent` (at most 512 characters).
+pub fn request_meta(peer: Option<SocketAddr>, user_agent: Option<&HeaderValue>) -> RequestMeta {
+    RequestMeta {
+        ip: peer.map(|addr| addr.ip().to_string()),
+        user_agent: user_agent.and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(512).collect()),
     }
 }
 

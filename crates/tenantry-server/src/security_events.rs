@@ -4,16 +4,18 @@
 //! response marks itself `Refused`. After the handler, a refused response is recorded with the
 //! caller (if any), the org the path names, and the endpoint.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tenantry_core::service::security_events::Refusal;
 use tenantry_core::service::Principal;
 
 use crate::auth::ORG_HEADER;
-use crate::extract::ClientMeta;
+use crate::extract::request_meta;
 use crate::request_log::redacted_path;
 use crate::state::AppState;
 
@@ -42,39 +44,36 @@ impl CallerSlot {
 }
 
 /// The org a request names: `/v1/orgs/{org}/…`, else the `x-organization-id` header.
-fn named_org(request: &Request) -> Option<String> {
-    let from_path = request.uri().path().strip_prefix("/v1/orgs/").and_then(|rest| rest.split('/').next());
+fn named_org(path: &str, header: Option<&HeaderValue>) -> Option<String> {
+    let from_path = path.strip_prefix("/v1/orgs/").and_then(|rest| rest.split('/').next());
     from_path
         .filter(|org| !org.is_empty())
         .map(str::to_owned)
-        .or_else(|| request.headers().get(ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| header.and_then(|v| v.to_str().ok()).map(str::to_owned))
 }
 
-pub async fn middleware(
-    State(state): State<AppState>,
-    ClientMeta(meta): ClientMeta,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn middleware(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let slot = CallerSlot::default();
     request.extensions_mut().insert(slot.clone());
-    let method = request.method().to_string();
-    let path = redacted_path(request.uri().path());
-    let org = named_org(&request);
+    // Cheap copies (shared buffers): the texts of the event are made only for a refusal.
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let org_header = request.headers().get(ORG_HEADER).cloned();
+    let user_agent = request.headers().get(header::USER_AGENT).cloned();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
     let response = next.run(request).await;
+    let Some(refused) = response.extensions().get::<Refused>() else { return response };
+    let path = redacted_path(uri.path());
     if RECORDING_THEIR_OWN.contains(&path.as_str()) {
         return response;
     }
-    if let Some(refused) = response.extensions().get::<Refused>() {
-        let refusal = Refusal {
-            principal: slot.take(),
-            org,
-            status: response.status().as_u16(),
-            code: refused.code.to_owned(),
-            method,
-            path,
-        };
-        state.tenantry.record_refusal(refusal, &meta).await;
-    }
+    let refusal = Refusal {
+        principal: slot.take(),
+        org: named_org(uri.path(), org_header.as_ref()),
+        status: response.status().as_u16(),
+        code: refused.code.to_owned(),
+        method: method.to_string(),
+        path,
+    };
+    state.tenantry.record_refusal(refusal, &request_meta(peer, user_agent.as_ref())).await;
     response
 }

@@ -17,7 +17,6 @@ use tenantry_core::service::ServiceSettings;
 use tenantry_core::Tenantry;
 use tenantry_store_sqlite::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
@@ -75,15 +74,12 @@ pub async fn connect_store(config: &Config) -> anyhow::Result<SqlStore> {
     SqlStore::connect(url, &options).await.with_context(|| format!("cannot open the database {url}"))
 }
 
-/// Applies the cache changes other processes commit (PostgreSQL), for as long as the service runs.
-async fn follow_cache_changes(mut changes: broadcast::Receiver<Heard>, tenantry: Arc<Tenantry>) {
-    loop {
-        match changes.recv().await {
-            Ok(Heard::Change(change)) => tenantry.apply_cache_change(&change),
-            // Missed changes: forget everything rather than serve a stale answer.
-            Ok(Heard::Gap) | Err(broadcast::error::RecvError::Lagged(_)) => tenantry.clear_caches(),
-            Err(broadcast::error::RecvError::Closed) => return,
-        }
+/// Applies a cache change another process committed.
+fn follow_cache_change(tenantry: &Tenantry, heard: Heard) {
+    match heard {
+        Heard::Change(change) => tenantry.apply_cache_change(&change),
+        // Missed changes: forget everything rather than serve a stale answer.
+        Heard::Gap => tenantry.clear_caches(),
     }
 }
 
@@ -130,8 +126,8 @@ impl Application {
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
         // A database shared by several nodes: caches follow each other's changes, and rate limits
         // are held together.
-        if let Some(changes) = store.cache_changes() {
-            tokio::spawn(follow_cache_changes(changes, tenantry.clone()));
+        let follower = tenantry.clone();
+        if store.follow_cache_changes(Arc::new(move |heard| follow_cache_change(&follower, heard))) {
             tokio::spawn(share_rate_counts(tenantry.clone()));
         }
         if let Some(url) = &config.email.smtp_url {

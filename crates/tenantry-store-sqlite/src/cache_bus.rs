@@ -4,8 +4,10 @@
 //! this process's id and a sequence number. One `LISTEN` connection per process hears every
 //! process's changes: other processes' changes go to the service to apply; this process's own
 //! come back as an echo, and `commit` waits for that echo before returning. PostgreSQL hands a
-//! notification to every listener at the same moment, so by the time a request that changed
-//! something is answered, every other node has already received the change.
+//! notification to every listener at the same moment, and each process applies other processes'
+//! changes in the listening task itself, as it reads them — the same step at which the committing
+//! process reads its echo — so by the time a request that changed something is answered, every
+//! other node has dropped the stale entries (save for delivery skew between hosts).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use tenantry_core::store::CacheChange;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
 /// The `NOTIFY` channel of cache changes.
 const CHANNEL: &str = "tenantry_cache";
@@ -42,8 +44,11 @@ pub struct CacheBus {
     node: String,
     next: AtomicU64,
     waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
-    heard: broadcast::Sender<Heard>,
+    follower: Mutex<Option<Follower>>,
 }
+
+/// What a process does with the changes other processes commit.
+pub type Follower = Arc<dyn Fn(Heard) + Send + Sync>;
 
 /// An announcement whose echo a commit waits for.
 pub struct Announced {
@@ -60,15 +65,22 @@ impl CacheBus {
             node: ulid::Ulid::new().to_string(),
             next: AtomicU64::new(0),
             waiting: Mutex::new(HashMap::new()),
-            heard: broadcast::channel(4096).0,
+            follower: Mutex::new(None),
         });
         tokio::spawn(bus.clone().listen(listener));
         Ok(bus)
     }
 
-    /// The changes other processes commit from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Heard> {
-        self.heard.subscribe()
+    /// Calls `apply` with every change other processes commit from now on, in the listening task.
+    pub fn follow(&self, apply: Follower) {
+        *self.follower.lock().expect("cache bus lock is never poisoned") = Some(apply);
+    }
+
+    fn hear(&self, heard: Heard) {
+        let follower = self.follower.lock().expect("cache bus lock is never poisoned").clone();
+        if let Some(apply) = follower {
+            apply(heard);
+        }
     }
 
     /// The `pg_notify` channel and payload announcing `change`, and the echo to wait for.
@@ -107,17 +119,13 @@ impl CacheBus {
                             let _ = waiter.send(());
                         }
                     }
-                    Ok(envelope) => {
-                        let _ = self.heard.send(Heard::Change(envelope.change));
-                    }
+                    Ok(envelope) => self.hear(Heard::Change(envelope.change)),
                     Err(error) => tracing::warn!(%error, "ignoring a cache notification that does not parse"),
                 },
-                Ok(None) => {
-                    let _ = self.heard.send(Heard::Gap);
-                }
+                Ok(None) => self.hear(Heard::Gap),
                 Err(error) => {
                     tracing::warn!(%error, "the cache listener lost its connection; reconnecting");
-                    let _ = self.heard.send(Heard::Gap);
+                    self.hear(Heard::Gap);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use sqlx::AnyPool;
 use tenantry_core::store::{Store, StoreError, StoreResult, Tx};
 
-pub use cache_bus::Heard;
+pub use cache_bus::{Follower, Heard};
 pub use postgres::PostgresRoles;
 pub use sqlx::migrate::MigrateError;
 
@@ -108,8 +108,16 @@ impl SqlStore {
 
     /// The cache changes other processes commit (PostgreSQL only: with SQLite there is one
     /// process).
-    pub fn cache_changes(&self) -> Option<tokio::sync::broadcast::Receiver<Heard>> {
-        self.bus.as_ref().map(|bus| bus.subscribe())
+    /// On a database shared by several processes (PostgreSQL), has `apply` called with every
+    /// cache change the other processes commit, and returns `true`; `false` otherwise.
+    pub fn follow_cache_changes(&self, apply: cache_bus::Follower) -> bool {
+        match &self.bus {
+            Some(bus) => {
+                bus.follow(apply);
+                true
+            }
+            None => false,
+        }
     }
 
     pub async fn close(&self) {
