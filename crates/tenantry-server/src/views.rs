@@ -49,6 +49,12 @@ pub fn list<R, T>(page: Page<R>, view: impl FnMut(R) -> T) -> axum::Json<List<T>
     axum::Json(List { data: page.items.into_iter().map(view).collect(), pagination: PaginationView { next_cursor } })
 }
 
+/// `list`, for a page that is shared (one a cache holds).
+pub fn list_shared<R, T>(page: &Page<R>, view: impl FnMut(&R) -> T) -> axum::Json<List<T>> {
+    let next_cursor = page.next_cursor.clone();
+    axum::Json(List { data: page.items.iter().map(view).collect(), pagination: PaginationView { next_cursor } })
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
     #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
@@ -129,14 +135,14 @@ pub struct MemberView {
     pub joined_at: DateTime<Utc>,
 }
 
-impl From<Member> for MemberView {
-    fn from(member: Member) -> Self {
+impl From<&Member> for MemberView {
+    fn from(member: &Member) -> Self {
         Self {
             id: member.membership.id.to_string(),
             user_id: member.membership.user_id.to_string(),
             email: member.email.to_string(),
-            display_name: member.display_name,
-            role: member.membership.role,
+            display_name: member.display_name.clone(),
+            role: member.membership.role.clone(),
             joined_at: member.membership.joined_at,
         }
     }
@@ -340,7 +346,7 @@ pub struct AcceptedInvitationView {
 
 impl From<Accepted> for AcceptedInvitationView {
     fn from(accepted: Accepted) -> Self {
-        Self { org: OrgView::with_role(&accepted.org), member: accepted.member.into() }
+        Self { org: OrgView::with_role(&accepted.org), member: MemberView::from(&accepted.member) }
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tenantry_core::domain::email::Email;
+use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::models::{
     CustomRole, Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
@@ -106,6 +107,30 @@ pub fn member(row: &AnyRow) -> StoreResult<Member> {
         email: Email::from_trusted(get(row, "email")?),
         display_name: get(row, "display_name")?,
     })
+}
+
+/// A page of members aggregated by the database into a JSON array of
+/// `[id, user_id, role, joined_at, email, display_name]` rows, in id order (an aggregate's input
+/// order is not promised, so the page is put in order here).
+pub fn member_page(org: OrgId, page: &str) -> StoreResult<Vec<Member>> {
+    type PageRow<'a> = (&'a str, &'a str, String, i64, String, String);
+    let mut rows: Vec<PageRow> = serde_json::from_str(page).map_err(|_| corrupt("member page"))?;
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    rows.into_iter()
+        .map(|(id, user_id, role, joined_at, email, display_name)| {
+            Ok(Member {
+                membership: Membership {
+                    id: id.parse().map_err(|_| corrupt("membership id"))?,
+                    org_id: org,
+                    user_id: user_id.parse().map_err(|_| corrupt("user id"))?,
+                    role,
+                    joined_at: DateTime::from_timestamp_millis(joined_at).ok_or_else(|| corrupt("time"))?,
+                },
+                email: Email::from_trusted(email),
+                display_name,
+            })
+        })
+        .collect()
 }
 
 pub fn session(row: &AnyRow) -> StoreResult<Session> {

@@ -19,14 +19,18 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRA
 /// The writer pool and the reader pool for the file `url` names (created if missing).
 pub async fn pools(url: &str, readers: u32) -> Result<(AnyPool, AnyPool), sqlx::Error> {
     let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+    // No liveness ping before each acquire: a connection to a local file does not go stale, and
+    // the ping is a round trip to the connection's worker thread on every request.
     let writer = AnyPoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(drop) }))
         .connect(&url)
         .await?;
     let reader = AnyPoolOptions::new()
         .max_connections(readers.max(1))
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move { conn.execute(format!("{PRAGMAS} PRAGMA query_only = ON;").as_str()).await.map(drop) })

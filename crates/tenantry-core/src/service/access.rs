@@ -2,6 +2,7 @@
 //! checking permissions. Orgs the caller has no standing in are reported as not found, exactly
 //! like orgs that do not exist.
 
+use super::grants::MemberGrant;
 use super::principal::{KeyPrincipal, Principal};
 use super::Tenantry;
 use crate::domain::audit::Actor;
@@ -127,6 +128,17 @@ impl Tenantry {
         let role = self.resolve_role(tx, org.id, &membership.role).await?;
         let permissions = role.permissions;
         Ok(OrgAccess { org, standing: Standing::Member { membership, role }, permissions })
+    }
+
+    /// The referenced org, if `user` is a member of it (else not found), from the caches behind
+    /// `authorize`: for reads that need only the org's id and the caller's membership.
+    pub(crate) async fn member_org(&self, user: UserId, reference: &str) -> Result<OrgId> {
+        let org = self.cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
+        match self.cached_member_grant(org, user).await? {
+            MemberGrant::Role(_) => Ok(org),
+            MemberGrant::NotMember => Err(Error::NotFound("organization")),
+            MemberGrant::Suspended => Err(Error::Unauthorized("the account is suspended".into())),
+        }
     }
 
     /// A key reaches only its own org; any other is not found.

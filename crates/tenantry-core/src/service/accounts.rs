@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::audit::Change;
 use super::orgs::NewOrg;
+use super::session_cache::CheckedToken;
 use super::tokens::{AccessClaims, ISSUER};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::{Actor, Target};
@@ -173,7 +174,7 @@ impl Tenantry {
         }
         if token.used_at.is_some() || !tx.use_refresh_token(&hash, now).await? {
             tx.revoke_session(session.id, now).await?;
-            tx.commit().await?;
+            self.commit(tx, &[CacheChange::Session { id: session.id }]).await?;
             tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
             return Err(invalid());
         }
@@ -210,31 +211,58 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, &[CacheChange::Session { id: principal.session_id }]).await?;
         Ok(())
     }
 
     /// Checks an access token and the session behind it. `org_header` (the `x-organization-id`
-    /// header) overrides the token's org; naming an org the user is not in is not found.
+    /// header) overrides the token's org; naming an org the user is not in is not found. Checked
+    /// tokens and live sessions are remembered (`SessionCache`), so a request from a signed-in
+    /// user usually needs no database read to say who they are.
     pub async fn authenticate(&self, access_token: &str, org_header: Option<&str>) -> Result<Principal> {
-        let claims = self.tokens.verify(access_token, self.clock.now())?;
-        let unauthorized = || Error::Unauthorized("the access token is no longer valid".into());
-        let user_id: UserId = claims.sub.parse().map_err(|_| unauthorized())?;
-        let session_id: SessionId = claims.sid.parse().map_err(|_| unauthorized())?;
-        let mut tx = self.store.read().await?;
-        let session = tx.session(session_id).await?.ok_or_else(unauthorized)?;
-        if session.revoked_at.is_some() || session.user_id != user_id {
-            return Err(unauthorized());
-        }
-        let user = tx.user(user_id).await?.ok_or_else(unauthorized)?;
-        if user.status != UserStatus::Active {
-            return Err(unauthorized());
+        let token = self.checked_token(access_token)?;
+        if !self.sessions.is_live(token.session_id, token.user_id) {
+            let seen = self.sessions.generation();
+            let mut tx = self.store.read().await?;
+            let session = tx.session(token.session_id).await?.ok_or_else(no_longer_valid)?;
+            if session.revoked_at.is_some() || session.user_id != token.user_id {
+                return Err(no_longer_valid());
+            }
+            let user = tx.user(token.user_id).await?.ok_or_else(no_longer_valid)?;
+            if user.status != UserStatus::Active {
+                return Err(no_longer_valid());
+            }
+            self.sessions.fill_live(token.session_id, token.user_id, seen);
         }
         let active_org = match org_header {
-            Some(reference) => Some(self.member_access(tx.as_mut(), user_id, reference).await?.org.id),
-            None => claims.org_id.and_then(|id| id.parse().ok()),
+            Some(reference) => Some(self.member_org(token.user_id, reference).await?),
+            None => token.org_id,
         };
-        Ok(Principal::User(UserPrincipal { user_id, session_id, active_org }))
+        Ok(Principal::User(UserPrincipal { user_id: token.user_id, session_id: token.session_id, active_org }))
+    }
+
+    /// The claims of a validly signed, unexpired access token.
+    fn checked_token(&self, access_token: &str) -> Result<CheckedToken> {
+        let now = self.clock.now();
+        let hash = hash_token(access_token);
+        let token = match self.sessions.checked_token(&hash) {
+            Some(token) => token,
+            None => {
+                let claims = self.tokens.verify(access_token, now)?;
+                let token = CheckedToken {
+                    user_id: claims.sub.parse().map_err(|_| no_longer_valid())?,
+                    session_id: claims.sid.parse().map_err(|_| no_longer_valid())?,
+                    org_id: claims.org_id.and_then(|id| id.parse().ok()),
+                    expires_at: claims.exp,
+                };
+                self.sessions.remember_token(hash, token);
+                token
+            }
+        };
+        if token.expires_at <= now.timestamp() {
+            return Err(Error::Unauthorized("the access token has expired".into()));
+        }
+        Ok(token)
     }
 
     pub async fn me(&self, principal: &UserPrincipal) -> Result<Me> {
@@ -337,7 +365,7 @@ impl Tenantry {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, &[CacheChange::UserSessions { user: user_id }]).await?;
         Ok(())
     }
 
@@ -423,4 +451,9 @@ impl Tenantry {
 
 fn email_taken() -> Error {
     Error::conflict("email_taken", "an account with this email already exists")
+}
+
+/// The refusal of an access token whose session, user or claims no longer hold.
+fn no_longer_valid() -> Error {
+    Error::Unauthorized("the access token is no longer valid".into())
 }

@@ -151,7 +151,7 @@ impl Tenantry {
         Ok(Ok(("the API key's scopes".to_owned(), found.scopes)))
     }
 
-    async fn cached_org_id(&self, reference: &str) -> Result<Option<OrgId>> {
+    pub(crate) async fn cached_org_id(&self, reference: &str) -> Result<Option<OrgId>> {
         if reference.starts_with(OrgId::PREFIX) {
             // Membership and key lookups tell whether it exists: an unknown id has neither.
             return Ok(reference.parse().ok());
@@ -167,7 +167,7 @@ impl Tenantry {
         Ok(found.map(|o| o.id))
     }
 
-    async fn cached_member_grant(&self, org: OrgId, user: UserId) -> Result<MemberGrant> {
+    pub(crate) async fn cached_member_grant(&self, org: OrgId, user: UserId) -> Result<MemberGrant> {
         if let Some(grant) = self.grants.member_grant(org, user) {
             return Ok(grant);
         }

@@ -12,6 +12,7 @@ pub mod grants;
 pub mod invitations;
 pub mod key_cache;
 pub mod key_usage;
+pub mod member_pages;
 pub mod members;
 pub mod orgs;
 pub mod ownership;
@@ -20,6 +21,7 @@ pub mod principal;
 pub mod rate_limit;
 pub mod roles;
 pub mod security_events;
+pub mod session_cache;
 pub mod settings;
 pub mod throttle;
 pub mod tokens;
@@ -80,6 +82,8 @@ pub struct Tenantry {
     login_throttle: throttle::LoginThrottle,
     security_throttle: security_events::SecurityThrottle,
     grants: grants::GrantCache,
+    sessions: session_cache::SessionCache,
+    member_pages: member_pages::MemberPageCache,
     keys: key_cache::KeyCache,
     rate_limits: rate_limit::RateLimiter,
     /// The minute whose old rate windows were last pruned from the database.
@@ -103,6 +107,8 @@ impl Tenantry {
             login_throttle: throttle::LoginThrottle::default(),
             security_throttle: security_events::SecurityThrottle::default(),
             grants: grants::GrantCache::default(),
+            sessions: session_cache::SessionCache::default(),
+            member_pages: member_pages::MemberPageCache::default(),
             keys: key_cache::KeyCache::default(),
             rate_limits: rate_limit::RateLimiter::default(),
             rate_windows_pruned: std::sync::atomic::AtomicI64::new(0),
@@ -161,21 +167,35 @@ impl Tenantry {
     /// committed).
     pub fn apply_cache_change(&self, change: &CacheChange) {
         match change {
-            CacheChange::Member { org, user } => self.grants.forget_member(*org, *user),
-            CacheChange::OrgRoles { org } => self.grants.forget_org_roles(*org),
+            CacheChange::Member { org, user } => {
+                self.grants.forget_member(*org, *user);
+                self.member_pages.forget_org(*org);
+            }
+            CacheChange::OrgRoles { org } => {
+                self.grants.forget_org_roles(*org);
+                self.member_pages.forget_org(*org);
+            }
             CacheChange::Key { id, secret_hash } => self.keys.forget(*id, secret_hash),
             CacheChange::OrgPlan { org } => self.keys.forget_org(*org),
             CacheChange::OrgDeleted { org, slug } => {
                 self.grants.forget_org(*org, slug);
                 self.keys.forget_org(*org);
+                self.member_pages.forget_org(*org);
             }
-            CacheChange::UserStatus { user } => self.grants.forget_user(*user),
+            CacheChange::UserStatus { user } => {
+                self.grants.forget_user(*user);
+                self.sessions.forget_user(*user);
+            }
+            CacheChange::Session { id } => self.sessions.forget_session(*id),
+            CacheChange::UserSessions { user } => self.sessions.forget_user(*user),
         }
     }
 
     /// Empties every cache: after a gap in the stream of other processes' changes.
     pub fn clear_caches(&self) {
         self.grants.clear();
+        self.sessions.clear();
+        self.member_pages.clear();
         self.keys.clear();
     }
 

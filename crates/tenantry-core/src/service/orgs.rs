@@ -5,14 +5,17 @@
 //! transaction, while users and audit rows stay. A personal org cannot be deleted while it is its
 //! owner's only org, so nobody is left without one.
 
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
 use super::access::OrgAccess;
 use super::audit::Change;
+use super::member_pages::ListedPage;
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::{Actor, Target};
 use crate::domain::ids::{MembershipId, OrgId, UserId};
-use crate::domain::models::{Member, Membership, Org, OrgWithRole};
+use crate::domain::models::{Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::slug::Slug;
 use crate::store::{CacheChange, StoreError, Tx};
@@ -209,17 +212,30 @@ impl Tenantry {
         Ok(access)
     }
 
-    /// Any member (and any of the org's keys) may list the members.
+    /// Any member (and any of the org's keys) may list the members. A member's standing comes
+    /// from the caches behind `authorize`, and pages from `MemberPageCache`, so a page read
+    /// before usually costs no database read at all.
     pub async fn list_members(
         &self,
         principal: &Principal,
         reference: &str,
         page: &PageRequest,
-    ) -> Result<Page<Member>> {
-        let mut tx = self.store.read().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        let rows = tx.list_members(access.org.id, page).await?;
-        Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
+    ) -> Result<Arc<ListedPage>> {
+        let org = match principal {
+            Principal::User(user) => self.member_org(user.user_id, reference).await?,
+            _ => {
+                let mut tx = self.store.read().await?;
+                self.org_access(tx.as_mut(), principal, reference).await?.org.id
+            }
+        };
+        if let Some(cached) = self.member_pages.page(org, page) {
+            return Ok(cached);
+        }
+        let epoch = self.member_pages.epoch(org);
+        let rows = self.store.read().await?.list_members(org, page).await?;
+        let listed = Arc::new(ListedPage::new(Page::from_rows(rows, page, |m| m.membership.id.to_string())));
+        self.member_pages.fill(org, page, listed.clone(), epoch);
+        Ok(listed)
     }
 
     pub async fn delete_org(

@@ -22,7 +22,7 @@ mod usage;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::{ApiKeyId, OrgId, UserId};
+use crate::domain::ids::{ApiKeyId, OrgId, SessionId, UserId};
 
 pub use accounts::AccountsTx;
 pub use admin::AdminTx;
@@ -96,6 +96,10 @@ pub enum CacheChange {
     OrgPlan { org: OrgId },
     /// An org was deleted; its slug is free again.
     OrgDeleted { org: OrgId, slug: String },
-    /// A user was suspended or unsuspended.
+    /// A user was suspended or unsuspended (suspension also revokes their sessions).
     UserStatus { user: UserId },
+    /// A session was revoked: logout, or reuse of one of its refresh tokens.
+    Session { id: SessionId },
+    /// Every session of a user was revoked (password reset).
+    UserSessions { user: UserId },
 }

@@ -101,7 +101,7 @@ pub async fn add_member(
     ApiJson(body): ApiJson<AdminAddMemberBody>,
 ) -> Result<(StatusCode, Json<Data<MemberView>>), ApiError> {
     let member = state.tenantry.admin_add_member(&org, &body.user_id, &body.role, &meta).await?;
-    Ok((StatusCode::CREATED, data(MemberView::from(member))))
+    Ok((StatusCode::CREATED, data(MemberView::from(&member))))
 }
 
 /// Every user of the instance, by id; `?q=` searches emails and display names.

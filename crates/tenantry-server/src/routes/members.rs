@@ -1,8 +1,10 @@
 //! `/v1/orgs/{org}/members` and `/leave`: the member list, one member, role changes, removal, and
 //! password resets for members.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -14,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::routes::accounts::AcceptedView;
 use crate::state::AppState;
-use crate::views::{data, list, Data, ErrorBody, List, MemberView};
+use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,9 +43,15 @@ pub async fn list_members(
     Caller(caller): Caller,
     Path(org): Path<String>,
     Pagination(page): Pagination,
-) -> Result<Json<List<MemberView>>, ApiError> {
-    let page = state.tenantry.list_members(&caller, &org, &page).await?;
-    Ok(list(page, MemberView::from))
+) -> Result<Response, ApiError> {
+    let listed = state.tenantry.list_members(&caller, &org, &page).await?;
+    // Pages come from a cache, which keeps each one's JSON once made.
+    let body = listed.rendered(|page| {
+        serde_json::to_vec(&list_shared(page, |member| MemberView::from(member)).0)
+            .expect("a member page serialises to JSON")
+    });
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], Bytes::from_owner(body))
+        .into_response())
 }
 
 /// One member of an org you belong to.
@@ -56,7 +64,7 @@ pub async fn get_member(
     Path((org, user)): Path<(String, String)>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
     let member = state.tenantry.get_member(&caller, &org, &user).await?;
-    Ok(data(MemberView::from(member)))
+    Ok(data(MemberView::from(&member)))
 }
 
 /// Change a member's role (`members.change_role`). Nobody changes their own role, the owner's
@@ -74,7 +82,7 @@ pub async fn change_role(
     ApiJson(body): ApiJson<ChangeRoleBody>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
     let member = state.tenantry.change_member_role(&caller, &org, &user, &body.role, &meta).await?;
-    Ok(data(MemberView::from(member)))
+    Ok(data(MemberView::from(&member)))
 }
 
 /// Remove a member (`members.remove`); removing yourself is leaving. The owner cannot be removed.

@@ -355,6 +355,8 @@ async fn password_reset_is_single_use_and_ends_every_session() {
         app.post("/v1/auth/password-reset/request", None, json!({ "email": "ada@example.com" })).await.expect(202);
     assert_eq!(unknown.body, known.body);
     let token = app.emailed_token("ada@example.com", "/reset-password/").await;
+    // The session is in use (and so known to be live) when the reset ends it.
+    app.get("/v1/me", Some(&ada.access)).await.expect(200);
 
     app.post("/v1/auth/password-reset/confirm", None, json!({ "token": token, "new_password": "short" }))
         .await

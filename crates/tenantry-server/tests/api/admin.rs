@@ -207,6 +207,7 @@ async fn suspending_a_user_ends_their_sessions_at_once() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let path = format!("/v1/admin/users/{}/suspend", ada.user_id);
     app.post(&path, Some(&ada.access), json!({})).await.expect(403);
+    app.get("/v1/me", Some(&ada.access)).await.expect(200);
 
     let r = app.post(&path, Some(ADMIN_TOKEN), json!({})).await.expect(200);
     assert_eq!(r.body["data"]["status"], "suspended");

@@ -540,3 +540,39 @@ async fn usage_answers_for_a_keys_org_and_keys_meter_only_with_the_whole_resourc
     assert_eq!(usage["limits"], json!({ "members": 1, "endpoints": 5, "requests": 500 }));
     assert_eq!(r.headers["x-ratelimit-limit"], "60");
 }
+
+#[tokio::test]
+async fn keys_used_together_are_written_together_and_unused_keys_are_left_alone() {
+    let app = spawn_app().await;
+    let (ada, org) = org_with_owner(&app).await;
+    let (bob, other_org) = {
+        let bob = app.signup("bob@example.com", "Bob").await;
+        let org = app.create_org(&bob, "Globex").await["id"].as_str().unwrap().to_owned();
+        (bob, org)
+    };
+    let used = [
+        (app.create_key(&ada, &org, &["endpoints.view"]).await, org.clone()),
+        (app.create_key(&ada, &org, &["endpoints.view"]).await, org.clone()),
+        (app.create_key(&bob, &other_org, &["endpoints.view"]).await, other_org.clone()),
+    ];
+    let unused = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    let stored = |id: String| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT last_used_at FROM api_keys WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let at = app.clock_now().timestamp_millis();
+    // Used within one flush period, so they are most likely written by one statement.
+    for (key, org) in &used {
+        app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
+    }
+    for (key, _) in &used {
+        wait_for(|| async { stored(key.id.clone()).await == Some(at) }).await;
+    }
+    assert_eq!(stored(unused.id.clone()).await, None);
+}

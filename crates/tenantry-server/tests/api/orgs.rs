@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{spawn_app, Account, TestApp};
+use crate::common::{spawn_app, Account, TestApp, ADMIN_TOKEN, PASSWORD};
 
 async fn members_page(app: &TestApp, who: &Account, org: &str, query: &str) -> (Vec<String>, Option<String>) {
     let r = app.get(&format!("/v1/orgs/{org}/members?{query}"), Some(&who.access)).await.expect(200);
@@ -221,4 +221,77 @@ async fn member_lists_page_stably_while_members_join() {
         let r = app.get(&format!("/v1/orgs/{org_id}/members?{bad}"), Some(&ada.access)).await.expect(400);
         assert_eq!(r.code(), "invalid_request", "{bad}");
     }
+}
+
+/// (user id, email, display name, role) of each member on the first page.
+async fn member_rows(app: &TestApp, who: &Account, org: &str) -> Vec<(String, String, String, String)> {
+    let r = app.get(&format!("/v1/orgs/{org}/members?limit=100"), Some(&who.access)).await.expect(200);
+    let text = |m: &serde_json::Value, field: &str| m[field].as_str().unwrap().to_owned();
+    r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (text(m, "user_id"), text(m, "email"), text(m, "display_name"), text(m, "role")))
+        .collect()
+}
+
+#[tokio::test]
+async fn member_pages_show_each_change_on_the_next_read() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let bob = app.signup("bob@example.com", "Bob").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "starter").await;
+    let ada_row = (ada.user_id.clone(), "ada@example.com".to_owned(), "Ada".to_owned(), "owner".to_owned());
+    let bob_as = |role: &str| (bob.user_id.clone(), "bob@example.com".to_owned(), "Bob".to_owned(), role.to_owned());
+    // Each step reads the same page twice, so the second read can come from a cache that the
+    // next change must make stale.
+    let page_is = |expected: Vec<(String, String, String, String)>| {
+        let (app, ada, org) = (&app, &ada, &org);
+        async move {
+            assert_eq!(member_rows(app, ada, org).await, expected);
+            assert_eq!(member_rows(app, ada, org).await, expected);
+        }
+    };
+    page_is(vec![ada_row.clone()]).await;
+
+    let added = json!({ "user_id": bob.user_id, "role": "developer" });
+    app.post(&format!("/v1/admin/orgs/{org}/members"), Some(ADMIN_TOKEN), added).await.expect(201);
+    page_is(vec![ada_row.clone(), bob_as("developer")]).await;
+
+    let member = format!("/v1/orgs/{org}/members/{}", bob.user_id);
+    app.patch(&member, Some(&ada.access), json!({ "role": "admin" })).await.expect(200);
+    page_is(vec![ada_row.clone(), bob_as("admin")]).await;
+
+    let transfer = json!({ "new_owner_user_id": bob.user_id, "current_password": PASSWORD });
+    app.post(&format!("/v1/orgs/{org}/transfer-ownership"), Some(&ada.access), transfer).await.expect(200);
+    let ada_now = |role: &str| (ada.user_id.clone(), "ada@example.com".to_owned(), "Ada".to_owned(), role.to_owned());
+    page_is(vec![ada_now("admin"), bob_as("owner")]).await;
+
+    app.post(&format!("/v1/orgs/{org}/leave"), Some(&ada.access), json!({})).await.expect(204);
+    assert_eq!(member_rows(&app, &bob, &org).await, vec![bob_as("owner")]);
+    app.get(&format!("/v1/orgs/{org}/members"), Some(&ada.access)).await.expect(404);
+}
+
+#[tokio::test]
+async fn each_membership_shows_its_users_email_and_name_and_they_cannot_drift_apart() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada Lovelace").await;
+    let bob = app.signup("bob@example.com", "Bob \"the builder\"").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    // Added behind the service's back: the database itself copies the user's details.
+    app.add_member(&org, &bob, "viewer").await;
+    let rows = member_rows(&app, &ada, &org).await;
+    assert_eq!(rows[1], (bob.user_id.clone(), "bob@example.com".into(), "Bob \"the builder\"".into(), "viewer".into()));
+    let one = app.get(&format!("/v1/orgs/{org}/members/{}", bob.user_id), Some(&ada.access)).await.expect(200);
+    assert_eq!(one.body["data"]["email"], "bob@example.com");
+
+    // Changing a user's email or name without their memberships' copies is refused.
+    for change in ["email = 'robert@example.com'", "display_name = 'Robert'"] {
+        let refused =
+            sqlx::query(&format!("UPDATE users SET {change} WHERE id = $1")).bind(&bob.user_id).execute(&app.db).await;
+        assert!(refused.unwrap_err().to_string().contains("copied into memberships"), "{change}");
+    }
+    // Other columns stay writable.
+    sqlx::query("UPDATE users SET status = 'active' WHERE id = $1").bind(&bob.user_id).execute(&app.db).await.unwrap();
 }

@@ -297,6 +297,32 @@ async fn a_role_change_and_a_removal_through_one_node_are_seen_by_the_other_at_o
 }
 
 #[tokio::test]
+async fn a_logout_and_a_role_change_through_one_node_are_seen_by_the_other_at_once() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let bob = app.signup("bob@example.com", "Bob").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member(&org, &bob, "developer").await;
+    let roles_seen_by_other = || async {
+        let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}/members"), Some(&ada.access), None).await;
+        let body = r.expect(200).body;
+        body["data"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    // The other node has Ada's session and the member page in its caches …
+    assert_eq!(roles_seen_by_other().await, ["owner", "developer"]);
+    app.patch(&format!("/v1/orgs/{org}/members/{}", bob.user_id), Some(&ada.access), json!({ "role": "viewer" }))
+        .await
+        .expect(200);
+    assert_eq!(roles_seen_by_other().await, ["owner", "viewer"], "the role change is seen by the other node");
+
+    // … and Bob's session too, until he logs out here.
+    app.call_on(&other, Method::GET, "/v1/me", Some(&bob.access), None).await.expect(200);
+    app.post("/v1/auth/logout", Some(&bob.access), json!({})).await.expect(204);
+    app.call_on(&other, Method::GET, "/v1/me", Some(&bob.access), None).await.expect(401);
+}
+
+#[tokio::test]
 async fn twenty_concurrent_accepts_spread_over_two_nodes_create_one_membership() {
     let app = spawn_app().await;
     let other = app.another_node().await;

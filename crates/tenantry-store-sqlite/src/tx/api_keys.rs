@@ -10,7 +10,7 @@ use tenantry_core::domain::ids::{ApiKeyId, OrgId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{ApiKeysTx, KeyWithPlan, StoreResult};
 
-use super::{after, SqlTx};
+use super::{after, values_rows, SqlTx};
 use crate::db_err;
 use crate::rows::{self, ms};
 
@@ -126,18 +126,22 @@ impl ApiKeysTx for SqlTx {
     }
 
     async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()> {
-        // One batch covers keys of many orgs.
+        // A batch covers keys of many orgs, 1000 to a statement: with many keys in use, a
+        // statement per key kept the database busy for seconds after every flush.
+        const CHUNK: usize = 1000;
         self.all_orgs(true).await?;
-        for (id, at) in uses {
-            sqlx::query(
-                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-            )
-            .bind(ms(*at))
-            .bind(id.to_string())
-            .bind(ms(*at))
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
+        for chunk in uses.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE api_keys SET last_used_at = used.column2 FROM (VALUES {}) AS used \
+                 WHERE api_keys.id = used.column1 \
+                 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < used.column2)",
+                values_rows(chunk.len(), &["{}", "CAST({} AS BIGINT)"])
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, at) in chunk {
+                query = query.bind(id.to_string()).bind(ms(*at));
+            }
+            query.execute(self.conn()).await.map_err(db_err)?;
         }
         self.all_orgs(false).await?;
         Ok(())
@@ -149,14 +153,11 @@ impl ApiKeysTx for SqlTx {
         let mut totals: HashMap<(String, i64), i64> = HashMap::with_capacity(counts.len());
         self.all_orgs(true).await?;
         for chunk in counts.chunks(CHUNK) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
-                .collect();
             let sql = format!(
                 "INSERT INTO api_key_rate_windows (org_id, key_id, window_start, count) VALUES {} \
                  ON CONFLICT (org_id, key_id, window_start) DO UPDATE SET count = api_key_rate_windows.count + excluded.count \
                  RETURNING key_id, window_start, count",
-                rows.join(", ")
+                values_rows(chunk.len(), &["{}"; 4])
             );
             let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
             for count in chunk {

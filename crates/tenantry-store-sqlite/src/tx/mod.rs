@@ -56,6 +56,24 @@ fn after(page: &PageRequest) -> &str {
     page.after.as_deref().unwrap_or("")
 }
 
+/// The rows of a multi-row `VALUES` list: `($1, $2), ($3, $4), …` for `rows` rows, each
+/// placeholder written through its column's template (`{}`, or e.g. `CAST({} AS BIGINT)` where
+/// the database cannot tell the type from the statement).
+fn values_rows(rows: usize, columns: &[&str]) -> String {
+    let width = columns.len();
+    (0..rows)
+        .map(|row| {
+            let cells: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(column, template)| template.replace("{}", &format!("${}", row * width + column + 1)))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl SqlTx {
     pub fn new(backend: Backend, conn: Conn, write: bool, bus: Option<Arc<CacheBus>>) -> Self {
         Self { conn, backend, write, org: None, bus, announced: Announcements::default() }
@@ -173,5 +191,17 @@ impl Tx for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_rows_number_placeholders_row_by_row() {
+        assert_eq!(
+            super::values_rows(2, &["{}", "CAST({} AS BIGINT)"]),
+            "($1, CAST($2 AS BIGINT)), ($3, CAST($4 AS BIGINT))"
+        );
+        assert_eq!(super::values_rows(1, &["{}", "{}", "{}"]), "($1, $2, $3)");
     }
 }

@@ -1,0 +1,142 @@
+//! The in-memory cache behind authenticating access tokens: tokens whose signature was already
+//! checked, and sessions known to be live (not revoked, their user active).
+//!
+//! A token's signature and claims never change, so a checked token is remembered until the cache
+//! evicts it; its expiry is still compared with the clock on every request. A session's standing
+//! does change: every revocation (logout, reuse of a refresh token, password reset, suspension)
+//! calls `forget_*` after its transaction commits, before the request that made it returns, so
+//! the next request with one of its tokens goes back to the database and is refused. As in
+//! `GrantCache`, a generation counter discards a fill that read the database before a concurrent
+//! revocation committed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use moka::sync::Cache;
+
+use crate::domain::ids::{OrgId, SessionId, UserId};
+
+const MAX_TOKENS: u64 = 200_000;
+const MAX_SESSIONS: u64 = 200_000;
+
+/// The claims of an access token whose signature and issuer were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedToken {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    /// The org the token was issued for, if any.
+    pub org_id: Option<OrgId>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+pub struct SessionCache {
+    /// By the token's SHA-256, so the cache holds no usable credential.
+    tokens: Cache<String, CheckedToken>,
+    /// Live sessions and their user.
+    live: Cache<SessionId, UserId>,
+    generation: AtomicU64,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self {
+            tokens: Cache::new(MAX_TOKENS),
+            live: Cache::builder().max_capacity(MAX_SESSIONS).support_invalidation_closures().build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl SessionCache {
+    pub fn checked_token(&self, token_hash: &str) -> Option<CheckedToken> {
+        self.tokens.get(token_hash)
+    }
+
+    pub fn remember_token(&self, token_hash: String, token: CheckedToken) {
+        self.tokens.insert(token_hash, token);
+    }
+
+    /// Read before a database lookup whose result will be passed to `fill_live`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// True when `session` is known to be live and to belong to `user`.
+    pub fn is_live(&self, session: SessionId, user: UserId) -> bool {
+        self.live.get(&session) == Some(user)
+    }
+
+    pub fn fill_live(&self, session: SessionId, user: UserId, seen: u64) {
+        self.live.insert(session, user);
+        if self.generation() != seen {
+            self.live.invalidate(&session);
+        }
+    }
+
+    /// After `session` was revoked.
+    pub fn forget_session(&self, session: SessionId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.live.invalidate(&session);
+    }
+
+    /// After every session of `user` was revoked, or the user was suspended or unsuspended.
+    pub fn forget_user(&self, user: UserId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.live
+            .invalidate_entries_if(move |_, u| *u == user)
+            .expect("the live-session cache supports invalidation closures");
+    }
+
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.live.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fill_that_read_before_a_revocation_is_discarded() {
+        let cache = SessionCache::default();
+        let (session, user) = (SessionId::new(), UserId::new());
+        let seen = cache.generation();
+        cache.forget_session(session);
+        cache.fill_live(session, user, seen);
+        assert!(!cache.is_live(session, user));
+
+        let seen = cache.generation();
+        cache.fill_live(session, user, seen);
+        assert!(cache.is_live(session, user));
+        assert!(!cache.is_live(session, UserId::new()), "a session is live only for its own user");
+    }
+
+    #[test]
+    fn forgetting_a_user_forgets_each_of_their_sessions_and_no_one_elses() {
+        let cache = SessionCache::default();
+        let (user, someone) = (UserId::new(), UserId::new());
+        let (first, second, other) = (SessionId::new(), SessionId::new(), SessionId::new());
+        let seen = cache.generation();
+        cache.fill_live(first, user, seen);
+        cache.fill_live(second, user, seen);
+        cache.fill_live(other, someone, seen);
+        cache.forget_user(user);
+        assert!(!cache.is_live(first, user));
+        assert!(!cache.is_live(second, user));
+        assert!(cache.is_live(other, someone));
+    }
+
+    #[test]
+    fn forgetting_one_session_leaves_the_users_others() {
+        let cache = SessionCache::default();
+        let user = UserId::new();
+        let (gone, kept) = (SessionId::new(), SessionId::new());
+        let seen = cache.generation();
+        cache.fill_live(gone, user, seen);
+        cache.fill_live(kept, user, seen);
+        cache.forget_session(gone);
+        assert!(!cache.is_live(gone, user));
+        assert!(cache.is_live(kept, user));
+    }
+}
