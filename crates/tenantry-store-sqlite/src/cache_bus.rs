@@ -1,28 +1,35 @@
 //! Cache changes between processes sharing a PostgreSQL database.
 //!
-//! A transaction announces each change with `NOTIFY` (delivered only if it commits), tagged with
-//! this process's id and a sequence number. One `LISTEN` connection per process hears every
-//! process's changes: other processes' changes go to the service to apply; this process's own
-//! come back as an echo, and `commit` waits for that echo before returning. PostgreSQL hands a
-//! notification to every listener at the same moment, and each process applies other processes'
-//! changes in the listening task itself, as it reads them — the same step at which the committing
-//! process reads its echo — so by the time a request that changed something is answered, every
-//! other node has dropped the stale entries (save for delivery skew between hosts).
+//! A transaction's cache changes go out with `NOTIFY` as it commits (PostgreSQL delivers them
+//! only if it does), tagged with this process's id and a sequence number. Each process keeps one
+//! `LISTEN` connection, named `tenantry-cache:<node>` once it is listening. Before committing, a
+//! transaction reads from `pg_stat_activity` which other processes are listening; each of them
+//! applies the changes in its listening task, as it reads them, and then answers with an
+//! acknowledgement on the same channel. `commit` returns only when every one of them has
+//! answered, so by the time the request that made a change is answered, no other process will
+//! serve an entry the change made stale. A process that does not answer in time (it hangs, or
+//! the network between it and the database is gone) is waited for no longer than [`ACK_WAIT`]
+//! and logged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
+use sqlx::AnyConnection;
 use tenantry_core::store::CacheChange;
 use tokio::sync::oneshot;
 
-/// The `NOTIFY` channel of cache changes.
+/// The `NOTIFY` channel of cache changes and their acknowledgements.
 const CHANNEL: &str = "tenantry_cache";
-/// How long a commit waits for the echo of its announcements before going on regardless.
-const ECHO_WAIT: Duration = Duration::from_secs(2);
+/// What a listening connection calls itself, followed by its process's id.
+const LISTENER_NAME_PREFIX: &str = "tenantry-cache:";
+/// How long a commit waits for the other processes' acknowledgements before going on regardless.
+const ACK_WAIT: Duration = Duration::from_secs(2);
+/// The most a payload carries: PostgreSQL refuses payloads of 8,000 bytes or more.
+const MAX_PAYLOAD: usize = 7_000;
 
 /// What the bus hears from other processes.
 #[derive(Debug, Clone)]
@@ -34,26 +41,36 @@ pub enum Heard {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Envelope {
-    node: String,
-    seq: u64,
-    change: CacheChange,
-}
-
-pub struct CacheBus {
-    node: String,
-    next: AtomicU64,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
-    follower: Mutex<Option<Follower>>,
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Message {
+    /// Changes one process committed.
+    Changes { node: String, seq: u64, changes: Vec<CacheChange> },
+    /// `node` has applied the changes `origin` sent as `seq`.
+    Applied { origin: String, seq: u64, node: String },
 }
 
 /// What a process does with the changes other processes commit.
 pub type Follower = Arc<dyn Fn(Heard) + Send + Sync>;
 
-/// An announcement whose echo a commit waits for.
-pub struct Announced {
+/// A commit waiting for the processes that were listening when it was sent.
+struct Waiter {
+    unanswered: HashSet<String>,
+    done: oneshot::Sender<()>,
+}
+
+pub struct CacheBus {
+    node: String,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, Waiter>>,
+    follower: Mutex<Option<Follower>>,
+}
+
+/// Changes sent in a transaction not yet committed: waited for after the commit, forgotten if
+/// the transaction is dropped (rolled back) instead.
+pub struct Sent {
+    bus: Arc<CacheBus>,
     seq: u64,
-    echo: oneshot::Receiver<()>,
+    applied: Option<oneshot::Receiver<()>>,
 }
 
 impl CacheBus {
@@ -67,64 +84,167 @@ impl CacheBus {
             waiting: Mutex::new(HashMap::new()),
             follower: Mutex::new(None),
         });
+        bus.name_listener(&mut listener).await?;
         tokio::spawn(bus.clone().listen(listener));
         Ok(bus)
     }
 
     /// Calls `apply` with every change other processes commit from now on, in the listening task.
     pub fn follow(&self, apply: Follower) {
-        *self.follower.lock().expect("cache bus lock is never poisoned") = Some(apply);
+        *self.lock_follower() = Some(apply);
+    }
+
+    fn lock_follower(&self) -> MutexGuard<'_, Option<Follower>> {
+        self.follower.lock().expect("cache bus lock is never poisoned")
+    }
+
+    fn lock_waiting(&self) -> MutexGuard<'_, HashMap<u64, Waiter>> {
+        self.waiting.lock().expect("cache bus lock is never poisoned")
+    }
+
+    /// Makes the listening connection visible to committing processes. Done only once it is
+    /// listening, so that every process a commit waits for does receive the commit's changes.
+    async fn name_listener(&self, listener: &mut PgListener) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT set_config('application_name', $1, false)")
+            .bind(format!("{LISTENER_NAME_PREFIX}{}", self.node))
+            .execute(listener)
+            .await
+            .map(drop)
+    }
+
+    /// Sends `changes` within the transaction on `conn` (delivered when it commits) and notes
+    /// which other processes are listening, to wait for their acknowledgements after the commit.
+    pub async fn send(
+        self: &Arc<Self>,
+        conn: &mut AnyConnection,
+        changes: &[CacheChange],
+    ) -> Result<Sent, sqlx::Error> {
+        let payloads = self.payloads(changes);
+        let (last_seq, last_payload) = payloads.last().expect("there is always at least one payload");
+        for (_, payload) in &payloads[..payloads.len() - 1] {
+            sqlx::query("SELECT pg_notify($1, $2)::text").bind(CHANNEL).bind(payload).execute(&mut *conn).await?;
+        }
+        // Asked in the same statement as the last notification, before the commit: a process
+        // named here is listening already and so receives everything this commit sends.
+        let (listening, _sent): (String, Option<String>) = sqlx::query_as(
+            "SELECT COALESCE((SELECT string_agg(application_name, ',') FROM pg_stat_activity \
+              WHERE datname = current_database() AND application_name LIKE $3), '') AS listening, \
+              pg_notify($1, $2)::text AS sent",
+        )
+        .bind(CHANNEL)
+        .bind(last_payload)
+        .bind(format!("{LISTENER_NAME_PREFIX}%"))
+        .fetch_one(&mut *conn)
+        .await?;
+        let unanswered: HashSet<String> = listening
+            .split(',')
+            .filter_map(|name| name.strip_prefix(LISTENER_NAME_PREFIX))
+            .filter(|node| *node != self.node)
+            .map(str::to_owned)
+            .collect();
+        // Only the last payload is waited for: a process applies one transaction's notifications
+        // in the order they were sent, so its answer to the last covers them all.
+        let applied = if unanswered.is_empty() {
+            None
+        } else {
+            let (done, applied) = oneshot::channel();
+            self.lock_waiting().insert(*last_seq, Waiter { unanswered, done });
+            Some(applied)
+        };
+        Ok(Sent { bus: self.clone(), seq: *last_seq, applied })
+    }
+
+    /// `changes` as numbered payloads that each fit in one notification.
+    fn payloads(&self, changes: &[CacheChange]) -> Vec<(u64, String)> {
+        let mut payloads = Vec::new();
+        let mut batch: Vec<CacheChange> = Vec::new();
+        for change in changes {
+            batch.push(change.clone());
+            if batch.len() > 1 && self.payload_text(0, &batch).len() > MAX_PAYLOAD {
+                let overflow = batch.pop().expect("the batch holds the change just pushed");
+                payloads.push(self.payload(&batch));
+                batch = vec![overflow];
+            }
+        }
+        payloads.push(self.payload(&batch));
+        payloads
+    }
+
+    fn payload(&self, changes: &[CacheChange]) -> (u64, String) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        (seq, self.payload_text(seq, changes))
+    }
+
+    fn payload_text(&self, seq: u64, changes: &[CacheChange]) -> String {
+        let message = Message::Changes { node: self.node.clone(), seq, changes: changes.to_vec() };
+        serde_json::to_string(&message).expect("cache changes serialise")
+    }
+
+    fn answered(&self, seq: u64, node: &str) {
+        let mut waiting = self.lock_waiting();
+        let Some(waiter) = waiting.get_mut(&seq) else { return };
+        waiter.unanswered.remove(node);
+        if waiter.unanswered.is_empty() {
+            let waiter = waiting.remove(&seq).expect("the waiter was just found");
+            let _ = waiter.done.send(());
+        }
+    }
+
+    fn forget(&self, seq: u64) -> Option<Waiter> {
+        self.lock_waiting().remove(&seq)
     }
 
     fn hear(&self, heard: Heard) {
-        let follower = self.follower.lock().expect("cache bus lock is never poisoned").clone();
+        let follower = self.lock_follower().clone();
         if let Some(apply) = follower {
             apply(heard);
         }
     }
 
-    /// The `pg_notify` channel and payload announcing `change`, and the echo to wait for.
-    pub fn announcement(&self, change: &CacheChange) -> (&'static str, String, Announced) {
-        let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let (sender, echo) = oneshot::channel();
-        self.waiting.lock().expect("cache bus lock is never poisoned").insert(seq, sender);
-        let envelope = Envelope { node: self.node.clone(), seq, change: change.clone() };
-        let payload = serde_json::to_string(&envelope).expect("cache changes serialise");
-        (CHANNEL, payload, Announced { seq, echo })
-    }
-
-    /// Waits (briefly) until every process has received the committed announcements.
-    pub async fn settle(&self, announced: Vec<Announced>) {
-        for Announced { seq, echo } in announced {
-            if tokio::time::timeout(ECHO_WAIT, echo).await.is_err() {
-                self.withdraw(seq);
-                tracing::warn!(seq, "a cache change was not echoed in time; other nodes may see it late");
-            }
+    /// Applies another process's changes, then tells it so.
+    async fn apply(
+        &self,
+        listener: &mut PgListener,
+        origin: String,
+        seq: u64,
+        changes: Vec<CacheChange>,
+    ) -> Result<(), sqlx::Error> {
+        for change in changes {
+            self.hear(Heard::Change(change));
         }
-    }
-
-    /// Stops waiting for an announcement that will never be sent (its transaction rolled back).
-    pub fn withdraw(&self, seq: u64) {
-        self.waiting.lock().expect("cache bus lock is never poisoned").remove(&seq);
+        let answer = Message::Applied { origin, seq, node: self.node.clone() };
+        let payload = serde_json::to_string(&answer).expect("acknowledgements serialise");
+        sqlx::query("SELECT pg_notify($1, $2)::text").bind(CHANNEL).bind(payload).execute(listener).await.map(drop)
     }
 
     async fn listen(self: Arc<Self>, mut listener: PgListener) {
+        // Whether the current connection carries this process's name: a reconnected one does not
+        // until it is named again.
+        let mut named = true;
         loop {
+            if !named {
+                named = self.name_listener(&mut listener).await.is_ok();
+            }
             match listener.try_recv().await {
-                Ok(Some(notification)) => match serde_json::from_str::<Envelope>(notification.payload()) {
-                    Ok(envelope) if envelope.node == self.node => {
-                        let waiter =
-                            self.waiting.lock().expect("cache bus lock is never poisoned").remove(&envelope.seq);
-                        if let Some(waiter) = waiter {
-                            let _ = waiter.send(());
+                Ok(Some(notification)) => match serde_json::from_str::<Message>(notification.payload()) {
+                    Ok(Message::Changes { node, .. }) if node == self.node => {}
+                    Ok(Message::Changes { node: origin, seq, changes }) => {
+                        if let Err(error) = self.apply(&mut listener, origin, seq, changes).await {
+                            tracing::warn!(%error, "could not acknowledge a cache change");
+                            named = false;
                         }
                     }
-                    Ok(envelope) => self.hear(Heard::Change(envelope.change)),
+                    Ok(Message::Applied { origin, seq, node }) if origin == self.node => self.answered(seq, &node),
+                    Ok(Message::Applied { .. }) => {}
                     Err(error) => tracing::warn!(%error, "ignoring a cache notification that does not parse"),
                 },
-                Ok(None) => self.hear(Heard::Gap),
+                Ok(None) => {
+                    named = false;
+                    self.hear(Heard::Gap);
+                }
                 Err(error) => {
                     tracing::warn!(%error, "the cache listener lost its connection; reconnecting");
+                    named = false;
                     self.hear(Heard::Gap);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -133,34 +253,67 @@ impl CacheBus {
     }
 }
 
-/// A transaction's announcements: waited for at commit, withdrawn if the transaction is dropped
-/// (rolled back) instead.
-#[derive(Default)]
-pub struct Announcements {
-    bus: Option<Arc<CacheBus>>,
-    pending: Vec<Announced>,
-}
-
-impl Announcements {
-    pub fn push(&mut self, bus: &Arc<CacheBus>, announced: Announced) {
-        self.bus = Some(bus.clone());
-        self.pending.push(announced);
-    }
-
-    /// After the commit: waits until every process has them.
-    pub async fn settle(mut self) {
-        if let Some(bus) = self.bus.take() {
-            bus.settle(std::mem::take(&mut self.pending)).await;
+impl Sent {
+    /// After the commit: waits until every process that was listening has applied the changes.
+    pub async fn applied(mut self) {
+        let Some(applied) = self.applied.take() else { return };
+        if tokio::time::timeout(ACK_WAIT, applied).await.is_err() {
+            let late = self.bus.forget(self.seq).map(|waiter| waiter.unanswered.into_iter().collect::<Vec<_>>());
+            tracing::warn!(?late, "cache changes not acknowledged in time; these nodes may see them late");
         }
     }
 }
 
-impl Drop for Announcements {
+impl Drop for Sent {
     fn drop(&mut self) {
-        if let Some(bus) = &self.bus {
-            for announced in &self.pending {
-                bus.withdraw(announced.seq);
-            }
+        if self.applied.is_some() {
+            self.bus.forget(self.seq);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tenantry_core::domain::ids::UserId;
+
+    use super::*;
+
+    fn bus() -> CacheBus {
+        CacheBus {
+            node: "node".into(),
+            next: AtomicU64::new(0),
+            waiting: Mutex::new(HashMap::new()),
+            follower: Mutex::new(None),
+        }
+    }
+
+    #[test]
+    fn many_changes_are_split_into_payloads_postgres_accepts_numbered_in_order() {
+        let bus = bus();
+        let changes: Vec<CacheChange> = (0..500).map(|_| CacheChange::UserSessions { user: UserId::new() }).collect();
+        let payloads = bus.payloads(&changes);
+        assert!(payloads.len() > 1);
+        let mut carried = Vec::new();
+        for (index, (seq, payload)) in payloads.iter().enumerate() {
+            assert_eq!(*seq, index as u64);
+            assert!(payload.len() <= MAX_PAYLOAD, "payload {index} is {} bytes", payload.len());
+            let Ok(Message::Changes { changes, .. }) = serde_json::from_str(payload) else { panic!("{payload}") };
+            carried.extend(changes);
+        }
+        assert_eq!(carried, changes);
+    }
+
+    #[test]
+    fn a_commit_is_released_once_every_listening_node_has_answered() {
+        let bus = bus();
+        let (done, mut applied) = oneshot::channel();
+        let unanswered = ["a", "b"].map(str::to_owned).into_iter().collect();
+        bus.lock_waiting().insert(7, Waiter { unanswered, done });
+        bus.answered(7, "a");
+        bus.answered(6, "b");
+        assert!(applied.try_recv().is_err(), "b has not answered this commit yet");
+        bus.answered(7, "b");
+        assert!(applied.try_recv().is_ok());
+        assert!(bus.lock_waiting().is_empty());
     }
 }

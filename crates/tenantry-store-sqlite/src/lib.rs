@@ -106,8 +106,6 @@ impl SqlStore {
         &self.writer
     }
 
-    /// The cache changes other processes commit (PostgreSQL only: with SQLite there is one
-    /// process).
     /// On a database shared by several processes (PostgreSQL), has `apply` called with every
     /// cache change the other processes commit, and returns `true`; `false` otherwise.
     pub fn follow_cache_changes(&self, apply: cache_bus::Follower) -> bool {

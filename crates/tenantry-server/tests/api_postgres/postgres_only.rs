@@ -1,9 +1,14 @@
 //! What only holds on PostgreSQL: tenant isolation enforced by the database itself (proved as the
 //! application role the service connects as), and several nodes sharing one database.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::json;
 use sqlx::{AnyPool, Executor, Row};
+use tenantry_core::store::CacheChange;
+use tenantry_store_sqlite::{ConnectOptions, Heard, SqlStore};
 
 use crate::common::{spawn_app, Account, TestApp, SERVICE_TOKEN};
 
@@ -243,6 +248,37 @@ async fn a_key_revoked_through_one_node_is_refused_by_the_other_on_its_next_requ
         let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}"), Some(&key.secret), None).await;
         r.expect(401);
     }
+}
+
+/// The other node here is a bare store whose caches are slow to change: a change made through
+/// the server is answered only once that node has applied it, however long that takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_is_answered_only_after_every_other_node_has_applied_it() {
+    let app = spawn_app().await;
+    let slow_node = SqlStore::connect(&app.config.database.url, &ConnectOptions { max_connections: 1 })
+        .await
+        .expect("the other node connects");
+    let applied = Arc::new(Mutex::new(Vec::new()));
+    let record = applied.clone();
+    let following = slow_node.follow_cache_changes(Arc::new(move |heard| {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Heard::Change(change) = heard {
+            record.lock().unwrap().push(change);
+        }
+    }));
+    assert!(following, "a PostgreSQL store follows other nodes' changes");
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    let changes_to_the_key = |applied: &[CacheChange]| {
+        applied
+            .iter()
+            .filter(|change| matches!(change, CacheChange::Key { id, .. } if id.to_string() == key.id))
+            .count()
+    };
+    assert_eq!(changes_to_the_key(&applied.lock().unwrap()), 1, "the key's creation was applied before the answer");
+    app.delete(&format!("/v1/orgs/{org}/api-keys/{}", key.id), Some(&ada.access)).await.expect(204);
+    assert_eq!(changes_to_the_key(&applied.lock().unwrap()), 2, "the revocation was applied before the answer");
 }
 
 #[tokio::test]

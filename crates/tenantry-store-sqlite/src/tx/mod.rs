@@ -31,7 +31,7 @@ use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{CacheChange, StoreResult, Tx};
 
-use crate::cache_bus::{Announcements, CacheBus};
+use crate::cache_bus::CacheBus;
 use crate::{db_err, Backend};
 
 pub enum Conn {
@@ -47,8 +47,8 @@ pub struct SqlTx {
     /// The org whose rows the transaction currently sees (PostgreSQL).
     org: Option<OrgId>,
     bus: Option<Arc<CacheBus>>,
-    /// Cache changes announced in this transaction, whose echo `commit` waits for.
-    announced: Announcements,
+    /// Cache changes announced in this transaction, sent to the other processes as it commits.
+    changes: Vec<CacheChange>,
 }
 
 /// The page's cursor key, or the empty string (which sorts before every id).
@@ -76,7 +76,7 @@ fn values_rows(rows: usize, columns: &[&str]) -> String {
 
 impl SqlTx {
     pub fn new(backend: Backend, conn: Conn, write: bool, bus: Option<Arc<CacheBus>>) -> Self {
-        Self { conn, backend, write, org: None, bus, announced: Announcements::default() }
+        Self { conn, backend, write, org: None, bus, changes: Vec::new() }
     }
 
     /// The connection, for statements on tables that belong to no org (users, sessions, …).
@@ -171,25 +171,27 @@ impl SqlTx {
 
 #[async_trait]
 impl Tx for SqlTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        let SqlTx { conn, announced, .. } = *self;
-        if let Conn::Transaction(tx) = conn {
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        let sent = match self.bus.clone() {
+            Some(bus) if !self.changes.is_empty() => {
+                let changes = std::mem::take(&mut self.changes);
+                Some(bus.send(self.conn(), &changes).await.map_err(db_err)?)
+            }
+            _ => None,
+        };
+        if let Conn::Transaction(tx) = self.conn {
             tx.commit().await.map_err(db_err)?;
         }
-        announced.settle().await;
+        if let Some(sent) = sent {
+            sent.applied().await;
+        }
         Ok(())
     }
 
     async fn announce(&mut self, change: &CacheChange) -> StoreResult<()> {
-        let Some(bus) = self.bus.clone() else { return Ok(()) };
-        let (channel, payload, announced) = bus.announcement(change);
-        self.announced.push(&bus, announced);
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(channel)
-            .bind(payload)
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
+        if self.bus.is_some() {
+            self.changes.push(change.clone());
+        }
         Ok(())
     }
 }
