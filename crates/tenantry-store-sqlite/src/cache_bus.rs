@@ -30,6 +30,8 @@ const LISTENER_NAME_PREFIX: &str = "tenantry-cache:";
 const ACK_WAIT: Duration = Duration::from_secs(2);
 /// The most a payload carries: PostgreSQL refuses payloads of 8,000 bytes or more.
 const MAX_PAYLOAD: usize = 7_000;
+/// A bound on a payload's size without its changes: the message kind, node id and sequence number.
+const ENVELOPE_ROOM: usize = 128;
 
 /// What the bus hears from other processes.
 #[derive(Debug, Clone)]
@@ -154,30 +156,29 @@ impl CacheBus {
         Ok(Sent { bus: self.clone(), seq: *last_seq, applied })
     }
 
-    /// `changes` as numbered payloads that each fit in one notification.
+    /// `changes` as numbered payloads that each fit in one notification. Each change is measured
+    /// once; a payload's size is its changes' plus a bound on what surrounds them.
     fn payloads(&self, changes: &[CacheChange]) -> Vec<(u64, String)> {
         let mut payloads = Vec::new();
-        let mut batch: Vec<CacheChange> = Vec::new();
+        let (mut batch, mut size) = (Vec::new(), ENVELOPE_ROOM);
         for change in changes {
-            batch.push(change.clone());
-            if batch.len() > 1 && self.payload_text(0, &batch).len() > MAX_PAYLOAD {
-                let overflow = batch.pop().expect("the batch holds the change just pushed");
-                payloads.push(self.payload(&batch));
-                batch = vec![overflow];
+            // The change and the comma after it.
+            let length = serde_json::to_string(change).expect("cache changes serialise").len() + 1;
+            if !batch.is_empty() && size + length > MAX_PAYLOAD {
+                payloads.push(self.payload(std::mem::take(&mut batch)));
+                size = ENVELOPE_ROOM;
             }
+            batch.push(change.clone());
+            size += length;
         }
-        payloads.push(self.payload(&batch));
+        payloads.push(self.payload(batch));
         payloads
     }
 
-    fn payload(&self, changes: &[CacheChange]) -> (u64, String) {
+    fn payload(&self, changes: Vec<CacheChange>) -> (u64, String) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        (seq, self.payload_text(seq, changes))
-    }
-
-    fn payload_text(&self, seq: u64, changes: &[CacheChange]) -> String {
-        let message = Message::Changes { node: self.node.clone(), seq, changes: changes.to_vec() };
-        serde_json::to_string(&message).expect("cache changes serialise")
+        let message = Message::Changes { node: self.node.clone(), seq, changes };
+        (seq, serde_json::to_string(&message).expect("cache changes serialise"))
     }
 
     fn answered(&self, seq: u64, node: &str) {
