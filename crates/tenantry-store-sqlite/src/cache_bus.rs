@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool};
 use tenantry_core::store::CacheChange;
 use tokio::sync::oneshot;
 
@@ -154,6 +154,20 @@ impl CacheBus {
             Some(applied)
         };
         Ok(Sent { bus: self.clone(), seq: *last_seq, applied })
+    }
+
+    /// How many other processes are listening on the database now: the nodes serving beside
+    /// this one.
+    pub async fn other_listeners(&self, pool: &AnyPool) -> Result<usize, sqlx::Error> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+              WHERE datname = current_database() AND application_name LIKE $1 AND application_name <> $2",
+        )
+        .bind(format!("{LISTENER_NAME_PREFIX}%"))
+        .bind(format!("{LISTENER_NAME_PREFIX}{}", self.node))
+        .fetch_one(pool)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// `changes` as numbered payloads that each fit in one notification. Each change is measured

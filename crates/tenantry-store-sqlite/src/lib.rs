@@ -159,4 +159,11 @@ impl Store for SqlStore {
         };
         Ok(Box::new(tx::SqlTx::new(self.backend, conn, false, self.bus.clone())))
     }
+
+    async fn other_nodes(&self) -> StoreResult<usize> {
+        match &self.bus {
+            Some(bus) => bus.other_listeners(&self.reader).await.map_err(db_err),
+            None => Ok(0),
+        }
+    }
 }

@@ -439,7 +439,13 @@ impl Tenantry {
 
     /// Shares this node's rate-limit counts with the other nodes on the database and learns
     /// theirs. Called every sharing interval by the server when the database is shared.
+    ///
+    /// A node alone on its database has no one to tell: it keeps its counts, unshared, and
+    /// shares them all at the first interval after another node starts.
     pub async fn share_rate_counts(&self) -> Result<usize> {
+        if self.store.other_nodes().await? == 0 {
+            return Ok(0);
+        }
         let now = self.clock.now();
         let counts = self.rate_limits.take_unshared(now);
         let minute = now.timestamp().div_euclid(60);

@@ -8,7 +8,9 @@
 //! Several nodes on one database share their counts: each node counts locally (no database
 //! round trip on the request path) and, every sharing interval, adds what it counted since to
 //! the key's window in the database and learns the total. A key can therefore exceed its limit
-//! by at most what the other nodes admit for it within one sharing interval.
+//! by at most what the other nodes admit for it within one sharing interval. A node alone on the
+//! database shares nothing until another starts; the newcomer knows the first node's counts
+//! after two intervals, so what it admits in those is the tolerance at a node's start.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

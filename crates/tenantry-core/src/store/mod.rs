@@ -56,6 +56,9 @@ pub trait Store: Send + Sync {
     async fn write(&self) -> StoreResult<Box<dyn Tx>>;
     /// A connection for reads. Each statement sees committed data; no snapshot spans statements.
     async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// How many other processes serve from this database right now (none on SQLite, which one
+    /// process owns).
+    async fn other_nodes(&self) -> StoreResult<usize>;
 }
 
 /// One unit of work. Dropping it without `commit` rolls back.

@@ -37,6 +37,8 @@ fn org_column(table: &str) -> &'static str {
 
 /// Two orgs with a row in every tenant table each.
 async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
+    // A node alone keeps its rate-limit counts to itself; beside another it writes them.
+    app.another_node().await;
     let mut orgs = Vec::new();
     for (email, name) in [("ada@example.com", "Ada"), ("bob@example.com", "Bob")] {
         let owner = app.signup(email, name).await;
@@ -307,6 +309,43 @@ async fn two_nodes_hold_a_keys_rate_limit_together_within_the_stated_tolerance()
     // at most what one node admits between two exchanges (5 requests a round here).
     assert!((60..=65).contains(&admitted), "admitted {admitted} of 120");
     assert_eq!(admitted + refused_with_headers, 120);
+}
+
+async fn rate_windows_in_the_database(app: &TestApp) -> Vec<i64> {
+    sqlx::query_scalar("SELECT count FROM api_key_rate_windows").fetch_all(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_node_alone_shares_no_counts_until_a_second_node_starts_and_then_learns_within_two_intervals() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    // The free plan allows 60 requests a minute per key.
+    let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    for _ in 0..3 {
+        app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
+    }
+    // Several sharing intervals (250 ms each) pass with nothing written.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(rate_windows_in_the_database(&app).await, Vec::<i64>::new());
+
+    let other = app.another_node().await;
+    let mut shared = Vec::new();
+    for _ in 0..50 {
+        shared = rate_windows_in_the_database(&app).await;
+        if !shared.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(shared, [3], "the first node shares what it counted alone once the second starts");
+    let path = format!("/v1/orgs/{org}");
+    let first = app.call_on(&other, Method::GET, &path, Some(&key.secret), None).await;
+    assert_eq!(first.expect(200).headers["x-ratelimit-limit"], "60");
+    // After the newcomer's own exchange it counts the first node's three.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = app.call_on(&other, Method::GET, &path, Some(&key.secret), None).await;
+    assert_eq!(second.expect(200).headers["x-ratelimit-remaining"], "55", "60 less 3 + 2");
 }
 
 #[tokio::test]
