@@ -31,6 +31,10 @@ use clap::Parser;
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
 
+/// The allocator the `tenantry` binary serves with, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub const ADMIN_TOKEN: &str = "bench-admin-token";
 pub const SERVICE_TOKEN: &str = "bench-service-token";
 

@@ -11,6 +11,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use tenantry_server::startup::{open_store, Options};
 use tenantry_server::{Application, Config};
 
+/// mimalloc rather than the system allocator: a request allocates and frees dozens of small
+/// buffers, and glibc's malloc spent about a tenth of the hot paths' time on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tenantry", version, about = "The organization layer for multi-tenant SaaS", after_help = cli::EXIT_CODES)]
 struct Cli {
