@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// One request to send; `make` is called for each request with a per-connection counter.
+/// One request to send.
 pub struct Call {
     pub method: Method,
     pub path: String,
@@ -27,7 +27,33 @@ pub struct Call {
     pub body: Option<String>,
 }
 
-pub type MakeCall = Arc<dyn Fn(usize, u64) -> Call + Send + Sync>;
+/// Appends a connection's next request, as HTTP/1.1 bytes, to the buffer; called with the
+/// connection's number and a per-connection counter.
+pub type MakeRequest = Arc<dyn Fn(usize, u64, &mut Vec<u8>) + Send + Sync>;
+
+/// Requests rendered once, before the load starts, each sent as it is: the client spends nothing
+/// per request on building them.
+pub struct Rendered(Vec<Vec<u8>>);
+
+impl Rendered {
+    pub fn new(calls: impl IntoIterator<Item = Call>) -> Self {
+        Self(
+            calls
+                .into_iter()
+                .map(|call| {
+                    let mut bytes = Vec::new();
+                    write_request(&mut bytes, &call);
+                    bytes
+                })
+                .collect(),
+        )
+    }
+
+    /// A load that picks one of the requests for each send with `pick(connection, counter)`.
+    pub fn picked_by(self, pick: impl Fn(usize, u64) -> usize + Send + Sync + 'static) -> MakeRequest {
+        Arc::new(move |conn, seq, out| out.extend_from_slice(&self.0[pick(conn, seq) % self.0.len()]))
+    }
+}
 
 pub struct Report {
     pub name: String,
@@ -118,7 +144,7 @@ pub async fn load(
     connections: usize,
     warmup: Duration,
     duration: Duration,
-    make: MakeCall,
+    make: MakeRequest,
 ) -> anyhow::Result<Report> {
     let start = Instant::now() + warmup;
     let end = start + duration;
@@ -143,7 +169,7 @@ async fn connection(
     conn: usize,
     start: Instant,
     end: Instant,
-    make: MakeCall,
+    make: MakeRequest,
 ) -> anyhow::Result<(Histogram<u64>, u64, u64)> {
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -153,7 +179,7 @@ async fn connection(
     let mut seq = 0u64;
     loop {
         outgoing.clear();
-        write_request(&mut outgoing, &make(conn, seq));
+        make(conn, seq, &mut outgoing);
         seq += 1;
         let sent = Instant::now();
         stream.write_all(&outgoing).await?;
@@ -174,7 +200,7 @@ async fn connection(
 }
 
 /// `call` as an HTTP/1.1 request on a keep-alive connection.
-fn write_request(out: &mut Vec<u8>, call: &Call) {
+pub fn write_request(out: &mut Vec<u8>, call: &Call) {
     use std::io::Write;
     let body = call.body.as_deref().unwrap_or("");
     let _ = write!(out, "{} {} HTTP/1.1\r\nhost: localhost\r\n", call.method, call.path);

@@ -9,7 +9,7 @@ use base64::Engine;
 use hyper::Method;
 use serde_json::json;
 
-use crate::client::{load, request, Call, MakeCall, Report};
+use crate::client::{load, request, write_request, Call, MakeRequest, Rendered, Report};
 use crate::seed::{seed, Dataset, Sizes, SEED_PASSWORD};
 use crate::{Args, SERVICE_TOKEN};
 
@@ -38,6 +38,11 @@ fn mix(a: u64, b: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// A POST of `body` to `path` with the service token, as a host app sends it.
+fn as_host_app(path: &str, body: String) -> Call {
+    Call { method: Method::POST, path: path.to_owned(), token: Some(SERVICE_TOKEN.into()), body: Some(body) }
 }
 
 pub struct Context {
@@ -81,79 +86,64 @@ impl Context {
         if self.args.cold {
             return Ok(());
         }
-        let calls = bodies
-            .iter()
-            .map(|body| Call {
-                method: Method::POST,
-                path: path.to_owned(),
-                token: Some(SERVICE_TOKEN.into()),
-                body: Some(body.clone()),
-            })
-            .collect();
+        let calls = bodies.iter().map(|body| as_host_app(path, body.clone())).collect();
         crate::client::each_once(self.addr, self.args.connections, calls).await
     }
 
     pub async fn run(&mut self, name: &str, duration: Duration) -> anyhow::Result<Report> {
-        let make: MakeCall = match name {
-            "health" => Arc::new(|_, _| Call { method: Method::GET, path: "/health".into(), token: None, body: None }),
-            "signup" => Arc::new(|conn, seq| {
-                Call {
-                method: Method::POST,
-                path: "/v1/auth/signup".into(),
-                token: None,
-                body: Some(
-                    json!({ "email": format!("c{conn}-{seq}-{}@bench.test", ulid::Ulid::new()), "password": SEED_PASSWORD, "display_name": "Bench" })
-                        .to_string(),
-                ),
+        let random = |conn: usize, seq: u64| mix(conn as u64, seq) as usize;
+        let make: MakeRequest = match name {
+            "health" => {
+                let health = Call { method: Method::GET, path: "/health".into(), token: None, body: None };
+                Rendered::new([health]).picked_by(|_, _| 0)
             }
+            "signup" => Arc::new(|conn, seq, out| {
+                let email = format!("c{conn}-{seq}-{}@bench.test", ulid::Ulid::new());
+                let body = json!({ "email": email, "password": SEED_PASSWORD, "display_name": "Bench" });
+                let call = Call {
+                    method: Method::POST,
+                    path: "/v1/auth/signup".into(),
+                    token: None,
+                    body: Some(body.to_string()),
+                };
+                write_request(out, &call);
             }),
             "login" => {
                 let data = self.dataset().await?;
                 let count = data.members.len();
-                Arc::new(move |conn, seq| {
-                    Call {
-                    method: Method::POST,
-                    path: "/v1/auth/login".into(),
-                    token: None,
-                    body: Some(
-                        json!({ "email": format!("seed{}@bench.test", (conn * 7919 + seq as usize) % count), "password": SEED_PASSWORD })
-                            .to_string(),
-                    ),
-                }
+                Arc::new(move |conn, seq, out| {
+                    let email = format!("seed{}@bench.test", (conn * 7919 + seq as usize) % count);
+                    let body = json!({ "email": email, "password": SEED_PASSWORD });
+                    let call = Call {
+                        method: Method::POST,
+                        path: "/v1/auth/login".into(),
+                        token: None,
+                        body: Some(body.to_string()),
+                    };
+                    write_request(out, &call);
                 })
             }
             "authorize" => {
-                let bodies = Arc::new(authorize_bodies(&*self.dataset().await?));
+                let bodies = authorize_bodies(&*self.dataset().await?);
                 self.warm("/v1/authorize", &bodies).await?;
-                Arc::new(move |conn, seq| Call {
-                    method: Method::POST,
-                    path: "/v1/authorize".into(),
-                    token: Some(SERVICE_TOKEN.into()),
-                    body: Some(bodies[mix(conn as u64, seq) as usize % bodies.len()].clone()),
-                })
+                Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/authorize", body))).picked_by(random)
             }
             "verify" => {
                 let data = self.dataset().await?;
                 // Mostly plain checks; one in four also asks for a permission (one in eight denied).
-                let bodies: Arc<Vec<String>> = Arc::new(
-                    data.keys
-                        .iter()
-                        .enumerate()
-                        .map(|(i, key)| match i % 8 {
-                            0 => json!({ "key": key, "permission": "endpoints.delete" }),
-                            4 => json!({ "key": key, "permission": "billing.view" }),
-                            _ => json!({ "key": key }),
-                        })
-                        .map(|body| body.to_string())
-                        .collect(),
-                );
+                let bodies: Vec<String> = data
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, key)| match i % 8 {
+                        0 => json!({ "key": key, "permission": "endpoints.delete" }),
+                        4 => json!({ "key": key, "permission": "billing.view" }),
+                        _ => json!({ "key": key }),
+                    })
+                    .map(|body| body.to_string())
+                    .collect();
                 self.warm("/v1/keys/verify", &bodies).await?;
-                Arc::new(move |conn, seq| Call {
-                    method: Method::POST,
-                    path: "/v1/keys/verify".into(),
-                    token: Some(SERVICE_TOKEN.into()),
-                    body: Some(bodies[mix(conn as u64, seq) as usize % bodies.len()].clone()),
-                })
+                Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/keys/verify", body))).picked_by(random)
             }
             "members" => {
                 let data = self.dataset().await?;
@@ -165,20 +155,15 @@ impl Context {
                 let answer: serde_json::Value = serde_json::from_slice(&body)?;
                 let token = answer["data"]["access_token"].as_str().unwrap_or_default().to_owned();
                 // Pages of 100 starting anywhere in the org: the cursor is the last membership seen.
-                let paths: Arc<Vec<String>> = Arc::new(
-                    std::iter::once(format!("/v1/orgs/{}/members?limit=100", big.id))
-                        .chain(big.membership_ids.iter().step_by(97).map(|after| {
-                            let cursor = URL_SAFE_NO_PAD.encode(format!("k:{after}"));
-                            format!("/v1/orgs/{}/members?limit=100&cursor={cursor}", big.id)
-                        }))
-                        .collect(),
+                let paths = std::iter::once(format!("/v1/orgs/{}/members?limit=100", big.id)).chain(
+                    big.membership_ids.iter().step_by(97).map(|after| {
+                        let cursor = URL_SAFE_NO_PAD.encode(format!("k:{after}"));
+                        format!("/v1/orgs/{}/members?limit=100&cursor={cursor}", big.id)
+                    }),
                 );
-                Arc::new(move |conn, seq| Call {
-                    method: Method::GET,
-                    path: paths[mix(conn as u64, seq) as usize % paths.len()].clone(),
-                    token: Some(token.clone()),
-                    body: None,
-                })
+                let pages =
+                    paths.map(|path| Call { method: Method::GET, path, token: Some(token.clone()), body: None });
+                Rendered::new(pages).picked_by(random)
             }
             other => anyhow::bail!("unknown scenario `{other}`"),
         };
