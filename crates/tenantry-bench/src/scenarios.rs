@@ -45,6 +45,11 @@ fn as_host_app(path: &str, body: String) -> Call {
     Call { method: Method::POST, path: path.to_owned(), token: Some(SERVICE_TOKEN.into()), body: Some(body) }
 }
 
+/// A POST of `body` to `path` without credentials (signing up, logging in).
+fn anonymous_post(path: &str, body: serde_json::Value) -> Call {
+    Call { method: Method::POST, path: path.to_owned(), token: None, body: Some(body.to_string()) }
+}
+
 pub struct Context {
     addr: SocketAddr,
     db_url: String,
@@ -100,13 +105,7 @@ impl Context {
             "signup" => Arc::new(|conn, seq, out| {
                 let email = format!("c{conn}-{seq}-{}@bench.test", ulid::Ulid::new());
                 let body = json!({ "email": email, "password": SEED_PASSWORD, "display_name": "Bench" });
-                let call = Call {
-                    method: Method::POST,
-                    path: "/v1/auth/signup".into(),
-                    token: None,
-                    body: Some(body.to_string()),
-                };
-                write_request(out, &call);
+                write_request(out, &anonymous_post("/v1/auth/signup", body));
             }),
             "login" => {
                 let data = self.dataset().await?;
@@ -114,13 +113,7 @@ impl Context {
                 Arc::new(move |conn, seq, out| {
                     let email = format!("seed{}@bench.test", (conn * 7919 + seq as usize) % count);
                     let body = json!({ "email": email, "password": SEED_PASSWORD });
-                    let call = Call {
-                        method: Method::POST,
-                        path: "/v1/auth/login".into(),
-                        token: None,
-                        body: Some(body.to_string()),
-                    };
-                    write_request(out, &call);
+                    write_request(out, &anonymous_post("/v1/auth/login", body));
                 })
             }
             "authorize" => {
@@ -148,9 +141,8 @@ impl Context {
             "members" => {
                 let data = self.dataset().await?;
                 let big = data.big_org.as_ref().ok_or_else(|| anyhow::anyhow!("members needs --big-org-members"))?;
-                let login = json!({ "email": big.owner_email, "password": SEED_PASSWORD }).to_string();
-                let call = Call { method: Method::POST, path: "/v1/auth/login".into(), token: None, body: Some(login) };
-                let (status, body) = request(self.addr, call).await?;
+                let login = json!({ "email": big.owner_email, "password": SEED_PASSWORD });
+                let (status, body) = request(self.addr, anonymous_post("/v1/auth/login", login)).await?;
                 anyhow::ensure!(status == 200, "the big org's owner could not log in: {status}");
                 let answer: serde_json::Value = serde_json::from_slice(&body)?;
                 let token = answer["data"]["access_token"].as_str().unwrap_or_default().to_owned();
