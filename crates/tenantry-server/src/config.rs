@@ -42,6 +42,18 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "auth.email_token_ttl_hours",
         "verification and reset link lifetime in hours (default 24)",
     ),
+    ("TENANTRY_BRAND_NAME", "brand.name", "product name the dashboard and its emails' pages show (default Tenantry)"),
+    ("TENANTRY_BRAND_LOGO_URL", "brand.logo_url", "logo shown in the dashboard's header (an http(s) URL or a path)"),
+    (
+        "TENANTRY_BRAND_ACCENT_COLOR",
+        "brand.accent_color",
+        "the dashboard's accent colour, #rgb or #rrggbb (default #4f46e5)",
+    ),
+    (
+        "TENANTRY_APP_URL",
+        "app_url",
+        "the host app's URL: where \"continue to the app\" leads after accepting an invitation (default /app)",
+    ),
     (
         "TENANTRY_PASSWORD_HASH_CONCURRENCY",
         "auth.password_hash_concurrency",
@@ -63,6 +75,24 @@ pub struct Config {
     pub email: EmailConfig,
     pub billing: BillingConfig,
     pub auth: AuthConfig,
+    pub brand: BrandConfig,
+    pub app_url: Option<String>,
+}
+
+/// How the dashboard names and colours the host product.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrandConfig {
+    pub name: String,
+    pub logo_url: Option<String>,
+    pub accent_color: String,
+}
+
+impl Default for BrandConfig {
+    fn default() -> Self {
+        let defaults = crate::dashboard::Branding::default();
+        Self { name: defaults.name, logo_url: defaults.logo_url, accent_color: defaults.accent_color }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +154,8 @@ impl Default for Config {
             email: EmailConfig::default(),
             billing: BillingConfig::default(),
             auth: AuthConfig::default(),
+            brand: BrandConfig::default(),
+            app_url: None,
         }
     }
 }
@@ -269,6 +301,8 @@ mod tests {
                     "7"
                 } else if *key == "billing.mode" {
                     "open"
+                } else if *key == "brand.accent_color" {
+                    "#123456"
                 } else {
                     "x"
                 };

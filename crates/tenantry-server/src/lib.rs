@@ -6,6 +6,7 @@
 pub mod audit_export;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod key_auth;

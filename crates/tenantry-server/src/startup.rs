@@ -24,6 +24,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
+use crate::dashboard::{Branding, Site};
 use crate::extract::BODY_LIMIT;
 use crate::mailer::Mailer;
 use crate::openapi::ApiDoc;
@@ -135,8 +136,21 @@ impl Application {
             tokio::spawn(mailer.run(tenantry.clone()));
         }
 
-        let state = AppState { tenantry, credentials: Arc::new(Credentials { admin_hash, service_hashes }) };
+        let brand = Branding {
+            name: config.brand.name.clone(),
+            logo_url: config.brand.logo_url.clone(),
+            accent_color: config.brand.accent_color.clone(),
+            app_url: config.app_url.clone(),
+        };
+        let refresh_cookie_secs = (config.auth.refresh_token_ttl_days as i64).saturating_mul(86_400);
+        let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
+        let state = AppState {
+            tenantry,
+            credentials: Arc::new(Credentials { admin_hash, service_hashes }),
+            site: Arc::new(site),
+        };
         let (router, doc) = api_router();
+        let router = router.merge(crate::dashboard::router());
         let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);
         let router = router
             .with_state(state.clone())

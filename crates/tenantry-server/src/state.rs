@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use tenantry_core::Tenantry;
 
+use crate::dashboard::Site;
+
 #[derive(Clone)]
 pub struct AppState {
     pub tenantry: Arc<Tenantry>,
     pub credentials: Arc<Credentials>,
+    /// The dashboard's branding and assets.
+    pub site: Arc<Site>,
 }
 
 /// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about

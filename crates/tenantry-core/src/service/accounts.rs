@@ -25,6 +25,7 @@ pub struct SignupInput {
     pub display_name: String,
 }
 
+#[derive(Clone)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,

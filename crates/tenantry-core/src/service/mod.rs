@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod authorize;
+pub mod directory;
 pub mod email;
 pub mod grants;
 pub mod invitations;

@@ -33,6 +33,9 @@ pub trait OrgsTx: Send {
     /// Members of an org by membership id (join order), after the page's cursor.
     async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>>;
     async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>>;
+    /// Members whose email or display name contains `query` (ignoring ASCII case), in join
+    /// order after the page's cursor.
+    async fn search_members(&mut self, org: OrgId, query: &str, page: &PageRequest) -> StoreResult<Vec<Member>>;
     /// Sets the role of an existing membership; `false` when there is none.
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool>;
     /// Deletes the membership and frees the seat; `false` when there is none.

@@ -11,7 +11,7 @@ use crate::db_err;
 use crate::rows;
 
 /// A lowercase `LIKE` pattern matching `query` anywhere, with its wildcards taken literally.
-fn contains_pattern(query: Option<&str>) -> String {
+pub(super) fn contains_pattern(query: Option<&str>) -> String {
     let mut pattern = String::from("%");
     for c in query.unwrap_or_default().to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {

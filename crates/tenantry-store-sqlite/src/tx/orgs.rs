@@ -184,6 +184,23 @@ impl OrgsTx for SqlTx {
         row.as_ref().map(rows::member).transpose()
     }
 
+    async fn search_members(&mut self, org: OrgId, query: &str, page: &PageRequest) -> StoreResult<Vec<Member>> {
+        let sql = format!(
+            "SELECT {}, m.email, m.display_name FROM memberships m WHERE m.org_id = $1 AND m.id > $2 \
+             AND (m.email LIKE $3 ESCAPE '\\' OR LOWER(m.display_name) LIKE $3 ESCAPE '\\') ORDER BY m.id LIMIT $4",
+            rows::MEMBERSHIP_COLUMNS
+        );
+        let found = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(after(page))
+            .bind(super::admin::contains_pattern(Some(query)))
+            .bind(i64::from(page.fetch_limit()))
+            .fetch_all(self.in_org(org).await?)
+            .await
+            .map_err(db_err)?;
+        found.iter().map(rows::member).collect()
+    }
+
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
             .bind(role)

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const SESSION_COOKIE: &str = "tenantry_session";
+pub(crate) const SESSION_COOKIE: &str = "tenantry_session";
 const CSRF_COOKIE: &str = "tenantry_csrf";
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -82,7 +82,7 @@ impl Page {
 }
 
 /// A sentence for a person from an API error.
-fn describe(error: &ApiError) -> String {
+pub(crate) fn describe(error: &ApiError) -> String {
     if error.status.is_server_error() {
         return "Something went wrong on our side. Please try again in a moment.".into();
     }
@@ -129,7 +129,7 @@ impl IntoResponse for Page {
 
 /// Pages carry secrets in their URLs: never cache them, never leak them as a referrer, never
 /// frame them, and run no script.
-fn secure_headers(headers: &mut HeaderMap) {
+pub(crate) fn secure_headers(headers: &mut HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -159,7 +159,7 @@ fn see_other(location: &str, cookies: Vec<String>) -> Response {
 }
 
 /// The value of the request's cookie `name`.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -195,7 +195,7 @@ async fn page_user(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
 }
 
 /// The anti-forgery value for this visitor's forms, and the cookie to set when it is new.
-fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     match cookie(headers, CSRF_COOKIE).filter(|v| plausible_token(v)) {
         Some(value) => (value.to_owned(), None),
         None => {

@@ -1,0 +1,71 @@
+//! What a member is shown of an org beyond the API's lists: members found by email or name, and
+//! which roles the viewer may hand out. The dashboard asks these questions; the answers come from
+//! the same rules the writes enforce (`check_grant`, `check_outranks`), so a page never offers
+//! what the server would refuse.
+
+use super::access::OrgAccess;
+use super::principal::Principal;
+use super::Tenantry;
+use crate::domain::models::Member;
+use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Role;
+use crate::Result;
+
+/// A role of the org and whether the viewer may give it to someone.
+#[derive(Debug, Clone)]
+pub struct OfferedRole {
+    pub role: Role,
+    pub grantable: bool,
+}
+
+/// The viewer's standing in an org with every role usable there.
+#[derive(Debug, Clone)]
+pub struct RoleChoices {
+    pub access: OrgAccess,
+    pub roles: Vec<OfferedRole>,
+}
+
+impl RoleChoices {
+    /// May the viewer change or remove a member holding `role`? Owners and oneself are never
+    /// offered; the server refuses them anyway.
+    pub fn may_act_on(&self, tenantry: &Tenantry, member_role: &str) -> bool {
+        self.roles.iter().find(|r| r.role.key == member_role).is_some_and(|r| {
+            r.role.key != tenantry.preset().owner_role && tenantry.check_outranks(&self.access, &r.role).is_ok()
+        })
+    }
+}
+
+impl Tenantry {
+    /// Members of an org whose email or display name contains `query`; any member may search.
+    pub async fn search_members(
+        &self,
+        principal: &Principal,
+        reference: &str,
+        query: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Member>> {
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        let rows = tx.search_members(access.org.id, query.trim(), page).await?;
+        Ok(Page::from_rows(rows, page, |m| m.membership.id.to_string()))
+    }
+
+    /// The roles of an org, each marked with whether the viewer may grant it.
+    pub async fn role_choices(&self, principal: &Principal, reference: &str) -> Result<RoleChoices> {
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        let roles = self
+            .roles_of(tx.as_mut(), access.org.id)
+            .await?
+            .into_iter()
+            .map(|role| OfferedRole { grantable: self.check_grant(&access, &role).is_ok(), role })
+            .collect();
+        Ok(RoleChoices { access, roles })
+    }
+
+    /// Whether the caller's standing grants `permission` (for showing or hiding a control; the
+    /// operation itself checks again).
+    pub fn holds(&self, access: &OrgAccess, permission: &str) -> bool {
+        self.preset.catalog.bit(permission).is_some_and(|bit| access.permissions.contains_all(bit))
+    }
+}

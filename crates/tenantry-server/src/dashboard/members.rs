@@ -1,0 +1,311 @@
+//! `/app/org/{slug}/members`: the member list with search and pages, role changes with a
+//! dropdown of only the roles the viewer may grant, removal after a confirmation page,
+//! invitations and the pending ones with resend and revoke.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tenantry_core::domain::invitation::InvitationState;
+use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::service::invitations::NewInvitation;
+
+use super::context::{encode, Ctx};
+use super::orgs::OrgPage;
+use super::shell::{Problem, Section, Shell};
+use super::{confirm_page, date, Confirm, Typed};
+use crate::routes::pages::Form;
+use crate::state::AppState;
+
+const PAGE_SIZE: u32 = 50;
+
+struct RoleOption {
+    key: String,
+    name: String,
+}
+
+struct MemberRow {
+    user_id: String,
+    name: String,
+    email: String,
+    role: String,
+    role_name: String,
+    joined: String,
+    is_me: bool,
+    is_owner: bool,
+    may_change: bool,
+    may_remove: bool,
+}
+
+struct InvitationRow {
+    id: String,
+    email: String,
+    role: String,
+    state: &'static str,
+    pending: bool,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members.html")]
+struct MembersPage {
+    shell: Shell,
+    problem: Problem,
+    slug: String,
+    seat_count: u64,
+    query: String,
+    query_encoded: String,
+    members: Vec<MemberRow>,
+    next_href: Option<String>,
+    first_page: bool,
+    may_invite: bool,
+    open_invite: bool,
+    invite_email: String,
+    default_role: String,
+    grantable: Vec<RoleOption>,
+    invitations: Vec<InvitationRow>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(ctx: Ctx, Path(slug): Path<String>, Query(query): Query<ListQuery>) -> Response {
+    render(ctx, &slug, query, StatusCode::OK, Problem::none(), String::new()).await
+}
+
+/// The members page, with `problem` (the refusal of the last form) on top.
+async fn render(
+    ctx: Ctx,
+    slug: &str,
+    query: ListQuery,
+    status: StatusCode,
+    problem: Problem,
+    invite_email: String,
+) -> Response {
+    let page = or_respond!(OrgPage::open(&ctx, slug, Section::Members, "Members").await);
+    let tenantry = &ctx.state.tenantry;
+    let request = match PageRequest::parse(query.cursor.as_deref(), Some(PAGE_SIZE)) {
+        Ok(request) => request,
+        Err(_) => PageRequest::parse(None, Some(PAGE_SIZE)).expect("the first page is a valid request"),
+    };
+    let text = query.q.unwrap_or_default().trim().to_owned();
+    let listed = if text.is_empty() {
+        tenantry.list_members(&page.principal, page.slug(), &request).await.map(|listed| listed.page.clone())
+    } else {
+        tenantry.search_members(&page.principal, page.slug(), &text, &request).await
+    };
+    let choices = tenantry.role_choices(&page.principal, page.slug()).await;
+    let (listed, choices) = match (listed, choices) {
+        (Ok(listed), Ok(choices)) => (listed, choices),
+        (Err(e), _) | (_, Err(e)) => return super::error_page(&ctx, e),
+    };
+    let org = &page.access.org;
+    let may_invite = tenantry.holds(&page.access, "members.invite");
+    let may_change_roles = tenantry.holds(&page.access, "members.change_role");
+    let may_remove = tenantry.holds(&page.access, "members.remove");
+    let members = listed
+        .items
+        .iter()
+        .map(|m| {
+            let is_me = m.membership.user_id == page.user.user_id;
+            let is_owner = m.membership.user_id == org.owner_id;
+            let may_act = !is_me && !is_owner && choices.may_act_on(tenantry, &m.membership.role);
+            let role_name = choices
+                .roles
+                .iter()
+                .find(|r| r.role.key == m.membership.role)
+                .map_or_else(|| m.membership.role.clone(), |r| r.role.name.clone());
+            MemberRow {
+                user_id: m.membership.user_id.to_string(),
+                name: m.display_name.clone(),
+                email: m.email.as_str().to_owned(),
+                role: m.membership.role.clone(),
+                role_name,
+                joined: date(m.membership.joined_at),
+                is_me,
+                is_owner,
+                may_change: may_act && may_change_roles,
+                may_remove: may_act && may_remove,
+            }
+        })
+        .collect();
+    let invitations = if may_invite {
+        let first = PageRequest::parse(None, Some(100)).expect("a valid page request");
+        match tenantry.list_invitations(&page.principal, page.slug(), Some("pending"), &first).await {
+            Ok(found) => {
+                let now = tenantry.clock().now();
+                found
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let state = i.state_at(now);
+                        InvitationRow {
+                            id: i.id.to_string(),
+                            email: i.email.as_str().to_owned(),
+                            role: i.role.clone(),
+                            state: state.as_str(),
+                            pending: state == InvitationState::Pending,
+                            expires: date(i.expires_at),
+                        }
+                    })
+                    .collect()
+            }
+            Err(e) => return super::error_page(&ctx, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let query_encoded = encode(&text);
+    let next_href = listed.next_cursor.as_ref().map(|cursor| {
+        let search = if text.is_empty() { String::new() } else { format!("&q={query_encoded}") };
+        format!("/app/org/{}/members?cursor={}{search}", org.slug, encode(cursor))
+    });
+    let grantable = choices
+        .roles
+        .iter()
+        .filter(|r| r.grantable)
+        .map(|r| RoleOption { key: r.role.key.clone(), name: r.role.name.clone() })
+        .collect();
+    let view = MembersPage {
+        problem,
+        slug: org.slug.to_string(),
+        seat_count: org.seat_count,
+        query: text,
+        query_encoded,
+        members,
+        next_href,
+        first_page: query.cursor.is_none(),
+        may_invite,
+        open_invite: !invite_email.is_empty(),
+        invite_email,
+        default_role: tenantry.preset().default_invite_role.clone(),
+        grantable,
+        invitations,
+        shell: page.shell,
+    };
+    ctx.page(status, &view)
+}
+
+/// Shows the members page again with a service's refusal.
+async fn refused(ctx: Ctx, slug: &str, error: tenantry_core::Error, invite_email: String) -> Response {
+    let (status, problem) = Problem::from_error(error);
+    render(ctx, slug, ListQuery::default(), status, problem, invite_email).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+pub async fn change_role(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((slug, user)): Path<(String, String)>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    match state.tenantry.change_member_role(&principal, &slug, &user, &form.role, &ctx.meta).await {
+        Ok(member) => {
+            let notice = format!("{} now has the role {}.", member.display_name, member.membership.role);
+            ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
+        }
+        Err(e) => refused(ctx, &slug, e, String::new()).await,
+    }
+}
+
+pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>) -> Response {
+    let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Members, "Remove member").await);
+    let member = shown_or_error!(ctx, ctx.state.tenantry.get_member(&page.principal, &slug, &user).await);
+    let question = format!(
+        "Remove {} ({}) from {}? They lose access at once; their account stays.",
+        member.display_name,
+        member.email.as_str(),
+        page.access.org.name
+    );
+    confirm_page(
+        ctx,
+        page.shell,
+        Confirm {
+            question,
+            action: format!("/app/org/{slug}/members/{user}/remove"),
+            confirm_label: "Remove member".into(),
+            back: format!("/app/org/{slug}/members"),
+            typed: None::<Typed>,
+        },
+        StatusCode::OK,
+        Problem::none(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+pub async fn remove(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((slug, user)): Path<(String, String)>,
+    Form(_): Form<Nothing>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    match state.tenantry.remove_member(&principal, &slug, &user, &ctx.meta).await {
+        Ok(()) => ctx.redirect(&format!("/app/org/{slug}/members"), Some("The member was removed.")),
+        Err(e) => refused(ctx, &slug, e, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    email: String,
+    role: String,
+}
+
+pub async fn invite(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    let input =
+        NewInvitation { email: form.email.clone(), role: Some(form.role), team_ids: Vec::new(), expires_in: None };
+    match state.tenantry.create_invitation(&principal, &slug, input, &ctx.meta).await {
+        Ok(issued) => {
+            let notice = format!("Invitation sent to {}.", issued.invitation.email.as_str());
+            ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
+        }
+        Err(e) => refused(ctx, &slug, e, form.email).await,
+    }
+}
+
+pub async fn resend_invitation(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Form(_): Form<Nothing>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    match state.tenantry.resend_invitation(&principal, &slug, &id, &ctx.meta).await {
+        Ok(issued) => {
+            let notice = format!("A new invitation link was sent to {}.", issued.invitation.email.as_str());
+            ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
+        }
+        Err(e) => refused(ctx, &slug, e, String::new()).await,
+    }
+}
+
+pub async fn revoke_invitation(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Form(_): Form<Nothing>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    match state.tenantry.revoke_invitation(&principal, &slug, &id, &ctx.meta).await {
+        Ok(()) => ctx.redirect(&format!("/app/org/{slug}/members"), Some("The invitation was revoked.")),
+        Err(e) => refused(ctx, &slug, e, String::new()).await,
+    }
+}
