@@ -1,0 +1,163 @@
+//! Accessibility basics checked in the browser (every control labelled, one `h1`, headings in
+//! order, a `main` landmark; the members page usable at 375 px), and the screenshots the README
+//! shows.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::harness::{Browser, DESKTOP_WIDTH};
+use crate::world::{log_in, Fixture, World};
+
+/// Builds an org with some life in it: members of each role, pending invitations, API keys (one
+/// revoked) and the audit events all that wrote.
+async fn lively_org(world: &World) -> Fixture {
+    let app = &world.app;
+    let org = world.team_org("olivia@acme.test", "Olivia Owner", "Acme Robotics").await;
+    let token = Some(org.owner.access.as_str());
+    for (email, name, role) in [
+        ("ada@acme.test", "Ada Admin", "admin"),
+        ("dan@acme.test", "Dan Developer", "developer"),
+        ("fay@acme.test", "Fay Finance", "finance"),
+        ("vic@acme.test", "Vic Viewer", "viewer"),
+    ] {
+        world.member(&org, email, name, role).await;
+    }
+    for (email, role) in [("ivy@acme.test", "developer"), ("max@acme.test", "viewer")] {
+        app.post(&format!("/v1/orgs/{}/invitations", org.id), token, json!({ "email": email, "role": role }))
+            .await
+            .expect(201);
+    }
+    for (name, scopes) in
+        [("CI deploys", vec!["endpoints.create", "endpoints.view"]), ("Status page", vec!["endpoints.view"])]
+    {
+        app.post(&format!("/v1/orgs/{}/api-keys", org.id), token, json!({ "name": name, "scopes": scopes }))
+            .await
+            .expect(201);
+    }
+    let old = app.create_key(&org.owner, &org.id, &["endpoints.view"]).await;
+    app.delete(&format!("/v1/orgs/{}/api-keys/{}", org.id, old.id), token).await.expect(204);
+    org
+}
+
+/// The accessibility facts of the page shown.
+async fn check_page(browser: &Browser, what: &str) {
+    let facts = browser
+        .run(
+            "const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')];
+             const unlabelled = controls
+               .filter(c => !(c.labels && [...c.labels].some(l => l.textContent.trim()))
+                 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+               .map(c => c.outerHTML.slice(0, 160));
+             const levels = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1]);
+             return {
+               h1: document.querySelectorAll('h1').length,
+               main: document.querySelectorAll('main, [role=main]').length,
+               lang: document.documentElement.lang,
+               title: document.title,
+               unlabelled,
+               levels,
+             };",
+            vec![],
+        )
+        .await;
+    let describe = || format!("{what} ({}): {facts}", facts["title"]);
+    assert_eq!(facts["h1"], 1, "one h1 on {}", describe());
+    assert_eq!(facts["main"], 1, "one main landmark on {}", describe());
+    assert_eq!(facts["lang"], "en", "the language is declared on {}", describe());
+    assert_eq!(facts["unlabelled"], json!([]), "every control has a label on {}", describe());
+    let levels: Vec<u64> = facts["levels"].as_array().unwrap().iter().map(|l| l.as_u64().unwrap()).collect();
+    assert_eq!(levels.first(), Some(&1), "the h1 comes first on {}", describe());
+    for pair in levels.windows(2) {
+        assert!(pair[1] <= pair[0] + 1, "no heading level skipped on {}", describe());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_have_labels_one_heading_and_a_main_landmark() {
+    let world = World::new().await;
+    let org = lively_org(&world).await;
+    let browser = world.browser().await;
+    for path in ["/", "/login", "/signup", "/forgot-password"] {
+        browser.goto(path).await;
+        browser.find("h1").await;
+        check_page(&browser, path).await;
+    }
+    log_in(&browser, "olivia@acme.test").await;
+    let dan = world.app.login("dan@acme.test").await;
+    let me = world.app.get("/v1/me", Some(&dan)).await.expect(200);
+    let dan_id = me.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let base = format!("/app/org/{}", org.slug);
+    let mut paths: Vec<String> =
+        ["", "/members", "/api-keys", "/roles", "/billing", "/audit", "/settings", "/settings/delete"]
+            .iter()
+            .map(|p| format!("{base}{p}"))
+            .collect();
+    paths.push(format!("{base}/members/{dan_id}/remove"));
+    paths.push(format!("{base}/members?q=ada"));
+    paths.push("/app/new-org".into());
+    paths.push("/app/org/nowhere".into());
+    for path in &paths {
+        browser.goto(path).await;
+        browser.find("h1").await;
+        check_page(&browser, path).await;
+    }
+    // The members page with the invite dialog open, and with a refused form's message.
+    browser.goto(&format!("{base}/members")).await;
+    browser.click("#invite summary").await;
+    check_page(&browser, "the open invite dialog").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_page_fits_a_375_pixel_screen() {
+    let world = World::new().await;
+    let org = lively_org(&world).await;
+    let browser = world.browser().await;
+    log_in(&browser, "olivia@acme.test").await;
+    browser.set_width(375).await;
+    browser.goto(&format!("/app/org/{}/members", org.slug)).await;
+    browser.row("vic@acme.test").await;
+    browser.click("#invite summary").await;
+    let widths = browser
+        .run(
+            "return { body: document.body.scrollWidth, page: document.documentElement.scrollWidth, \
+             viewport: document.documentElement.clientWidth };",
+            vec![],
+        )
+        .await;
+    let viewport = widths["viewport"].as_u64().unwrap();
+    assert_eq!(viewport, 375, "{widths}");
+    assert!(widths["body"].as_u64().unwrap() <= viewport, "the body overflows at 375 px: {widths}");
+    assert!(widths["page"].as_u64().unwrap() <= viewport, "the page scrolls sideways at 375 px: {widths}");
+    // The controls stay within the screen, reachable without scrolling sideways.
+    for css in ["#invite-email", "#invite-role", "#q", "#org-switch", "td select:not([disabled])"] {
+        let (x, _, width, _) = browser.find(css).await.rectangle().await.unwrap();
+        assert!(x >= 0.0 && x + width <= viewport as f64 + 0.5, "{css} sticks out: x {x}, width {width}");
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_of_members_api_keys_and_audit_pages() {
+    let world = World::new().await;
+    let org = lively_org(&world).await;
+    let browser = world.browser().await;
+    log_in(&browser, "olivia@acme.test").await;
+    let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&directory).expect("docs/screenshots");
+    for (page, file, shown) in [
+        ("members", "members.png", "vic@acme.test"),
+        ("api-keys", "api-keys.png", "CI deploys"),
+        ("audit", "audit.png", "api_key.revoked"),
+    ] {
+        browser.goto(&format!("/app/org/{}/{page}", org.slug)).await;
+        browser.wait_text("main table", shown).await;
+        let png = browser.client.screenshot().await.expect("a screenshot");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{file} is a PNG");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(width, DESKTOP_WIDTH, "{file} is {DESKTOP_WIDTH} px wide");
+        std::fs::write(directory.join(file), &png).expect("writing the screenshot");
+    }
+    browser.close().await;
+}
