@@ -48,7 +48,7 @@ pub async fn list(ctx: Ctx, Path(slug): Path<String>) -> Response {
 async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem, key: String, name: String) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Roles, "Roles").await);
     let tenantry = &ctx.state.tenantry;
-    let choices = shown_or_error!(ctx, tenantry.role_choices(&page.principal, page.slug()).await);
+    let choices = &page.choices;
     let catalog = &tenantry.preset().catalog;
     let may_manage = tenantry.holds(&page.access, "members.change_role");
     let roles = choices

@@ -13,6 +13,7 @@ mod authorize;
 #[allow(dead_code)]
 mod common;
 mod conventions;
+mod dashboard_pages;
 mod email;
 mod invitations;
 mod member_password_reset;

@@ -21,6 +21,8 @@ mod authorize;
 mod common;
 #[path = "../api/conventions.rs"]
 mod conventions;
+#[path = "../api/dashboard_pages.rs"]
+mod dashboard_pages;
 #[path = "../api/email.rs"]
 mod email;
 #[path = "../api/invitations.rs"]
