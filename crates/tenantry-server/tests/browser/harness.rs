@@ -151,9 +151,9 @@ impl Browser {
         assert_eq!(shown, expected, "the browser's JavaScript setting did not take effect");
     }
 
-    /// Opens `path` on the server under test.
+    /// Opens `path` on the server under test (or a whole URL).
     pub async fn goto(&self, path: &str) {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let url = if path.starts_with('/') { format!("{}{path}", self.base) } else { path.to_owned() };
         self.client.goto(&url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
     }
 
