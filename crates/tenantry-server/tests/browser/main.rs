@@ -19,5 +19,6 @@ mod access;
 mod accessibility;
 mod flow;
 mod harness;
+mod plans;
 mod sessions;
 mod world;

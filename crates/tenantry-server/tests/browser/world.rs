@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{spawn_app, Account, TestApp, ADMIN_TOKEN, PASSWORD};
+use tenantry_server::Config;
+
+use crate::common::{spawn_app, spawn_with, Account, TestApp, ADMIN_TOKEN, PASSWORD};
 use crate::harness::{Browser, Driver};
 
 pub struct World {
@@ -13,7 +15,15 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let app = spawn_app().await;
+        Self::with_app(spawn_app().await).await
+    }
+
+    /// A world whose server runs with `config`.
+    pub async fn with_config(config: Config) -> Self {
+        Self::with_app(spawn_with(config).await).await
+    }
+
+    async fn with_app(app: TestApp) -> Self {
         let driver = Driver::start().await;
         Self { app, driver }
     }
