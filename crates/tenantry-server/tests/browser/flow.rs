@@ -216,6 +216,12 @@ async fn life_of_an_org(javascript: bool) {
     assert!(!owner.exists("form[action$='/settings/transfer']").await);
     assert!(switcher(&owner).await.contains(&"Acme Robotics Ltd (admin)".to_owned()));
 
+    // The former owner leaves, after a confirmation.
+    owner.click_labelled("main", "Leave…").await;
+    owner.click_labelled("main form", "Leave organization").await;
+    owner.expect_notice("You left the organization.").await;
+    assert_eq!(switcher(&owner).await, vec!["Olivia Owner (owner)"]);
+
     // The new owner deletes the org, typing its slug.
     member.goto("/app/org/acme-robotics/settings").await;
     member.click_labelled("main", "Delete organization…").await;
