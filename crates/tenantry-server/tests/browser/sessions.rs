@@ -85,3 +85,26 @@ async fn a_member_is_removed_after_a_confirmation() {
     assert!(own.find(fantoccini::Locator::Css("a[href$='/remove']")).await.is_err());
     owner.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_is_renewed_until_the_refresh_token_ends() {
+    let world = World::new().await;
+    let org = world.team_org("olivia@acme.test", "Olivia Owner", "Acme Robotics").await;
+    let members = format!("/app/org/{}/members", org.slug);
+    let browser = world.browser().await;
+    log_in(&browser, "olivia@acme.test").await;
+    let session = || async { browser.client.get_named_cookie("tenantry_session").await.unwrap().value().to_owned() };
+    let first = session().await;
+
+    // Past the access token's 15 minutes the next page renews it from the refresh cookie.
+    world.app.clock.advance(chrono::Duration::minutes(16));
+    browser.goto(&members).await;
+    browser.expect_h1("Members").await;
+    assert_ne!(session().await, first, "a new access token");
+
+    // Past the refresh token's 30 days the visitor logs in again.
+    world.app.clock.advance(chrono::Duration::days(31));
+    browser.goto(&members).await;
+    browser.expect_h1("Log in to Tenantry").await;
+    browser.close().await;
+}
