@@ -17,6 +17,7 @@ mod test_db;
 
 mod access;
 mod accessibility;
+mod branding;
 mod flow;
 mod harness;
 mod plans;
