@@ -35,6 +35,16 @@ async fn life_of_an_org(javascript: bool) {
     let hidden = copy.prop("hidden").await.unwrap();
     assert_eq!(hidden.as_deref(), Some(if javascript { "false" } else { "true" }), "the copy button's state");
 
+    // The address is confirmed with the emailed link; the reminder on every page goes.
+    owner.wait_text("main .notice", "Confirm your email address").await;
+    let verify = world.emailed_link(OWNER_EMAIL, "/verify-email/").await;
+    owner.goto(&verify).await;
+    owner.click_labelled("main form", "Confirm my email address").await;
+    owner.expect_h1("Email address confirmed").await;
+    owner.goto("/app").await;
+    owner.expect_h1("Olivia Owner").await;
+    assert!(!owner.exists("main .notice").await, "no reminder once confirmed");
+
     // A second org, from the header's link.
     owner.click_labelled("header", "New organization").await;
     owner.expect_h1("New organization").await;

@@ -82,7 +82,8 @@ pub async fn current_slug(browser: &Browser) -> String {
         .to_owned()
 }
 
-/// An org made over the API by a new user, on the team plan (set by the instance admin).
+/// An org made over the API by a new user (address confirmed), on the team plan (set by the
+/// instance admin).
 pub struct Fixture {
     pub owner: Account,
     pub slug: String,
@@ -91,7 +92,7 @@ pub struct Fixture {
 
 impl World {
     pub async fn team_org(&self, owner_email: &str, owner_name: &str, org_name: &str) -> Fixture {
-        let owner = self.app.signup(owner_email, owner_name).await;
+        let owner = self.app.verified_signup(owner_email, owner_name).await;
         let org = self.app.create_org(&owner, org_name).await;
         let id = org["id"].as_str().expect("the org's id").to_owned();
         let slug = org["slug"].as_str().expect("the org's slug").to_owned();
@@ -99,7 +100,7 @@ impl World {
         Fixture { owner, slug, id }
     }
 
-    /// A new user, signed up over the API, added to `org` with `role`.
+    /// A new user, signed up over the API (address not confirmed), added to `org` with `role`.
     pub async fn member(&self, org: &Fixture, email: &str, name: &str, role: &str) -> Account {
         let account = self.app.signup(email, name).await;
         self.app.add_member(&org.id, &account, role).await;
