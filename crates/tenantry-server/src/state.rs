@@ -3,18 +3,23 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tenantry_core::service::service_grants::ServiceGrants;
 use tenantry_core::Tenantry;
+
+use crate::client_addr::TrustedProxies;
 
 #[derive(Clone)]
 pub struct AppState {
     pub tenantry: Arc<Tenantry>,
     pub credentials: Arc<Credentials>,
+    pub proxies: Arc<TrustedProxies>,
 }
 
 /// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about
 /// their prefix through timing.
 pub struct Credentials {
     pub admin_hash: String,
-    /// Service token hash → the service's name (`service_1`, `service_2`, … in configuration order).
-    pub service_hashes: HashMap<String, String>,
+    /// Service token hash → the service's name (`service_1`, `service_2`, … in configuration
+    /// order) and what its token was granted.
+    pub service_hashes: HashMap<String, (String, ServiceGrants)>,
 }
