@@ -427,6 +427,7 @@ fn an_api_key_logs_in_for_its_org() {
 fn refusals_and_usage_errors_have_their_own_exit_codes() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    server.verify_email("ada@example.com");
     let ada = Client::new();
 
     // Not logged in.
@@ -572,6 +573,7 @@ fn a_route_the_server_lacks_is_named_as_such() {
 fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    server.verify_email("ada@example.com");
     let (grace_id, _) = server.signup("grace@example.com", "Grace Hopper");
     server.verify_email("grace@example.com");
     let ada = Client::new();
