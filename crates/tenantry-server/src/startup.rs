@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::client_addr::TrustedProxies;
 use crate::config::Config;
 use crate::dashboard::{Branding, Site};
 use crate::extract::BODY_LIMIT;
@@ -117,12 +118,14 @@ impl Application {
         );
 
         let (admin_hash, admin_token) = tenantry.settle_admin_token(config.admin_token.as_deref()).await?;
-        let service_hashes: HashMap<String, String> = config
+        let service_hashes = config
             .service_tokens
             .iter()
             .enumerate()
-            .map(|(i, token)| (hash_token(token), format!("service_{}", i + 1)))
-            .collect();
+            .map(|(i, token)| Ok((hash_token(&token.token), (format!("service_{}", i + 1), token.grants()?))))
+            .collect::<Result<HashMap<_, _>, String>>()
+            .map_err(anyhow::Error::msg)?;
+        let proxies = Arc::new(TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
         // A database shared by several nodes: caches follow each other's changes, and rate limits
@@ -144,11 +147,8 @@ impl Application {
         };
         let refresh_cookie_secs = (config.auth.refresh_token_ttl_days as i64).saturating_mul(86_400);
         let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
-        let state = AppState {
-            tenantry,
-            credentials: Arc::new(Credentials { admin_hash, service_hashes }),
-            site: Arc::new(site),
-        };
+        let credentials = Arc::new(Credentials { admin_hash, service_hashes });
+        let state = AppState { tenantry, credentials, proxies, site: Arc::new(site) };
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());
         let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);
@@ -158,6 +158,8 @@ impl Application {
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::key_auth::middleware))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_events::middleware))
+            // Before everything that records the client's address.
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::client_addr::middleware))
             .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

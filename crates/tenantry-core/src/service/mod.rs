@@ -22,6 +22,7 @@ pub mod principal;
 pub mod rate_limit;
 pub mod roles;
 pub mod security_events;
+pub mod service_grants;
 pub mod session_cache;
 pub mod settings;
 pub mod throttle;
