@@ -23,6 +23,7 @@ pub mod roles;
 pub mod security_events;
 pub mod session_cache;
 pub mod settings;
+mod shards;
 pub mod throttle;
 pub mod tokens;
 pub mod usage;
