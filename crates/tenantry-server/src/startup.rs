@@ -128,6 +128,7 @@ impl Application {
         let proxies = Arc::new(TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
+        tokio::spawn(sweep_rate_windows(tenantry.clone()));
         // A database shared by several nodes: caches follow each other's changes, and rate limits
         // are held together.
         let follower = tenantry.clone();
@@ -214,6 +215,24 @@ async fn share_rate_counts(tenantry: Arc<Tenantry>) {
         ticks.tick().await;
         if let Err(error) = tenantry.share_rate_counts().await {
             tracing::warn!(%error, "could not share rate-limit counts; will retry");
+        }
+    }
+}
+
+/// How often rate-limit windows of past minutes are dropped: until then they only take memory,
+/// so the windows held are at most those of the keys used in the last minute and this interval.
+const RATE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn sweep_rate_windows(tenantry: Arc<Tenantry>) {
+    let mut ticks = tokio::time::interval(RATE_SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let sweeper = tenantry.clone();
+        // A sweep of 200,000 windows takes milliseconds: on a blocking thread, it delays no
+        // request queued behind it on a runtime worker.
+        if let Err(error) = tokio::task::spawn_blocking(move || sweeper.sweep_rate_windows()).await {
+            tracing::warn!(%error, "the rate-limit window sweep failed");
         }
     }
 }

@@ -482,6 +482,12 @@ impl Tenantry {
         }
     }
 
+    /// Drops rate-limit windows of past minutes from memory; returns how many windows remain.
+    /// Called periodically by the server, so no request pays for it.
+    pub fn sweep_rate_windows(&self) -> usize {
+        self.rate_limits.sweep(self.clock.now())
+    }
+
     /// Writes the `last_used_at` of keys used since their last write (at most once a minute
     /// per key). Called periodically by the server and once at shutdown.
     pub async fn flush_key_usage(&self) -> Result<usize> {

@@ -25,6 +25,7 @@ pub mod security_events;
 pub mod service_grants;
 pub mod session_cache;
 pub mod settings;
+mod shards;
 pub mod throttle;
 pub mod tokens;
 pub mod usage;
