@@ -16,6 +16,15 @@
 //! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000;
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
 //! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
+//!
+//! `--scale` seeds 1,000,000 orgs, 2,000,000 memberships, 200,000 keys and the org of 100,000,
+//! and has authorize ask about 250,000 (org, subject) pairs instead of 65,536: with verify's
+//! 200,000 keys, more than 200,000 keys and subjects are active within one minute. It shows
+//! that no hot path slows with the number of orgs, members or active keys.
+//!
+//! The server runs in a process of its own (the benchmark started again with `--serve`), and its
+//! resident memory is printed after each scenario: all of it, and in brackets its heap (where the
+//! caches live), without the database file SQLite maps into memory.
 //! Before authorize and verify are measured, every subject and key they will ask about is asked
 //! about once, so the figures are the steady state (`--cold` skips that). When `health` ran too,
 //! each scenario's throughput is also shown as a share of health's, the figure SPEC 11 sets a
@@ -25,13 +34,11 @@ mod client;
 mod database;
 mod scenarios;
 mod seed;
+mod server;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use tenantry_server::startup::Options;
-use tenantry_server::{Application, Config};
 
 /// The allocator the `tenantry` binary serves with, so the figures are the product's.
 #[global_allocator]
@@ -75,44 +82,55 @@ pub struct Args {
     /// Threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     pub server_threads: usize,
+    /// (org, subject) pairs the authorize scenario asks about.
+    #[arg(long, default_value_t = 65_536)]
+    pub subjects: usize,
+    /// The scale dataset: 1,000,000 orgs, 2,000,000 memberships, 200,000 keys, an org of 100,000
+    /// members, and 250,000 authorize subjects (overriding those flags).
+    #[arg(long)]
+    pub scale: bool,
+    /// Internal: serve on this database URL in this process (the benchmark starts itself so).
+    #[arg(long, hide = true)]
+    pub serve: Option<String>,
+    /// Internal: with `--serve` on PostgreSQL, the owner's URL that runs the migrations.
+    #[arg(long, hide = true)]
+    pub serve_owner: Option<String>,
+}
+
+impl Args {
+    fn scaled(mut self) -> Self {
+        if self.scale {
+            self.orgs = 1_000_000;
+            self.memberships = 2_000_000;
+            self.keys = 200_000;
+            self.big_org_members = 100_000;
+            self.subjects = 250_000;
+        }
+        self
+    }
+}
+
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args = Args::parse().scaled();
+    if let Some(url) = args.serve.clone() {
+        let threads = args.server_threads;
+        return server::serve(server::ServeArgs { url, owner_url: args.serve_owner, threads });
+    }
     let setup = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let database = setup.block_on(database::Database::create(args.postgres.as_deref()))?;
-
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
-    let server_threads = args.server_threads;
-    let server_db = tenantry_server::config::DatabaseConfig {
+    let server = server::Server::start(&server::ServeArgs {
         url: database.url.clone(),
         owner_url: database.owner_url.clone(),
-        ..Default::default()
-    };
-    std::thread::spawn(move || {
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(server_threads).enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let config = Config {
-                bind: "127.0.0.1:0".into(),
-                admin_token: Some(ADMIN_TOKEN.into()),
-                service_tokens: vec![SERVICE_TOKEN.into()],
-                log: "warn".into(),
-                database: server_db,
-                ..Config::default()
-            };
-            match Application::build(config, Options::default()).await {
-                Ok(app) => {
-                    addr_tx.send(Ok(app.local_addr())).unwrap();
-                    app.run(std::future::pending()).await.unwrap();
-                }
-                Err(e) => addr_tx.send(Err(e)).unwrap(),
-            }
-        });
-    });
-    let addr = addr_rx.recv()??;
+        threads: args.server_threads,
+    })?;
+    let addr = server.addr;
 
     let admin_url = database.admin_url.clone();
+    let server_ref = &server;
     let finished = setup.block_on(async move {
         println!(
             "tenantry-bench on {}: {} connections, {} s per scenario, server threads {}, cores {}",
@@ -124,13 +142,21 @@ fn main() -> anyhow::Result<()> {
         );
         let mut context = scenarios::Context::new(addr, admin_url, args.clone());
         println!(
-            "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8}",
-            "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+            "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8} {:>13}",
+            "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "RSS MB (heap)"
         );
+        // Seeded before the first scenario, so health is measured in the same conditions as the
+        // scenarios compared with it (seeding a scale dataset takes minutes).
+        if args.scenarios.iter().any(|name| name != "health" && name != "signup") {
+            context.dataset().await?;
+        }
         let mut health = None;
         for name in &args.scenarios {
             let report = context.run(name, Duration::from_secs(args.seconds)).await?;
-            println!("{report}");
+            let rss = server_ref
+                .rss()
+                .map_or_else(|| "?".into(), |rss| format!("{:.0} ({:.0})", megabytes(rss.now), megabytes(rss.anonymous)));
+            println!("{report} {rss:>13}");
             match name.as_str() {
                 "health" => health = Some(report.rps()),
                 "authorize" | "verify" | "members" => {
@@ -141,8 +167,17 @@ fn main() -> anyhow::Result<()> {
                 _ => {}
             }
         }
+        if let Some(rss) = server_ref.rss() {
+            println!(
+                "server RSS after the run: {:.0} MB, of which {:.0} MB heap (anonymous) and the rest mapped files; peak {:.0} MB",
+                megabytes(rss.now),
+                megabytes(rss.anonymous),
+                megabytes(rss.peak)
+            );
+        }
         anyhow::Ok(())
     });
+    drop(server);
     setup.block_on(database.drop_all())?;
     finished
 }

@@ -18,11 +18,11 @@ use crate::{Args, SERVICE_TOKEN};
 const AUTHORIZE_PERMISSIONS: &[&str] =
     &["endpoints.view", "endpoints.create", "billing.view", "members.invite", "endpoints.delete", "audit.view"];
 
-/// Bodies the authorize scenario picks from at random: a seeded member and one of the
+/// `subjects` bodies the authorize scenario picks from at random: a seeded member and one of the
 /// permissions, with one check in eight about a user of another org (denied: not a member).
-fn authorize_bodies(data: &Dataset) -> Vec<String> {
+fn authorize_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
     let count = data.members.len();
-    (0..count.min(65_536) as u64)
+    (0..count.min(subjects) as u64)
         .map(|i| {
             let (org, user) = &data.members[mix(i, 1) as usize % count];
             let user = if i % 8 == 7 { &data.members[mix(i, 2) as usize % count].1 } else { user };
@@ -62,7 +62,7 @@ impl Context {
         Self { addr, db_url, args, dataset: None }
     }
 
-    async fn dataset(&mut self) -> anyhow::Result<Arc<Dataset>> {
+    pub async fn dataset(&mut self) -> anyhow::Result<Arc<Dataset>> {
         if self.dataset.is_none() {
             let started = std::time::Instant::now();
             let sizes = Sizes {
@@ -117,7 +117,7 @@ impl Context {
                 })
             }
             "authorize" => {
-                let bodies = authorize_bodies(&*self.dataset().await?);
+                let bodies = authorize_bodies(&*self.dataset().await?, self.args.subjects);
                 self.warm("/v1/authorize", &bodies).await?;
                 Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/authorize", body))).picked_by(random)
             }

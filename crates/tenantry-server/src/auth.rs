@@ -44,8 +44,8 @@ async fn credentials(parts: &Parts, state: &AppState) -> Result<Principal, ApiEr
     if hash == state.credentials.admin_hash {
         return Ok(Principal::Admin);
     }
-    if let Some(name) = state.credentials.service_hashes.get(&hash) {
-        return Ok(Principal::Service { name: name.clone() });
+    if let Some((name, grants)) = state.credentials.service_hashes.get(&hash) {
+        return Ok(Principal::Service { name: name.clone(), grants: *grants });
     }
     if token.matches('.').count() == 2 {
         let org_header = parts.headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());

@@ -8,6 +8,7 @@ use std::path::Path;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
+use tenantry_core::service::service_grants::{ServiceGrant, ServiceGrants};
 
 /// Every environment variable, the configuration key it sets, and what it means.
 pub const ENV_KEYS: &[(&str, &str, &str)] = &[
@@ -19,7 +20,16 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "admin_token",
         "instance admin token; if unset one is generated on first start and printed once",
     ),
-    ("TENANTRY_SERVICE_TOKENS", "service_tokens", "comma-separated tokens for host apps (verify, authorize, metering)"),
+    (
+        "TENANTRY_SERVICE_TOKENS",
+        "service_tokens",
+        "comma-separated tokens for host apps, each with the default grants (verify, authorize, metering)",
+    ),
+    (
+        "TENANTRY_TRUSTED_PROXIES",
+        "trusted_proxies",
+        "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For headers name the client",
+    ),
     ("TENANTRY_LOG", "log", "log filter, e.g. info or tenantry=debug (default info)"),
     ("TENANTRY_DATABASE_URL", "database.url", "database URL (default sqlite://tenantry.db)"),
     (
@@ -68,8 +78,11 @@ pub struct Config {
     pub public_url: Option<String>,
     pub preset: String,
     pub admin_token: Option<String>,
+    #[serde(deserialize_with = "service_tokens")]
+    pub service_tokens: Vec<ServiceTokenConfig>,
+    /// Peers (CIDRs) allowed to name the client's address in `Forwarded` / `X-Forwarded-For`.
     #[serde(deserialize_with = "comma_separated")]
-    pub service_tokens: Vec<String>,
+    pub trusted_proxies: Vec<String>,
     pub log: String,
     pub database: DatabaseConfig,
     pub email: EmailConfig,
@@ -92,6 +105,35 @@ impl Default for BrandConfig {
     fn default() -> Self {
         let defaults = crate::dashboard::Branding::default();
         Self { name: defaults.name, logo_url: defaults.logo_url, accent_color: defaults.accent_color }
+    }
+}
+
+/// A host app's token and what it may do (`[[service_tokens]] token = "…", grants = ["…"]`). A
+/// token given as a plain string (or in the comma-separated environment form) holds the default
+/// grants: the hot paths `verify`, `authorize` and `metering`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTokenConfig {
+    pub token: String,
+    #[serde(default = "default_grants")]
+    pub grants: Vec<String>,
+}
+
+fn default_grants() -> Vec<String> {
+    ServiceGrant::DEFAULT.iter().map(|g| g.name().to_owned()).collect()
+}
+
+impl ServiceTokenConfig {
+    /// The token's grants, refusing names that grant nothing (a typo would otherwise go unseen).
+    pub fn grants(&self) -> Result<ServiceGrants, String> {
+        let grants = self.grants.iter().map(|name| ServiceGrant::parse(name)).collect::<Result<Vec<_>, _>>();
+        grants.map(ServiceGrants::of).map_err(|e| format!("service_tokens: {e}"))
+    }
+}
+
+impl From<&str> for ServiceTokenConfig {
+    fn from(token: &str) -> Self {
+        Self { token: token.to_owned(), grants: default_grants() }
     }
 }
 
@@ -149,6 +191,7 @@ impl Default for Config {
             preset: "standard".into(),
             admin_token: None,
             service_tokens: Vec::new(),
+            trusted_proxies: Vec::new(),
             log: "info".into(),
             database: DatabaseConfig::default(),
             email: EmailConfig::default(),
@@ -200,6 +243,35 @@ fn comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Str
     Ok(match Raw::deserialize(deserializer)? {
         Raw::List(list) => list,
         Raw::Text(text) => text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+/// Accepts a list of tokens (plain strings or `{token, grants}` tables) or a comma-separated
+/// string of plain tokens (the environment's form).
+fn service_tokens<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<ServiceTokenConfig>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Plain(String),
+        Granted(ServiceTokenConfig),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<Entry>),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::List(list) => list
+            .into_iter()
+            .map(|entry| match entry {
+                Entry::Plain(token) => ServiceTokenConfig::from(token.as_str()),
+                Entry::Granted(config) => config,
+            })
+            .collect(),
+        Raw::Text(text) => {
+            text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(ServiceTokenConfig::from).collect()
+        }
     })
 }
 
@@ -271,9 +343,37 @@ mod tests {
             assert_eq!(config.preset, "yipyap");
             assert_eq!(config.database.url, "sqlite://env.db");
             assert_eq!(config.email.smtp_url.as_deref(), Some("smtp://env:2525"));
-            assert_eq!(config.service_tokens, ["one", "two", "three"]);
+            let tokens: Vec<_> = config.service_tokens.iter().map(|t| t.token.as_str()).collect();
+            assert_eq!(tokens, ["one", "two", "three"]);
+            assert!(config.service_tokens.iter().all(|t| t.grants == default_grants()));
             assert_eq!(config.billing.mode, BillingMode::Open);
             assert_eq!(config.auth.access_token_ttl_secs, 60);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn service_tokens_carry_named_grants() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tenantry.toml",
+                r#"
+                trusted_proxies = ["10.0.0.0/8"]
+                [[service_tokens]]
+                token = "billing"
+                grants = ["metering", "billing"]
+                [[service_tokens]]
+                token = "plain"
+                "#,
+            )?;
+            let config = Config::load(Path::new("tenantry.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(config.service_tokens[0].grants, ["metering", "billing"]);
+            let grants = config.service_tokens[0].grants().unwrap();
+            assert!(grants.contains(ServiceGrant::Billing) && !grants.contains(ServiceGrant::Verify));
+            assert_eq!(config.service_tokens[1].grants().unwrap(), ServiceGrants::default());
+            assert_eq!(config.trusted_proxies, ["10.0.0.0/8"]);
+            let typo = ServiceTokenConfig { token: "t".into(), grants: vec!["audit.reed".into()] };
+            assert!(typo.grants().unwrap_err().contains("audit.reed"));
             Ok(())
         });
     }

@@ -1,17 +1,18 @@
 //! Request extractors whose failures speak the API's error format: JSON bodies (naming the
 //! offending field), pagination parameters and the request facts recorded in audit events.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::service::RequestMeta;
 
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 
 /// Largest accepted request body.
@@ -142,15 +143,23 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
-        Ok(Self(request_meta(peer, parts.headers.get(header::USER_AGENT))))
+        Ok(Self(request_meta(client_ip(&parts.extensions), parts.headers.get(header::USER_AGENT))))
     }
 }
 
-/// The audit facts of a request from its peer address and `User-Agent` (at most 512 characters).
-pub fn request_meta(peer: Option<SocketAddr>, user_agent: Option<&HeaderValue>) -> RequestMeta {
+/// The client's address: as resolved through trusted proxies, else the peer's.
+pub fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ClientAddr>()
+        .map(|ClientAddr(ip)| *ip)
+        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()))
+}
+
+/// The audit facts of a request from its client address and `User-Agent` (at most 512
+/// characters).
+pub fn request_meta(client: Option<IpAddr>, user_agent: Option<&HeaderValue>) -> RequestMeta {
     RequestMeta {
-        ip: peer.map(|addr| addr.ip().to_string()),
+        ip: client.map(|ip| ip.to_string()),
         user_agent: user_agent.and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(512).collect()),
     }
 }

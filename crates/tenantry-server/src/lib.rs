@@ -5,6 +5,7 @@
 
 pub mod audit_export;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod error;

@@ -1,8 +1,10 @@
 //! Delivers outbox messages over SMTP when `email.smtp_url` is set.
 //!
 //! The sender wakes when a message is committed (and every few seconds, for retries), sends what
-//! is due, and records each result. A failed attempt is retried with backoff; the message stays
-//! in the outbox until it is accepted.
+//! is due, and records each result. A transient failure (connection trouble, a 4xx reply) is
+//! retried with backoff. A permanent one (a 5xx reply, or an address the mail library cannot
+//! take) would fail the same way forever, so the message is given up and shows as failed in the
+//! outbox instead of being retried.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,12 @@ use tenantry_core::Tenantry;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 const BATCH: u32 = 20;
+
+/// Why an attempt failed, and whether trying again could help.
+struct Failure {
+    permanent: bool,
+    error: String,
+}
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -48,12 +56,21 @@ impl Mailer {
 
     async fn deliver(&self, tenantry: &Tenantry, message: &OutboxMessage) {
         let outcome = match self.build(message) {
-            Ok(email) => self.transport.send(email).await.map(|_| ()).map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+            Ok(email) => self
+                .transport
+                .send(email)
+                .await
+                .map(|_| ())
+                .map_err(|e| Failure { permanent: e.is_permanent(), error: e.to_string() }),
+            Err(error) => Err(Failure { permanent: true, error }),
         };
         let recorded = match &outcome {
             Ok(()) => tenantry.message_sent(message.id).await,
-            Err(error) => {
+            Err(Failure { permanent: true, error }) => {
+                tracing::warn!(message = %message.id, %error, "email refused for good; not retrying");
+                tenantry.message_given_up(message, error).await
+            }
+            Err(Failure { permanent: false, error }) => {
                 tracing::warn!(message = %message.id, attempt = message.attempts + 1, %error, "email delivery failed; will retry");
                 tenantry.message_failed(message, error).await
             }

@@ -4,10 +4,9 @@
 //! response marks itself `Refused`. After the handler, a refused response is recorded with the
 //! caller (if any), the org the path names, and the endpoint.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -15,7 +14,7 @@ use tenantry_core::service::security_events::Refusal;
 use tenantry_core::service::Principal;
 
 use crate::auth::ORG_HEADER;
-use crate::extract::request_meta;
+use crate::extract::{client_ip, request_meta};
 use crate::request_log::redacted_path;
 use crate::state::AppState;
 
@@ -59,7 +58,7 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
     let (method, uri) = (request.method().clone(), request.uri().clone());
     let org_header = request.headers().get(ORG_HEADER).cloned();
     let user_agent = request.headers().get(header::USER_AGENT).cloned();
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
+    let client = client_ip(request.extensions());
     let response = next.run(request).await;
     let Some(refused) = response.extensions().get::<Refused>() else { return response };
     let path = redacted_path(uri.path());
@@ -74,6 +73,6 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
         method: method.to_string(),
         path,
     };
-    state.tenantry.record_refusal(refusal, &request_meta(peer, user_agent.as_ref())).await;
+    state.tenantry.record_refusal(refusal, &request_meta(client, user_agent.as_ref())).await;
     response
 }

@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::client_addr::TrustedProxies;
 use crate::config::Config;
 use crate::dashboard::{Branding, Site};
 use crate::extract::BODY_LIMIT;
@@ -117,14 +118,17 @@ impl Application {
         );
 
         let (admin_hash, admin_token) = tenantry.settle_admin_token(config.admin_token.as_deref()).await?;
-        let service_hashes: HashMap<String, String> = config
+        let service_hashes = config
             .service_tokens
             .iter()
             .enumerate()
-            .map(|(i, token)| (hash_token(token), format!("service_{}", i + 1)))
-            .collect();
+            .map(|(i, token)| Ok((hash_token(&token.token), (format!("service_{}", i + 1), token.grants()?))))
+            .collect::<Result<HashMap<_, _>, String>>()
+            .map_err(anyhow::Error::msg)?;
+        let proxies = Arc::new(TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
 
         tokio::spawn(flush_key_usage(tenantry.clone(), options.key_usage_flush_every));
+        tokio::spawn(sweep_rate_windows(tenantry.clone()));
         // A database shared by several nodes: caches follow each other's changes, and rate limits
         // are held together.
         let follower = tenantry.clone();
@@ -144,11 +148,8 @@ impl Application {
         };
         let refresh_cookie_secs = (config.auth.refresh_token_ttl_days as i64).saturating_mul(86_400);
         let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
-        let state = AppState {
-            tenantry,
-            credentials: Arc::new(Credentials { admin_hash, service_hashes }),
-            site: Arc::new(site),
-        };
+        let credentials = Arc::new(Credentials { admin_hash, service_hashes });
+        let state = AppState { tenantry, credentials, proxies, site: Arc::new(site) };
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());
         let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);
@@ -158,6 +159,8 @@ impl Application {
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::key_auth::middleware))
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_events::middleware))
+            // Before everything that records the client's address.
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::client_addr::middleware))
             .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
@@ -212,6 +215,24 @@ async fn share_rate_counts(tenantry: Arc<Tenantry>) {
         ticks.tick().await;
         if let Err(error) = tenantry.share_rate_counts().await {
             tracing::warn!(%error, "could not share rate-limit counts; will retry");
+        }
+    }
+}
+
+/// How often rate-limit windows of past minutes are dropped: until then they only take memory,
+/// so the windows held are at most those of the keys used in the last minute and this interval.
+const RATE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn sweep_rate_windows(tenantry: Arc<Tenantry>) {
+    let mut ticks = tokio::time::interval(RATE_SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let sweeper = tenantry.clone();
+        // A sweep of 200,000 windows takes milliseconds: on a blocking thread, it delays no
+        // request queued behind it on a runtime worker.
+        if let Err(error) = tokio::task::spawn_blocking(move || sweeper.sweep_rate_windows()).await {
+            tracing::warn!(%error, "the rate-limit window sweep failed");
         }
     }
 }

@@ -3,14 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tenantry_core::service::service_grants::ServiceGrants;
 use tenantry_core::Tenantry;
 
+use crate::client_addr::TrustedProxies;
 use crate::dashboard::Site;
 
 #[derive(Clone)]
 pub struct AppState {
     pub tenantry: Arc<Tenantry>,
     pub credentials: Arc<Credentials>,
+    pub proxies: Arc<TrustedProxies>,
     /// The dashboard's branding and assets.
     pub site: Arc<Site>,
 }
@@ -19,6 +22,7 @@ pub struct AppState {
 /// their prefix through timing.
 pub struct Credentials {
     pub admin_hash: String,
-    /// Service token hash → the service's name (`service_1`, `service_2`, … in configuration order).
-    pub service_hashes: HashMap<String, String>,
+    /// Service token hash → the service's name (`service_1`, `service_2`, … in configuration
+    /// order) and what its token was granted.
+    pub service_hashes: HashMap<String, (String, ServiceGrants)>,
 }

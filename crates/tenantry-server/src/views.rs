@@ -184,6 +184,13 @@ pub struct OutboxView {
     pub created_at: DateTime<Utc>,
     /// When SMTP accepted the message; `null` while it is only in the outbox.
     pub sent_at: Option<DateTime<Utc>>,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// The mail server's answer to the last failed attempt, if any.
+    pub last_error: Option<String>,
+    /// When delivery was given up because the server refused the message for good (5xx); it is
+    /// not retried after.
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
 impl From<OutboxMessage> for OutboxView {
@@ -196,6 +203,9 @@ impl From<OutboxMessage> for OutboxView {
             html: m.html,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            failed_at: m.failed_at,
         }
     }
 }

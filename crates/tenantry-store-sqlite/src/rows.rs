@@ -144,7 +144,7 @@ pub fn session(row: &AnyRow) -> StoreResult<Session> {
 }
 
 pub const OUTBOX_COLUMNS: &str =
-    "id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error";
+    "id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error, failed_at";
 
 pub fn outbox(row: &AnyRow) -> StoreResult<OutboxMessage> {
     let attempts: i64 = get(row, "attempts")?;
@@ -159,6 +159,7 @@ pub fn outbox(row: &AnyRow) -> StoreResult<OutboxMessage> {
         attempts: attempts as u32,
         next_attempt_at: opt_time(row, "next_attempt_at")?,
         last_error: get(row, "last_error")?,
+        failed_at: opt_time(row, "failed_at")?,
     })
 }
 

@@ -214,6 +214,8 @@ fn run_in(config_dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
 fn an_owner_runs_an_org_from_the_terminal() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    // Keys and invitations need a verified address.
+    server.verify_email("ada@example.com");
     let ada = Client::new();
     ada.login(&server, "ada@example.com");
 
@@ -390,6 +392,8 @@ fn an_ended_session_asks_for_a_new_login() {
 fn an_api_key_logs_in_for_its_org() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    // Keys and invitations need a verified address.
+    server.verify_email("ada@example.com");
     let ada = Client::new();
     ada.login(&server, "ada@example.com");
     ada.json(&["org", "create", "Acme", "--slug", "acme"]);
@@ -423,6 +427,7 @@ fn an_api_key_logs_in_for_its_org() {
 fn refusals_and_usage_errors_have_their_own_exit_codes() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    server.verify_email("ada@example.com");
     let ada = Client::new();
 
     // Not logged in.
@@ -568,6 +573,7 @@ fn a_route_the_server_lacks_is_named_as_such() {
 fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
     let server = Server::start();
     server.signup("ada@example.com", "Ada Lovelace");
+    server.verify_email("ada@example.com");
     let (grace_id, _) = server.signup("grace@example.com", "Grace Hopper");
     server.verify_email("grace@example.com");
     let ada = Client::new();

@@ -133,6 +133,8 @@ pub struct OutboxMessage {
     pub attempts: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// When delivery was given up for good (a permanent refusal); never retried after.
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
 /// The instance's JWT signing key (Ed25519, PKCS#8), generated on first start.

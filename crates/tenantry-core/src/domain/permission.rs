@@ -65,6 +65,11 @@ impl PermissionSet {
         Self(self.0 & !holder.0)
     }
 
+    /// The permissions in both sets.
+    pub fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

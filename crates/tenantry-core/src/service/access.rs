@@ -178,6 +178,22 @@ impl Tenantry {
         })
     }
 
+    /// Until its address is verified, an account may not create API keys or send invitations
+    /// (403 `email_unverified`): whoever signed up with someone else's address could otherwise
+    /// plant a key that keeps working after the real owner takes the account back through a
+    /// password reset, or send mail in that person's name. Keys and operators are not accounts.
+    pub(crate) async fn require_verified_email(&self, tx: &mut dyn Tx, principal: &Principal) -> Result<()> {
+        let Principal::User(user) = principal else { return Ok(()) };
+        let verified = tx.user(user.user_id).await?.is_some_and(|u| u.email_verified_at.is_some());
+        if verified {
+            return Ok(());
+        }
+        Err(Error::Forbidden {
+            code: "email_unverified",
+            message: "verify your email address first (follow the link in the verification email)".to_owned(),
+        })
+    }
+
     /// Refuses with 402 `plan_limit_reached` unless the org's plan includes `feature`.
     pub(crate) fn require_feature(&self, org: &Org, feature: &str) -> Result<()> {
         if self.preset.plan(&org.plan).is_some_and(|p| p.has_feature(feature)) {

@@ -350,8 +350,12 @@ impl Tenantry {
             .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
         tx.set_password_hash(user_id, &hash).await?;
         let user = tx.user(user_id).await?.ok_or(Error::NotFound("user"))?;
+        let mut changes = vec![CacheChange::UserSessions { user: user_id }];
         if user.email_verified_at.is_none() {
             tx.set_email_verified(user_id, now).await?;
+            // Whoever held the account before its address was proven may not be its owner: keys
+            // they made must not outlive the real owner taking it back.
+            changes.extend(self.revoke_keys_of_unverified(tx.as_mut(), user_id, meta).await?);
         }
         tx.revoke_user_sessions(user_id, now).await?;
         self.record(
@@ -366,8 +370,35 @@ impl Tenantry {
             },
         )
         .await?;
-        self.commit(tx, &[CacheChange::UserSessions { user: user_id }]).await?;
+        self.commit(tx, &changes).await?;
         Ok(())
+    }
+
+    /// Revokes every key `user` created, each with its audit event in its org's log.
+    async fn revoke_keys_of_unverified(
+        &self,
+        tx: &mut dyn Tx,
+        user: UserId,
+        meta: &RequestMeta,
+    ) -> Result<Vec<CacheChange>> {
+        let now = self.clock.now();
+        let mut changes = Vec::new();
+        for (id, org, secret_hash) in tx.unrevoked_keys_created_by(&user.to_string()).await? {
+            if !tx.revoke_api_key(org, id, now).await? {
+                continue;
+            }
+            let change = Change {
+                org: Some(org),
+                actor: Actor::new("user", user),
+                action: "api_key.revoked",
+                target: Target::new("api_key", id),
+                meta,
+                metadata: json!({ "reason": "created before the account's email address was verified" }),
+            };
+            self.record(tx, change).await?;
+            changes.push(CacheChange::Key { id, secret_hash });
+        }
+        Ok(changes)
     }
 
     pub(crate) async fn queue_password_reset(&self, tx: &mut dyn Tx, user: &User) -> Result<super::email::Letter> {

@@ -238,6 +238,15 @@ impl Tenantry {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Records a permanent refusal (the server answered 5xx, or the address cannot be sent to):
+    /// retrying would only repeat it, so the message is given up and shows as failed.
+    pub async fn message_given_up(&self, message: &OutboxMessage, error: &str) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        tx.mark_outbox_given_up(message.id, self.clock.now(), error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// The wait after the attempt numbered `attempts` (0 for the first) failed.

@@ -23,6 +23,7 @@ use crate::domain::ids::ApiKeyId;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::PermissionSet;
 use crate::domain::secret::hash_token;
+use crate::service::service_grants::ServiceGrant;
 use crate::store::{CacheChange, KeyWithPlan, Tx};
 use crate::{Error, Result};
 
@@ -145,6 +146,7 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "api_keys.manage")?;
+        self.require_verified_email(tx.as_mut(), principal).await?;
         self.check_scopes(&access, &new.scopes)?;
         let key = ApiKey {
             id: ApiKeyId::new(),
@@ -253,20 +255,24 @@ impl Tenantry {
         principal: &Principal,
         reference: &str,
         id: &str,
-        old_expires_in: Option<Duration>,
+        old_expires_in: Option<i64>,
         meta: &RequestMeta,
     ) -> Result<IssuedKey> {
-        let grace = old_expires_in.unwrap_or_else(Duration::zero);
-        if grace < Duration::zero() || grace > MAX_OLD_KEY_GRACE {
+        // The raw number is checked before it becomes a `Duration`: `Duration::seconds` panics
+        // on values past ±i64::MAX milliseconds, and a client may send any integer.
+        let seconds = old_expires_in.unwrap_or(0);
+        if !(0..=MAX_OLD_KEY_GRACE.num_seconds()).contains(&seconds) {
             return Err(Error::invalid(
                 "old_expires_in",
                 format!("must be 0 to {} seconds", MAX_OLD_KEY_GRACE.num_seconds()),
             ));
         }
+        let grace = Duration::seconds(seconds);
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "api_keys.manage")?;
+        self.require_verified_email(tx.as_mut(), principal).await?;
         let old = self.org_key(tx.as_mut(), &access, id).await?;
         if old.key.is_revoked() || old.key.is_expired(now) {
             return Err(Error::conflict("key_inactive", "a revoked or expired key cannot be rolled"));
@@ -412,6 +418,7 @@ impl Tenantry {
         if !principal.is_operator() {
             return Err(Error::forbidden("key verification is for host apps (service tokens) and the instance admin"));
         }
+        principal.require_grant(ServiceGrant::Verify)?;
         let wanted = permission
             .map(|p| {
                 self.preset.catalog.bit(p).ok_or_else(|| {
@@ -473,6 +480,12 @@ impl Tenantry {
                 Err(error)
             }
         }
+    }
+
+    /// Drops rate-limit windows of past minutes from memory; returns how many windows remain.
+    /// Called periodically by the server, so no request pays for it.
+    pub fn sweep_rate_windows(&self) -> usize {
+        self.rate_limits.sweep(self.clock.now())
     }
 
     /// Writes the `last_used_at` of keys used since their last write (at most once a minute

@@ -12,6 +12,7 @@ use crate::domain::audit::{
 };
 use crate::domain::ids::{EventId, OrgId};
 use crate::domain::pagination::{Page, PageRequest};
+use crate::service::service_grants::ServiceGrant;
 use crate::store::{Store, Tx};
 use crate::{Error, Result};
 
@@ -138,6 +139,7 @@ impl Tenantry {
         reference: &str,
         filter: AuditFilter,
     ) -> Result<AuditExport> {
+        principal.require_grant(ServiceGrant::AuditRead)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, AUDIT_VIEW)?;
@@ -163,6 +165,7 @@ impl Tenantry {
         if !principal.is_operator() {
             return Err(Error::forbidden("only host apps (service tokens) and the instance admin add audit events"));
         }
+        principal.require_grant(ServiceGrant::AuditWrite)?;
         let now = self.clock.now();
         let event = self.host_event(input, now, meta)?;
         let mut tx = self.store.write().await?;

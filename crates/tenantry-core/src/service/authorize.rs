@@ -6,6 +6,7 @@ use super::{Principal, Tenantry};
 use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 use crate::domain::models::UserStatus;
 use crate::domain::permission::PermissionSet;
+use crate::service::service_grants::ServiceGrant;
 use crate::{Error, Result};
 
 pub const MAX_CHECKS: usize = 100;
@@ -57,6 +58,7 @@ impl Tenantry {
                 "authorization checks are for host apps (service tokens) and the instance admin",
             ));
         }
+        principal.require_grant(ServiceGrant::Authorize)?;
         if batch && (checks.is_empty() || checks.len() > MAX_CHECKS) {
             return Err(Error::invalid("checks", format!("must hold 1 to {MAX_CHECKS} checks")));
         }

@@ -115,6 +115,7 @@ impl Tenantry {
             attempts: 0,
             next_attempt_at: Some(self.clock.now()),
             last_error: None,
+            failed_at: None,
         };
         tx.insert_outbox(&message).await?;
         Ok(())

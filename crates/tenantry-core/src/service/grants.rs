@@ -16,7 +16,9 @@ use crate::domain::ids::{OrgId, UserId};
 use crate::domain::permission::Role;
 
 const MAX_MEMBERSHIPS: u64 = 2_000_000;
-const MAX_ORGS: u64 = 200_000;
+/// Every org of a deployment of a million: below that, calls spread over more orgs than the
+/// cache holds would go to the database for a slug or an org's custom roles.
+const MAX_ORGS: u64 = 1_000_000;
 
 /// What a user holds in one org.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,6 +190,7 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.invite")?;
+        self.require_verified_email(tx.as_mut(), principal).await?;
         let role_key = input.role.unwrap_or_else(|| self.preset.default_invite_role.clone());
         let role = self
             .find_role(tx.as_mut(), access.org.id, &role_key)
@@ -327,6 +328,7 @@ impl Tenantry {
         let mut tx = self.store.write().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "members.invite")?;
+        self.require_verified_email(tx.as_mut(), principal).await?;
         let mut invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
         let now = self.clock.now();
         let state = invitation.state_at(now);

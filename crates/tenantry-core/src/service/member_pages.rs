@@ -24,7 +24,8 @@ use crate::domain::pagination::{Page, PageRequest};
 
 /// Bytes of cached pages at most (by an estimate of each member's size).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
-const MAX_ORGS: u64 = 200_000;
+/// Epochs of every org of a deployment of a million: an evicted epoch costs its org's pages.
+const MAX_ORGS: u64 = 1_000_000;
 /// A member's size in memory, roughly: ids, role, email and display name with their headers.
 const MEMBER_BYTES: u32 = 256;
 

@@ -14,6 +14,7 @@ use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::models::Org;
 use crate::domain::plan::{BillingMode, Plan};
+use crate::service::service_grants::ServiceGrant;
 use crate::store::CacheChange;
 use crate::{Error, Result};
 
@@ -58,6 +59,7 @@ impl Tenantry {
         plan_key: &str,
         meta: &RequestMeta,
     ) -> Result<OrgAccess> {
+        principal.require_grant(ServiceGrant::Billing)?;
         let mut tx = self.store.write().await?;
         let mut access = self.operator_access(tx.as_mut(), principal, reference).await?;
         if !matches!(access.standing, Standing::Operator { .. }) {
@@ -98,6 +100,7 @@ impl Tenantry {
 
     /// The org's plan, billing customer and billing mode (`billing.view`; operators).
     pub async fn billing(&self, principal: &Principal, reference: &str) -> Result<Billing> {
+        principal.require_grant(ServiceGrant::Billing)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, "billing.view")?;
@@ -112,6 +115,7 @@ impl Tenantry {
         customer: Option<String>,
         meta: &RequestMeta,
     ) -> Result<Billing> {
+        principal.require_grant(ServiceGrant::Billing)?;
         let customer = parse_customer_id(customer)?;
         let mut tx = self.store.write().await?;
         let mut access = self.operator_access(tx.as_mut(), principal, reference).await?;

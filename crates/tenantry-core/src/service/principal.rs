@@ -3,6 +3,7 @@
 use crate::domain::audit::Actor;
 use crate::domain::ids::{ApiKeyId, OrgId, SessionId, UserId};
 use crate::domain::permission::PermissionSet;
+use crate::service::service_grants::{ServiceGrant, ServiceGrants};
 use crate::{Error, Result};
 
 /// A user authenticated by an access token.
@@ -29,9 +30,11 @@ pub enum Principal {
     ApiKey(KeyPrincipal),
     /// The instance administrator (`TENANTRY_ADMIN_TOKEN`).
     Admin,
-    /// A host app, named by the position of its token in the configuration (`service_1`, …).
+    /// A host app, named by the position of its token in the configuration (`service_1`, …),
+    /// with what its token was granted.
     Service {
         name: String,
+        grants: ServiceGrants,
     },
 }
 
@@ -41,7 +44,7 @@ impl Principal {
             Self::User(user) => Actor::new("user", user.user_id),
             Self::ApiKey(key) => Actor::new("api_key", key.key_id),
             Self::Admin => Actor::new("admin", "admin"),
-            Self::Service { name } => Actor::new("service", name),
+            Self::Service { name, .. } => Actor::new("service", name),
         }
     }
 
@@ -50,6 +53,15 @@ impl Principal {
         match self {
             Self::User(user) => Ok(user),
             _ => Err(Error::forbidden("only a signed-in user may do this")),
+        }
+    }
+
+    /// 403 for a service token without `grant`. Everyone else passes: what they may do is
+    /// decided by their own rules (the admin may do everything, users and keys by permission).
+    pub fn require_grant(&self, grant: ServiceGrant) -> Result<()> {
+        match self {
+            Self::Service { grants, .. } => grants.require(grant),
+            _ => Ok(()),
         }
     }
 

@@ -11,17 +11,19 @@
 //! by at most what the other nodes admit for it within one sharing interval. A node alone on the
 //! database shares nothing until another starts; the newcomer knows the first node's counts
 //! after two intervals, so what it admits in those is the tolerance at a node's start.
+//!
+//! Windows are kept in shards (see `shards`), so a hit locks only its key's shard and costs the
+//! same however many keys are active. Windows of past minutes are not dropped by hits: a hit
+//! finds its own key's stale window and starts it over, and `sweep`, run periodically off the
+//! request path, drops the rest.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use super::shards::Shards;
 use crate::domain::api_key::RateCount;
 use crate::domain::ids::{ApiKeyId, OrgId};
-
-/// Windows are dropped once the map holds this many and they are over.
-const PRUNE_ABOVE: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateStatus {
@@ -56,7 +58,14 @@ struct Window {
 
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<ApiKeyId, Window>>,
+    shards: Shards<WindowShard>,
+}
+
+#[derive(Default)]
+struct WindowShard {
+    windows: HashMap<ApiKeyId, Window>,
+    /// Windows examined by hits while they held this shard: what a hit costs, counted.
+    examined_by_hits: u64,
 }
 
 fn minute_of(now: DateTime<Utc>) -> i64 {
@@ -68,12 +77,10 @@ impl RateLimiter {
     pub fn hit(&self, key: ApiKeyId, org: OrgId, limit: u32, now: DateTime<Utc>) -> RateStatus {
         let minute = minute_of(now);
         let reset_at = DateTime::from_timestamp((minute + 1) * 60, 0).expect("a minute boundary is a valid time");
-        let mut windows = self.windows.lock().expect("rate limiter lock is never poisoned");
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, window| window.minute == minute);
-        }
+        let mut shard = self.shards.lock(&key);
+        shard.examined_by_hits += 1;
         let fresh = || Window { org, limit, minute, mine: 0, shared: 0, others: 0 };
-        let window = windows.entry(key).or_insert_with(fresh);
+        let window = shard.windows.entry(key).or_insert_with(fresh);
         if window.minute != minute {
             *window = fresh();
         }
@@ -92,26 +99,26 @@ impl RateLimiter {
     /// refreshing even when this node admitted nothing new.
     pub fn take_unshared(&self, now: DateTime<Utc>) -> Vec<RateCount> {
         let minute = minute_of(now);
-        let mut windows = self.windows.lock().expect("rate limiter lock is never poisoned");
-        windows
-            .iter_mut()
-            .filter(|(_, w)| {
+        let mut counts = Vec::new();
+        self.shards.for_each(|shard| {
+            let due = shard.windows.iter_mut().filter(|(_, w)| {
                 let half_spent = w.others.saturating_add(w.mine).saturating_mul(2) >= w.limit;
                 w.minute == minute && (w.mine > w.shared || half_spent)
-            })
-            .map(|(key, w)| {
+            });
+            counts.extend(due.map(|(key, w)| {
                 let count = RateCount { key_id: *key, org_id: w.org, minute, added: w.mine - w.shared };
                 w.shared = w.mine;
                 count
-            })
-            .collect()
+            }));
+        });
+        counts
     }
 
     /// Takes back counts that could not be shared, to share them next time.
     pub fn unshare(&self, counts: &[RateCount]) {
-        let mut windows = self.windows.lock().expect("rate limiter lock is never poisoned");
         for count in counts {
-            if let Some(w) = windows.get_mut(&count.key_id).filter(|w| w.minute == count.minute) {
+            let mut shard = self.shards.lock(&count.key_id);
+            if let Some(w) = shard.windows.get_mut(&count.key_id).filter(|w| w.minute == count.minute) {
                 w.shared = w.shared.saturating_sub(count.added);
             }
         }
@@ -119,13 +126,33 @@ impl RateLimiter {
 
     /// Learns each shared count's window total across every node.
     pub fn learn(&self, totals: &[(RateCount, u32)]) {
-        let mut windows = self.windows.lock().expect("rate limiter lock is never poisoned");
         for (count, total) in totals {
-            if let Some(w) = windows.get_mut(&count.key_id).filter(|w| w.minute == count.minute) {
+            let mut shard = self.shards.lock(&count.key_id);
+            if let Some(w) = shard.windows.get_mut(&count.key_id).filter(|w| w.minute == count.minute) {
                 // The total includes what this node shared, now and before.
                 w.others = w.others.max(total.saturating_sub(w.shared));
             }
         }
+    }
+
+    /// Drops the windows of past minutes, one shard at a time; returns how many windows remain.
+    /// Off the request path: a window's counts mean nothing once its minute is over, and until
+    /// this runs a stale window only costs memory.
+    pub fn sweep(&self, now: DateTime<Utc>) -> usize {
+        let minute = minute_of(now);
+        let mut remaining = 0;
+        self.shards.for_each(|shard| {
+            shard.windows.retain(|_, w| w.minute == minute);
+            remaining += shard.windows.len();
+        });
+        remaining
+    }
+
+    /// Windows examined by every hit so far, in total.
+    pub fn examined_by_hits(&self) -> u64 {
+        let mut examined = 0;
+        self.shards.for_each(|shard| examined += shard.examined_by_hits);
+        examined
     }
 }
 
@@ -196,6 +223,55 @@ mod tests {
         limiter.hit(key, org, 10, now);
         assert_eq!(limiter.take_unshared(now).len(), 1);
         assert_eq!(limiter.take_unshared(now), []);
+    }
+
+    /// Fills `limiter` with `active` windows of the current minute and as many of the last,
+    /// then returns the windows examined by 1,000 hits: some on active keys, some on keys whose
+    /// window is from the last minute, some on new keys.
+    fn examined_by_1000_hits(limiter: &RateLimiter, active: usize) -> u64 {
+        let org = OrgId::new();
+        let now = DateTime::from_timestamp(30_000_000 * 60, 0).unwrap();
+        let last_minute = now - Duration::seconds(30);
+        let stale: Vec<ApiKeyId> = (0..active).map(|_| ApiKeyId::new()).collect();
+        let current: Vec<ApiKeyId> = (0..active).map(|_| ApiKeyId::new()).collect();
+        for key in &stale {
+            limiter.hit(*key, org, 100, last_minute);
+        }
+        for key in &current {
+            limiter.hit(*key, org, 100, now);
+        }
+        let before = limiter.examined_by_hits();
+        for i in 0..1000 {
+            let key = match i % 3 {
+                0 => current[i * 7 % active],
+                1 => stale[i * 13 % active],
+                _ => ApiKeyId::new(),
+            };
+            assert!(limiter.hit(key, org, 100, now).allowed);
+        }
+        limiter.examined_by_hits() - before
+    }
+
+    #[test]
+    fn a_hit_costs_the_same_with_300_000_active_windows_as_with_1_000() {
+        let few = examined_by_1000_hits(&RateLimiter::default(), 1_000);
+        let many = examined_by_1000_hits(&RateLimiter::default(), 300_000);
+        assert_eq!(few, 1000, "a hit examines its own key's window and no other");
+        assert_eq!(many, few);
+    }
+
+    #[test]
+    fn a_sweep_drops_the_windows_of_past_minutes_and_keeps_the_current() {
+        let limiter = RateLimiter::default();
+        let org = OrgId::new();
+        let now = DateTime::from_timestamp(30_000_000 * 60, 0).unwrap();
+        let (old, current) = (ApiKeyId::new(), ApiKeyId::new());
+        limiter.hit(old, org, 10, now - Duration::seconds(1));
+        limiter.hit(current, org, 10, now);
+        limiter.hit(current, org, 10, now);
+        assert_eq!(limiter.sweep(now), 1);
+        assert_eq!(limiter.hit(current, org, 10, now).remaining, 7, "the current window keeps its count");
+        assert_eq!(limiter.take_unshared(now).len(), 1);
     }
 
     #[test]

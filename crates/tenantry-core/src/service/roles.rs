@@ -100,13 +100,15 @@ impl Tenantry {
                 actor.described()
             )));
         }
-        // A custom role holding everything a restricted built-in role holds is that role under
-        // another name: it inherits the restriction, or `assignable_by` could be sidestepped.
+        // A custom role holding a permission that only restricted built-in roles hold would hand
+        // out part of a restricted role ("admin minus one permission") past its `assignable_by`:
+        // it inherits the restriction of every such role, so the strictest one applies.
+        let restricted_held = self.restricted_permissions().intersection(role.permissions);
         let inherited = self
             .preset
             .roles
             .iter()
-            .filter(|built_in| !role.built_in && role.permissions.contains_all(built_in.permissions))
+            .filter(|built_in| !role.built_in && !built_in.permissions.intersection(restricted_held).is_empty())
             .filter_map(|built_in| built_in.assignable_by.as_ref().map(|allowed| (built_in.key.as_str(), allowed)));
         let restrictions =
             role.assignable_by.as_ref().map(|allowed| (role.key.as_str(), allowed)).into_iter().chain(inherited);
@@ -121,12 +123,27 @@ impl Tenantry {
                 let what = if restricted == role.key {
                     format!("the role `{}`", role.key)
                 } else {
-                    format!("the role `{}`, which holds everything `{restricted}` holds", role.key)
+                    format!("the role `{}`, which holds permissions only `{restricted}` grants", role.key)
                 };
                 return Err(Error::forbidden(format!("only members with the role {who} may grant {what}")));
             }
         }
         Ok(())
+    }
+
+    /// The permissions that, among the built-in roles that can be granted (all but the owner
+    /// role), only roles with an `assignable_by` hold.
+    fn restricted_permissions(&self) -> PermissionSet {
+        let grantable = self.preset.roles.iter().filter(|r| r.key != self.preset.owner_role);
+        let (restricted, open) =
+            grantable.fold((PermissionSet::EMPTY, PermissionSet::EMPTY), |(restricted, open), r| {
+                if r.assignable_by.is_some() {
+                    (restricted.union(r.permissions), open)
+                } else {
+                    (restricted, open.union(r.permissions))
+                }
+            });
+        restricted.minus(open)
     }
 
     /// May `actor` act on a member (or a role) holding `current`?

@@ -4,19 +4,44 @@
 //! over either limit is refused before its password is checked. Because the account limit is
 //! keyed by IP too, an attacker hammering an account from elsewhere cannot lock its owner out;
 //! the per-IP limit bounds one client guessing across many accounts. Successes are never counted.
+//!
+//! Windows live in shards (see `shards`). Expired windows are dropped a shard at a time, when
+//! the shard has doubled since it was last swept: each failure pays for a constant number of
+//! windows examined on average, however many clients are failing at once, where sweeping one
+//! whole map at a fixed size would walk it on every failure once that many windows were live.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
+
+use super::shards::Shards;
 
 pub const WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_ACCOUNT_AND_IP: u32 = 5;
 pub const MAX_FAILURES_PER_IP: u32 = 50;
 
+/// A shard is not swept below this many windows.
+const SWEEP_FLOOR: usize = 64;
+
 #[derive(Default)]
 pub struct LoginThrottle {
-    windows: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
+    shards: Shards<Shard>,
+}
+
+#[derive(Default)]
+struct Shard {
+    windows: HashMap<String, (DateTime<Utc>, u32)>,
+    /// Swept when it holds more windows than this.
+    sweep_above: usize,
+}
+
+impl Shard {
+    fn sweep_if_grown(&mut self, now: DateTime<Utc>) {
+        if self.windows.len() > self.sweep_above.max(SWEEP_FLOOR) {
+            self.windows.retain(|_, (start, _)| now < *start + Duration::minutes(WINDOW_MINUTES));
+            self.sweep_above = self.windows.len() * 2;
+        }
+    }
 }
 
 fn keys(email: &str, ip: &str) -> [(String, u32); 2] {
@@ -26,25 +51,21 @@ fn keys(email: &str, ip: &str) -> [(String, u32); 2] {
 impl LoginThrottle {
     /// `Some(seconds)` to wait when this client may not try this account now.
     pub fn retry_after(&self, email: &str, ip: &str, now: DateTime<Utc>) -> Option<u64> {
-        let windows = self.windows.lock().expect("throttle lock is never poisoned");
         keys(email, ip)
             .iter()
             .filter_map(|(key, max)| {
-                let (start, count) = windows.get(key)?;
-                let ends = *start + Duration::minutes(WINDOW_MINUTES);
-                (now < ends && count >= max).then(|| (ends - now).num_seconds().max(1) as u64)
+                let (start, count) = *self.shards.lock(key).windows.get(key)?;
+                let ends = start + Duration::minutes(WINDOW_MINUTES);
+                (now < ends && count >= *max).then(|| (ends - now).num_seconds().max(1) as u64)
             })
             .max()
     }
 
     pub fn record_failure(&self, email: &str, ip: &str, now: DateTime<Utc>) {
-        let mut windows = self.windows.lock().expect("throttle lock is never poisoned");
-        // Drop expired windows now and then so the map stays as small as the live attackers.
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now < *start + Duration::minutes(WINDOW_MINUTES));
-        }
         for (key, _) in keys(email, ip) {
-            let entry = windows.entry(key).or_insert((now, 0));
+            let mut shard = self.shards.lock(&key);
+            shard.sweep_if_grown(now);
+            let entry = shard.windows.entry(key).or_insert((now, 0));
             if now >= entry.0 + Duration::minutes(WINDOW_MINUTES) {
                 *entry = (now, 0);
             }
@@ -53,8 +74,15 @@ impl LoginThrottle {
     }
 
     pub fn record_success(&self, email: &str, ip: &str) {
-        let mut windows = self.windows.lock().expect("throttle lock is never poisoned");
-        windows.remove(&keys(email, ip)[0].0);
+        let key = &keys(email, ip)[0].0;
+        self.shards.lock(key).windows.remove(key);
+    }
+
+    #[cfg(test)]
+    fn windows_held(&self) -> usize {
+        let mut held = 0;
+        self.shards.for_each(|shard| held += shard.windows.len());
+        held
     }
 }
 
@@ -84,5 +112,20 @@ mod tests {
             throttle.record_failure(&format!("u{i}@x.io"), "1.1.1.1", now);
         }
         assert!(throttle.retry_after("fresh@x.io", "1.1.1.1", now).is_some());
+    }
+
+    #[test]
+    fn expired_windows_do_not_pile_up() {
+        let throttle = LoginThrottle::default();
+        let start = Utc::now();
+        // Each round, 2,000 new clients fail once (two windows each), after the last round's
+        // windows have all expired.
+        for round in 0..20 {
+            let now = start + Duration::minutes(WINDOW_MINUTES * round);
+            for client in 0..2000 {
+                throttle.record_failure("a@x.io", &format!("10.{round}.{}.{}", client / 256, client % 256), now);
+            }
+            assert!(throttle.windows_held() <= 4 * 4000, "round {round}: {} windows held", throttle.windows_held());
+        }
     }
 }

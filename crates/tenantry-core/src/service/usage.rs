@@ -31,6 +31,7 @@ use crate::domain::models::Org;
 use crate::domain::permission::PermissionSet;
 use crate::domain::plan::{limit_to_api, Limit, MetricKind};
 use crate::domain::usage::{parse_idempotency_key, MeterAnswer, MeterOutcome, UsageWrite, IDEMPOTENCY_TTL};
+use crate::service::service_grants::ServiceGrant;
 use crate::store::Tx;
 use crate::{Error, Result};
 
@@ -67,6 +68,7 @@ pub struct Metered {
 impl Tenantry {
     /// `GET /v1/orgs/{org}/usage`: any member, any of the org's keys, operators.
     pub async fn usage(&self, principal: &Principal, reference: &str) -> Result<Usage> {
+        principal.require_grant(ServiceGrant::Metering)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
         self.usage_of(tx.as_mut(), &access.org).await
@@ -116,6 +118,7 @@ impl Tenantry {
         idempotency_key: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<Metered> {
+        principal.require_grant(ServiceGrant::Metering)?;
         let key = idempotency_key.map(|k| parse_idempotency_key(k).map_err(|e| Error::invalid("Idempotency-Key", e)));
         let key = key.transpose()?;
         let mut tx = self.store.write().await?;
@@ -256,7 +259,9 @@ impl Tenantry {
 
 fn check_delta(kind: MetricKind, delta: i64) -> Result<()> {
     let ok = match kind {
-        MetricKind::Gauge => delta != 0 && delta.abs() <= MAX_DELTA,
+        // A range, not `delta.abs()`: the absolute value of i64::MIN does not exist (it wraps
+        // to itself in release builds and would pass).
+        MetricKind::Gauge => delta != 0 && (-MAX_DELTA..=MAX_DELTA).contains(&delta),
         MetricKind::MonthlyCounter => delta > 0 && delta <= MAX_DELTA,
     };
     if ok {

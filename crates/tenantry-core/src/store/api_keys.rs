@@ -27,6 +27,8 @@ pub trait ApiKeysTx: Send {
     async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>>;
     /// Revokes the key unless it already was; `false` when it was already revoked or is not the org's.
     async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// The unrevoked keys `created_by` made, in every org: `(key, its org, its secret's hash)`.
+    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>>;
     /// Brings the key's expiry forward to `at` (never later than it already is).
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Records when keys were last used; a stored time never moves backwards.

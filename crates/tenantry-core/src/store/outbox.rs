@@ -22,4 +22,6 @@ pub trait OutboxTx: Send {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()>;
+    /// A permanent refusal: no further attempt (`next_attempt_at` cleared), `failed_at` set.
+    async fn mark_outbox_given_up(&mut self, id: MessageId, at: DateTime<Utc>, error: &str) -> StoreResult<()>;
 }

@@ -221,8 +221,7 @@ pub async fn roll(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     // The service checks the range; the choices offered are 0, an hour and a day.
-    let grace = Duration::try_seconds(form.old_expires_in.clamp(-1, 31 * 86_400));
-    match state.tenantry.roll_api_key(&principal, &slug, &key, grace, &ctx.meta).await {
+    match state.tenantry.roll_api_key(&principal, &slug, &key, Some(form.old_expires_in), &ctx.meta).await {
         Ok(issued) => {
             reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was rolled; here is its new secret.")
         }

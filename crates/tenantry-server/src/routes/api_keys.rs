@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tenantry_core::service::api_keys::NewKey;
 use utoipa::ToSchema;
@@ -97,7 +97,6 @@ pub async fn roll_key(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<RollKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
-    let grace = body.old_expires_in.map(Duration::seconds);
-    let issued = state.tenantry.roll_api_key(&caller, &org, &key, grace, &meta).await?;
+    let issued = state.tenantry.roll_api_key(&caller, &org, &key, body.old_expires_in, &meta).await?;
     Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
 }

@@ -272,7 +272,7 @@ async fn pages_escape_what_they_show_and_set_safe_cookies_and_headers() {
 #[tokio::test]
 async fn the_verification_page_confirms_only_on_its_form() {
     let app = spawn_app().await;
-    let ada = app.signup("ada@example.com", "Ada").await;
+    let ada = app.signup_unverified("ada@example.com", "Ada").await;
     let token = app.emailed_token("ada@example.com", "/verify-email/").await;
     let browser = Browser::new(&app);
     let page = browser.get(&format!("/verify-email/{token}")).await;

@@ -12,7 +12,7 @@ use tenantry_core::domain::audit::ChainBreak;
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::service::audit::{verify_audit_chains, ChainReport};
 
-use crate::common::{spawn_app, Account, TestApp, ADMIN_TOKEN, PASSWORD, SERVICE_TOKEN};
+use crate::common::{spawn_app, Account, TestApp, ADMIN_TOKEN, HOST_TOKEN, PASSWORD};
 
 /// Ada's org on `plan`.
 async fn org_on(app: &TestApp, plan: &str) -> (Account, String) {
@@ -32,7 +32,7 @@ async fn actions(app: &TestApp, token: &str, org: &str, query: &str) -> Vec<Stri
 }
 
 async fn host_event(app: &TestApp, org: &str, body: Value) -> crate::common::Response {
-    app.post(&format!("/v1/orgs/{org}/audit-events"), Some(SERVICE_TOKEN), body).await
+    app.post(&format!("/v1/orgs/{org}/audit-events"), Some(HOST_TOKEN), body).await
 }
 
 fn deploy(target: &str) -> Value {

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::AnyPool;
 use tenantry_core::context::ManualClock;
+use tenantry_server::config::ServiceTokenConfig;
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
 use tenantry_store_sqlite::SqlStore;
@@ -19,7 +20,10 @@ pub const CHANGES: &str = "action NOT LIKE 'security.%'";
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// A host app's token with the default grants (verify, authorize, metering).
 pub const SERVICE_TOKEN: &str = "test-service-token";
+/// A host app's token granted everything (audit log, billing) on top.
+pub const HOST_TOKEN: &str = "test-host-token-all-grants";
 
 pub struct TestApp {
     pub base: String,
@@ -66,7 +70,15 @@ pub fn config() -> Config {
     Config {
         bind: "127.0.0.1:0".into(),
         admin_token: Some(ADMIN_TOKEN.into()),
-        service_tokens: vec![SERVICE_TOKEN.into()],
+        service_tokens: vec![
+            SERVICE_TOKEN.into(),
+            ServiceTokenConfig {
+                token: HOST_TOKEN.into(),
+                grants: ["verify", "authorize", "metering", "audit.read", "audit.write", "billing"]
+                    .map(String::from)
+                    .into(),
+            },
+        ],
         ..Config::default()
     }
 }
@@ -157,7 +169,27 @@ impl TestApp {
         self.call(Method::PATCH, path, token, Some(body)).await
     }
 
+    /// A signed-up account whose address counts as verified (as after following the emailed
+    /// link, without its audit event), so it may create keys and send invitations.
     pub async fn signup(&self, email: &str, name: &str) -> Account {
+        let account = self.signup_unverified(email, name).await;
+        self.set_verified_in_db(&account.user_id, true).await;
+        account
+    }
+
+    /// Marks an account's address verified (or not) in the database.
+    pub async fn set_verified_in_db(&self, user: &str, verified: bool) {
+        let at = verified.then(|| chrono::Utc::now().timestamp_millis());
+        sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(user)
+            .execute(&self.db)
+            .await
+            .unwrap();
+    }
+
+    /// A signed-up account that has not verified its address.
+    pub async fn signup_unverified(&self, email: &str, name: &str) -> Account {
         let r = self
             .post("/v1/auth/signup", None, json!({ "email": email, "password": PASSWORD, "display_name": name }))
             .await
@@ -280,7 +312,7 @@ impl TestApp {
 impl TestApp {
     /// Signs up and confirms the email address with the emailed link.
     pub async fn verified_signup(&self, email: &str, name: &str) -> Account {
-        let account = self.signup(email, name).await;
+        let account = self.signup_unverified(email, name).await;
         let token = self.emailed_token(email, "/verify-email/").await;
         self.post("/v1/auth/verify-email", None, json!({ "token": token })).await.expect(204);
         account

@@ -295,7 +295,7 @@ async fn only_the_verified_invited_user_may_accept() {
     assert!(r.body["error"]["message"].as_str().unwrap().contains("another email address"));
     app.post(&format!("/v1/invitations/{token}/decline"), Some(&mallory.access), json!({})).await.expect(403);
 
-    let grace = app.signup("grace@example.com", "Grace").await;
+    let grace = app.signup_unverified("grace@example.com", "Grace").await;
     let r = app.post(&accept, Some(&grace.access), json!({})).await.expect(403);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("confirm your email"));
     assert_eq!(state_of(&app, &id).await, "pending");

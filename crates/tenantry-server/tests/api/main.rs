@@ -25,6 +25,7 @@ mod presets;
 mod role_properties;
 mod role_races;
 mod roles;
+mod security;
 mod settings;
 mod smtp_sink;
 mod spec_table;

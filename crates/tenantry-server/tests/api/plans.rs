@@ -4,7 +4,7 @@
 use serde_json::json;
 use tenantry_server::config::{BillingConfig, BillingMode};
 
-use crate::common::{config, spawn_app, spawn_with, Account, TestApp, ADMIN_TOKEN, SERVICE_TOKEN};
+use crate::common::{config, spawn_app, spawn_with, Account, TestApp, ADMIN_TOKEN, HOST_TOKEN};
 
 async fn open_mode_app() -> TestApp {
     spawn_with(tenantry_server::Config { billing: BillingConfig { mode: BillingMode::Open }, ..config() }).await
@@ -48,7 +48,7 @@ async fn in_managed_mode_only_the_admin_and_host_apps_change_plans() {
     app.put(&path, Some(&bob.access), json!({ "plan": "starter" })).await.expect(404);
     assert_eq!(app.audit_count_of("org.plan_changed").await, 0);
 
-    let r = app.put(&path, Some(SERVICE_TOKEN), json!({ "plan": "starter" })).await.expect(200);
+    let r = app.put(&path, Some(HOST_TOKEN), json!({ "plan": "starter" })).await.expect(200);
     assert_eq!(r.body["data"]["plan"], "starter");
     assert_eq!(plan_of(&app, &ada, org).await, "starter");
     app.put(&path, Some(ADMIN_TOKEN), json!({ "plan": "team" })).await.expect(200);
@@ -96,7 +96,7 @@ async fn in_open_mode_holders_of_billing_change_plan_change_plans_too() {
     let r = app.put(&path, Some(&dev.access), json!({ "plan": "team" })).await.expect(403);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("billing.change_plan"));
     app.put(&path, Some(&fin.access), json!({ "plan": "team" })).await.expect(200);
-    app.put(&path, Some(SERVICE_TOKEN), json!({ "plan": "enterprise" })).await.expect(200);
+    app.put(&path, Some(HOST_TOKEN), json!({ "plan": "enterprise" })).await.expect(200);
     assert_eq!(plan_of(&app, &ada, &org).await, "enterprise");
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT actor_id, metadata FROM audit_events WHERE action = 'org.plan_changed'")
@@ -149,12 +149,12 @@ async fn the_billing_customer_id_is_set_by_billing_update_payment_holders_and_ho
     app.put(&path, Some(&dev.access), json!({ "billing_customer_id": "cus_1" })).await.expect(403);
     let r = app.put(&path, Some(&fin.access), json!({ "billing_customer_id": "cus_1" })).await.expect(200);
     assert_eq!(r.body["data"]["billing_customer_id"], "cus_1");
-    let r = app.put(&path, Some(SERVICE_TOKEN), json!({ "billing_customer_id": "cus_2" })).await.expect(200);
+    let r = app.put(&path, Some(HOST_TOKEN), json!({ "billing_customer_id": "cus_2" })).await.expect(200);
     assert_eq!(r.body["data"]["billing_customer_id"], "cus_2");
     let r = app.put(&path, Some(&ada.access), json!({ "billing_customer_id": "has space" })).await.expect(400);
     assert_eq!(r.body["error"]["details"]["field"], "billing_customer_id");
     app.put(&path, Some(&ada.access), json!({ "billing_customer_id": null })).await.expect(200);
-    let r = app.get(&path, Some(SERVICE_TOKEN)).await.expect(200);
+    let r = app.get(&path, Some(HOST_TOKEN)).await.expect(200);
     assert!(r.body["data"]["billing_customer_id"].is_null());
     assert_eq!(app.audit_count_of("org.billing_customer_changed").await, 3);
 }

@@ -46,6 +46,8 @@ mod role_properties;
 mod role_races;
 #[path = "../api/roles.rs"]
 mod roles;
+#[path = "../api/security.rs"]
+mod security;
 #[path = "../api/settings.rs"]
 mod settings;
 #[path = "../api/smtp_sink.rs"]

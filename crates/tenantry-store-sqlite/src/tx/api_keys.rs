@@ -111,6 +111,28 @@ impl ApiKeysTx for SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>> {
+        // A person's keys across their orgs: read instance-wide, then revoked org by org (each
+        // revocation enters its org's scope).
+        self.all_orgs(true).await?;
+        let found: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, org_id, secret_hash FROM api_keys WHERE created_by = $1 AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(created_by)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        self.all_orgs(false).await?;
+        found
+            .into_iter()
+            .map(|(id, org, hash)| {
+                let id = id.parse().map_err(|_| rows::corrupt("key id"))?;
+                let org = org.parse().map_err(|_| rows::corrupt("org id"))?;
+                Ok((id, org, hash))
+            })
+            .collect()
+    }
+
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
             "UPDATE api_keys SET expires_at = $1 WHERE org_id = $2 AND id = $3 AND (expires_at IS NULL OR expires_at > $4)",

@@ -85,4 +85,17 @@ impl OutboxTx for SqlTx {
             .map_err(db_err)?;
         Ok(())
     }
+
+    async fn mark_outbox_given_up(&mut self, id: MessageId, at: DateTime<Utc>, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = NULL, failed_at = $1, last_error = $2 WHERE id = $3",
+        )
+        .bind(ms(at))
+        .bind(error)
+        .bind(id.to_string())
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
 }
