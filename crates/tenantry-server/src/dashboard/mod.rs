@@ -127,6 +127,10 @@ fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) 
     ctx.page(status, &page)
 }
 
+/// A form that carries nothing but the anti-forgery field: a button.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A field the person must type to confirm (a password, the org's slug).
 pub struct Typed {
     pub name: &'static str,
