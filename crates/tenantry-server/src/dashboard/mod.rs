@@ -44,8 +44,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use tenantry_core::Error;
 
-use self::context::Ctx;
-use self::shell::{Problem, Shell};
+pub(crate) use self::context::Ctx;
+pub(crate) use self::session::{sign_in_cookies, sign_out_cookies};
+pub(crate) use self::shell::{Problem, Shell};
 use crate::error::ApiError;
 use crate::routes::pages::describe;
 use crate::state::AppState;
@@ -98,7 +99,7 @@ struct MessagePage {
 }
 
 /// A page with one message and a link on.
-fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) -> Response {
+pub(crate) fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) -> Response {
     let (link_href, link_label) = if ctx.user.is_some() {
         ("/app".to_owned(), "Back to your organizations".to_owned())
     } else {
