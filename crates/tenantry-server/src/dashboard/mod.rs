@@ -27,6 +27,8 @@ macro_rules! shown_or_error {
     };
 }
 
+mod account;
+mod admin;
 mod auth;
 mod context;
 mod members;
@@ -71,6 +73,18 @@ pub fn router() -> Router<AppState> {
         .route("/app/org/{slug}/invitations", post(members::invite))
         .route("/app/org/{slug}/invitations/{id}/resend", post(members::resend_invitation))
         .route("/app/org/{slug}/invitations/{id}/revoke", post(members::revoke_invitation))
+        .route("/app/account", get(account::show))
+        .route("/app/account/password", post(account::change_password))
+        .route("/app/account/verification", post(account::resend_verification))
+        .route("/admin", get(admin::home))
+        .route("/admin/login", post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/orgs", get(admin::orgs))
+        .route("/admin/orgs/{org}/plan", post(admin::set_plan))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{user}/suspend", post(admin::suspend))
+        .route("/admin/users/{user}/unsuspend", post(admin::unsuspend))
+        .route("/admin/outbox", get(admin::outbox))
 }
 
 /// The page for a service's refusal: a visitor whose session ended goes to log in; an org or
