@@ -13,7 +13,9 @@
 //!
 //! `authorize` asks `POST /v1/authorize` with a service token about random members of the seeded
 //! orgs (and some non-members); `verify` checks random keys of the 100,000 seeded with
-//! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000.
+//! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000;
+//! `dashboard` renders the owner's members page of that org (50 members a page, with role
+//! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
 //! Before authorize and verify are measured, every subject and key they will ask about is asked
 //! about once, so the figures are the steady state (`--cold` skips that). When `health` ran too,
 //! each scenario's throughput is also shown as a share of health's, the figure SPEC 11 sets a

@@ -157,6 +157,30 @@ impl Context {
                     paths.map(|path| Call { method: Method::GET, path, token: Some(token.clone()), body: None });
                 Rendered::new(pages).picked_by(random)
             }
+            "dashboard" => {
+                let data = self.dataset().await?;
+                let big = data.big_org.as_ref().ok_or_else(|| anyhow::anyhow!("dashboard needs --big-org-members"))?;
+                let login = json!({ "email": big.owner_email, "password": SEED_PASSWORD });
+                let (status, body) = request(self.addr, anonymous_post("/v1/auth/login", login)).await?;
+                anyhow::ensure!(status == 200, "the big org's owner could not log in: {status}");
+                let answer: serde_json::Value = serde_json::from_slice(&body)?;
+                let token = answer["data"]["access_token"].as_str().unwrap_or_default().to_owned();
+                // The owner's members page (role dropdowns, pending invitations) from anywhere in
+                // the org, signed in with the dashboard's session cookie.
+                let paths = std::iter::once(format!("/app/org/{}/members", big.id)).chain(
+                    big.membership_ids.iter().step_by(97).map(|after| {
+                        let cursor = URL_SAFE_NO_PAD.encode(format!("k:{after}"));
+                        format!("/app/org/{}/members?cursor={cursor}", big.id)
+                    }),
+                );
+                let pages: Vec<Vec<u8>> = paths
+                    .map(|path| {
+                        format!("GET {path} HTTP/1.1\r\nhost: localhost\r\ncookie: tenantry_session={token}\r\n\r\n")
+                            .into_bytes()
+                    })
+                    .collect();
+                Arc::new(move |conn, seq, out| out.extend_from_slice(&pages[random(conn, seq) % pages.len()]))
+            }
             other => anyhow::bail!("unknown scenario `{other}`"),
         };
         load(name, self.addr, self.args.connections, Duration::from_secs(1), duration, make).await

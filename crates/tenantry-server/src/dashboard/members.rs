@@ -98,11 +98,8 @@ async fn render(
     } else {
         tenantry.search_members(&page.principal, page.slug(), &text, &request).await
     };
-    let choices = tenantry.role_choices(&page.principal, page.slug()).await;
-    let (listed, choices) = match (listed, choices) {
-        (Ok(listed), Ok(choices)) => (listed, choices),
-        (Err(e), _) | (_, Err(e)) => return super::error_page(&ctx, e),
-    };
+    let listed = shown_or_error!(ctx, listed);
+    let choices = &page.choices;
     let org = &page.access.org;
     let may_invite = tenantry.holds(&page.access, "members.invite");
     let may_change_roles = tenantry.holds(&page.access, "members.change_role");

@@ -29,11 +29,16 @@ macro_rules! shown_or_error {
 
 mod account;
 mod admin;
+mod api_keys;
+mod audit;
 mod auth;
+mod billing;
 mod context;
 mod members;
 mod orgs;
+mod roles;
 mod session;
+mod settings;
 mod shell;
 pub mod site;
 
@@ -85,6 +90,20 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{user}/suspend", post(admin::suspend))
         .route("/admin/users/{user}/unsuspend", post(admin::unsuspend))
         .route("/admin/outbox", get(admin::outbox))
+        .route("/app/org/{slug}/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/app/org/{slug}/api-keys/{key}/roll", post(api_keys::roll))
+        .route("/app/org/{slug}/api-keys/{key}/revoke", get(api_keys::confirm_revoke).post(api_keys::revoke))
+        .route("/app/org/{slug}/roles", get(roles::list).post(roles::create))
+        .route("/app/org/{slug}/roles/{key}/delete", get(roles::confirm_delete).post(roles::delete))
+        .route("/app/org/{slug}/billing", get(billing::show))
+        .route("/app/org/{slug}/audit", get(audit::show))
+        .route("/app/org/{slug}/audit/export", get(audit::export))
+        .route("/app/org/{slug}/settings", get(settings::show).post(settings::save_document))
+        .route("/app/org/{slug}/settings/general", post(settings::save_name))
+        .route("/app/org/{slug}/settings/transfer", post(settings::transfer))
+        .route("/app/org/{slug}/settings/delete", get(settings::confirm_delete).post(settings::delete))
+        .route("/app/org/{slug}/settings/leave", get(settings::confirm_leave).post(settings::leave))
+        .route("/app/org/{slug}/billing/plan", post(billing::change_plan))
 }
 
 /// The page for a service's refusal: a visitor whose session ended goes to log in; an org or
@@ -128,6 +147,7 @@ pub struct Typed {
     pub name: &'static str,
     pub label: String,
     pub kind: &'static str,
+    pub required: bool,
 }
 
 /// A confirmation before a destructive action.

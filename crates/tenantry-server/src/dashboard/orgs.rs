@@ -9,6 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tenantry_core::domain::plan::limit_to_api;
 use tenantry_core::service::access::OrgAccess;
+use tenantry_core::service::directory::RoleChoices;
 use tenantry_core::service::{Principal, UserPrincipal};
 use tenantry_core::Error;
 
@@ -23,6 +24,8 @@ pub struct OrgPage {
     pub user: UserPrincipal,
     pub principal: Principal,
     pub access: OrgAccess,
+    /// The org's roles, each marked with whether the viewer may grant it.
+    pub choices: RoleChoices,
     pub shell: Shell,
 }
 
@@ -33,13 +36,15 @@ impl OrgPage {
         let user = ctx.require_user()?;
         let principal = Principal::User(user.clone());
         let tenantry = &ctx.state.tenantry;
-        let access = tenantry.get_org(&principal, slug).await.map_err(|e| super::error_page(ctx, e))?;
+        // The standing and the roles come from one read: most pages need both.
+        let choices = tenantry.role_choices(&principal, slug).await.map_err(|e| super::error_page(ctx, e))?;
+        let access = choices.access.clone();
         let me = tenantry.me(&user).await.map_err(|e| super::error_page(ctx, e))?;
         let shell = ctx
             .shell(format!("{title} · {}", access.org.name))
             .with_viewer(&me, Some(access.org.slug.as_str()))
             .with_org_nav(&access, section, |p| tenantry.holds(&access, p));
-        Ok(Self { user, principal, access, shell })
+        Ok(Self { user, principal, access, choices, shell })
     }
 
     pub fn slug(&self) -> &str {

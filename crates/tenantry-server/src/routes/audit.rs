@@ -47,7 +47,7 @@ pub struct FilterParams {
 }
 
 impl FilterParams {
-    fn filter(self) -> Result<AuditFilter, ApiError> {
+    pub fn filter(self) -> Result<AuditFilter, ApiError> {
         let time = |field: &str, value: Option<String>| -> Result<Option<DateTime<Utc>>, ApiError> {
             value
                 .filter(|v| !v.is_empty())
@@ -155,7 +155,7 @@ pub async fn export_events(
 }
 
 /// One chunk per batch of rows: memory stays constant however long the log.
-fn export_stream(
+pub(crate) fn export_stream(
     tenantry: std::sync::Arc<Tenantry>,
     export: AuditExport,
     format: ExportFormat,

@@ -15,6 +15,7 @@ mod common;
 mod conventions;
 mod dashboard_account;
 mod dashboard_admin;
+mod dashboard_pages;
 mod email;
 mod invitations;
 mod member_password_reset;

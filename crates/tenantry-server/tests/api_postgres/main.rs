@@ -25,6 +25,8 @@ mod conventions;
 mod dashboard_account;
 #[path = "../api/dashboard_admin.rs"]
 mod dashboard_admin;
+#[path = "../api/dashboard_pages.rs"]
+mod dashboard_pages;
 #[path = "../api/email.rs"]
 mod email;
 #[path = "../api/invitations.rs"]
