@@ -85,6 +85,8 @@ enum InvitationView {
     },
     Declined {
         org: String,
+        next_href: String,
+        next_label: String,
     },
 }
 
@@ -108,11 +110,11 @@ fn show_page(ctx: &Ctx, status: StatusCode, title: &str, problem: Problem, view:
 /// Where someone who joined `slug` goes on: the host app when configured, else the org in the
 /// dashboard.
 pub(super) fn continue_to(site: &Site, slug: Option<&str>) -> (String, String) {
-    match (&site.brand.app_url, slug) {
-        (Some(app_url), _) => (app_url.clone(), format!("Continue to {}", site.brand.name)),
-        (None, Some(slug)) => (format!("/app/org/{slug}"), format!("Continue to {}", site.brand.name)),
-        (None, None) => (site.continue_url().to_owned(), format!("Continue to {}", site.brand.name)),
-    }
+    let href = match (&site.brand.app_url, slug) {
+        (None, Some(slug)) => format!("/app/org/{slug}"),
+        _ => site.continue_url().to_owned(),
+    };
+    (href, format!("Continue to {}", site.brand.name))
 }
 
 pub async fn show(ctx: Ctx, Path(token): Path<String>) -> Response {
@@ -151,12 +153,10 @@ fn unknown(ctx: &Ctx) -> Response {
 }
 
 fn invitation_view(p: &InvitationPreview, token: &str) -> (StatusCode, String, InvitationView) {
-    let intro = Intro { inviter: p.inviter_name.clone(), org: p.org_name.clone(), role: p.role_name.clone() };
+    let intro = || Intro { inviter: p.inviter_name.clone(), org: p.org_name.clone(), role: p.role_name.clone() };
     let expires = date(p.expires_at);
-    let closed = |status, title: &str, text: String| {
-        let intro = Intro { inviter: p.inviter_name.clone(), org: p.org_name.clone(), role: p.role_name.clone() };
-        (status, title.to_owned(), InvitationView::Closed { intro, text })
-    };
+    let closed =
+        |status, title: &str, text: String| (status, title.to_owned(), InvitationView::Closed { intro: intro(), text });
     let (org, inviter) = (&p.org_name, &p.inviter_name);
     match p.state {
         InvitationState::Pending => {}
@@ -201,7 +201,7 @@ fn invitation_view(p: &InvitationPreview, token: &str) -> (StatusCode, String, I
             Viewer::Signed { email: viewer.email.as_str().to_owned(), fit }
         }
     };
-    let view = InvitationView::Open { intro, url: page_url(token), expires, viewer };
+    let view = InvitationView::Open { intro: intro(), url: page_url(token), expires, viewer };
     (StatusCode::OK, format!("Join {}", p.org_name), view)
 }
 
@@ -309,7 +309,9 @@ pub async fn decline(
     match state.tenantry.decline_invitation(&Principal::User(user), &token, &ctx.meta).await {
         Ok(_) => {
             ctx.add_cookies([set_cookie(&state, RETURN_COOKIE, "", 0)]);
-            show_page(&ctx, StatusCode::OK, "Invitation declined", Problem::none(), InvitationView::Declined { org })
+            let (next_href, next_label) = continue_to(&state.site, None);
+            let view = InvitationView::Declined { org, next_href, next_label };
+            show_page(&ctx, StatusCode::OK, "Invitation declined", Problem::none(), view)
         }
         Err(e) => refused(&ctx, &token, e).await,
     }
