@@ -3,13 +3,14 @@
 //! the same rules the writes enforce (`check_grant`, `check_outranks`), so a page never offers
 //! what the server would refuse.
 
-use super::access::OrgAccess;
-use super::principal::Principal;
+use super::access::{OrgAccess, Standing};
+use super::accounts::Me;
+use super::principal::{Principal, UserPrincipal};
 use super::Tenantry;
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Role;
-use crate::Result;
+use crate::{Error, Result};
 
 /// A role of the org and whether the viewer may give it to someone.
 #[derive(Debug, Clone)]
@@ -35,7 +36,47 @@ impl RoleChoices {
     }
 }
 
+/// What a page of one org shows around its content: the viewer's standing and the org's roles,
+/// and the viewer with all their orgs (for the org switcher).
+pub struct OrgView {
+    pub choices: RoleChoices,
+    pub me: Me,
+}
+
 impl Tenantry {
+    /// The viewer's org page frame, read in one transaction of two statements: the viewer's orgs
+    /// with their memberships hold the referenced org (an org they are not in is not found,
+    /// exactly as for every member route), and custom roles come from the cache `authorize`
+    /// keeps.
+    pub async fn org_view(&self, viewer: &UserPrincipal, reference: &str) -> Result<OrgView> {
+        let (user, orgs) = {
+            let mut tx = self.store.read().await?;
+            let user = tx.user(viewer.user_id).await?.ok_or(Error::NotFound("user"))?;
+            (user, tx.orgs_of_user(viewer.user_id, None).await?)
+        };
+        let here = orgs
+            .iter()
+            .find(|o| o.org.id.to_string() == reference || o.org.slug.as_str() == reference)
+            .ok_or(Error::NotFound("organization"))?;
+        let custom = self.cached_custom_roles(here.org.id).await?;
+        let mut roles = self.preset.roles.clone();
+        roles.extend(custom.iter().cloned());
+        let role = roles.iter().find(|r| r.key == here.membership.role).cloned().ok_or_else(|| {
+            Error::Internal(format!("a membership holds role `{}`, which is not defined", here.membership.role))
+        })?;
+        let access = OrgAccess {
+            org: here.org.clone(),
+            permissions: role.permissions,
+            standing: Standing::Member { membership: here.membership.clone(), role },
+        };
+        let roles = roles
+            .into_iter()
+            .map(|role| OfferedRole { grantable: self.check_grant(&access, &role).is_ok(), role })
+            .collect();
+        let active_org_id = viewer.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
+        Ok(OrgView { choices: RoleChoices { access, roles }, me: Me { user, orgs, active_org_id } })
+    }
+
     /// Members of an org whose email or display name contains `query`; any member may search.
     pub async fn search_members(
         &self,

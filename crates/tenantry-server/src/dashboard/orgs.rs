@@ -36,10 +36,10 @@ impl OrgPage {
         let user = ctx.require_user()?;
         let principal = Principal::User(user.clone());
         let tenantry = &ctx.state.tenantry;
-        // The standing and the roles come from one read: most pages need both.
-        let choices = tenantry.role_choices(&principal, slug).await.map_err(|e| super::error_page(ctx, e))?;
+        // The standing, the roles and the switcher's orgs come from one read.
+        let view = tenantry.org_view(&user, slug).await.map_err(|e| super::error_page(ctx, e))?;
+        let (choices, me) = (view.choices, view.me);
         let access = choices.access.clone();
-        let me = tenantry.me(&user).await.map_err(|e| super::error_page(ctx, e))?;
         let shell = ctx
             .shell(format!("{title} · {}", access.org.name))
             .with_viewer(&me, Some(access.org.slug.as_str()))

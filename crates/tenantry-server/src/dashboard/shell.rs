@@ -28,6 +28,8 @@ pub struct Shell {
 /// The signed-in viewer's part of the header.
 pub struct UserBar {
     pub name: String,
+    /// The viewer has not confirmed their email address yet.
+    pub unverified: bool,
     pub orgs: Vec<SwitchOrg>,
 }
 
@@ -84,7 +86,8 @@ impl Shell {
                 current: Some(o.org.slug.as_str()) == current,
             })
             .collect();
-        self.bar = Some(UserBar { name: me.user.display_name.clone(), orgs });
+        let unverified = me.user.email_verified_at.is_none();
+        self.bar = Some(UserBar { name: me.user.display_name.clone(), unverified, orgs });
         self
     }
 
