@@ -17,7 +17,7 @@ async fn emails_to(app: &TestApp, to: &str) -> usize {
 #[tokio::test]
 async fn the_account_page_shows_the_profile() {
     let app = spawn_app().await;
-    app.signup("ada@example.com", "Ada Lovelace").await;
+    app.signup_unverified("ada@example.com", "Ada Lovelace").await;
     let browser = Browser::new(&app);
     assert_eq!(browser.get("/app/account").await.path, "/login", "a visitor is sent to log in");
     browser.log_in("ada@example.com", PASSWORD).await;
@@ -82,7 +82,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
 #[tokio::test]
 async fn a_new_confirmation_email_goes_to_the_outbox_once_a_minute() {
     let app = spawn_app().await;
-    let ada = app.signup("ada@example.com", "Ada").await;
+    let ada = app.signup_unverified("ada@example.com", "Ada").await;
     let browser = Browser::new(&app);
     browser.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(emails_to(&app, "ada@example.com").await, 1, "the one sent at signup");
