@@ -2,6 +2,7 @@
 //! adds its operations to it, and each rule is written in exactly one of them.
 
 pub mod access;
+pub mod account_settings;
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
@@ -83,6 +84,7 @@ pub struct Tenantry {
     passwords: PasswordHasher,
     tokens: tokens::TokenSigner,
     login_throttle: throttle::LoginThrottle,
+    resends: account_settings::ResendThrottle,
     security_throttle: security_events::SecurityThrottle,
     grants: grants::GrantCache,
     sessions: session_cache::SessionCache,
@@ -108,6 +110,7 @@ impl Tenantry {
         Ok(Self {
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
+            resends: account_settings::ResendThrottle::default(),
             security_throttle: security_events::SecurityThrottle::default(),
             grants: grants::GrantCache::default(),
             sessions: session_cache::SessionCache::default(),

@@ -109,7 +109,13 @@ impl Tenantry {
     }
 
     /// Re-entered passwords are throttled like logins, per account and client address.
-    async fn check_password(&self, email: &str, hash: &str, password: &str, meta: &RequestMeta) -> Result<()> {
+    pub(super) async fn check_password(
+        &self,
+        email: &str,
+        hash: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
         let ip = meta.ip.as_deref().unwrap_or("unknown");
         let now = self.clock.now();
         if let Some(retry_after_secs) = self.login_throttle.retry_after(email, ip, now) {

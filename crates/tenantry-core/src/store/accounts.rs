@@ -23,6 +23,8 @@ pub trait AccountsTx: Send {
     async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()>;
     async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Revokes every session of `user` but `keep`.
+    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>>;
     /// Marks the token used unless it already was; `false` means it had been used (reuse).

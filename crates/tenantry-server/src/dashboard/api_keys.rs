@@ -18,7 +18,7 @@ use tenantry_core::service::api_keys::NewKey;
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, date, Confirm};
+use super::{confirm_page, date, Confirm, NoFields};
 use crate::routes::pages::{cookie, Form};
 use crate::state::AppState;
 
@@ -246,14 +246,11 @@ pub async fn confirm_revoke(ctx: Ctx, Path((slug, key)): Path<(String, String)>)
     confirm_page(ctx, page.shell, confirm, StatusCode::OK, Problem::none())
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 pub async fn revoke(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((slug, key)): Path<(String, String)>,
-    Form(_): Form<Nothing>,
+    Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     match state.tenantry.revoke_api_key(&principal, &slug, &key, &ctx.meta).await {

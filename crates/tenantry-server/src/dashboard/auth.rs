@@ -63,9 +63,6 @@ pub struct EmailForm {
     email: String,
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn show_login(ctx: Ctx, Query(query): Query<Next>) -> Response {
     let next = safe_return_path(query.next.as_deref());
     if ctx.user.is_some() {
@@ -139,7 +136,7 @@ pub async fn forgot(ctx: Ctx, State(state): State<AppState>, Form(form): Form<Em
     ctx.page(status, &page)
 }
 
-pub async fn logout(mut ctx: Ctx, State(state): State<AppState>, Form(_): Form<Empty>) -> Response {
+pub async fn logout(mut ctx: Ctx, State(state): State<AppState>, Form(_): Form<super::NoFields>) -> Response {
     if let Some(user) = ctx.user.clone() {
         if let Err(error) = state.tenantry.logout(&user, &ctx.meta).await {
             tracing::warn!(%error, "could not end a dashboard session");

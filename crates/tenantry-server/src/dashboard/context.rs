@@ -57,6 +57,9 @@ fn flash_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     format!("{FLASH_COOKIE}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
+// The refusal is the response a page handler returns as it is; boxing it would only add an
+// allocation to every redirect to the login page.
+#[allow(clippy::result_large_err)]
 impl Ctx {
     /// The signed-in user, or the redirect to the login page that comes back here.
     pub fn require_user(&self) -> Result<UserPrincipal, Response> {

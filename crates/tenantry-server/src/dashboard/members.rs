@@ -14,7 +14,7 @@ use tenantry_core::service::invitations::NewInvitation;
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, date, Confirm, Typed};
+use super::{confirm_page, date, Confirm, NoFields, Typed};
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -193,6 +193,20 @@ async fn refused(ctx: Ctx, slug: &str, error: tenantry_core::Error, invite_email
     render(ctx, slug, ListQuery::default(), status, problem, invite_email).await
 }
 
+/// The answer to a members form: back to the list with `notice` of what was done, or the list
+/// again with the refusal.
+async fn answered<T>(
+    ctx: Ctx,
+    slug: &str,
+    done: tenantry_core::Result<T>,
+    notice: impl FnOnce(T) -> String,
+) -> Response {
+    match done {
+        Ok(value) => ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice(value))),
+        Err(e) => refused(ctx, slug, e, String::new()).await,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct RoleForm {
     role: String,
@@ -205,13 +219,9 @@ pub async fn change_role(
     Form(form): Form<RoleForm>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.change_member_role(&principal, &slug, &user, &form.role, &ctx.meta).await {
-        Ok(member) => {
-            let notice = format!("{} now has the role {}.", member.display_name, member.membership.role);
-            ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
-        }
-        Err(e) => refused(ctx, &slug, e, String::new()).await,
-    }
+    let done = state.tenantry.change_member_role(&principal, &slug, &user, &form.role, &ctx.meta).await;
+    answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
+        .await
 }
 
 pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>) -> Response {
@@ -238,20 +248,15 @@ pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>
     )
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 pub async fn remove(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((slug, user)): Path<(String, String)>,
-    Form(_): Form<Nothing>,
+    Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.remove_member(&principal, &slug, &user, &ctx.meta).await {
-        Ok(()) => ctx.redirect(&format!("/app/org/{slug}/members"), Some("The member was removed.")),
-        Err(e) => refused(ctx, &slug, e, String::new()).await,
-    }
+    let done = state.tenantry.remove_member(&principal, &slug, &user, &ctx.meta).await;
+    answered(ctx, &slug, done, |()| "The member was removed.".to_owned()).await
 }
 
 #[derive(Deserialize)]
@@ -282,27 +287,23 @@ pub async fn resend_invitation(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
-    Form(_): Form<Nothing>,
+    Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.resend_invitation(&principal, &slug, &id, &ctx.meta).await {
-        Ok(issued) => {
-            let notice = format!("A new invitation link was sent to {}.", issued.invitation.email.as_str());
-            ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
-        }
-        Err(e) => refused(ctx, &slug, e, String::new()).await,
-    }
+    let done = state.tenantry.resend_invitation(&principal, &slug, &id, &ctx.meta).await;
+    answered(ctx, &slug, done, |issued| {
+        format!("A new invitation link was sent to {}.", issued.invitation.email.as_str())
+    })
+    .await
 }
 
 pub async fn revoke_invitation(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
-    Form(_): Form<Nothing>,
+    Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.revoke_invitation(&principal, &slug, &id, &ctx.meta).await {
-        Ok(()) => ctx.redirect(&format!("/app/org/{slug}/members"), Some("The invitation was revoked.")),
-        Err(e) => refused(ctx, &slug, e, String::new()).await,
-    }
+    let done = state.tenantry.revoke_invitation(&principal, &slug, &id, &ctx.meta).await;
+    answered(ctx, &slug, done, |()| "The invitation was revoked.".to_owned()).await
 }

@@ -27,6 +27,8 @@ macro_rules! shown_or_error {
     };
 }
 
+mod account;
+mod admin;
 mod api_keys;
 mod audit;
 mod auth;
@@ -49,8 +51,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use tenantry_core::Error;
 
-use self::context::Ctx;
-use self::shell::{Problem, Shell};
+pub(crate) use self::context::Ctx;
+pub(crate) use self::session::{sign_in_cookies, sign_out_cookies};
+pub(crate) use self::shell::{Problem, Shell};
 use crate::error::ApiError;
 use crate::routes::pages::describe;
 use crate::state::AppState;
@@ -75,6 +78,18 @@ pub fn router() -> Router<AppState> {
         .route("/app/org/{slug}/invitations", post(members::invite))
         .route("/app/org/{slug}/invitations/{id}/resend", post(members::resend_invitation))
         .route("/app/org/{slug}/invitations/{id}/revoke", post(members::revoke_invitation))
+        .route("/app/account", get(account::show))
+        .route("/app/account/password", post(account::change_password))
+        .route("/app/account/verification", post(account::resend_verification))
+        .route("/admin", get(admin::home))
+        .route("/admin/login", post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/orgs", get(admin::orgs))
+        .route("/admin/orgs/{org}/plan", post(admin::set_plan))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{user}/suspend", post(admin::suspend))
+        .route("/admin/users/{user}/unsuspend", post(admin::unsuspend))
+        .route("/admin/outbox", get(admin::outbox))
         .route("/app/org/{slug}/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/app/org/{slug}/api-keys/{key}/roll", post(api_keys::roll))
         .route("/app/org/{slug}/api-keys/{key}/revoke", get(api_keys::confirm_revoke).post(api_keys::revoke))
@@ -117,7 +132,7 @@ struct MessagePage {
 }
 
 /// A page with one message and a link on.
-fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) -> Response {
+pub(crate) fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) -> Response {
     let (link_href, link_label) = if ctx.user.is_some() {
         ("/app".to_owned(), "Back to your organizations".to_owned())
     } else {
@@ -126,6 +141,10 @@ fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, error: bool) 
     let page = MessagePage { shell: ctx.shell(title), text: text.to_owned(), error, link_href, link_label };
     ctx.page(status, &page)
 }
+
+/// A form that carries nothing but the anti-forgery field: a button.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
 
 /// A field the person must type to confirm (a password, the org's slug).
 pub struct Typed {

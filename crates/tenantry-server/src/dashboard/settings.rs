@@ -15,7 +15,7 @@ use tenantry_core::Error;
 use super::context::Ctx;
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, Confirm, Typed};
+use super::{confirm_page, Confirm, NoFields, Typed};
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -253,14 +253,11 @@ pub async fn confirm_leave(ctx: Ctx, Path(slug): Path<String>) -> Response {
     confirm_page(ctx, page.shell, confirm, StatusCode::OK, Problem::none())
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 pub async fn leave(
     ctx: Ctx,
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Form(_): Form<Nothing>,
+    Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     match state.tenantry.leave_org(&principal, &slug, &ctx.meta).await {

@@ -21,6 +21,8 @@ pub struct Shell {
     pub flash: Option<String>,
     pub bar: Option<UserBar>,
     pub nav: Vec<NavItem>,
+    /// A page of the instance admin's console: its navigation and sign-out instead of an org's.
+    pub admin: bool,
 }
 
 /// The signed-in viewer's part of the header.
@@ -68,6 +70,7 @@ impl Shell {
             flash,
             bar: None,
             nav: Vec::new(),
+            admin: false,
         }
     }
 
@@ -105,6 +108,31 @@ impl Shell {
             .filter(|(_, _, _, shown)| *shown)
             .map(|(section, path, label, _)| NavItem { href: format!("{base}{path}"), label, current: section == here })
             .collect();
+        self
+    }
+}
+
+/// The sections of the instance admin's console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminSection {
+    Orgs,
+    Users,
+    Outbox,
+}
+
+impl Shell {
+    /// Makes this a page of the admin console, `here` being its section.
+    pub fn with_admin_nav(mut self, here: AdminSection) -> Self {
+        let sections = [
+            (AdminSection::Orgs, "/admin/orgs", "Organizations"),
+            (AdminSection::Users, "/admin/users", "Users"),
+            (AdminSection::Outbox, "/admin/outbox", "Email outbox"),
+        ];
+        self.nav = sections
+            .into_iter()
+            .map(|(section, href, label)| NavItem { href: href.to_owned(), label, current: section == here })
+            .collect();
+        self.admin = true;
         self
     }
 }

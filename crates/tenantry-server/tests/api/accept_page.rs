@@ -241,12 +241,14 @@ async fn pages_escape_what_they_show_and_set_safe_cookies_and_headers() {
     let r = app.client.get(format!("{}/accept-invite/{token}", app.base)).send().await.unwrap();
     let headers = r.headers().clone();
     let html = r.text().await.unwrap();
-    assert!(html.contains("&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Co&quot;"), "{html}");
-    assert!(html.contains("&lt;i&gt;Ada&lt;/i&gt;"));
+    // Escaped as the dashboard's templates escape: numeric character references.
+    assert!(html.contains("&#60;b&#62;Acme&#60;/b&#62; &#38; &#34;Co&#34;"), "{html}");
+    assert!(html.contains("&#60;i&#62;Ada&#60;/i&#62;"));
     assert!(!html.contains("<b>Acme") && !html.contains("<i>Ada"));
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
     let csrf_cookie = headers["set-cookie"].to_str().unwrap();
     assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"), "{csrf_cookie}");
 
@@ -267,6 +269,15 @@ async fn pages_escape_what_they_show_and_set_safe_cookies_and_headers() {
     let session = r.headers()["set-cookie"].to_str().unwrap();
     assert!(session.starts_with("tenantry_session="), "{session}");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    // The dashboard's refresh cookie too, so the session outlives the access token.
+    let refresh = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("tenantry_refresh="))
+        .expect("a refresh cookie");
+    assert!(refresh.contains("HttpOnly") && refresh.contains("SameSite=Lax"), "{refresh}");
 }
 
 #[tokio::test]
@@ -318,4 +329,58 @@ async fn the_pages_are_not_part_of_the_api_document() {
     for page in ["/accept-invite", "/verify-email", "/reset-password"] {
         assert!(!paths.iter().any(|p| p.starts_with(page)), "{page} is documented: {paths:?}");
     }
+}
+
+#[tokio::test]
+async fn the_pages_wear_the_brand_and_lead_on_into_the_app() {
+    let mut config = crate::common::config();
+    config.brand.name = "HookDeploy".into();
+    let app = crate::common::spawn_with(config).await;
+    let (_, _, _, token) = org_with_invitation(&app, "grace@example.com").await;
+    let browser = Browser::new(&app);
+    let path = format!("/accept-invite/{token}");
+
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("New to HookDeploy?"), "{}", page.html);
+    assert!(page.html.contains("· HookDeploy</title>"), "{}", page.html);
+    assert!(!page.html.contains("Tenantry"), "the host product's name only: {}", page.html);
+    assert!(page.html.contains("<link rel=\"stylesheet\" href=\"/assets/dashboard."), "the dashboard's stylesheet");
+    assert!(!page.html.contains("<style"), "no inline style");
+
+    let page = browser
+        .submit(
+            &format!("{path}/signup"),
+            &page,
+            &[("display_name", "Grace"), ("email", "grace@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(page.html.contains("Signed in as grace@example.com"), "{}", page.html);
+    let verify = app.emailed_token("grace@example.com", "/verify-email/").await;
+    let page = browser.get(&format!("/verify-email/{verify}")).await;
+    assert!(page.html.contains("HookDeploy") && !page.html.contains("Tenantry"), "{}", page.html);
+    browser.submit(&format!("/verify-email/{verify}"), &page, &[]).await;
+    let page = browser.get(&path).await;
+    let page = browser.submit(&format!("{path}/accept"), &page, &[]).await;
+    assert!(page.html.contains("You joined <strong>Acme</strong>"), "{}", page.html);
+    assert!(page.html.contains("href=\"/app/org/acme\">Continue to HookDeploy</a>"), "{}", page.html);
+
+    // Signed in on the invitation page is signed in to the dashboard: the org opens.
+    let org = browser.get("/app/org/acme").await;
+    assert_eq!(org.status, 200, "{}", org.html);
+    assert!(org.html.contains("Acme"));
+}
+
+#[tokio::test]
+async fn with_an_app_url_the_pages_lead_to_the_host_app() {
+    let mut config = crate::common::config();
+    config.app_url = Some("https://app.hookdeploy.example/".into());
+    let app = crate::common::spawn_with(config).await;
+    app.signup("ada@example.com", "Ada").await;
+    let token = app.emailed_token("ada@example.com", "/verify-email/").await;
+    let browser = Browser::new(&app);
+    let page = browser.get(&format!("/verify-email/{token}")).await;
+    let done = browser.submit(&format!("/verify-email/{token}"), &page, &[]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.html.contains("href=\"https://app.hookdeploy.example/\""), "{}", done.html);
 }

@@ -13,12 +13,15 @@ mod authorize;
 #[allow(dead_code)]
 mod common;
 mod conventions;
+mod dashboard_account;
+mod dashboard_admin;
 mod dashboard_pages;
 mod email;
 mod invitations;
 mod member_password_reset;
 mod org_deletion;
 mod orgs;
+mod page_client;
 mod permission_matrix;
 mod plans;
 mod presets;

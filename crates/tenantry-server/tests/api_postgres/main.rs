@@ -21,6 +21,10 @@ mod authorize;
 mod common;
 #[path = "../api/conventions.rs"]
 mod conventions;
+#[path = "../api/dashboard_account.rs"]
+mod dashboard_account;
+#[path = "../api/dashboard_admin.rs"]
+mod dashboard_admin;
 #[path = "../api/dashboard_pages.rs"]
 mod dashboard_pages;
 #[path = "../api/email.rs"]
@@ -33,6 +37,8 @@ mod member_password_reset;
 mod org_deletion;
 #[path = "../api/orgs.rs"]
 mod orgs;
+#[path = "../api/page_client.rs"]
+mod page_client;
 #[path = "../api/permission_matrix.rs"]
 mod permission_matrix;
 #[path = "../api/plans.rs"]

@@ -118,6 +118,17 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
+    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(user.to_string())
+            .bind(keep.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
         sqlx::query("INSERT INTO refresh_tokens (hash, session_id, expires_at, used_at) VALUES ($1, $2, $3, $4)")
             .bind(&token.hash)

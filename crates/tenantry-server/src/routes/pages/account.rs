@@ -1,14 +1,15 @@
 //! `/verify-email/{token}` and `/reset-password/{token}`: the pages behind the links in the
 //! verification and password-reset emails. Opening a link changes nothing; its form does.
 
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::invite::RETURN_COOKIE;
-use super::{button_form, cookie, csrf, csrf_field, esc, plausible_token, Form, Page};
-use crate::extract::ClientMeta;
+use super::invite::{continue_to, RETURN_COOKIE};
+use super::{cookie, keep_token_private, plausible_token, Form};
+use crate::dashboard::{Ctx, Problem, Shell};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -19,99 +20,118 @@ pub struct ResetForm {
     new_password: String,
 }
 
-fn invalid_link() -> Page {
-    Page::new(
-        StatusCode::BAD_REQUEST,
-        "This link is not valid",
-        "<p class=\"error\">The link is invalid, expired or already used. Links in our emails work once, for a \
-         limited time; ask for a new email.</p>",
-    )
+enum VerifyView {
+    Ask { action: String },
+    Done { next_href: String, next_label: String },
+    Invalid,
 }
 
-pub async fn show_verify(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+#[derive(Template)]
+#[template(path = "dashboard/verify_email.html")]
+struct VerifyPage {
+    shell: Shell,
+    problem: Problem,
+    view: VerifyView,
+}
+
+enum ResetView {
+    Ask { action: String },
+    Done { next_href: String, next_label: String },
+    Invalid,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/reset_password.html")]
+struct ResetPage {
+    shell: Shell,
+    problem: Problem,
+    view: ResetView,
+}
+
+const INVALID_LINK: &str = "This link is not valid";
+
+fn verify_page(ctx: &Ctx, status: StatusCode, title: &str, problem: Problem, view: VerifyView) -> Response {
+    keep_token_private(ctx.page(status, &VerifyPage { shell: ctx.shell(title), problem, view }))
+}
+
+fn reset_page(ctx: &Ctx, status: StatusCode, title: &str, problem: Problem, view: ResetView) -> Response {
+    keep_token_private(ctx.page(status, &ResetPage { shell: ctx.shell(title), problem, view }))
+}
+
+pub async fn show_verify(ctx: Ctx, Path(token): Path<String>) -> Response {
     if !plausible_token(&token) {
-        return invalid_link().into_response();
+        return verify_page(&ctx, StatusCode::BAD_REQUEST, INVALID_LINK, Problem::none(), VerifyView::Invalid);
     }
-    let (csrf_value, csrf_cookie) = csrf(&state, &headers);
-    Page::ok(
-        "Confirm your email address",
-        format!(
-            "<p>Confirm that this email address is yours.</p>{}",
-            button_form(&format!("/verify-email/{token}"), &csrf_value, "Confirm my email address")
-        ),
-    )
-    .with_cookies(csrf_cookie)
-    .into_response()
+    let view = VerifyView::Ask { action: format!("/verify-email/{token}") };
+    verify_page(&ctx, StatusCode::OK, "Confirm your email address", Problem::none(), view)
 }
 
 pub async fn verify(
+    ctx: Ctx,
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    ClientMeta(meta): ClientMeta,
     Form(_): Form<Confirm>,
 ) -> Response {
-    match state.tenantry.verify_email(&token, &meta).await {
+    match state.tenantry.verify_email(&token, &ctx.meta).await {
         Ok(()) => {
-            // Back to the invitation this visitor signed up from, if any.
-            let next = match cookie(&headers, RETURN_COOKIE).filter(|t| plausible_token(t)) {
-                Some(invitation) => format!(
-                    "<p><a href=\"{}\">Continue to your invitation</a></p>",
-                    esc(&format!("/accept-invite/{invitation}"))
-                ),
-                None => "<p>You can close this page and continue where you were.</p>".to_owned(),
+            // Back to the invitation this visitor signed up from, if any; else on into the app.
+            let (next_href, next_label) = match cookie(&headers, RETURN_COOKIE).filter(|t| plausible_token(t)) {
+                Some(invitation) => (format!("/accept-invite/{invitation}"), "Continue to your invitation".into()),
+                None => continue_to(&state.site, None),
             };
-            Page::ok(
-                "Email address confirmed",
-                format!("<p class=\"ok\">Thank you, your address is confirmed.</p>{next}"),
-            )
-            .into_response()
+            let view = VerifyView::Done { next_href, next_label };
+            verify_page(&ctx, StatusCode::OK, "Email address confirmed", Problem::none(), view)
         }
-        Err(tenantry_core::Error::Invalid { .. }) => invalid_link().into_response(),
-        Err(e) => Page::from_error("Your email address could not be confirmed", e).into_response(),
+        Err(tenantry_core::Error::Invalid { .. }) => {
+            verify_page(&ctx, StatusCode::BAD_REQUEST, INVALID_LINK, Problem::none(), VerifyView::Invalid)
+        }
+        Err(e) => {
+            let (status, problem) = Problem::from_error(e);
+            let title = "Your email address could not be confirmed";
+            verify_page(&ctx, status, title, problem, VerifyView::Ask { action: format!("/verify-email/{token}") })
+        }
     }
 }
 
-fn reset_form(token: &str, csrf: &str, notice: &str) -> String {
-    format!(
-        "{notice}<form method=\"post\" action=\"{}\">{}\
-         <label for=\"new-password\">New password (8 to 128 characters)</label>\
-         <input type=\"password\" id=\"new-password\" name=\"new_password\" required minlength=\"8\" maxlength=\"128\" autocomplete=\"new-password\">\
-         <button type=\"submit\">Set new password</button></form>",
-        esc(&format!("/reset-password/{token}")),
-        csrf_field(csrf)
-    )
-}
-
-pub async fn show_reset(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+pub async fn show_reset(ctx: Ctx, Path(token): Path<String>) -> Response {
     if !plausible_token(&token) {
-        return invalid_link().into_response();
+        return reset_page(&ctx, StatusCode::BAD_REQUEST, INVALID_LINK, Problem::none(), ResetView::Invalid);
     }
-    let (csrf_value, csrf_cookie) = csrf(&state, &headers);
-    Page::ok("Choose a new password", reset_form(&token, &csrf_value, "")).with_cookies(csrf_cookie).into_response()
+    let view = ResetView::Ask { action: format!("/reset-password/{token}") };
+    reset_page(&ctx, StatusCode::OK, "Choose a new password", Problem::none(), view)
 }
 
 pub async fn reset(
+    ctx: Ctx,
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    ClientMeta(meta): ClientMeta,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    match state.tenantry.confirm_password_reset(&token, form.new_password, &meta).await {
-        Ok(()) => Page::ok(
-            "Password changed",
-            "<p class=\"ok\">Your password was changed and every session of your account was ended. Log in with \
-             the new password.</p>",
-        )
-        .into_response(),
-        Err(tenantry_core::Error::Invalid { field, message }) if field == "new_password" && plausible_token(&token) => {
-            let (csrf_value, _) = csrf(&state, &headers);
-            let notice = format!("<p class=\"error\">The password {}.</p>", esc(&message));
-            Page::new(StatusCode::BAD_REQUEST, "Choose a new password", reset_form(&token, &csrf_value, &notice))
-                .into_response()
+    match state.tenantry.confirm_password_reset(&token, form.new_password, &ctx.meta).await {
+        Ok(()) => {
+            // Every session of the account ended; a dashboard session in this browser finds
+            // out on its next page and clears its own cookies.
+            let (next_href, next_label) = continue_to(&state.site, None);
+            let view = ResetView::Done { next_href, next_label };
+            reset_page(&ctx, StatusCode::OK, "Password changed", Problem::none(), view)
         }
-        Err(tenantry_core::Error::Invalid { .. }) => invalid_link().into_response(),
-        Err(e) => Page::from_error("Your password could not be changed", e).into_response(),
+        Err(error @ tenantry_core::Error::Invalid { .. }) if plausible_token(&token) && is_new_password(&error) => {
+            let (status, problem) = Problem::from_error(error);
+            let view = ResetView::Ask { action: format!("/reset-password/{token}") };
+            reset_page(&ctx, status, "Choose a new password", problem, view)
+        }
+        Err(tenantry_core::Error::Invalid { .. }) => {
+            reset_page(&ctx, StatusCode::BAD_REQUEST, INVALID_LINK, Problem::none(), ResetView::Invalid)
+        }
+        Err(e) => {
+            let (status, problem) = Problem::from_error(e);
+            let view = ResetView::Ask { action: format!("/reset-password/{token}") };
+            reset_page(&ctx, status, "Your password could not be changed", problem, view)
+        }
     }
+}
+
+fn is_new_password(error: &tenantry_core::Error) -> bool {
+    matches!(error, tenantry_core::Error::Invalid { field, .. } if field == "new_password")
 }

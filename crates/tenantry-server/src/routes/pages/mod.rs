@@ -1,27 +1,27 @@
-//! The server-rendered pages that emailed links lead to: `/accept-invite/{token}`,
-//! `/verify-email/{token}` and `/reset-password/{token}`. They need no front-end build and are
-//! not part of the JSON API (nor of its OpenAPI document).
+//! The pages that emailed links lead to: `/accept-invite/{token}`, `/verify-email/{token}` and
+//! `/reset-password/{token}`. They wear the dashboard's look and branding (its layout, stylesheet
+//! and session) and lead on into it, but are not part of the JSON API (nor of its OpenAPI
+//! document).
 //!
-//! Every value is HTML-escaped. Nothing changes on GET: each change is a form POSTed back to the
-//! page (form-urlencoded), carrying an anti-forgery value that must match the `tenantry_csrf`
-//! cookie (double submit); the cookies are `SameSite=Lax`, so other sites can neither read them
-//! nor send them along with a cross-site POST. A visitor who logs in or signs up on a page gets
-//! an HttpOnly `tenantry_session` cookie holding their access token. Failures are pages too,
-//! never a JSON error or a stack trace.
+//! Nothing changes on GET: each change is a form POSTed back to the page (form-urlencoded),
+//! carrying an anti-forgery value that must match the `tenantry_csrf` cookie (double submit); the
+//! cookies are `SameSite=Lax`, so other sites can neither read them nor send them along with a
+//! cross-site POST. `Form` checks that value for every dashboard form too. A visitor who logs in
+//! or signs up on a page is signed in to the dashboard as on its own login page. Failures are
+//! pages too, never a JSON error or a stack trace.
 
 mod account;
 mod invite;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use tenantry_core::service::email::escape_html;
-use tenantry_core::service::Principal;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::dashboard::Ctx;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -41,44 +41,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/reset-password/{token}", get(account::show_reset).post(account::reset))
 }
 
-/// Escapes text for HTML.
-fn esc(text: &str) -> String {
-    escape_html(text)
-}
-
 /// Whether a path segment could be a token Tenantry issued (URL-safe base64), so it can be put
 /// into a form's URL as it is.
 fn plausible_token(token: &str) -> bool {
     (20..=100).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// An HTML page with its status and the cookies it sets.
-pub struct Page {
-    status: StatusCode,
-    title: String,
-    body: String,
-    cookies: Vec<String>,
-}
-
-impl Page {
-    fn new(status: StatusCode, title: impl Into<String>, body: impl Into<String>) -> Self {
-        Self { status, title: title.into(), body: body.into(), cookies: Vec::new() }
-    }
-
-    fn ok(title: impl Into<String>, body: impl Into<String>) -> Self {
-        Self::new(StatusCode::OK, title, body)
-    }
-
-    fn with_cookies(mut self, cookies: impl IntoIterator<Item = String>) -> Self {
-        self.cookies.extend(cookies);
-        self
-    }
-
-    /// The page for a refusal or failure of a service call; internals are never shown.
-    fn from_error(title: &str, error: impl Into<ApiError>) -> Self {
-        let error = error.into();
-        Self::new(error.status, title, format!("<p class=\"error\">{}</p>", esc(&describe(&error))))
-    }
 }
 
 /// A sentence for a person from an API error.
@@ -96,65 +62,18 @@ pub(crate) fn describe(error: &ApiError) -> String {
     message
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f6f7f9;color:#1d2330;margin:0}\
-main{max-width:34rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 3px #0002}\
-h1{font-size:1.4rem;margin-top:0}h2{font-size:1.05rem;margin-bottom:.4rem}label{display:block;margin:.6rem 0 .2rem}\
-input[type=text],input[type=email],input[type=password]{width:100%;box-sizing:border-box;padding:.45rem;font-size:1rem}\
-button{margin-top:.8rem;padding:.5rem 1rem;font-size:1rem;cursor:pointer}.row{display:flex;gap:.6rem}\
-.muted{color:#667}.error{background:#fdecec;color:#8a1c1c;padding:.6rem .8rem;border-radius:.3rem}\
-.ok{background:#e9f7ee;color:#1d5c33;padding:.6rem .8rem;border-radius:.3rem}section{margin-top:1.4rem}";
-
-impl IntoResponse for Page {
-    fn into_response(self) -> Response {
-        let html = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Tenantry</title>\
-             <style>{STYLE}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
-            esc(&self.title),
-            esc(&self.title),
-            self.body
-        );
-        let mut response = (self.status, html).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        secure_headers(headers);
-        for cookie in self.cookies {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(header::SET_COOKIE, value);
-            }
-        }
-        response
-    }
-}
-
-/// Pages carry secrets in their URLs: never cache them, never leak them as a referrer, never
-/// frame them, and run no script.
+/// Never cache a page, never frame it, never guess its type. The dashboard adds its content
+/// security policy and referrer policy on top (`dashboard::context`).
 pub(crate) fn secure_headers(headers: &mut HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
 }
 
-/// A 303 to a page (after a form that changed something), setting `cookies`.
-fn see_other(location: &str, cookies: Vec<String>) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        headers.insert(header::LOCATION, value);
-    }
-    secure_headers(headers);
-    for cookie in cookies {
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            headers.append(header::SET_COOKIE, value);
-        }
-    }
+/// These pages carry a secret in their URL: no referrer at all may leave them, not even to this
+/// server's own stylesheet, where it would land in a request log.
+fn keep_token_private(mut response: Response) -> Response {
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 
@@ -177,23 +96,6 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> String
     format!("{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
-fn session_cookie(state: &AppState, access_token: &str, expires_in: i64) -> String {
-    set_cookie(state, SESSION_COOKIE, access_token, expires_in)
-}
-
-fn clear_session_cookie(state: &AppState) -> String {
-    set_cookie(state, SESSION_COOKIE, "", 0)
-}
-
-/// The signed-in user of the page session, if the cookie holds a valid access token.
-async fn page_user(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
-    let token = cookie(headers, SESSION_COOKIE)?;
-    match state.tenantry.authenticate(token, None).await {
-        Ok(principal @ Principal::User(_)) => Some(principal),
-        _ => None,
-    }
-}
-
 /// The anti-forgery value for this visitor's forms, and the cookie to set when it is new.
 pub(crate) fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     match cookie(headers, CSRF_COOKIE).filter(|v| plausible_token(v)) {
@@ -204,21 +106,6 @@ pub(crate) fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<Str
             (value, Some(cookie))
         }
     }
-}
-
-/// A form's hidden anti-forgery field.
-fn csrf_field(value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(value))
-}
-
-/// A form with only a button (and the anti-forgery field).
-fn button_form(action: &str, csrf: &str, label: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{}\">{}<button type=\"submit\">{}</button></form>",
-        esc(action),
-        csrf_field(csrf),
-        esc(label)
-    )
 }
 
 fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
@@ -234,35 +121,48 @@ struct CsrfField {
     csrf: String,
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
-    type Rejection = Page;
+/// Forms are a few fields; anything larger is not one of ours.
+const FORM_LIMIT: usize = 64 * 1024;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Page> {
-        let is_form = request
-            .headers()
+impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let is_form = parts
+            .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let expected = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
-        let refused = |text: &str| {
-            Page::new(StatusCode::BAD_REQUEST, "This form could not be sent", format!("<p class=\"error\">{text}</p>"))
-        };
+        let expected = cookie(&parts.headers, CSRF_COOKIE).map(str::to_owned);
         if !is_form {
-            return Err(refused("Send this form from its page."));
+            return Err(refused(&mut parts, state, StatusCode::BAD_REQUEST, "Send this form from its page.").await);
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|_| refused("The form could not be read."))?;
+        let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+            return Err(refused(&mut parts, state, StatusCode::BAD_REQUEST, "The form could not be read.").await);
+        };
         let sent: Option<CsrfField> = serde_urlencoded::from_bytes(&bytes).ok();
         let matches = match (expected, sent) {
             (Some(expected), Some(sent)) => equal_in_constant_time(expected.as_bytes(), sent.csrf.as_bytes()),
             _ => false,
         };
         if !matches {
-            return Err(Page::new(
-                StatusCode::FORBIDDEN,
-                "This form has expired",
-                "<p class=\"error\">The form's security check failed. Reload the page (with cookies enabled) and try again.</p>",
-            ));
+            let text = "The form's security check failed. Reload the page (with cookies enabled) and try again.";
+            return Err(refused(&mut parts, state, StatusCode::FORBIDDEN, text).await);
         }
-        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|_| refused("Some fields of the form are missing."))
+        if let Ok(form) = serde_urlencoded::from_bytes::<T>(&bytes) {
+            return Ok(Self(form));
+        }
+        Err(refused(&mut parts, state, StatusCode::BAD_REQUEST, "Some fields of the form are missing.").await)
     }
+}
+
+/// A refused form, as a dashboard page.
+async fn refused(parts: &mut Parts, state: &AppState, status: StatusCode, text: &str) -> Response {
+    let ctx = match Ctx::from_request_parts(parts, state).await {
+        Ok(ctx) => ctx,
+        Err(never) => match never {},
+    };
+    let title = if status == StatusCode::FORBIDDEN { "This form has expired" } else { "This form could not be sent" };
+    crate::dashboard::message(&ctx, status, title, text, true)
 }
