@@ -127,7 +127,7 @@ async fn pages_have_labels_one_heading_and_a_main_landmark() {
     let world = World::new().await;
     let org = lively_org(&world).await;
     let browser = world.browser().await;
-    for path in ["/", "/login", "/signup", "/forgot-password"] {
+    for path in ["/", "/login", "/signup", "/forgot-password", "/admin"] {
         browser.goto(path).await;
         browser.find("h1").await;
         check_page(&browser, path).await;
@@ -145,6 +145,7 @@ async fn pages_have_labels_one_heading_and_a_main_landmark() {
     paths.push(format!("{base}/members/{dan_id}/remove"));
     paths.push(format!("{base}/members?q=ada"));
     paths.push("/app/new-org".into());
+    paths.push("/app/account".into());
     paths.push("/app/org/nowhere".into());
     for path in &paths {
         browser.goto(path).await;

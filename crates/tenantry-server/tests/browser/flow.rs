@@ -104,6 +104,9 @@ async fn life_of_an_org(javascript: bool) {
     member.expect_h1("Join Acme Robotics").await;
     member.click_labelled("form[action$='/accept']", "Accept and join").await;
     member.expect_h1("Welcome to Acme Robotics").await;
+    member.click_labelled("main", "Continue to Tenantry").await;
+    member.expect_path("/app/org/acme-robotics").await;
+    member.expect_h1("Acme Robotics").await;
 
     // In the dashboard the member switches to the org and sees a developer's view.
     member.goto("/app").await;
