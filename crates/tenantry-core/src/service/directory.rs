@@ -3,10 +3,13 @@
 //! the same rules the writes enforce (`check_grant`, `check_outranks`), so a page never offers
 //! what the server would refuse.
 
+use std::sync::Arc;
+
 use super::access::{OrgAccess, Standing};
 use super::accounts::Me;
 use super::principal::{Principal, UserPrincipal};
 use super::Tenantry;
+use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Role;
@@ -37,28 +40,43 @@ impl RoleChoices {
 }
 
 /// What a page of one org shows around its content: the viewer's standing and the org's roles,
-/// and the viewer with all their orgs (for the org switcher).
+/// the viewer with all their orgs (for the org switcher), and, when asked for and the viewer may
+/// invite, the org's pending invitations.
 pub struct OrgView {
     pub choices: RoleChoices,
     pub me: Me,
+    pub pending_invitations: Option<Vec<Invitation>>,
 }
 
+/// How many pending invitations an org page lists.
+const PENDING_SHOWN: u32 = 100;
+
 impl Tenantry {
-    /// The viewer's org page frame, read in one transaction of two statements: the viewer's orgs
-    /// with their memberships hold the referenced org (an org they are not in is not found,
-    /// exactly as for every member route), and custom roles come from the cache `authorize`
-    /// keeps.
-    pub async fn org_view(&self, viewer: &UserPrincipal, reference: &str) -> Result<OrgView> {
-        let (user, orgs) = {
-            let mut tx = self.store.read().await?;
-            let user = tx.user(viewer.user_id).await?.ok_or(Error::NotFound("user"))?;
-            (user, tx.orgs_of_user(viewer.user_id, None).await?)
-        };
+    /// The viewer's org page frame, read in one transaction: the viewer's orgs with their
+    /// memberships hold the referenced org (an org they are not in is not found, exactly as for
+    /// every member route), custom roles come from the cache `authorize` keeps, and the pending
+    /// invitations (`with_pending`, for holders of `members.invite`) are read in the same
+    /// transaction.
+    pub async fn org_view(&self, viewer: &UserPrincipal, reference: &str, with_pending: bool) -> Result<OrgView> {
+        let mut tx = self.store.read().await?;
+        let user = tx.user(viewer.user_id).await?.ok_or(Error::NotFound("user"))?;
+        let orgs = tx.orgs_of_user(viewer.user_id, None).await?;
         let here = orgs
             .iter()
             .find(|o| o.org.id.to_string() == reference || o.org.slug.as_str() == reference)
             .ok_or(Error::NotFound("organization"))?;
-        let custom = self.cached_custom_roles(here.org.id).await?;
+        // From the cache when it has them; otherwise from this transaction (a second one while
+        // this one is open could wait forever for a pooled connection under load).
+        let custom = match self.grants.custom_roles(here.org.id) {
+            Some(custom) => custom,
+            None => {
+                let seen = self.grants.generation();
+                let rows = tx.custom_roles(here.org.id).await?;
+                let custom = Arc::new(rows.iter().map(|c| self.custom_role(c)).collect::<Vec<_>>());
+                self.grants.fill_custom_roles(here.org.id, custom.clone(), seen);
+                custom
+            }
+        };
         let mut roles = self.preset.roles.clone();
         roles.extend(custom.iter().cloned());
         let role = roles.iter().find(|r| r.key == here.membership.role).cloned().ok_or_else(|| {
@@ -69,12 +87,24 @@ impl Tenantry {
             permissions: role.permissions,
             standing: Standing::Member { membership: here.membership.clone(), role },
         };
+        let pending_invitations = if with_pending && self.holds(&access, "members.invite") {
+            let first = PageRequest { after: None, limit: PENDING_SHOWN };
+            let now = self.clock.now();
+            Some(tx.list_invitations(access.org.id, Some(InvitationState::Pending), now, &first).await?)
+        } else {
+            None
+        };
+        drop(tx);
         let roles = roles
             .into_iter()
             .map(|role| OfferedRole { grantable: self.check_grant(&access, &role).is_ok(), role })
             .collect();
         let active_org_id = viewer.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
-        Ok(OrgView { choices: RoleChoices { access, roles }, me: Me { user, orgs, active_org_id } })
+        Ok(OrgView {
+            choices: RoleChoices { access, roles },
+            me: Me { user, orgs, active_org_id },
+            pending_invitations,
+        })
     }
 
     /// Members of an org whose email or display name contains `query`; any member may search.

@@ -86,7 +86,7 @@ async fn render(
     problem: Problem,
     invite_email: String,
 ) -> Response {
-    let page = or_respond!(OrgPage::open(&ctx, slug, Section::Members, "Members").await);
+    let page = or_respond!(OrgPage::open_with_invitations(&ctx, slug, Section::Members, "Members").await);
     let tenantry = &ctx.state.tenantry;
     let request = match PageRequest::parse(query.cursor.as_deref(), Some(PAGE_SIZE)) {
         Ok(request) => request,
@@ -130,32 +130,23 @@ async fn render(
             }
         })
         .collect();
-    let invitations = if may_invite {
-        let first = PageRequest::parse(None, Some(100)).expect("a valid page request");
-        match tenantry.list_invitations(&page.principal, page.slug(), Some("pending"), &first).await {
-            Ok(found) => {
-                let now = tenantry.clock().now();
-                found
-                    .items
-                    .iter()
-                    .map(|i| {
-                        let state = i.state_at(now);
-                        InvitationRow {
-                            id: i.id.to_string(),
-                            email: i.email.as_str().to_owned(),
-                            role: i.role.clone(),
-                            state: state.as_str(),
-                            pending: state == InvitationState::Pending,
-                            expires: date(i.expires_at),
-                        }
-                    })
-                    .collect()
+    let now = tenantry.clock().now();
+    let invitations = page
+        .pending_invitations
+        .iter()
+        .flatten()
+        .map(|i| {
+            let state = i.state_at(now);
+            InvitationRow {
+                id: i.id.to_string(),
+                email: i.email.as_str().to_owned(),
+                role: i.role.clone(),
+                state: state.as_str(),
+                pending: state == InvitationState::Pending,
+                expires: date(i.expires_at),
             }
-            Err(e) => return super::error_page(&ctx, e),
-        }
-    } else {
-        Vec::new()
-    };
+        })
+        .collect();
     let query_encoded = encode(&text);
     let next_href = listed.next_cursor.as_ref().map(|cursor| {
         let search = if text.is_empty() { String::new() } else { format!("&q={query_encoded}") };

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::invitation::Invitation;
 use tenantry_core::domain::plan::limit_to_api;
 use tenantry_core::service::access::OrgAccess;
 use tenantry_core::service::directory::RoleChoices;
@@ -26,6 +27,8 @@ pub struct OrgPage {
     pub access: OrgAccess,
     /// The org's roles, each marked with whether the viewer may grant it.
     pub choices: RoleChoices,
+    /// The pending invitations, when the page asked for them and the viewer may invite.
+    pub pending_invitations: Option<Vec<Invitation>>,
     pub shell: Shell,
 }
 
@@ -33,18 +36,34 @@ impl OrgPage {
     /// Opens `slug` for the signed-in viewer; a visitor is sent to log in, and an org the viewer
     /// is not in is a not-found page.
     pub async fn open(ctx: &Ctx, slug: &str, section: Section, title: &str) -> Result<Self, Response> {
+        Self::open_reading(ctx, slug, section, title, false).await
+    }
+
+    /// `open`, also reading the pending invitations (in the same transaction) for a viewer who
+    /// may invite.
+    pub async fn open_with_invitations(ctx: &Ctx, slug: &str, section: Section, title: &str) -> Result<Self, Response> {
+        Self::open_reading(ctx, slug, section, title, true).await
+    }
+
+    async fn open_reading(
+        ctx: &Ctx,
+        slug: &str,
+        section: Section,
+        title: &str,
+        with_invitations: bool,
+    ) -> Result<Self, Response> {
         let user = ctx.require_user()?;
         let principal = Principal::User(user.clone());
         let tenantry = &ctx.state.tenantry;
         // The standing, the roles and the switcher's orgs come from one read.
-        let view = tenantry.org_view(&user, slug).await.map_err(|e| super::error_page(ctx, e))?;
-        let (choices, me) = (view.choices, view.me);
+        let view = tenantry.org_view(&user, slug, with_invitations).await.map_err(|e| super::error_page(ctx, e))?;
+        let (choices, me, pending_invitations) = (view.choices, view.me, view.pending_invitations);
         let access = choices.access.clone();
         let shell = ctx
             .shell(format!("{title} · {}", access.org.name))
             .with_viewer(&me, Some(access.org.slug.as_str()))
             .with_org_nav(&access, section, |p| tenantry.holds(&access, p));
-        Ok(Self { user, principal, access, choices, shell })
+        Ok(Self { user, principal, access, choices, pending_invitations, shell })
     }
 
     pub fn slug(&self) -> &str {
