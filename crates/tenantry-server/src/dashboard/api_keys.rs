@@ -18,7 +18,7 @@ use tenantry_core::service::api_keys::NewKey;
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, date, Confirm, NoFields};
+use super::{confirm_page, date, Confirm, Fields, NoFields};
 use crate::routes::pages::{cookie, Form};
 use crate::state::AppState;
 
@@ -183,10 +183,11 @@ pub async fn create(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let scopes: Vec<String> = fields.iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v.clone()).collect();
-    let name = field("name").unwrap_or_default();
-    let expires_at = match field("expires_in_days").filter(|d| !d.is_empty()).map(|d| d.parse::<i64>()) {
+    let fields = Fields(fields);
+    let scopes = fields.all("scopes");
+    let name = fields.one("name");
+    let expires_in_days = fields.one("expires_in_days");
+    let expires_at = match Some(expires_in_days).filter(|d| !d.is_empty()).map(|d| d.parse::<i64>()) {
         None => None,
         Some(Ok(days)) if (1..=3650).contains(&days) => Some(state.tenantry.clock().now() + Duration::days(days)),
         Some(_) => {
@@ -198,7 +199,12 @@ pub async fn create(
             return render(ctx, &slug, ListQuery::default(), StatusCode::BAD_REQUEST, problem, None, form).await;
         }
     };
-    let new = NewKey { name: name.clone(), scopes: scopes.clone(), expires_at, prefix: field("prefix") };
+    let new = NewKey {
+        name: name.clone(),
+        scopes: scopes.clone(),
+        expires_at,
+        prefix: Some(fields.one("prefix")).filter(|p| !p.is_empty()),
+    };
     match state.tenantry.create_api_key(&principal, &slug, new, &ctx.meta).await {
         Ok(issued) => reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was created."),
         Err(error) => {

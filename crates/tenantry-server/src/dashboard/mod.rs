@@ -142,6 +142,21 @@ pub(crate) fn message(ctx: &Ctx, status: StatusCode, title: &str, text: &str, er
     ctx.page(status, &page)
 }
 
+/// A form with repeated fields (checkboxes), as its name-value pairs.
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, empty when absent.
+    pub fn one(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every value of `name`, in the form's order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+}
+
 /// A form that carries nothing but the anti-forgery field: a button.
 #[derive(serde::Deserialize)]
 pub struct NoFields {}

@@ -12,7 +12,7 @@ use tenantry_core::service::roles::{RoleInput, CUSTOM_ROLES_FEATURE};
 use super::context::Ctx;
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, Confirm, Typed};
+use super::{confirm_page, Confirm, Fields, Typed};
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -98,16 +98,15 @@ pub async fn create(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let permissions = fields.iter().filter(|(k, _)| k == "permissions").map(|(_, v)| v.clone()).collect();
-    let input = RoleInput { key: field("key"), name: field("name"), permissions };
+    let fields = Fields(fields);
+    let input = RoleInput { key: fields.one("key"), name: fields.one("name"), permissions: fields.all("permissions") };
     match state.tenantry.create_role(&principal, &slug, input, &ctx.meta).await {
         Ok(role) => {
             ctx.redirect(&format!("/app/org/{slug}/roles"), Some(&format!("The role {} was created.", role.name)))
         }
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
-            render(ctx, &slug, status, problem, field("key"), field("name")).await
+            render(ctx, &slug, status, problem, fields.one("key"), fields.one("name")).await
         }
     }
 }
