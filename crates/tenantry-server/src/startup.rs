@@ -15,7 +15,7 @@ use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::admin::AdminToken;
 use tenantry_core::service::ServiceSettings;
 use tenantry_core::Tenantry;
-use tenantry_store_sqlite::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
+use tenantry_store::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;

@@ -10,7 +10,7 @@ use tenantry_core::context::ManualClock;
 use tenantry_server::config::ServiceTokenConfig;
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
-use tenantry_store_sqlite::SqlStore;
+use tenantry_store::SqlStore;
 
 pub use crate::test_db::Backend;
 use crate::test_db::TestDatabase;

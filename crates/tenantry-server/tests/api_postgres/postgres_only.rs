@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use sqlx::{AnyPool, Executor, Row};
 use tenantry_core::store::CacheChange;
-use tenantry_store_sqlite::{ConnectOptions, Heard, SqlStore};
+use tenantry_store::{ConnectOptions, Heard, SqlStore};
 
 use crate::common::{spawn_app, Account, TestApp, SERVICE_TOKEN};
 

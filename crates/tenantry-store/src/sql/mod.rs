@@ -31,7 +31,7 @@ use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::store::{CacheChange, StoreResult, Tx};
 
-use crate::cache_bus::CacheBus;
+use crate::postgres::cache_bus::CacheBus;
 use crate::{db_err, Backend};
 
 pub enum Conn {

@@ -14,12 +14,17 @@
 //!   check before writing hold until commit, as with SQLite's single writer. Cache invalidations
 //!   are published with `NOTIFY` inside the transaction, so other nodes hear of a change exactly
 //!   when it commits.
+//!
+//! Layout: `sql/` holds the shared SQL, one module per capability of [`Tx`]; `sqlite/` and
+//! `postgres/` hold what only one backend does (pools and pragmas; roles, migrations as the owner
+//! and the cache bus). `migrations/sqlite` and `migrations/postgres` hold each backend's schema
+//! history: from `0010` on, a schema change takes the same number in both folders, and the
+//! schema-parity test fails when the two schemas differ outside its list of deliberate differences.
 
-mod cache_bus;
 mod postgres;
 mod rows;
 mod sqlite;
-mod tx;
+mod sql;
 
 use std::sync::Arc;
 
@@ -27,7 +32,7 @@ use async_trait::async_trait;
 use sqlx::AnyPool;
 use tenantry_core::store::{Store, StoreError, StoreResult, Tx};
 
-pub use cache_bus::{Follower, Heard};
+pub use postgres::cache_bus::{Follower, Heard};
 pub use postgres::PostgresRoles;
 pub use sqlx::migrate::MigrateError;
 
@@ -65,7 +70,7 @@ pub struct SqlStore {
     reader: AnyPool,
     url: String,
     /// PostgreSQL: how cache changes reach the other processes.
-    bus: Option<Arc<cache_bus::CacheBus>>,
+    bus: Option<Arc<postgres::cache_bus::CacheBus>>,
 }
 
 impl SqlStore {
@@ -81,7 +86,7 @@ impl SqlStore {
             }
             Backend::Postgres => {
                 let pool = postgres::pool(url, options.max_connections).await?;
-                (pool.clone(), pool, Some(cache_bus::CacheBus::start(url).await?))
+                (pool.clone(), pool, Some(postgres::cache_bus::CacheBus::start(url).await?))
             }
         };
         Ok(Self { backend, writer, reader, url: url.to_owned(), bus })
@@ -108,7 +113,7 @@ impl SqlStore {
 
     /// On a database shared by several processes (PostgreSQL), has `apply` called with every
     /// cache change the other processes commit, and returns `true`; `false` otherwise.
-    pub fn follow_cache_changes(&self, apply: cache_bus::Follower) -> bool {
+    pub fn follow_cache_changes(&self, apply: Follower) -> bool {
         match &self.bus {
             Some(bus) => {
                 bus.follow(apply);
@@ -146,18 +151,18 @@ impl Store for SqlStore {
             Backend::Postgres => "BEGIN",
         };
         let tx = self.writer.begin_with(begin).await.map_err(db_err)?;
-        Ok(Box::new(tx::SqlTx::new(self.backend, tx::Conn::Transaction(tx), true, self.bus.clone())))
+        Ok(Box::new(sql::SqlTx::new(self.backend, sql::Conn::Transaction(tx), true, self.bus.clone())))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let conn = match self.backend {
-            Backend::Sqlite => tx::Conn::Connection(self.reader.acquire().await.map_err(db_err)?),
+            Backend::Sqlite => sql::Conn::Connection(self.reader.acquire().await.map_err(db_err)?),
             // Row Level Security settings are transaction-local: reads run in one too.
             Backend::Postgres => {
-                tx::Conn::Transaction(self.reader.begin_with("BEGIN READ ONLY").await.map_err(db_err)?)
+                sql::Conn::Transaction(self.reader.begin_with("BEGIN READ ONLY").await.map_err(db_err)?)
             }
         };
-        Ok(Box::new(tx::SqlTx::new(self.backend, conn, false, self.bus.clone())))
+        Ok(Box::new(sql::SqlTx::new(self.backend, conn, false, self.bus.clone())))
     }
 
     async fn other_nodes(&self) -> StoreResult<usize> {

@@ -6,6 +6,8 @@
 //! migrations (and no `UPDATE` or `DELETE` on the audit log). Row Level Security is forced on
 //! every org-scoped table, so even the owner sees only the org a transaction names.
 
+pub(crate) mod cache_bus;
+
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
