@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tenantry_core::service::rate_limit::RateStatus;
+use tenantry_core::caches::rate_limit::RateStatus;
 use tenantry_core::service::Principal;
 
 use crate::auth::bearer;

@@ -23,8 +23,8 @@
 
 mod postgres;
 mod rows;
-mod sqlite;
 mod sql;
+mod sqlite;
 
 use std::sync::Arc;
 

@@ -9,18 +9,92 @@ use std::collections::HashMap;
 /// At most this many permissions fit a catalog (one bit each in a `u128`).
 pub const MAX_PERMISSIONS: usize = 128;
 
+/// The permissions Tenantry's own rules check. Every preset's catalog must define each of them
+/// (the preset loader refuses one that does not, naming it), so a check names a permission by
+/// this type and a typo is a compile error rather than a refusal at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    OrgManage,
+    OrgTransferOwnership,
+    MembersInvite,
+    MembersRemove,
+    MembersChangeRole,
+    ApiKeysManage,
+    BillingView,
+    BillingChangePlan,
+    BillingUpdatePayment,
+    AuditView,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Self::OrgManage,
+        Self::OrgTransferOwnership,
+        Self::MembersInvite,
+        Self::MembersRemove,
+        Self::MembersChangeRole,
+        Self::ApiKeysManage,
+        Self::BillingView,
+        Self::BillingChangePlan,
+        Self::BillingUpdatePayment,
+        Self::AuditView,
+    ];
+
+    /// The permission's key in the catalog.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::OrgManage => "org.manage",
+            Self::OrgTransferOwnership => "org.transfer_ownership",
+            Self::MembersInvite => "members.invite",
+            Self::MembersRemove => "members.remove",
+            Self::MembersChangeRole => "members.change_role",
+            Self::ApiKeysManage => "api_keys.manage",
+            Self::BillingView => "billing.view",
+            Self::BillingChangePlan => "billing.change_plan",
+            Self::BillingUpdatePayment => "billing.update_payment",
+            Self::AuditView => "audit.view",
+        }
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
     keys: Vec<String>,
     index: HashMap<String, u8>,
+    /// The bit of each [`Permission`], in the order of `Permission::ALL`; `None` only in a catalog
+    /// the preset loader would refuse.
+    built_in: [Option<PermissionSet>; Permission::ALL.len()],
 }
 
 impl Catalog {
     /// Builds a catalog; callers (preset loading) have already refused duplicates and overflow.
     pub fn new(keys: Vec<String>) -> Self {
         assert!(keys.len() <= MAX_PERMISSIONS, "catalog overflow is refused by the preset loader");
-        let index = keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u8)).collect();
-        Self { keys, index }
+        let index: HashMap<String, u8> = keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u8)).collect();
+        let built_in = Permission::ALL.map(|p| index.get(p.key()).map(|&i| PermissionSet(1u128 << i)));
+        Self { keys, index, built_in }
+    }
+
+    /// The built-in permissions this catalog lacks (a preset must define all of them).
+    pub fn missing_built_ins(&self) -> Vec<Permission> {
+        Permission::ALL.into_iter().filter(|p| self.of(*p).is_none()).collect()
+    }
+
+    /// The bit of a built-in permission; `None` only for a catalog the preset loader refuses.
+    pub fn of(&self, permission: Permission) -> Option<PermissionSet> {
+        let position = Permission::ALL.iter().position(|p| *p == permission).expect("ALL lists every permission");
+        self.built_in[position]
+    }
+
+    /// Whether `set` holds the built-in `permission` (never, if the catalog lacked it).
+    pub fn grants(&self, set: PermissionSet, permission: Permission) -> bool {
+        self.of(permission).is_some_and(|bit| set.contains_all(bit))
     }
 
     pub fn keys(&self) -> &[String] {
@@ -111,6 +185,17 @@ mod tests {
         assert!(writer.contains_all(reader));
         assert!(!reader.contains_all(writer));
         assert_eq!(c.names(writer.minus(reader)), vec!["a.write".to_string()]);
+    }
+
+    #[test]
+    fn built_in_permissions_are_found_by_type() {
+        let c = Catalog::new(Permission::ALL.iter().map(|p| p.key().to_owned()).collect());
+        assert!(c.missing_built_ins().is_empty());
+        let manage = c.set_of(["org.manage"]).unwrap();
+        assert!(c.grants(manage, Permission::OrgManage));
+        assert!(!c.grants(manage, Permission::AuditView));
+        assert_eq!(catalog().missing_built_ins().len(), Permission::ALL.len());
+        assert!(!catalog().grants(catalog().set_of(["a.read"]).unwrap(), Permission::OrgManage));
     }
 
     #[test]

@@ -168,6 +168,14 @@ impl RawPreset {
             ));
         }
         let catalog = Catalog::new(descriptions.keys().cloned().collect());
+        let missing = catalog.missing_built_ins();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|p| p.key()).collect();
+            return Err(fail(
+                permissions_span,
+                format!("the catalog must define Tenantry's own permissions; it lacks {}", names.join(", ")),
+            ));
+        }
 
         let mut role_keys = HashSet::new();
         for role in &self.roles {
@@ -399,5 +407,14 @@ mod tests {
         let err = Preset::from_toml(&text, "p.toml").unwrap_err();
         assert!(err.line > 0, "{err}");
         assert!(err.to_string().starts_with("p.toml:"));
+    }
+
+    #[test]
+    fn a_catalog_without_a_built_in_permission_is_refused_naming_it() {
+        let line =
+            BUILT_IN[0].1.lines().find(|l| l.starts_with("\"audit.view\"")).expect("standard defines audit.view");
+        let text = standard_with(line, "");
+        let err = Preset::from_toml(&text, "p.toml").unwrap_err();
+        assert!(err.message.contains("lacks audit.view"), "{err}");
     }
 }

@@ -2,13 +2,13 @@
 //! checking permissions. Orgs the caller has no standing in are reported as not found, exactly
 //! like orgs that do not exist.
 
-use super::grants::MemberGrant;
 use super::principal::{KeyPrincipal, Principal};
 use super::Tenantry;
+use crate::caches::grants::MemberGrant;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 use crate::domain::models::{Membership, Org};
-use crate::domain::permission::{PermissionSet, Role};
+use crate::domain::permission::{Permission, PermissionSet, Role};
 use crate::store::Tx;
 use crate::{Error, Result};
 
@@ -160,13 +160,8 @@ impl Tenantry {
 
     /// Refuses unless the caller holds `permission`: 403 `forbidden` for a member's role, 403
     /// `scope_missing` for an API key.
-    pub(crate) fn require(&self, access: &OrgAccess, permission: &str) -> Result<()> {
-        let bit = self
-            .preset
-            .catalog
-            .bit(permission)
-            .ok_or_else(|| Error::Internal(format!("permission `{permission}` is not in the catalog")))?;
-        if access.permissions.contains_all(bit) {
+    pub(crate) fn require(&self, access: &OrgAccess, permission: Permission) -> Result<()> {
+        if self.holds(access, permission) {
             return Ok(());
         }
         Err(match access.standing {
@@ -176,6 +171,11 @@ impl Tenantry {
             },
             _ => Error::forbidden(format!("{} does not have the permission `{permission}`", access.described())),
         })
+    }
+
+    /// Whether the caller holds `permission` (e.g. to show or hide an action).
+    pub fn holds(&self, access: &OrgAccess, permission: Permission) -> bool {
+        self.preset.catalog.grants(access.permissions, permission)
     }
 
     /// Until its address is verified, an account may not create API keys or send invitations

@@ -10,14 +10,12 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::audit::Change;
+use super::unit_of_work::{Change, Event};
 use super::{RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::{Actor, Target};
+use crate::domain::audit::Target;
 use crate::domain::email::Email;
 use crate::domain::ids::UserId;
-use crate::domain::models::EmailTokenKind;
 use crate::domain::password::Password;
-use crate::store::CacheChange;
 use crate::{Error, Result};
 
 /// The shortest wait between two verification emails a user asks for. Someone who signed up
@@ -65,31 +63,21 @@ impl Tenantry {
         // Hashed before the write transaction: it is the slow part and needs no database.
         let hash = self.passwords.hash(&password).await;
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        tx.set_password_hash(user.id, &hash).await?;
-        tx.revoke_other_sessions(user.id, principal.session_id, now).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", user.id),
-                action: "user.password_changed",
-                target: Target::new("user", user.id),
-                meta,
-                metadata: json!({ "other_sessions_revoked": true }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::UserSessions { user: user.id }]).await?;
-        Ok(())
+        let mut w = self.write(meta).await?;
+        w.tx().set_password_hash(user.id, &hash).await?;
+        let stale = w.tx().revoke_other_sessions(user.id, principal.session_id, now).await?;
+        w.invalidate(stale);
+        let metadata = json!({ "other_sessions_revoked": true });
+        w.commit(Change::by_user(user.id, Event::new("user.password_changed", Target::new("user", user.id), metadata)))
+            .await
     }
 
     /// Emails a new verification link to the user's address, unless it is confirmed already.
     /// Links sent earlier keep working until they expire. Returns the address written to.
     pub async fn resend_verification(&self, principal: &UserPrincipal, meta: &RequestMeta) -> Result<Email> {
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let user = tx.user(principal.user_id).await?.ok_or(Error::NotFound("user"))?;
+        let mut w = self.write(meta).await?;
+        let user = w.tx().user(principal.user_id).await?.ok_or(Error::NotFound("user"))?;
         if user.email_verified_at.is_some() {
             return Err(Error::conflict("already_verified", "your email address is already confirmed"));
         }
@@ -99,25 +87,9 @@ impl Tenantry {
                 retry_after_secs,
             });
         }
-        let token = self.issue_token();
-        tx.insert_email_token(EmailTokenKind::VerifyEmail, &token.hash, user.id, now + self.settings.email_token_ttl)
-            .await?;
-        let letter = self.verification_letter(&user.email, &user.display_name, &token.plain);
-        self.queue_letter(tx.as_mut(), &letter).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", user.id),
-                action: "user.verification_requested",
-                target: Target::new("user", user.id),
-                meta,
-                metadata: json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.letter_committed(&letter);
+        self.queue_verification(&mut w, &user).await?;
+        let event = Event::new("user.verification_requested", Target::new("user", user.id), json!({}));
+        w.commit(Change::by_user(user.id, event)).await?;
         Ok(user.email)
     }
 }

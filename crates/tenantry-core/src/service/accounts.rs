@@ -3,18 +3,18 @@
 
 use serde_json::json;
 
-use super::audit::Change;
 use super::orgs::NewOrg;
-use super::session_cache::CheckedToken;
-use super::tokens::{AccessClaims, ISSUER};
+use super::unit_of_work::{Change, Event, Unit, Write};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::{Actor, Target};
+use crate::caches::session_cache::CheckedToken;
+use crate::domain::audit::Target;
 use crate::domain::email::Email;
 use crate::domain::ids::{OrgId, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
 use crate::domain::secret::hash_token;
-use crate::store::{CacheChange, StoreError, Tx};
+use crate::store::{StoreError, Tx};
+use crate::tokens::{AccessClaims, ISSUER};
 use crate::{Error, Result};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -71,8 +71,8 @@ impl Tenantry {
         let password_hash = self.passwords.hash(&password).await;
 
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        if tx.user_by_email(&email).await?.is_some() {
+        let mut w = self.write(meta).await?;
+        if w.tx().user_by_email(&email).await?.is_some() {
             return Err(email_taken());
         }
         let user = User {
@@ -84,44 +84,24 @@ impl Tenantry {
             status: UserStatus::Active,
             created_at: now,
         };
-        tx.insert_user(&user).await.map_err(|e| match e {
+        w.tx().insert_user(&user).await.map_err(|e| match e {
             StoreError::Unique(_) => email_taken(),
             other => other.into(),
         })?;
         let org = self
             .insert_org(
-                tx.as_mut(),
+                &mut w,
                 user.id,
                 NewOrg { name: display_name.clone(), slug: None, metadata: None, is_personal: true },
             )
             .await?;
 
-        let verification = self.issue_token();
-        tx.insert_email_token(
-            EmailTokenKind::VerifyEmail,
-            &verification.hash,
-            user.id,
-            now + self.settings.email_token_ttl,
-        )
-        .await?;
-        let letter = self.verification_letter(&email, &display_name, &verification.plain);
-        self.queue_letter(tx.as_mut(), &letter).await?;
+        self.queue_verification(&mut w, &user).await?;
 
-        let (tokens, _) = self.start_session(tx.as_mut(), &user, Some(&org)).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(org.org.id),
-                actor: Actor::new("user", user.id),
-                action: "user.signed_up",
-                target: Target::new("user", user.id),
-                meta,
-                metadata: json!({ "email": email.as_str(), "personal_org_id": org.org.id.to_string() }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: org.org.id, user: user.id }]).await?;
-        self.letter_committed(&letter);
+        let (tokens, _) = self.start_session(w.tx(), &user, Some(&org)).await?;
+        let metadata = json!({ "email": email.as_str(), "personal_org_id": org.org.id.to_string() });
+        let event = Event::new("user.signed_up", Target::new("user", user.id), metadata);
+        w.commit(Change { org: Some(org.org.id), ..Change::by_user(user.id, event) }).await?;
         Ok(SignedIn { tokens, user, org: Some(org) })
     }
 
@@ -153,11 +133,10 @@ impl Tenantry {
         if user.status == UserStatus::Suspended {
             return Err(Error::forbidden("this account is suspended"));
         }
-        let mut tx = self.store.write().await?;
-        let first_org = tx.orgs_of_user(user.id, None).await?.into_iter().next();
-        let (tokens, _) = self.start_session(tx.as_mut(), &user, first_org.as_ref()).await?;
-        self.record_login(tx.as_mut(), &user, meta).await?;
-        tx.commit().await?;
+        let mut w = self.write(meta).await?;
+        let first_org = w.tx().orgs_of_user(user.id, None).await?.into_iter().next();
+        let (tokens, _) = self.start_session(w.tx(), &user, first_org.as_ref()).await?;
+        w.commit(self.login_change(&user)).await?;
         Ok(SignedIn { tokens, user, org: first_org })
     }
 
@@ -167,53 +146,45 @@ impl Tenantry {
         let invalid = || Error::Unauthorized("the refresh token is invalid or expired".into());
         let now = self.clock.now();
         let hash = hash_token(refresh_token);
-        let mut tx = self.store.write().await?;
-        let token = tx.refresh_token(&hash).await?.ok_or_else(invalid)?;
-        let session = tx.session(token.session_id).await?.ok_or_else(invalid)?;
+        // Rotating a refresh token is bookkeeping; the login that started the session is audited.
+        let mut w = self.bookkeeping().await?;
+        let token = w.tx().refresh_token(&hash).await?.ok_or_else(invalid)?;
+        let session = w.tx().session(token.session_id).await?.ok_or_else(invalid)?;
         if session.revoked_at.is_some() {
             return Err(invalid());
         }
-        if token.used_at.is_some() || !tx.use_refresh_token(&hash, now).await? {
-            tx.revoke_session(session.id, now).await?;
-            self.commit(tx, &[CacheChange::Session { id: session.id }]).await?;
+        if token.used_at.is_some() || !w.tx().use_refresh_token(&hash, now).await? {
+            let stale = w.tx().revoke_session(session.id, now).await?;
+            w.invalidate(stale);
+            w.commit().await?;
             tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
             return Err(invalid());
         }
         if token.expires_at <= now {
             return Err(invalid());
         }
-        let user = tx.user(session.user_id).await?.ok_or_else(invalid)?;
+        let user = w.tx().user(session.user_id).await?.ok_or_else(invalid)?;
         if user.status != UserStatus::Active {
             return Err(invalid());
         }
         let org = match session.active_org_id {
-            Some(org_id) => self.org_with_role(tx.as_mut(), org_id, user.id).await?,
+            Some(org_id) => self.org_with_role(w.tx(), org_id, user.id).await?,
             None => None,
         };
-        let tokens = self.continue_session(tx.as_mut(), &session, &user, org.as_ref()).await?;
-        tx.commit().await?;
+        let tokens = self.continue_session(w.tx(), &session, &user, org.as_ref()).await?;
+        w.commit().await?;
         Ok(SignedIn { tokens, user, org })
     }
 
     /// Ends the caller's session: its refresh token and every access token issued in it stop
     /// working at once.
     pub async fn logout(&self, principal: &UserPrincipal, meta: &RequestMeta) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        tx.revoke_session(principal.session_id, self.clock.now()).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", principal.user_id),
-                action: "session.revoked",
-                target: Target::new("session", principal.session_id),
-                meta,
-                metadata: json!({ "reason": "logout" }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Session { id: principal.session_id }]).await?;
-        Ok(())
+        let mut w = self.write(meta).await?;
+        let stale = w.tx().revoke_session(principal.session_id, self.clock.now()).await?;
+        w.invalidate(stale);
+        let event =
+            Event::new("session.revoked", Target::new("session", principal.session_id), json!({ "reason": "logout" }));
+        w.commit(Change::by_user(principal.user_id, event)).await
     }
 
     /// Checks an access token and the session behind it. `org_header` (the `x-organization-id`
@@ -276,65 +247,41 @@ impl Tenantry {
 
     /// Makes another of the caller's orgs active for the session and returns an access token for it.
     pub async fn switch_org(&self, principal: &UserPrincipal, reference: &str) -> Result<(String, i64, OrgWithRole)> {
-        let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), principal.user_id, reference).await?;
-        tx.set_session_org(principal.session_id, Some(access.org.id)).await?;
+        // Which org a session has active is the session's own state, not a change to audit.
+        let mut w = self.bookkeeping().await?;
+        let access = self.member_access(w.tx(), principal.user_id, reference).await?;
+        w.tx().set_session_org(principal.session_id, Some(access.org.id)).await?;
         let membership = access.membership().cloned().expect("member_access yields a member");
         let org = OrgWithRole { org: access.org, membership };
         let (token, expires_in) =
-            self.access_token(tx.as_mut(), principal.user_id, principal.session_id, Some(&org)).await?;
-        tx.commit().await?;
+            self.access_token(w.tx(), principal.user_id, principal.session_id, Some(&org)).await?;
+        w.commit().await?;
         Ok((token, expires_in, org))
     }
 
     /// Confirms an email address with the token from the verification email.
     pub async fn verify_email(&self, token: &str, meta: &RequestMeta) -> Result<()> {
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let user = tx
+        let mut w = self.write(meta).await?;
+        let user = w
+            .tx()
             .consume_email_token(EmailTokenKind::VerifyEmail, &hash_token(token), now)
             .await?
             .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
-        tx.set_email_verified(user, now).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", user),
-                action: "user.email_verified",
-                target: Target::new("user", user),
-                meta,
-                metadata: json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        w.tx().set_email_verified(user, now).await?;
+        w.commit(Change::by_user(user, Event::new("user.email_verified", Target::new("user", user), json!({})))).await
     }
 
     /// Sends a reset link if the address has an account. The caller learns nothing either way.
     pub async fn request_password_reset(&self, email: &str, meta: &RequestMeta) -> Result<()> {
         let email = Email::parse(email).map_err(|e| Error::invalid("email", e))?;
-        let mut tx = self.store.write().await?;
-        let Some(user) = tx.user_by_email(&email).await? else {
+        let mut w = self.write(meta).await?;
+        let Some(user) = w.tx().user_by_email(&email).await? else {
             return Ok(());
         };
-        let letter = self.queue_password_reset(tx.as_mut(), &user).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", user.id),
-                action: "user.password_reset_requested",
-                target: Target::new("user", user.id),
-                meta,
-                metadata: json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.letter_committed(&letter);
-        Ok(())
+        self.queue_password_reset(&mut w, &user).await?;
+        let event = Event::new("user.password_reset_requested", Target::new("user", user.id), json!({}));
+        w.commit(Change::by_user(user.id, event)).await
     }
 
     /// Sets a new password with the token from the reset email and ends every session of the
@@ -343,71 +290,53 @@ impl Tenantry {
         let password = Password::parse(new_password).map_err(|e| Error::invalid("new_password", e))?;
         let hash = self.passwords.hash(&password).await;
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let user_id = tx
+        let mut w = self.write(meta).await?;
+        let user_id = w
+            .tx()
             .consume_email_token(EmailTokenKind::ResetPassword, &hash_token(token), now)
             .await?
             .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
-        tx.set_password_hash(user_id, &hash).await?;
-        let user = tx.user(user_id).await?.ok_or(Error::NotFound("user"))?;
-        let mut changes = vec![CacheChange::UserSessions { user: user_id }];
+        w.tx().set_password_hash(user_id, &hash).await?;
+        let user = w.tx().user(user_id).await?.ok_or(Error::NotFound("user"))?;
         if user.email_verified_at.is_none() {
-            tx.set_email_verified(user_id, now).await?;
+            w.tx().set_email_verified(user_id, now).await?;
             // Whoever held the account before its address was proven may not be its owner: keys
             // they made must not outlive the real owner taking it back.
-            changes.extend(self.revoke_keys_of_unverified(tx.as_mut(), user_id, meta).await?);
+            self.revoke_keys_of_unverified(&mut w, user_id).await?;
         }
-        tx.revoke_user_sessions(user_id, now).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Actor::new("user", user_id),
-                action: "user.password_reset",
-                target: Target::new("user", user_id),
-                meta,
-                metadata: json!({ "sessions_revoked": true }),
-            },
-        )
-        .await?;
-        self.commit(tx, &changes).await?;
-        Ok(())
+        let stale = w.tx().revoke_user_sessions(user_id, now).await?;
+        w.invalidate(stale);
+        let event =
+            Event::new("user.password_reset", Target::new("user", user_id), json!({ "sessions_revoked": true }));
+        w.commit(Change::by_user(user_id, event)).await
     }
 
     /// Revokes every key `user` created, each with its audit event in its org's log.
-    async fn revoke_keys_of_unverified(
-        &self,
-        tx: &mut dyn Tx,
-        user: UserId,
-        meta: &RequestMeta,
-    ) -> Result<Vec<CacheChange>> {
+    async fn revoke_keys_of_unverified(&self, w: &mut Write<'_>, user: UserId) -> Result<()> {
         let now = self.clock.now();
-        let mut changes = Vec::new();
-        for (id, org, secret_hash) in tx.unrevoked_keys_created_by(&user.to_string()).await? {
-            if !tx.revoke_api_key(org, id, now).await? {
-                continue;
-            }
-            let change = Change {
-                org: Some(org),
-                actor: Actor::new("user", user),
-                action: "api_key.revoked",
-                target: Target::new("api_key", id),
-                meta,
-                metadata: json!({ "reason": "created before the account's email address was verified" }),
-            };
-            self.record(tx, change).await?;
-            changes.push(CacheChange::Key { id, secret_hash });
+        for (id, org, _) in w.tx().unrevoked_keys_created_by(&user.to_string()).await? {
+            let Some(stale) = w.tx().revoke_api_key(org, id, now).await?.into_option() else { continue };
+            w.invalidate(stale);
+            let metadata = json!({ "reason": "created before the account's email address was verified" });
+            let event = Event::new("api_key.revoked", Target::new("api_key", id), metadata);
+            w.audit(Change { org: Some(org), ..Change::by_user(user, event) }).await?;
         }
-        Ok(changes)
+        Ok(())
     }
 
-    pub(crate) async fn queue_password_reset(&self, tx: &mut dyn Tx, user: &User) -> Result<super::email::Letter> {
+    /// Queues a verification email with a new link (links sent earlier keep working).
+    pub(crate) async fn queue_verification(&self, w: &mut Unit<'_>, user: &User) -> Result<()> {
         let token = self.issue_token();
         let expires_at = self.clock.now() + self.settings.email_token_ttl;
-        tx.insert_email_token(EmailTokenKind::ResetPassword, &token.hash, user.id, expires_at).await?;
-        let letter = self.password_reset_letter(&user.email, &user.display_name, &token.plain);
-        self.queue_letter(tx, &letter).await?;
-        Ok(letter)
+        w.tx().insert_email_token(EmailTokenKind::VerifyEmail, &token.hash, user.id, expires_at).await?;
+        w.queue_letter(self.verification_letter(&user.email, &user.display_name, &token.plain)).await
+    }
+
+    pub(crate) async fn queue_password_reset(&self, w: &mut Unit<'_>, user: &User) -> Result<()> {
+        let token = self.issue_token();
+        let expires_at = self.clock.now() + self.settings.email_token_ttl;
+        w.tx().insert_email_token(EmailTokenKind::ResetPassword, &token.hash, user.id, expires_at).await?;
+        w.queue_letter(self.password_reset_letter(&user.email, &user.display_name, &token.plain)).await
     }
 
     async fn org_with_role(&self, tx: &mut dyn Tx, org: OrgId, user: UserId) -> Result<Option<OrgWithRole>> {

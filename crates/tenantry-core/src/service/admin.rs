@@ -13,15 +13,14 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use super::audit::Change;
 use super::orgs::NewOrg;
+use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{MembershipId, MessageId, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
-use crate::store::CacheChange;
 use crate::{Error, Result};
 
 /// The longest search text.
@@ -66,23 +65,23 @@ impl Tenantry {
         if let Some(token) = configured {
             return Ok((hash_token(token), AdminToken::Configured(token.to_owned())));
         }
-        let mut tx = self.store.write().await?;
-        if let Some(hash) = tx.instance_secret(ADMIN_TOKEN_SECRET).await? {
+        let mut w = self.bookkeeping().await?;
+        if let Some(hash) = w.tx().instance_secret(ADMIN_TOKEN_SECRET).await? {
             return Ok((hash, AdminToken::Stored));
         }
         let token = format!("tnadm_{}", self.issue_token().plain);
         let hash = hash_token(&token);
-        tx.set_instance_secret(ADMIN_TOKEN_SECRET, &hash).await?;
-        tx.commit().await?;
+        w.tx().set_instance_secret(ADMIN_TOKEN_SECRET, &hash).await?;
+        w.commit().await?;
         Ok((hash, AdminToken::Generated(token)))
     }
 
     /// Replaces the stored admin token with a new one and returns it (shown once).
     pub async fn rotate_admin_token(&self) -> Result<String> {
         let token = format!("tnadm_{}", self.issue_token().plain);
-        let mut tx = self.store.write().await?;
-        tx.set_instance_secret(ADMIN_TOKEN_SECRET, &hash_token(&token)).await?;
-        tx.commit().await?;
+        let mut w = self.bookkeeping().await?;
+        w.tx().set_instance_secret(ADMIN_TOKEN_SECRET, &hash_token(&token)).await?;
+        w.commit().await?;
         Ok(token)
     }
 
@@ -103,30 +102,16 @@ impl Tenantry {
     pub async fn admin_create_org(&self, new: AdminNewOrg, meta: &RequestMeta) -> Result<OrgWithRole> {
         let owner: UserId =
             new.owner_id.parse().map_err(|_| Error::invalid("owner_id", "is not a user id (`usr_…`)"))?;
-        let mut tx = self.store.write().await?;
-        if tx.user(owner).await?.is_none() {
+        let mut w = self.write(meta).await?;
+        if w.tx().user(owner).await?.is_none() {
             return Err(Error::invalid("owner_id", "no user has this id"));
         }
-        let created = self
-            .insert_org(
-                tx.as_mut(),
-                owner,
-                NewOrg { name: new.name, slug: new.slug, metadata: new.metadata, is_personal: false },
-            )
-            .await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(created.org.id),
-                actor: Principal::Admin.actor(),
-                action: "org.created",
-                target: Target::new("organization", created.org.id),
-                meta,
-                metadata: json!({ "name": created.org.name, "slug": created.org.slug, "owner_id": owner.to_string() }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: created.org.id, user: owner }]).await?;
+        let new = NewOrg { name: new.name, slug: new.slug, metadata: new.metadata, is_personal: false };
+        let created = self.insert_org(&mut w, owner, new).await?;
+        let org = &created.org;
+        let metadata = json!({ "name": org.name, "slug": org.slug, "owner_id": owner.to_string() });
+        let event = Event::new("org.created", Target::new("organization", org.id), metadata);
+        w.commit(Change { org: Some(org.id), actor: Principal::Admin.actor(), event }).await?;
         Ok(created)
     }
 
@@ -139,15 +124,15 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<Member> {
         let user_id: UserId = user_id.parse().map_err(|_| Error::invalid("user_id", "is not a user id (`usr_…`)"))?;
-        let mut tx = self.store.write().await?;
-        let access = self.operator_access(tx.as_mut(), &Principal::Admin, reference).await?;
-        let user = tx.user(user_id).await?.ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
+        let mut w = self.operator_write(&Principal::Admin, reference, None, meta).await?;
+        let org = w.org_id();
+        let user = w.tx().user(user_id).await?.ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
         let role = self
-            .find_role(tx.as_mut(), access.org.id, role_key)
+            .find_role(w.tx(), org, role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&access, &role)?;
-        if tx.membership(access.org.id, user_id).await?.is_some() {
+        self.check_grant(&w.access, &role)?;
+        if w.tx().membership(org, user_id).await?.is_some() {
             return Err(Error::Conflict {
                 code: "already_member",
                 message: "this user is already a member of the organization".into(),
@@ -155,28 +140,18 @@ impl Tenantry {
             });
         }
         // The member limit counts pending invitations too, as when inviting.
-        self.ensure_member_room(tx.as_mut(), &access.org, self.clock.now(), false).await?;
+        let org_record = w.access.org.clone();
+        self.ensure_member_room(w.tx(), &org_record, self.clock.now(), false).await?;
         let membership = Membership {
             id: MembershipId::new(),
-            org_id: access.org.id,
+            org_id: org,
             user_id,
             role: role.key.clone(),
             joined_at: self.clock.now(),
         };
-        tx.insert_membership(&membership).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "member.added",
-                target: Target::new("user", user_id),
-                meta,
-                metadata: json!({ "role": role.key }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: access.org.id, user: user_id }]).await?;
+        let stale = w.tx().insert_membership(&membership).await?;
+        w.invalidate(stale);
+        w.commit(Event::new("member.added", Target::new("user", user_id), json!({ "role": role.key }))).await?;
         Ok(Member { membership, email: user.email, display_name: user.display_name })
     }
 
@@ -184,30 +159,20 @@ impl Tenantry {
     pub async fn admin_set_suspended(&self, user: &str, suspended: bool, meta: &RequestMeta) -> Result<User> {
         let id: UserId = user.parse().map_err(|_| Error::NotFound("user"))?;
         let status = if suspended { UserStatus::Suspended } else { UserStatus::Active };
-        let mut tx = self.store.write().await?;
-        let mut user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+        let mut w = self.write(meta).await?;
+        let mut user = w.tx().user(id).await?.ok_or(Error::NotFound("user"))?;
         if user.status == status {
             return Ok(user);
         }
-        if !tx.set_user_status(id, status).await? {
-            return Err(Error::NotFound("user"));
-        }
+        let stale = w.tx().set_user_status(id, status).await?.ok_or(Error::NotFound("user"))?;
+        w.invalidate(stale);
         if suspended {
-            tx.revoke_user_sessions(id, self.clock.now()).await?;
+            let stale = w.tx().revoke_user_sessions(id, self.clock.now()).await?;
+            w.invalidate(stale);
         }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: None,
-                actor: Principal::Admin.actor(),
-                action: if suspended { "user.suspended" } else { "user.unsuspended" },
-                target: Target::new("user", id),
-                meta,
-                metadata: json!({ "sessions_revoked": suspended }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::UserStatus { user: id }]).await?;
+        let action = if suspended { "user.suspended" } else { "user.unsuspended" };
+        let event = Event::new(action, Target::new("user", id), json!({ "sessions_revoked": suspended }));
+        w.commit(Change { org: None, actor: Principal::Admin.actor(), event }).await?;
         user.status = status;
         Ok(user)
     }
@@ -223,29 +188,26 @@ impl Tenantry {
     }
 
     pub async fn message_sent(&self, id: MessageId) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        tx.mark_outbox_sent(id, self.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut w = self.bookkeeping().await?;
+        w.tx().mark_outbox_sent(id, self.clock.now()).await?;
+        w.commit().await
     }
 
     /// Records a failed attempt and schedules the next one with exponential backoff (30 s,
     /// 1 min, 2 min … up to an hour). The message stays in the outbox: it is never dropped.
     pub async fn message_failed(&self, message: &OutboxMessage, error: &str) -> Result<()> {
         let next = self.clock.now() + retry_delay(message.attempts);
-        let mut tx = self.store.write().await?;
-        tx.mark_outbox_failed(message.id, next, error).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut w = self.bookkeeping().await?;
+        w.tx().mark_outbox_failed(message.id, next, error).await?;
+        w.commit().await
     }
 
     /// Records a permanent refusal (the server answered 5xx, or the address cannot be sent to):
     /// retrying would only repeat it, so the message is given up and shows as failed.
     pub async fn message_given_up(&self, message: &OutboxMessage, error: &str) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        tx.mark_outbox_given_up(message.id, self.clock.now(), error).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut w = self.bookkeeping().await?;
+        w.tx().mark_outbox_given_up(message.id, self.clock.now(), error).await?;
+        w.commit().await
     }
 }
 

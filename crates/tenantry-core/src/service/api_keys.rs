@@ -5,7 +5,7 @@
 //! leaves, until it expires or someone revokes it. Its scopes never exceed what its creator held
 //! at creation (or whoever rolls it, at the roll), so a key cannot be used to escalate.
 //!
-//! [`KeyCache`]: super::key_cache::KeyCache
+//! [`KeyCache`]: crate::caches::key_cache::KeyCache
 
 use std::sync::Arc;
 
@@ -13,18 +13,19 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::access::OrgAccess;
-use super::audit::Change;
-use super::key_cache::CachedKey;
-use super::rate_limit::RateStatus;
+use super::unit_of_work::{Event, Unit};
 use super::{KeyPrincipal, Principal, RequestMeta, Tenantry};
+use crate::caches::key_cache::CachedKey;
+use crate::caches::rate_limit::RateStatus;
 use crate::domain::api_key::{self, ApiKey, ScopeError};
 use crate::domain::audit::Target;
-use crate::domain::ids::ApiKeyId;
+use crate::domain::ids::{ApiKeyId, OrgId};
 use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Permission;
 use crate::domain::permission::PermissionSet;
 use crate::domain::secret::hash_token;
 use crate::service::service_grants::ServiceGrant;
-use crate::store::{CacheChange, KeyWithPlan, Tx};
+use crate::store::{KeyWithPlan, Tx};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -143,51 +144,39 @@ impl Tenantry {
                 ))
             }
         };
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "api_keys.manage")?;
-        self.require_verified_email(tx.as_mut(), principal).await?;
-        self.check_scopes(&access, &new.scopes)?;
+        let mut w = self.org_write(principal, reference, Some(Permission::ApiKeysManage), meta).await?;
+        self.require_verified_email(w.tx(), principal).await?;
+        self.check_scopes(&w.access, &new.scopes)?;
         let key = ApiKey {
             id: ApiKeyId::new(),
-            org_id: access.org.id,
+            org_id: w.org_id(),
             name,
             prefix: String::new(),
             scopes: new.scopes,
-            created_by: access.actor().id,
+            created_by: w.access.actor().id,
             created_at: now,
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
             rolled_from: None,
         };
-        let issued = self.insert_key(tx.as_mut(), key, &prefix).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "api_key.created",
-                target: Target::new("api_key", issued.key.id),
-                meta,
-                metadata: json!({
-                    "name": issued.key.name,
-                    "prefix": issued.key.prefix,
-                    "scopes": issued.key.scopes,
-                    "expires_at": issued.key.expires_at,
-                }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Key { id: issued.key.id, secret_hash: hash_token(&issued.secret) }]).await?;
+        let issued = self.insert_key(&mut w, key, &prefix).await?;
+        let metadata = json!({
+            "name": issued.key.name,
+            "prefix": issued.key.prefix,
+            "scopes": issued.key.scopes,
+            "expires_at": issued.key.expires_at,
+        });
+        w.commit(Event::new("api_key.created", Target::new("api_key", issued.key.id), metadata)).await?;
         Ok(issued)
     }
 
     /// Generates the secret of `key` and stores the key.
-    async fn insert_key(&self, tx: &mut dyn Tx, mut key: ApiKey, prefix: &str) -> Result<IssuedKey> {
+    async fn insert_key(&self, w: &mut Unit<'_>, mut key: ApiKey, prefix: &str) -> Result<IssuedKey> {
         let secret = api_key::generate(prefix, |buf| self.random.fill(buf));
         key.prefix = api_key::display_prefix(&secret);
-        tx.insert_api_key(&key, &hash_token(&secret)).await?;
+        let stale = w.tx().insert_api_key(&key, &hash_token(&secret)).await?;
+        w.invalidate(stale);
         Ok(IssuedKey { key, secret })
     }
 
@@ -199,7 +188,7 @@ impl Tenantry {
     ) -> Result<Page<ApiKey>> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "api_keys.manage")?;
+        self.require(&access, Permission::ApiKeysManage)?;
         let rows = tx.list_api_keys(access.org.id, page).await?;
         let page = Page::from_rows(rows, page, |k| k.id.to_string());
         // Uses not yet written are known here; show the freshest.
@@ -210,9 +199,9 @@ impl Tenantry {
     }
 
     /// The org's key `id`, loaded in `tx`; another org's key is not found.
-    async fn org_key(&self, tx: &mut dyn Tx, access: &OrgAccess, id: &str) -> Result<KeyWithPlan> {
+    async fn org_key(&self, tx: &mut dyn Tx, org: OrgId, id: &str) -> Result<KeyWithPlan> {
         let id: ApiKeyId = id.parse().map_err(|_| Error::NotFound("API key"))?;
-        tx.api_key_by_id(id).await?.filter(|k| k.key.org_id == access.org.id).ok_or(Error::NotFound("API key"))
+        tx.api_key_by_id(id).await?.filter(|k| k.key.org_id == org).ok_or(Error::NotFound("API key"))
     }
 
     /// Revokes a key; it is refused from the next request on. Revoking a revoked key changes
@@ -224,26 +213,15 @@ impl Tenantry {
         id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "api_keys.manage")?;
-        let found = self.org_key(tx.as_mut(), &access, id).await?;
-        if !tx.revoke_api_key(access.org.id, found.key.id, self.clock.now()).await? {
+        let mut w = self.org_write(principal, reference, Some(Permission::ApiKeysManage), meta).await?;
+        let org = w.org_id();
+        let found = self.org_key(w.tx(), org, id).await?;
+        let Some(stale) = w.tx().revoke_api_key(org, found.key.id, self.clock.now()).await?.into_option() else {
             return Ok(());
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "api_key.revoked",
-                target: Target::new("api_key", found.key.id),
-                meta,
-                metadata: json!({ "name": found.key.name, "prefix": found.key.prefix }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Key { id: found.key.id, secret_hash: found.secret_hash }]).await?;
+        };
+        w.invalidate(stale);
+        let metadata = json!({ "name": found.key.name, "prefix": found.key.prefix });
+        w.commit(Event::new("api_key.revoked", Target::new("api_key", found.key.id), metadata)).await?;
         Ok(())
     }
 
@@ -269,15 +247,14 @@ impl Tenantry {
         }
         let grace = Duration::seconds(seconds);
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "api_keys.manage")?;
-        self.require_verified_email(tx.as_mut(), principal).await?;
-        let old = self.org_key(tx.as_mut(), &access, id).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::ApiKeysManage), meta).await?;
+        let org = w.org_id();
+        self.require_verified_email(w.tx(), principal).await?;
+        let old = self.org_key(w.tx(), org, id).await?;
         if old.key.is_revoked() || old.key.is_expired(now) {
             return Err(Error::conflict("key_inactive", "a revoked or expired key cannot be rolled"));
         }
-        self.check_scopes(&access, &old.key.scopes)?;
+        self.check_scopes(&w.access, &old.key.scopes)?;
         let prefix = self
             .preset
             .api_key_prefixes
@@ -288,41 +265,27 @@ impl Tenantry {
             .clone();
         let replacement = ApiKey {
             id: ApiKeyId::new(),
-            created_by: access.actor().id,
+            created_by: w.access.actor().id,
             created_at: now,
             last_used_at: None,
             revoked_at: None,
             rolled_from: Some(old.key.id),
             ..old.key.clone()
         };
-        let issued = self.insert_key(tx.as_mut(), replacement, &prefix).await?;
+        let issued = self.insert_key(&mut w, replacement, &prefix).await?;
         let old_ends = now + grace;
-        if grace.is_zero() {
-            tx.revoke_api_key(access.org.id, old.key.id, now).await?;
+        let stale = if grace.is_zero() {
+            w.tx().revoke_api_key(org, old.key.id, now).await?
         } else {
-            tx.expire_api_key(access.org.id, old.key.id, old_ends).await?;
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "api_key.rolled",
-                target: Target::new("api_key", old.key.id),
-                meta,
-                metadata: json!({
-                    "new_key_id": issued.key.id.to_string(),
-                    "new_prefix": issued.key.prefix,
-                    "old_key_ends_at": old_ends.min(old.key.expires_at.unwrap_or(old_ends)),
-                }),
-            },
-        )
-        .await?;
-        let changes = [
-            CacheChange::Key { id: old.key.id, secret_hash: old.secret_hash },
-            CacheChange::Key { id: issued.key.id, secret_hash: hash_token(&issued.secret) },
-        ];
-        self.commit(tx, &changes).await?;
+            w.tx().expire_api_key(org, old.key.id, old_ends).await?
+        };
+        w.invalidate_all(stale);
+        let metadata = json!({
+            "new_key_id": issued.key.id.to_string(),
+            "new_prefix": issued.key.prefix,
+            "old_key_ends_at": old_ends.min(old.key.expires_at.unwrap_or(old_ends)),
+        });
+        w.commit(Event::new("api_key.rolled", Target::new("api_key", old.key.id), metadata)).await?;
         Ok(issued)
     }
 
@@ -461,12 +424,12 @@ impl Tenantry {
             return Ok(0);
         }
         let shared = async {
-            let mut tx = self.store.write().await?;
-            let totals = tx.add_rate_counts(&counts).await?;
+            let mut w = self.bookkeeping().await?;
+            let totals = w.tx().add_rate_counts(&counts).await?;
             if prune {
-                tx.prune_rate_windows(minute - 1).await?;
+                w.tx().prune_rate_windows(minute - 1).await?;
             }
-            tx.commit().await?;
+            w.commit().await?;
             Ok::<_, Error>(totals)
         };
         match shared.await {
@@ -495,9 +458,9 @@ impl Tenantry {
         if due.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.store.write().await?;
-        tx.record_api_key_use(&due).await?;
-        tx.commit().await?;
+        let mut w = self.bookkeeping().await?;
+        w.tx().record_api_key_use(&due).await?;
+        w.commit().await?;
         Ok(due.len())
     }
 }

@@ -12,26 +12,16 @@ use crate::domain::audit::{
 };
 use crate::domain::ids::{EventId, OrgId};
 use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Permission;
 use crate::service::service_grants::ServiceGrant;
 use crate::store::{Store, Tx};
 use crate::{Error, Result};
 
 pub const AUDIT_LOG_FEATURE: &str = "audit_log";
-const AUDIT_VIEW: &str = "audit.view";
 /// Rows fetched per round trip by exports and chain walks.
 const BATCH: u32 = 1000;
 /// How far ahead of the server's clock a host event's `occurred_at` may be.
 const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
-
-/// What a change says about itself.
-pub struct Change<'a> {
-    pub org: Option<OrgId>,
-    pub actor: Actor,
-    pub action: &'static str,
-    pub target: Target,
-    pub meta: &'a RequestMeta,
-    pub metadata: Value,
-}
 
 /// An event as the API shows it: the event and its chain hash.
 #[derive(Debug, Clone)]
@@ -77,23 +67,10 @@ pub struct BrokenLink {
 }
 
 impl Tenantry {
-    pub(crate) async fn record(&self, tx: &mut dyn Tx, change: Change<'_>) -> Result<()> {
-        let event = AuditEvent {
-            id: EventId::new(),
-            org_id: change.org,
-            actor: change.actor,
-            action: change.action.to_owned(),
-            target: change.target,
-            occurred_at: self.clock.now(),
-            ip: change.meta.ip.clone(),
-            user_agent: change.meta.user_agent.clone(),
-            metadata: change.metadata,
-        };
-        self.append(tx, &event).await.map(drop)
-    }
-
-    /// Appends `event` to its chain; returns its place in the log and its hash.
-    async fn append(&self, tx: &mut dyn Tx, event: &AuditEvent) -> Result<(i64, String)> {
+    /// Appends `event` to its chain; returns its place in the log and its hash. Every audit
+    /// record passes through here (the unit of work's and host apps' own), so this is where a
+    /// change's host-app event is written beside it.
+    pub(crate) async fn append_audit(&self, tx: &mut dyn Tx, event: &AuditEvent) -> Result<(i64, String)> {
         let record = AuditRecord::of(event);
         let previous = tx.last_audit_hash(event.org_id).await?.unwrap_or_default();
         let hash = record.hash_after(&previous);
@@ -142,7 +119,7 @@ impl Tenantry {
         principal.require_grant(ServiceGrant::AuditRead)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, AUDIT_VIEW)?;
+        self.require(&access, Permission::AuditView)?;
         self.require_feature(&access.org, AUDIT_LOG_FEATURE)?;
         Ok(AuditExport { chain: Some(access.org.id), filter })
     }
@@ -168,11 +145,12 @@ impl Tenantry {
         principal.require_grant(ServiceGrant::AuditWrite)?;
         let now = self.clock.now();
         let event = self.host_event(input, now, meta)?;
-        let mut tx = self.store.write().await?;
-        let access = self.operator_access(tx.as_mut(), principal, reference).await?;
+        // The write is the audit record itself.
+        let mut w = self.bookkeeping().await?;
+        let access = self.operator_access(w.tx(), principal, reference).await?;
         let event = AuditEvent { org_id: Some(access.org.id), ..event };
-        let (seq, hash) = self.append(tx.as_mut(), &event).await?;
-        tx.commit().await?;
+        let (seq, hash) = self.append_audit(w.tx(), &event).await?;
+        w.commit().await?;
         Ok(AuditEntry { seq, event, hash })
     }
 

@@ -1,8 +1,8 @@
 //! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
 //! cache; only misses reach the database.
 
-use super::grants::MemberGrant;
 use super::{Principal, Tenantry};
+use crate::caches::grants::MemberGrant;
 use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 use crate::domain::models::UserStatus;
 use crate::domain::permission::PermissionSet;

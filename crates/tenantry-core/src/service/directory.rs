@@ -12,7 +12,7 @@ use super::Tenantry;
 use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
-use crate::domain::permission::Role;
+use crate::domain::permission::{Permission, Role};
 use crate::{Error, Result};
 
 /// A role of the org and whether the viewer may give it to someone.
@@ -87,7 +87,7 @@ impl Tenantry {
             permissions: role.permissions,
             standing: Standing::Member { membership: here.membership.clone(), role },
         };
-        let pending_invitations = if with_pending && self.holds(&access, "members.invite") {
+        let pending_invitations = if with_pending && self.holds(&access, Permission::MembersInvite) {
             let first = PageRequest { after: None, limit: PENDING_SHOWN };
             let now = self.clock.now();
             Some(tx.list_invitations(access.org.id, Some(InvitationState::Pending), now, &first).await?)
@@ -134,9 +134,9 @@ impl Tenantry {
         Ok(RoleChoices { access, roles })
     }
 
-    /// Whether the caller's standing grants `permission` (for showing or hiding a control; the
-    /// operation itself checks again).
-    pub fn holds(&self, access: &OrgAccess, permission: &str) -> bool {
-        self.preset.catalog.bit(permission).is_some_and(|bit| access.permissions.contains_all(bit))
+    /// Whether the caller's standing grants the catalog permission `key` (e.g. which scopes a
+    /// key the caller creates may carry; the operation itself checks again).
+    pub fn holds_key(&self, access: &OrgAccess, key: &str) -> bool {
+        self.preset.catalog.bit(key).is_some_and(|bit| access.permissions.contains_all(bit))
     }
 }

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
-use super::audit::Change;
+use super::unit_of_work::{Change, Event, Unit};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
@@ -29,9 +29,10 @@ use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, UserId};
 use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Permission;
 use crate::domain::permission::Role;
 use crate::domain::secret::hash_token;
-use crate::store::{CacheChange, StoreError, Tx};
+use crate::store::{StoreError, Tx};
 use crate::{Error, Result};
 
 /// The most teams one invitation may name.
@@ -176,7 +177,48 @@ fn parse_team_ids(raw: Vec<String>) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// A unique index refused a second pending invitation for the address (a concurrent invite).
+fn pending_invitation_raced() -> Error {
+    Error::conflict("invitation_exists", "the address already has a pending invitation")
+}
+
+/// Moves a pending invitation to `to`; refused when it stopped being pending meanwhile.
+async fn close_pending(
+    tx: &mut dyn Tx,
+    invitation: &Invitation,
+    to: InvitationState,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let closed = tx.set_invitation_state(invitation.org_id, invitation.id, InvitationState::Pending, to, now).await?;
+    if closed {
+        Ok(())
+    } else {
+        Err(not_pending(to))
+    }
+}
+
 impl Tenantry {
+    /// The pending invitation `token` names and the signed-in invitee answering it.
+    async fn invitee_answer(&self, tx: &mut dyn Tx, me: &UserPrincipal, token: &str) -> Result<(Invitation, User)> {
+        let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        require_pending(&invitation, self.clock.now())?;
+        let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+        Ok((invitation, user))
+    }
+
+    /// Queues the invitation email, naming the inviter as the invitee will see them.
+    async fn queue_invitation_letter(
+        &self,
+        w: &mut Unit<'_>,
+        invitation: &Invitation,
+        org: &Org,
+        role_name: &str,
+        token: &str,
+    ) -> Result<()> {
+        let inviter = self.inviter_name(w.tx(), org, &invitation.invited_by).await?;
+        w.queue_letter(self.invitation_letter(invitation, &org.name, &inviter, role_name, token)).await
+    }
+
     pub async fn create_invitation(
         &self,
         principal: &Principal,
@@ -187,65 +229,48 @@ impl Tenantry {
         let email = Email::parse(&input.email).map_err(|e| Error::invalid("email", e))?;
         let ttl = parse_ttl(input.expires_in).map_err(|e| Error::invalid("expires_in", e))?;
         let team_ids = parse_team_ids(input.team_ids)?;
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.invite")?;
-        self.require_verified_email(tx.as_mut(), principal).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersInvite), meta).await?;
+        let org = w.access.org.clone();
+        self.require_verified_email(w.tx(), principal).await?;
         let role_key = input.role.unwrap_or_else(|| self.preset.default_invite_role.clone());
         let role = self
-            .find_role(tx.as_mut(), access.org.id, &role_key)
+            .find_role(w.tx(), org.id, &role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&access, &role)?;
-        if self.is_member_by_email(tx.as_mut(), &access.org, &email).await? {
+        self.check_grant(&w.access, &role)?;
+        if self.is_member_by_email(w.tx(), &org, &email).await? {
             return Err(already_member(&format!("{email} is")));
         }
         let now = self.clock.now();
-        self.free_pending_slot(tx.as_mut(), &access.org, &email, None, now).await?;
-        self.ensure_member_room(tx.as_mut(), &access.org, now, false).await?;
+        self.free_pending_slot(w.tx(), &org, &email, None, now).await?;
+        self.ensure_member_room(w.tx(), &org, now, false).await?;
 
         let token = self.issue_token();
         let invitation = Invitation {
             id: InvitationId::new(),
-            org_id: access.org.id,
+            org_id: org.id,
             email,
             role: role.key.clone(),
             team_ids,
-            invited_by: access.actor().id,
+            invited_by: w.access.actor().id,
             state: InvitationState::Pending,
             token_hash: token.hash,
             expires_at: now + ttl,
             created_at: now,
             responded_at: None,
         };
-        tx.insert_invitation(&invitation).await.map_err(|e| match e {
-            StoreError::Unique(_) => {
-                Error::conflict("invitation_exists", "the address already has a pending invitation")
-            }
+        w.tx().insert_invitation(&invitation).await.map_err(|e| match e {
+            StoreError::Unique(_) => pending_invitation_raced(),
             other => other.into(),
         })?;
-        let inviter = self.inviter_name(tx.as_mut(), &access.org, &invitation.invited_by).await?;
-        let letter = self.invitation_letter(&invitation, &access.org.name, &inviter, &role.name, &token.plain);
-        self.queue_letter(tx.as_mut(), &letter).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "invitation.created",
-                target: Target::new("invitation", invitation.id),
-                meta,
-                metadata: json!({
-                    "email": invitation.email.as_str(),
-                    "role": invitation.role,
-                    "team_ids": invitation.team_ids,
-                    "expires_at": invitation.expires_at,
-                }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.letter_committed(&letter);
+        self.queue_invitation_letter(&mut w, &invitation, &org, &role.name, &token.plain).await?;
+        let metadata = json!({
+            "email": invitation.email.as_str(),
+            "role": invitation.role,
+            "team_ids": invitation.team_ids,
+            "expires_at": invitation.expires_at,
+        });
+        w.commit(Event::new("invitation.created", Target::new("invitation", invitation.id), metadata)).await?;
         Ok(IssuedInvitation { invitation, accept_url: self.accept_invite_url(&token.plain), token: token.plain })
     }
 
@@ -267,7 +292,7 @@ impl Tenantry {
             .transpose()?;
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.invite")?;
+        self.require(&access, Permission::MembersInvite)?;
         let now = self.clock.now();
         let rows = tx.list_invitations(access.org.id, state, now, page).await?;
         Ok(Page::from_rows(rows, page, |inv| inv.id.to_string()).map(|inv| settled(inv, now)))
@@ -281,37 +306,14 @@ impl Tenantry {
         id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.invite")?;
-        let invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersInvite), meta).await?;
+        let org = w.access.org.clone();
+        let invitation = self.find_invitation(w.tx(), &org, id).await?;
         let now = self.clock.now();
         require_pending(&invitation, now)?;
-        if !tx
-            .set_invitation_state(
-                invitation.org_id,
-                invitation.id,
-                InvitationState::Pending,
-                InvitationState::Revoked,
-                now,
-            )
-            .await?
-        {
-            return Err(not_pending(InvitationState::Revoked));
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "invitation.revoked",
-                target: Target::new("invitation", invitation.id),
-                meta,
-                metadata: json!({ "email": invitation.email.as_str(), "role": invitation.role }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        close_pending(w.tx(), &invitation, InvitationState::Revoked, now).await?;
+        let metadata = json!({ "email": invitation.email.as_str(), "role": invitation.role });
+        w.commit(Event::new("invitation.revoked", Target::new("invitation", invitation.id), metadata)).await?;
         Ok(())
     }
 
@@ -325,34 +327,34 @@ impl Tenantry {
         id: &str,
         meta: &RequestMeta,
     ) -> Result<IssuedInvitation> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.invite")?;
-        self.require_verified_email(tx.as_mut(), principal).await?;
-        let mut invitation = self.find_invitation(tx.as_mut(), &access.org, id).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersInvite), meta).await?;
+        let org = w.access.org.clone();
+        self.require_verified_email(w.tx(), principal).await?;
+        let mut invitation = self.find_invitation(w.tx(), &org, id).await?;
         let now = self.clock.now();
         let state = invitation.state_at(now);
         if !matches!(state, InvitationState::Pending | InvitationState::Expired) {
             return Err(not_pending(state));
         }
         let role = self
-            .find_role(tx.as_mut(), access.org.id, &invitation.role)
+            .find_role(w.tx(), org.id, &invitation.role)
             .await?
             .ok_or_else(|| role_unavailable(&invitation.role))?;
-        self.check_grant(&access, &role)?;
-        if self.is_member_by_email(tx.as_mut(), &access.org, &invitation.email).await? {
+        self.check_grant(&w.access, &role)?;
+        if self.is_member_by_email(w.tx(), &org, &invitation.email).await? {
             return Err(already_member(&format!("{} is", invitation.email)));
         }
         if state == InvitationState::Expired {
-            self.free_pending_slot(tx.as_mut(), &access.org, &invitation.email, Some(invitation.id), now).await?;
-            self.ensure_member_room(tx.as_mut(), &access.org, now, false).await?;
+            self.free_pending_slot(w.tx(), &org, &invitation.email, Some(invitation.id), now).await?;
+            self.ensure_member_room(w.tx(), &org, now, false).await?;
         }
 
         let token = self.issue_token();
         let expires_at = now + DEFAULT_TTL;
         let previous_inviter = invitation.invited_by.clone();
-        let inviter_id = access.actor().id;
-        let reissued = tx
+        let inviter_id = w.access.actor().id;
+        let reissued = w
+            .tx()
             .reissue_invitation(
                 invitation.org_id,
                 invitation.id,
@@ -363,9 +365,7 @@ impl Tenantry {
             )
             .await
             .map_err(|e| match e {
-                StoreError::Unique(_) => {
-                    Error::conflict("invitation_exists", "the address already has a pending invitation")
-                }
+                StoreError::Unique(_) => pending_invitation_raced(),
                 other => other.into(),
             })?;
         if !reissued {
@@ -377,29 +377,15 @@ impl Tenantry {
         invitation.invited_by = inviter_id;
         invitation.responded_at = None;
 
-        let inviter = self.inviter_name(tx.as_mut(), &access.org, &invitation.invited_by).await?;
-        let letter = self.invitation_letter(&invitation, &access.org.name, &inviter, &role.name, &token.plain);
-        self.queue_letter(tx.as_mut(), &letter).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "invitation.resent",
-                target: Target::new("invitation", invitation.id),
-                meta,
-                metadata: json!({
-                    "email": invitation.email.as_str(),
-                    "role": invitation.role,
-                    "expires_at": invitation.expires_at,
-                    "previous_state": state.as_str(),
-                    "previous_inviter": previous_inviter,
-                }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.letter_committed(&letter);
+        self.queue_invitation_letter(&mut w, &invitation, &org, &role.name, &token.plain).await?;
+        let metadata = json!({
+            "email": invitation.email.as_str(),
+            "role": invitation.role,
+            "expires_at": invitation.expires_at,
+            "previous_state": state.as_str(),
+            "previous_inviter": previous_inviter,
+        });
+        w.commit(Event::new("invitation.resent", Target::new("invitation", invitation.id), metadata)).await?;
         Ok(IssuedInvitation { invitation, accept_url: self.accept_invite_url(&token.plain), token: token.plain })
     }
 
@@ -439,33 +425,18 @@ impl Tenantry {
     /// The invitee joins the org with the invited role.
     pub async fn accept_invitation(&self, principal: &Principal, token: &str, meta: &RequestMeta) -> Result<Accepted> {
         let me = principal.user()?;
-        let mut tx = self.store.write().await?;
-        let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        let mut w = self.write(meta).await?;
+        let (invitation, user) = self.invitee_answer(w.tx(), me, token).await?;
         let now = self.clock.now();
-        require_pending(&invitation, now)?;
-        let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+        let tx = w.tx();
         let org = tx.org(invitation.org_id).await?.ok_or(Error::NotFound("invitation"))?;
         let is_member = tx.membership(org.id, user.id).await?.is_some();
         InviteeFit::of(&invitation, &user, is_member).check()?;
-        let role = self
-            .find_role(tx.as_mut(), org.id, &invitation.role)
-            .await?
-            .ok_or_else(|| role_unavailable(&invitation.role))?;
-        self.check_inviter_grant(tx.as_mut(), &org, &invitation, &role).await?;
-        self.ensure_member_room(tx.as_mut(), &org, now, true).await?;
-
-        if !tx
-            .set_invitation_state(
-                invitation.org_id,
-                invitation.id,
-                InvitationState::Pending,
-                InvitationState::Accepted,
-                now,
-            )
-            .await?
-        {
-            return Err(not_pending(InvitationState::Accepted));
-        }
+        let role =
+            self.find_role(tx, org.id, &invitation.role).await?.ok_or_else(|| role_unavailable(&invitation.role))?;
+        self.check_inviter_grant(tx, &org, &invitation, &role).await?;
+        self.ensure_member_room(tx, &org, now, true).await?;
+        close_pending(tx, &invitation, InvitationState::Accepted, now).await?;
         let membership = Membership {
             id: MembershipId::new(),
             org_id: org.id,
@@ -473,41 +444,25 @@ impl Tenantry {
             role: role.key.clone(),
             joined_at: now,
         };
-        tx.insert_membership(&membership).await.map_err(|e| match e {
+        let stale = tx.insert_membership(&membership).await.map_err(|e| match e {
             StoreError::Unique(_) => already_member("you are"),
             other => other.into(),
         })?;
-        let actor = principal.actor();
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(org.id),
-                actor: actor.clone(),
-                action: "invitation.accepted",
-                target: Target::new("invitation", invitation.id),
-                meta,
-                metadata: json!({ "email": invitation.email.as_str(), "role": role.key, "user_id": user.id.to_string() }),
-            },
-        )
-        .await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(org.id),
-                actor,
-                action: "member.added",
-                target: Target::new("user", user.id),
-                meta,
-                metadata: json!({
-                    "role": role.key,
-                    "invitation_id": invitation.id.to_string(),
-                    "invited_by": invitation.invited_by,
-                }),
-            },
-        )
-        .await?;
-        let org = tx.org(org.id).await?.ok_or(Error::NotFound("organization"))?;
-        self.commit(tx, &[CacheChange::Member { org: org.id, user: user.id }]).await?;
+        w.invalidate(stale);
+        let accepted = Event::new(
+            "invitation.accepted",
+            Target::new("invitation", invitation.id),
+            json!({ "email": invitation.email.as_str(), "role": role.key, "user_id": user.id.to_string() }),
+        );
+        w.audit(Change { org: Some(org.id), actor: principal.actor(), event: accepted }).await?;
+        let org = w.tx().org(org.id).await?.ok_or(Error::NotFound("organization"))?;
+        let metadata = json!({
+            "role": role.key,
+            "invitation_id": invitation.id.to_string(),
+            "invited_by": invitation.invited_by,
+        });
+        let added = Event::new("member.added", Target::new("user", user.id), metadata);
+        w.commit(Change { org: Some(org.id), actor: principal.actor(), event: added }).await?;
         let member = Member { membership: membership.clone(), email: user.email, display_name: user.display_name };
         Ok(Accepted { org: OrgWithRole { org, membership }, member })
     }
@@ -520,38 +475,15 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<Invitation> {
         let me = principal.user()?;
-        let mut tx = self.store.write().await?;
-        let mut invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
+        let mut w = self.write(meta).await?;
+        let (mut invitation, user) = self.invitee_answer(w.tx(), me, token).await?;
         let now = self.clock.now();
-        require_pending(&invitation, now)?;
-        let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
         // Declining is allowed to someone who joined meanwhile: it only closes the invitation.
         InviteeFit::of(&invitation, &user, false).check()?;
-        if !tx
-            .set_invitation_state(
-                invitation.org_id,
-                invitation.id,
-                InvitationState::Pending,
-                InvitationState::Declined,
-                now,
-            )
-            .await?
-        {
-            return Err(not_pending(InvitationState::Declined));
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(invitation.org_id),
-                actor: principal.actor(),
-                action: "invitation.declined",
-                target: Target::new("invitation", invitation.id),
-                meta,
-                metadata: json!({ "email": invitation.email.as_str(), "role": invitation.role }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        close_pending(w.tx(), &invitation, InvitationState::Declined, now).await?;
+        let metadata = json!({ "email": invitation.email.as_str(), "role": invitation.role });
+        let event = Event::new("invitation.declined", Target::new("invitation", invitation.id), metadata);
+        w.commit(Change { org: Some(invitation.org_id), actor: principal.actor(), event }).await?;
         invitation.state = InvitationState::Declined;
         invitation.responded_at = Some(now);
         Ok(invitation)
@@ -676,7 +608,9 @@ impl Tenantry {
             let scopes = self.key_scopes(&key.key);
             OrgAccess { org: org.clone(), permissions: scopes, standing: Standing::Key { key_id } }
         };
-        self.require(&access, "members.invite").and_then(|()| self.check_grant(&access, role)).map_err(|_| refused())
+        self.require(&access, Permission::MembersInvite)
+            .and_then(|()| self.check_grant(&access, role))
+            .map_err(|_| refused())
     }
 
     /// How the inviter is named in the email and the preview: a user by their display name, an

@@ -5,13 +5,13 @@
 
 use serde_json::json;
 
-use super::access::OrgAccess;
-use super::audit::Change;
+use super::unit_of_work::{Event, OrgWrite};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::models::Member;
-use crate::store::{CacheChange, Tx};
+use crate::domain::permission::Permission;
+use crate::store::Tx;
 use crate::{Error, Result};
 
 fn last_owner() -> Error {
@@ -20,15 +20,15 @@ fn last_owner() -> Error {
 
 impl Tenantry {
     /// The member `user` of the org, as seen by `access`'s holder.
-    async fn find_member(&self, tx: &mut dyn Tx, access: &OrgAccess, user: &str) -> Result<Member> {
+    async fn find_member(&self, tx: &mut dyn Tx, org: OrgId, user: &str) -> Result<Member> {
         let user: UserId = user.parse().map_err(|_| Error::NotFound("member"))?;
-        tx.member(access.org.id, user).await?.ok_or(Error::NotFound("member"))
+        tx.member(org, user).await?.ok_or(Error::NotFound("member"))
     }
 
     pub async fn get_member(&self, principal: &Principal, reference: &str, user: &str) -> Result<Member> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.find_member(tx.as_mut(), &access, user).await
+        self.find_member(tx.as_mut(), access.org.id, user).await
     }
 
     pub async fn change_member_role(
@@ -39,41 +39,30 @@ impl Tenantry {
         role_key: &str,
         meta: &RequestMeta,
     ) -> Result<Member> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.change_role")?;
-        let mut member = self.find_member(tx.as_mut(), &access, user).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersChangeRole), meta).await?;
+        let org = w.org_id();
+        let mut member = self.find_member(w.tx(), org, user).await?;
         let target = member.membership.user_id;
-        if access.user_id() == Some(target) {
+        if w.access.user_id() == Some(target) {
             return Err(Error::forbidden("nobody changes their own role; ask another admin"));
         }
         if member.membership.role == self.preset.owner_role {
             return Err(last_owner());
         }
         let new_role = self
-            .find_role(tx.as_mut(), access.org.id, role_key)
+            .find_role(w.tx(), org, role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&access, &new_role)?;
-        let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
-        self.check_outranks(&access, &current)?;
+        self.check_grant(&w.access, &new_role)?;
+        let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
+        self.check_outranks(&w.access, &current)?;
         if current.key == new_role.key {
             return Ok(member);
         }
-        tx.set_member_role(access.org.id, target, &new_role.key).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "member.role_changed",
-                target: Target::new("user", target),
-                meta,
-                metadata: json!({ "from": current.key, "to": new_role.key }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: access.org.id, user: target }]).await?;
+        let stale = w.tx().set_member_role(org, target, &new_role.key).await?.ok_or(Error::NotFound("member"))?;
+        w.invalidate(stale);
+        let metadata = json!({ "from": current.key, "to": new_role.key });
+        w.commit(Event::new("member.role_changed", Target::new("user", target), metadata)).await?;
         member.membership.role = new_role.key;
         Ok(member)
     }
@@ -86,59 +75,41 @@ impl Tenantry {
         user: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        let member = self.find_member(tx.as_mut(), &access, user).await?;
+        // Leaving needs no permission; removing someone else needs `members.remove`.
+        let mut w = self.org_write(principal, reference, None, meta).await?;
+        let org = w.org_id();
+        let member = self.find_member(w.tx(), org, user).await?;
         let target = member.membership.user_id;
-        let leaving = access.user_id() == Some(target);
+        let leaving = w.access.user_id() == Some(target);
         if !leaving {
-            self.require(&access, "members.remove")?;
+            w.require(Permission::MembersRemove)?;
         }
         if member.membership.role == self.preset.owner_role {
             return Err(last_owner());
         }
         if !leaving {
-            let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
-            self.check_outranks(&access, &current)?;
+            let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
+            self.check_outranks(&w.access, &current)?;
         }
         let action = if leaving { "member.left" } else { "member.removed" };
-        self.delete_member(tx, &access, target, action, meta).await
+        self.delete_member(w, target, action).await
     }
 
     pub async fn leave_org(&self, principal: &Principal, reference: &str, meta: &RequestMeta) -> Result<()> {
         let user = principal.user()?;
-        let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
+        let mut w = self.write(meta).await?;
+        let access = self.member_access(w.tx(), user.user_id, reference).await?;
         if access.role().is_some_and(|r| r.key == self.preset.owner_role) {
             return Err(last_owner());
         }
-        self.delete_member(tx, &access, user.user_id, "member.left", meta).await
+        self.delete_member(w.in_org(access), user.user_id, "member.left").await
     }
 
-    async fn delete_member(
-        &self,
-        mut tx: Box<dyn Tx>,
-        access: &OrgAccess,
-        user: UserId,
-        action: &'static str,
-        meta: &RequestMeta,
-    ) -> Result<()> {
-        if !tx.delete_membership(access.org.id, user).await? {
-            return Err(Error::NotFound("member"));
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action,
-                target: Target::new("user", user),
-                meta,
-                metadata: json!({}),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: access.org.id, user }]).await?;
+    async fn delete_member(&self, mut w: OrgWrite<'_>, user: UserId, action: &'static str) -> Result<()> {
+        let org = w.org_id();
+        let stale = w.tx().delete_membership(org, user).await?.ok_or(Error::NotFound("member"))?;
+        w.invalidate(stale);
+        w.commit(Event::new(action, Target::new("user", user), json!({}))).await?;
         Ok(())
     }
 
@@ -151,31 +122,17 @@ impl Tenantry {
         user: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "org.manage")?;
-        let member = self.find_member(tx.as_mut(), &access, user).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::OrgManage), meta).await?;
+        let org = w.org_id();
+        let member = self.find_member(w.tx(), org, user).await?;
         let target = member.membership.user_id;
-        if access.user_id() != Some(target) {
-            let current = self.resolve_role(tx.as_mut(), access.org.id, &member.membership.role).await?;
-            self.check_outranks(&access, &current)?;
+        if w.access.user_id() != Some(target) {
+            let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
+            self.check_outranks(&w.access, &current)?;
         }
-        let account = tx.user(target).await?.ok_or(Error::NotFound("member"))?;
-        let letter = self.queue_password_reset(tx.as_mut(), &account).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "member.password_reset_requested",
-                target: Target::new("user", target),
-                meta,
-                metadata: json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.letter_committed(&letter);
+        let account = w.tx().user(target).await?.ok_or(Error::NotFound("member"))?;
+        self.queue_password_reset(&mut w, &account).await?;
+        w.commit(Event::new("member.password_reset_requested", Target::new("user", target), json!({}))).await?;
         Ok(())
     }
 }

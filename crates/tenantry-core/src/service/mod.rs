@@ -1,5 +1,10 @@
 //! Use cases, one module per capability. `Tenantry` holds what every use case needs; each module
 //! adds its operations to it, and each rule is written in exactly one of them.
+//!
+//! Every write goes through `unit_of_work`: it opens a `Write` (or an `OrgWrite`, which loads the
+//! caller's standing in the org and checks a typed `Permission`), and only `commit(event)` ends
+//! it, so the change, its audit event and the cache invalidations the store reported commit
+//! together. The caches themselves live in `crate::caches`.
 
 pub mod access;
 pub mod account_settings;
@@ -10,25 +15,17 @@ pub mod audit;
 pub mod authorize;
 pub mod directory;
 pub mod email;
-pub mod grants;
 pub mod invitations;
-pub mod key_cache;
-pub mod key_usage;
-pub mod member_pages;
 pub mod members;
 pub mod orgs;
 pub mod ownership;
 pub mod plans;
 pub mod principal;
-pub mod rate_limit;
 pub mod roles;
 pub mod security_events;
 pub mod service_grants;
-pub mod session_cache;
 pub mod settings;
-mod shards;
-pub mod throttle;
-pub mod tokens;
+pub mod unit_of_work;
 pub mod usage;
 
 use std::sync::Arc;
@@ -36,12 +33,14 @@ use std::sync::Arc;
 use chrono::Duration;
 use tokio::sync::Notify;
 
+use crate::caches::{grants, key_cache, key_usage, member_pages, rate_limit, session_cache, throttle};
 use crate::context::{Clock, Random};
 use crate::domain::password::PasswordHasher;
 use crate::domain::plan::BillingMode;
 use crate::domain::preset::Preset;
 use crate::domain::secret::{IssuedToken, TOKEN_BYTES};
-use crate::store::{CacheChange, Store, Tx};
+use crate::store::{CacheChange, Store};
+use crate::tokens;
 use crate::Result;
 
 pub use principal::{KeyPrincipal, Principal, RequestMeta, UserPrincipal};
@@ -151,22 +150,14 @@ impl Tenantry {
         self.issue_token().plain
     }
 
+    /// The public keys that verify access tokens, as a JWK set.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.tokens.jwks()
+    }
+
     /// Woken whenever a message is committed to the outbox.
     pub fn outbox_ready(&self) -> Arc<Notify> {
         self.outbox_ready.clone()
-    }
-
-    /// Commits `tx` and applies `changes` to this process's caches; with a shared database the
-    /// changes are announced in the transaction, so every other process applies them too.
-    async fn commit(&self, mut tx: Box<dyn Tx>, changes: &[CacheChange]) -> Result<()> {
-        for change in changes {
-            tx.announce(change).await?;
-        }
-        tx.commit().await?;
-        for change in changes {
-            self.apply_cache_change(change);
-        }
-        Ok(())
     }
 
     /// Drops what `change` names from the in-memory caches (also for changes other processes

@@ -10,15 +10,16 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::access::OrgAccess;
-use super::audit::Change;
-use super::member_pages::ListedPage;
+use super::unit_of_work::{Change, Event, Unit};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::{Actor, Target};
+use crate::caches::member_pages::ListedPage;
+use crate::domain::audit::Target;
 use crate::domain::ids::{MembershipId, OrgId, UserId};
 use crate::domain::models::{Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::permission::Permission;
 use crate::domain::slug::Slug;
-use crate::store::{CacheChange, StoreError, Tx};
+use crate::store::{StoreError, Tx};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -62,6 +63,11 @@ pub fn parse_metadata(value: Value) -> Result<Value> {
     Ok(value)
 }
 
+/// The event of an org's creation (by its owner, or by an operator for someone).
+pub(crate) fn org_created(org: &Org) -> Event {
+    Event::new("org.created", Target::new("organization", org.id), json!({ "name": org.name, "slug": org.slug }))
+}
+
 fn slug_taken(slug: &str) -> Error {
     Error::Conflict {
         code: "slug_taken",
@@ -79,28 +85,17 @@ impl Tenantry {
         metadata: Option<Value>,
         meta: &RequestMeta,
     ) -> Result<OrgWithRole> {
-        let mut tx = self.store.write().await?;
-        let created = self
-            .insert_org(tx.as_mut(), principal.user_id, NewOrg { name, slug, metadata, is_personal: false })
-            .await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(created.org.id),
-                actor: Actor::new("user", principal.user_id),
-                action: "org.created",
-                target: Target::new("organization", created.org.id),
-                meta,
-                metadata: json!({ "name": created.org.name, "slug": created.org.slug }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::Member { org: created.org.id, user: principal.user_id }]).await?;
+        let mut w = self.write(meta).await?;
+        let created =
+            self.insert_org(&mut w, principal.user_id, NewOrg { name, slug, metadata, is_personal: false }).await?;
+        let event = org_created(&created.org);
+        w.commit(Change { org: Some(created.org.id), ..Change::by_user(principal.user_id, event) }).await?;
         Ok(created)
     }
 
     /// Creates an org owned by `owner`, with the owner's membership. Callers audit.
-    pub(crate) async fn insert_org(&self, tx: &mut dyn Tx, owner: UserId, new: NewOrg) -> Result<OrgWithRole> {
+    pub(crate) async fn insert_org(&self, w: &mut Unit<'_>, owner: UserId, new: NewOrg) -> Result<OrgWithRole> {
+        let tx = w.tx();
         let name = parse_org_name(&new.name)?;
         let metadata = parse_metadata(new.metadata.unwrap_or_else(|| Value::Object(Map::new())))?;
         let slug = match new.slug {
@@ -137,7 +132,8 @@ impl Tenantry {
             role: self.preset.owner_role.clone(),
             joined_at: now,
         };
-        tx.insert_membership(&membership).await?;
+        let stale = tx.insert_membership(&membership).await?;
+        w.invalidate(stale);
         Ok(OrgWithRole { org, membership })
     }
 
@@ -180,36 +176,23 @@ impl Tenantry {
     ) -> Result<OrgAccess> {
         let name = patch.name.as_deref().map(parse_org_name).transpose()?;
         let metadata = patch.metadata.map(parse_metadata).transpose()?;
-        let mut tx = self.store.write().await?;
-        let mut access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "org.manage")?;
-        let before = access.org.clone();
+        let mut w = self.org_write(principal, reference, Some(Permission::OrgManage), meta).await?;
+        let before = w.access.org.clone();
         let mut changes = Map::new();
         if let Some(name) = name.filter(|n| *n != before.name) {
             changes.insert("name".into(), json!({ "before": before.name, "after": name }));
-            access.org.name = name;
+            w.access.org.name = name;
         }
         if let Some(metadata) = metadata.filter(|m| *m != before.metadata) {
             changes.insert("metadata".into(), json!({ "before": before.metadata, "after": metadata }));
-            access.org.metadata = metadata;
+            w.access.org.metadata = metadata;
         }
-        if !changes.is_empty() {
-            tx.update_org_profile(&access.org).await?;
-            self.record(
-                tx.as_mut(),
-                Change {
-                    org: Some(access.org.id),
-                    actor: access.actor(),
-                    action: "org.updated",
-                    target: Target::new("organization", access.org.id),
-                    meta,
-                    metadata: Value::Object(changes),
-                },
-            )
-            .await?;
-            tx.commit().await?;
+        if changes.is_empty() {
+            return Ok(w.access);
         }
-        Ok(access)
+        let org = w.access.org.clone();
+        w.tx().update_org_profile(&org).await?;
+        w.commit(Event::new("org.updated", Target::new("organization", org.id), Value::Object(changes))).await
     }
 
     /// Any member (and any of the org's keys) may list the members. A member's standing comes
@@ -246,8 +229,8 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<()> {
         let user = principal.user()?;
-        let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
+        let mut w = self.write(meta).await?;
+        let access = self.member_access(w.tx(), user.user_id, reference).await?;
         if access.org.owner_id != user.user_id {
             return Err(Error::forbidden("only the owner may delete the organization"));
         }
@@ -255,31 +238,21 @@ impl Tenantry {
         if confirm_slug != org.slug.as_str() {
             return Err(Error::invalid("confirm_slug", format!("must be the org's slug, `{}`", org.slug)));
         }
-        if org.is_personal && tx.count_orgs_of_user(user.user_id).await? <= 1 {
+        if org.is_personal && w.tx().count_orgs_of_user(user.user_id).await? <= 1 {
             return Err(Error::conflict(
                 "only_org",
                 "this personal org is your only org; create or join another before deleting it",
             ));
         }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(org.id),
-                actor: Actor::new("user", user.user_id),
-                action: "org.deleted",
-                target: Target::new("organization", org.id),
-                meta,
-                metadata: json!({
-                    "slug": org.slug.as_str(), "name": org.name, "plan": org.plan,
-                    "is_personal": org.is_personal, "members": org.seat_count,
-                }),
-            },
-        )
-        .await?;
-        if !tx.delete_org(org.id).await? {
-            return Err(Error::NotFound("organization"));
-        }
-        self.commit(tx, &[CacheChange::OrgDeleted { org: org.id, slug: org.slug.to_string() }]).await?;
-        Ok(())
+        // The event is recorded before the row goes: it belongs to the org's chain.
+        let metadata = json!({
+            "slug": org.slug.as_str(), "name": org.name, "plan": org.plan,
+            "is_personal": org.is_personal, "members": org.seat_count,
+        });
+        let event = Event::new("org.deleted", Target::new("organization", org.id), metadata);
+        let recorded = w.audit(Change { org: Some(org.id), ..Change::by_user(user.user_id, event) }).await?;
+        let stale = w.tx().delete_org(org.id).await?.ok_or(Error::NotFound("organization"))?;
+        w.invalidate(stale);
+        w.commit_recorded(recorded).await
     }
 }

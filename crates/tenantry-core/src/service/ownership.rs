@@ -11,12 +11,12 @@
 use serde_json::json;
 
 use super::access::OrgAccess;
-use super::audit::Change;
+use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::UserId;
 use crate::domain::models::{OrgWithRole, UserStatus};
-use crate::store::CacheChange;
+use crate::domain::permission::Permission;
 use crate::{Error, Result};
 
 /// The role a former owner takes, when the preset defines it.
@@ -43,13 +43,15 @@ impl Tenantry {
         };
         self.check_password(&account.email.to_string(), &account.password_hash, current_password, meta).await?;
 
-        let mut tx = self.store.write().await?;
-        let access = self.member_access(tx.as_mut(), user.user_id, &org_id.to_string()).await?;
+        let mut w = self.write(meta).await?;
+        let access = self.member_access(w.tx(), user.user_id, &org_id.to_string()).await?;
         self.require_owner(&access, user.user_id)?;
+        let mut w = w.in_org(access);
         if new_owner == user.user_id {
             return Err(Error::invalid("new_owner_user_id", "is already the owner"));
         }
-        let target = tx
+        let target = w
+            .tx()
             .member(org_id, new_owner)
             .await?
             .ok_or_else(|| Error::invalid("new_owner_user_id", "is not a member of this organization"))?;
@@ -62,37 +64,24 @@ impl Tenantry {
                 ));
             }
         }
-        if tx.user(new_owner).await?.is_none_or(|u| u.status != UserStatus::Active) {
+        if w.tx().user(new_owner).await?.is_none_or(|u| u.status != UserStatus::Active) {
             return Err(Error::invalid("new_owner_user_id", "is a suspended account"));
         }
         let former_owner_role = self.former_owner_role();
-        if !tx.set_owner(org_id, user.user_id, new_owner).await? {
+        if !w.tx().set_owner(org_id, user.user_id, new_owner).await? {
             return Err(Error::conflict("conflict", "ownership changed meanwhile; read the org again"));
         }
-        tx.set_member_role(org_id, user.user_id, &former_owner_role).await?;
-        tx.set_member_role(org_id, new_owner, &self.preset.owner_role).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(org_id),
-                actor: access.actor(),
-                action: "org.ownership_transferred",
-                target: Target::new("organization", org_id),
-                meta,
-                metadata: json!({
-                    "from": user.user_id.to_string(),
-                    "to": new_owner.to_string(),
-                    "former_owner_role": former_owner_role,
-                    "new_owner_previous_role": target.membership.role,
-                }),
-            },
-        )
-        .await?;
-        let changes = [
-            CacheChange::Member { org: org_id, user: user.user_id },
-            CacheChange::Member { org: org_id, user: new_owner },
-        ];
-        self.commit(tx, &changes).await?;
+        let demoted = w.tx().set_member_role(org_id, user.user_id, &former_owner_role).await?;
+        let promoted = w.tx().set_member_role(org_id, new_owner, &self.preset.owner_role).await?;
+        w.invalidate_all(demoted.into_iter().chain(promoted));
+        let metadata = json!({
+            "from": user.user_id.to_string(),
+            "to": new_owner.to_string(),
+            "former_owner_role": former_owner_role,
+            "new_owner_previous_role": target.membership.role,
+        });
+        let access =
+            w.commit(Event::new("org.ownership_transferred", Target::new("organization", org_id), metadata)).await?;
         let mut membership = access.membership().cloned().expect("member_access yields a member");
         membership.role = former_owner_role;
         let mut org = access.org;
@@ -105,7 +94,7 @@ impl Tenantry {
         if access.org.owner_id != user {
             return Err(Error::forbidden("only the owner may transfer ownership"));
         }
-        self.require(access, "org.transfer_ownership")
+        self.require(access, Permission::OrgTransferOwnership)
     }
 
     /// Re-entered passwords are throttled like logins, per account and client address.

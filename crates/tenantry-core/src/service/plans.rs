@@ -9,13 +9,13 @@
 use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
-use super::audit::Change;
+use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::models::Org;
+use crate::domain::permission::Permission;
 use crate::domain::plan::{BillingMode, Plan};
 use crate::service::service_grants::ServiceGrant;
-use crate::store::CacheChange;
 use crate::{Error, Result};
 
 pub const MAX_CUSTOMER_ID_CHARS: usize = 255;
@@ -60,42 +60,29 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<OrgAccess> {
         principal.require_grant(ServiceGrant::Billing)?;
-        let mut tx = self.store.write().await?;
-        let mut access = self.operator_access(tx.as_mut(), principal, reference).await?;
-        if !matches!(access.standing, Standing::Operator { .. }) {
+        let mut w = self.operator_write(principal, reference, None, meta).await?;
+        if !matches!(w.access.standing, Standing::Operator { .. }) {
             if self.settings.billing_mode == BillingMode::Managed {
                 return Err(Error::forbidden(
                     "plans change through billing: the billing backend or the instance admin changes the plan after \
                      payment",
                 ));
             }
-            self.require(&access, "billing.change_plan")?;
+            w.require(Permission::BillingChangePlan)?;
         }
         let plan = self.preset.plan(plan_key).ok_or_else(|| {
             let known: Vec<&str> = self.preset.plans.iter().map(|p| p.key.as_str()).collect();
             Error::invalid("plan", format!("`{plan_key}` is not a plan (known: {})", known.join(", ")))
         })?;
-        if plan.key == access.org.plan {
-            return Ok(access);
+        if plan.key == w.access.org.plan {
+            return Ok(w.access);
         }
-        let from = std::mem::replace(&mut access.org.plan, plan.key.clone());
-        if !tx.set_org_plan(access.org.id, &plan.key).await? {
-            return Err(Error::NotFound("organization"));
-        }
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "org.plan_changed",
-                target: Target::new("organization", access.org.id),
-                meta,
-                metadata: json!({ "from": from, "to": plan.key }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::OrgPlan { org: access.org.id }]).await?;
-        Ok(access)
+        let from = std::mem::replace(&mut w.access.org.plan, plan.key.clone());
+        let org = w.org_id();
+        let stale = w.tx().set_org_plan(org, &plan.key).await?.ok_or(Error::NotFound("organization"))?;
+        w.invalidate(stale);
+        let metadata = json!({ "from": from, "to": plan.key });
+        w.commit(Event::new("org.plan_changed", Target::new("organization", org), metadata)).await
     }
 
     /// The org's plan, billing customer and billing mode (`billing.view`; operators).
@@ -103,7 +90,7 @@ impl Tenantry {
         principal.require_grant(ServiceGrant::Billing)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "billing.view")?;
+        self.require(&access, Permission::BillingView)?;
         Ok(Billing { org: access.org, mode: self.settings.billing_mode })
     }
 
@@ -117,28 +104,18 @@ impl Tenantry {
     ) -> Result<Billing> {
         principal.require_grant(ServiceGrant::Billing)?;
         let customer = parse_customer_id(customer)?;
-        let mut tx = self.store.write().await?;
-        let mut access = self.operator_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "billing.update_payment")?;
-        if customer != access.org.billing_customer_id {
-            let from = std::mem::replace(&mut access.org.billing_customer_id, customer.clone());
-            if !tx.set_billing_customer(access.org.id, customer.as_deref()).await? {
-                return Err(Error::NotFound("organization"));
-            }
-            self.record(
-                tx.as_mut(),
-                Change {
-                    org: Some(access.org.id),
-                    actor: access.actor(),
-                    action: "org.billing_customer_changed",
-                    target: Target::new("organization", access.org.id),
-                    meta,
-                    metadata: json!({ "from": from, "to": customer }),
-                },
-            )
-            .await?;
-            tx.commit().await?;
+        let mut w = self.operator_write(principal, reference, Some(Permission::BillingUpdatePayment), meta).await?;
+        if customer == w.access.org.billing_customer_id {
+            return Ok(Billing { org: w.access.org, mode: self.settings.billing_mode });
         }
+        let from = std::mem::replace(&mut w.access.org.billing_customer_id, customer.clone());
+        let org = w.org_id();
+        if !w.tx().set_billing_customer(org, customer.as_deref()).await? {
+            return Err(Error::NotFound("organization"));
+        }
+        let metadata = json!({ "from": from, "to": customer });
+        let access =
+            w.commit(Event::new("org.billing_customer_changed", Target::new("organization", org), metadata)).await?;
         Ok(Billing { org: access.org, mode: self.settings.billing_mode })
     }
 }

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
-use super::audit::Change;
+use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::models::CustomRole;
+use crate::domain::permission::Permission;
 use crate::domain::permission::{PermissionSet, Role};
-use crate::store::{CacheChange, StoreError, Tx};
+use crate::store::{StoreError, Tx};
 use crate::{Error, Result};
 
 pub const CUSTOM_ROLES_FEATURE: &str = "custom_roles";
@@ -196,46 +197,35 @@ impl Tenantry {
     ) -> Result<Role> {
         let key = parse_role_key(&input.key)?;
         let name = parse_role_name(&input.name)?;
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.change_role")?;
-        self.require_feature(&access.org, CUSTOM_ROLES_FEATURE)?;
-        let permissions = self.parse_role_permissions(&access, &input.permissions)?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersChangeRole), meta).await?;
+        let org = w.org_id();
+        self.require_feature(&w.access.org, CUSTOM_ROLES_FEATURE)?;
+        let permissions = self.parse_role_permissions(&w.access, &input.permissions)?;
         let exists = || Error::Conflict {
             code: "role_exists",
             message: format!("the role `{key}` already exists"),
             details: Some(json!({ "key": key })),
         };
-        if self.find_role(tx.as_mut(), access.org.id, &key).await?.is_some() {
+        if self.find_role(w.tx(), org, &key).await?.is_some() {
             return Err(exists());
         }
         let custom = CustomRole {
             id: RoleId::new(),
-            org_id: access.org.id,
+            org_id: org,
             key: key.clone(),
             name,
             permissions,
             created_at: self.clock.now(),
         };
         // Nobody defines a role they could not grant.
-        self.check_grant(&access, &self.custom_role(&custom))?;
-        tx.insert_custom_role(&custom).await.map_err(|e| match e {
+        self.check_grant(&w.access, &self.custom_role(&custom))?;
+        let stale = w.tx().insert_custom_role(&custom).await.map_err(|e| match e {
             StoreError::Unique(_) => exists(),
             other => other.into(),
         })?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "role.created",
-                target: Target::new("role", &custom.key),
-                meta,
-                metadata: json!({ "id": custom.id.to_string(), "name": custom.name, "permissions": custom.permissions }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
+        w.invalidate(stale);
+        let metadata = json!({ "id": custom.id.to_string(), "name": custom.name, "permissions": custom.permissions });
+        w.commit(Event::new("role.created", Target::new("role", &custom.key), metadata)).await?;
         Ok(self.custom_role(&custom))
     }
 
@@ -248,40 +238,30 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<Role> {
         let name = patch.name.as_deref().map(parse_role_name).transpose()?;
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.change_role")?;
-        let mut custom = self.editable_role(tx.as_mut(), &access, key).await?;
-        self.require_feature(&access.org, CUSTOM_ROLES_FEATURE)?;
-        self.check_outranks(&access, &self.custom_role(&custom))?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersChangeRole), meta).await?;
+        let org = w.org_id();
+        let mut custom = self.editable_role(w.tx(), org, key).await?;
+        self.require_feature(&w.access.org, CUSTOM_ROLES_FEATURE)?;
+        self.check_outranks(&w.access, &self.custom_role(&custom))?;
         let before = custom.clone();
         if let Some(name) = name {
             custom.name = name;
         }
         if let Some(permissions) = &patch.permissions {
-            custom.permissions = self.parse_role_permissions(&access, permissions)?;
+            custom.permissions = self.parse_role_permissions(&w.access, permissions)?;
         }
-        if custom.name != before.name || custom.permissions != before.permissions {
-            // Widening a role grants the new permissions to everyone holding it.
-            self.check_grant(&access, &self.custom_role(&custom))?;
-            tx.update_custom_role(&custom).await?;
-            self.record(
-                tx.as_mut(),
-                Change {
-                    org: Some(access.org.id),
-                    actor: access.actor(),
-                    action: "role.updated",
-                    target: Target::new("role", &custom.key),
-                    meta,
-                    metadata: json!({
-                        "before": { "name": before.name, "permissions": before.permissions },
-                        "after": { "name": custom.name, "permissions": custom.permissions },
-                    }),
-                },
-            )
-            .await?;
-            self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
+        if custom.name == before.name && custom.permissions == before.permissions {
+            return Ok(self.custom_role(&custom));
         }
+        // Widening a role grants the new permissions to everyone holding it.
+        self.check_grant(&w.access, &self.custom_role(&custom))?;
+        let stale = w.tx().update_custom_role(&custom).await?;
+        w.invalidate(stale);
+        let metadata = json!({
+            "before": { "name": before.name, "permissions": before.permissions },
+            "after": { "name": custom.name, "permissions": custom.permissions },
+        });
+        w.commit(Event::new("role.updated", Target::new("role", &custom.key), metadata)).await?;
         Ok(self.custom_role(&custom))
     }
 
@@ -295,12 +275,11 @@ impl Tenantry {
         reassign_to: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "members.change_role")?;
-        let custom = self.editable_role(tx.as_mut(), &access, key).await?;
-        self.check_outranks(&access, &self.custom_role(&custom))?;
-        let holders = tx.count_members_with_role(access.org.id, key).await?;
+        let mut w = self.org_write(principal, reference, Some(Permission::MembersChangeRole), meta).await?;
+        let org = w.org_id();
+        let custom = self.editable_role(w.tx(), org, key).await?;
+        self.check_outranks(&w.access, &self.custom_role(&custom))?;
+        let holders = w.tx().count_members_with_role(org, key).await?;
         let mut moved = 0;
         if holders > 0 {
             let Some(target_key) = reassign_to else {
@@ -314,35 +293,27 @@ impl Tenantry {
                 return Err(Error::invalid("reassign_to", "must be another role"));
             }
             let target = self
-                .find_role(tx.as_mut(), access.org.id, target_key)
+                .find_role(w.tx(), org, target_key)
                 .await?
                 .ok_or_else(|| Error::invalid("reassign_to", format!("`{target_key}` is not a role of this org")))?;
-            self.check_grant(&access, &target)?;
-            moved = tx.reassign_role(access.org.id, key, target_key).await?;
+            self.check_grant(&w.access, &target)?;
+            let (count, stale) = w.tx().reassign_role(org, key, target_key).await?;
+            w.invalidate(stale);
+            moved = count;
         }
-        tx.delete_custom_role(access.org.id, key).await?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "role.deleted",
-                target: Target::new("role", key),
-                meta,
-                metadata: json!({ "reassigned_to": reassign_to.filter(|_| moved > 0), "members_moved": moved }),
-            },
-        )
-        .await?;
-        self.commit(tx, &[CacheChange::OrgRoles { org: access.org.id }]).await?;
+        let stale = w.tx().delete_custom_role(org, key).await?.ok_or(Error::NotFound("role"))?;
+        w.invalidate(stale);
+        let metadata = json!({ "reassigned_to": reassign_to.filter(|_| moved > 0), "members_moved": moved });
+        w.commit(Event::new("role.deleted", Target::new("role", key), metadata)).await?;
         Ok(())
     }
 
     /// A custom role of the org; built-ins are refused, unknown keys are not found.
-    async fn editable_role(&self, tx: &mut dyn Tx, access: &OrgAccess, key: &str) -> Result<CustomRole> {
+    async fn editable_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<CustomRole> {
         if self.preset.role(key).is_some() {
             return Err(Error::forbidden(format!("`{key}` is a built-in role of the preset and cannot be changed")));
         }
-        tx.custom_roles(access.org.id).await?.into_iter().find(|c| c.key == key).ok_or(Error::NotFound("role"))
+        tx.custom_roles(org).await?.into_iter().find(|c| c.key == key).ok_or(Error::NotFound("role"))
     }
 
     /// The roles of `org` as cached for authorization checks.

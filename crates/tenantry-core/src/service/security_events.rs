@@ -16,12 +16,10 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::audit::Change;
+use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::{Actor, Chain, Target};
 use crate::domain::models::User;
-use crate::store::Tx;
-use crate::Result;
 
 pub const LOGIN: &str = "security.login";
 pub const LOGIN_FAILED: &str = "security.login_failed";
@@ -160,17 +158,9 @@ fn anonymous(meta: &RequestMeta) -> Actor {
 }
 
 impl Tenantry {
-    /// A successful login, inside the transaction that starts its session.
-    pub(crate) async fn record_login(&self, tx: &mut dyn Tx, user: &User, meta: &RequestMeta) -> Result<()> {
-        let change = Change {
-            org: None,
-            actor: Actor::new("user", user.id),
-            action: LOGIN,
-            target: Target::new("user", user.id),
-            meta,
-            metadata: json!({}),
-        };
-        self.record(tx, change).await
+    /// The event of a successful login, committed with the session it starts.
+    pub(crate) fn login_change(&self, user: &User) -> Change {
+        Change::by_user(user.id, Event::new(LOGIN, Target::new("user", user.id), json!({})))
     }
 
     /// A failed login: for an account that exists (`user`) or an address that matches none.
@@ -247,10 +237,8 @@ impl Tenantry {
         metadata: serde_json::Value,
     ) {
         let written = async {
-            let mut tx = self.store.write().await?;
-            self.record(tx.as_mut(), Change { org: chain, actor, action, target, meta, metadata }).await?;
-            tx.commit().await?;
-            Ok::<_, crate::Error>(())
+            let w = self.write(meta).await?;
+            w.commit(Change { org: chain, actor, event: Event::new(action, target, metadata) }).await
         };
         if let Err(error) = written.await {
             tracing::warn!(%error, action, "could not record a security event");

@@ -3,9 +3,10 @@
 
 use serde_json::json;
 
-use super::audit::Change;
+use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
+use crate::domain::permission::Permission;
 use crate::domain::settings::{etag, if_match_allows, Settings};
 use crate::{Error, Result};
 
@@ -25,7 +26,7 @@ impl Tenantry {
     pub async fn get_settings(&self, principal: &Principal, reference: &str) -> Result<SettingsRead> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "org.manage")?;
+        self.require(&access, Permission::OrgManage)?;
         let stored = tx.org_settings(access.org.id).await?.unwrap_or_default();
         let max = self.plan_of(&access.org)?.retention_days;
         Ok(SettingsRead { settings: stored.settings.for_reading(max), version: stored.version })
@@ -41,10 +42,9 @@ impl Tenantry {
         if_match: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<SettingsRead> {
-        let mut tx = self.store.write().await?;
-        let access = self.org_access(tx.as_mut(), principal, reference).await?;
-        self.require(&access, "org.manage")?;
-        let stored = tx.org_settings(access.org.id).await?.unwrap_or_default();
+        let mut w = self.org_write(principal, reference, Some(Permission::OrgManage), meta).await?;
+        let org = w.org_id();
+        let stored = w.tx().org_settings(org).await?.unwrap_or_default();
         if let Some(header) = if_match {
             if !if_match_allows(header, stored.version) {
                 return Err(Error::PreconditionFailed {
@@ -55,29 +55,19 @@ impl Tenantry {
                 });
             }
         }
-        let max = self.plan_of(&access.org)?.retention_days;
+        let max = self.plan_of(&w.access.org)?.retention_days;
         let settings = sent.accept(&stored.settings, max).map_err(|e| Error::invalid(e.field, e.message))?;
         let changed = stored.settings.changed_paths(&settings);
         if changed.is_empty() {
             return Ok(SettingsRead { settings: stored.settings.for_reading(max), version: stored.version });
         }
-        let version = tx
-            .save_org_settings(access.org.id, &settings, stored.version, self.clock.now())
+        let version = w
+            .tx()
+            .save_org_settings(org, &settings, stored.version, self.clock.now())
             .await?
             .ok_or_else(|| Error::conflict("conflict", "the settings changed while saving; read them again"))?;
-        self.record(
-            tx.as_mut(),
-            Change {
-                org: Some(access.org.id),
-                actor: access.actor(),
-                action: "org.settings_updated",
-                target: Target::new("organization", access.org.id),
-                meta,
-                metadata: json!({ "changed": changed }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        w.commit(Event::new("org.settings_updated", Target::new("organization", org), json!({ "changed": changed })))
+            .await?;
         Ok(SettingsRead { settings: settings.for_reading(max), version })
     }
 }

@@ -24,7 +24,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
-use super::audit::Change;
+use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::models::Org;
@@ -121,8 +121,9 @@ impl Tenantry {
         principal.require_grant(ServiceGrant::Metering)?;
         let key = idempotency_key.map(|k| parse_idempotency_key(k).map_err(|e| Error::invalid("Idempotency-Key", e)));
         let key = key.transpose()?;
-        let mut tx = self.store.write().await?;
-        let access = self.operator_access(tx.as_mut(), principal, reference).await?;
+        // Usage counters are bookkeeping; a refusal past the limit is recorded below.
+        let mut w = self.bookkeeping().await?;
+        let access = self.operator_access(w.tx(), principal, reference).await?;
         let kind =
             self.preset.metrics.iter().find(|m| m.key == metric).map(|m| m.kind).ok_or(Error::NotFound("metric"))?;
         self.require_metering(&access, metric)?;
@@ -130,8 +131,8 @@ impl Tenantry {
         let org = access.org.id;
         let now = self.clock.now();
         if let Some(key) = key {
-            tx.purge_meter_answers(org, now - IDEMPOTENCY_TTL).await?;
-            if let Some(answer) = tx.meter_answer(org, metric, key).await? {
+            w.tx().purge_meter_answers(org, now - IDEMPOTENCY_TTL).await?;
+            if let Some(answer) = w.tx().meter_answer(org, metric, key).await? {
                 if answer.delta != delta {
                     return Err(Error::conflict(
                         "idempotency_key_reused",
@@ -141,7 +142,7 @@ impl Tenantry {
                         ),
                     ));
                 }
-                tx.commit().await?;
+                w.commit().await?;
                 return self.answer(&access.org, metric, kind, &answer, true);
             }
         }
@@ -151,36 +152,27 @@ impl Tenantry {
             .get(metric)
             .ok_or_else(|| Error::Internal(format!("plan `{}` sets no limit for `{metric}`", plan.key)))?;
         let period = kind.period(now);
-        let (outcome, value) = match tx.add_usage(org, metric, &period, delta, limit).await? {
+        let (outcome, value) = match w.tx().add_usage(org, metric, &period, delta, limit).await? {
             UsageWrite::Applied(value) => (MeterOutcome::Applied, value),
             UsageWrite::Refused(value) if delta > 0 => (MeterOutcome::OverLimit, value),
             UsageWrite::Refused(value) => (MeterOutcome::BelowZero, value),
         };
         if outcome == MeterOutcome::OverLimit
-            && tx.claim_refusal_audit(org, metric, &period, now, now - REFUSAL_AUDIT_WINDOW).await?
+            && w.tx().claim_refusal_audit(org, metric, &period, now, now - REFUSAL_AUDIT_WINDOW).await?
         {
-            self.record(
-                tx.as_mut(),
-                Change {
-                    org: Some(org),
-                    actor: access.actor(),
-                    action: "usage.limit_refused",
-                    target: Target::new("metric", metric),
-                    meta,
-                    metadata: json!({
-                        "metric": metric, "period": period, "delta": delta, "value": value,
-                        "limit": limit_to_api(limit), "plan": plan.key,
-                    }),
-                },
-            )
-            .await?;
+            let metadata = json!({
+                "metric": metric, "period": period, "delta": delta, "value": value,
+                "limit": limit_to_api(limit), "plan": plan.key,
+            });
+            let event = Event::new("usage.limit_refused", Target::new("metric", metric), metadata);
+            w.audit(meta, Change { org: Some(org), actor: access.actor(), event }).await?;
         }
         let answer = MeterAnswer { delta, outcome, value, limit, period, created_at: now };
         if let Some(key) = key {
-            tx.insert_meter_answer(org, metric, key, &answer).await?;
+            w.tx().insert_meter_answer(org, metric, key, &answer).await?;
         }
         // A refusal commits too: its audit event and its remembered answer (no counter moved).
-        tx.commit().await?;
+        w.commit().await?;
         self.answer(&access.org, metric, kind, &answer, false)
     }
 

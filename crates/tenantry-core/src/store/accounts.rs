@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreResult;
+use super::{Stale, StoreResult};
 use crate::domain::email::Email;
 use crate::domain::ids::{OrgId, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, RefreshToken, Session, User};
@@ -21,10 +21,10 @@ pub trait AccountsTx: Send {
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
     async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>>;
     async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()>;
-    async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<Stale>;
+    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<Stale>;
     /// Revokes every session of `user` but `keep`.
-    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<Stale>;
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>>;
     /// Marks the token used unless it already was; `false` means it had been used (reuse).

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{MaybeStale, StoreResult};
 use crate::domain::ids::UserId;
 use crate::domain::models::{Org, User, UserStatus};
 use crate::domain::pagination::PageRequest;
@@ -14,5 +14,6 @@ pub trait AdminTx: Send {
     /// Users by id whose email or display name contains `query` (ignoring ASCII case); all when `None`.
     async fn search_users(&mut self, query: Option<&str>, page: &PageRequest) -> StoreResult<Vec<User>>;
     /// Sets the user's status; `false` when there is no such user.
-    async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<bool>;
+    /// `None` when there is no such user.
+    async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<MaybeStale>;
 }

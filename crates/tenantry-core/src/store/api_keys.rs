@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreResult;
+use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::api_key::{ApiKey, RateCount};
 use crate::domain::ids::{ApiKeyId, OrgId};
 use crate::domain::pagination::PageRequest;
@@ -20,17 +20,17 @@ pub struct KeyWithPlan {
 #[async_trait]
 pub trait ApiKeysTx: Send {
     /// Inserts the key with the hash of its secret (unique across the instance).
-    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<()>;
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale>;
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>>;
     async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>>;
     /// The org's keys by id (creation order), after the page's cursor.
     async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>>;
-    /// Revokes the key unless it already was; `false` when it was already revoked or is not the org's.
-    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes the key unless it already was; `None` when it was already revoked or is not the org's.
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale>;
     /// The unrevoked keys `created_by` made, in every org: `(key, its org, its secret's hash)`.
     async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>>;
     /// Brings the key's expiry forward to `at` (never later than it already is).
-    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale>;
     /// Records when keys were last used; a stored time never moves backwards.
     async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()>;
     /// Adds each count to its key's window, shared by every node; returns the windows' totals,

@@ -85,6 +85,61 @@ pub trait Tx:
     async fn announce(&mut self, change: &CacheChange) -> StoreResult<()>;
 }
 
+/// What a write made stale in the processes' caches. The store's writes to cached data return
+/// one, and it must be handed to the unit of work (`Write::invalidate`): an unused `Stale` is a
+/// compile error (`unused_must_use` is denied in the workspace), so a write cannot forget to
+/// invalidate what it changed.
+#[must_use = "hand it to the unit of work (`invalidate`), or other processes keep serving the old data"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale(CacheChange);
+
+impl Stale {
+    pub fn new(change: CacheChange) -> Self {
+        Self(change)
+    }
+
+    pub fn into_change(self) -> CacheChange {
+        self.0
+    }
+}
+
+/// What a write that may find nothing to change made stale: [`Stale`] when it changed something.
+/// Must be used like `Stale` (an `Option<Stale>` would not be: the compiler's `must_use` does not
+/// look inside an `Option`).
+#[must_use = "hand what it holds to the unit of work (`invalidate`), or other processes keep serving the old data"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaybeStale(Option<Stale>);
+
+impl MaybeStale {
+    /// Whether the write changed something.
+    pub fn changed(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The `Stale` of a write that changed something, else `error`.
+    pub fn ok_or<E>(self, error: E) -> Result<Stale, E> {
+        self.0.ok_or(error)
+    }
+
+    pub fn into_option(self) -> Option<Stale> {
+        self.0
+    }
+}
+
+impl From<Option<Stale>> for MaybeStale {
+    fn from(stale: Option<Stale>) -> Self {
+        Self(stale)
+    }
+}
+
+impl IntoIterator for MaybeStale {
+    type Item = Stale;
+    type IntoIter = std::option::IntoIter<Stale>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// A change to data that processes cache in memory: each one drops what it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

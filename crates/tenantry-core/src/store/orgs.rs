@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole};
 use crate::domain::pagination::PageRequest;
@@ -21,14 +21,14 @@ pub trait OrgsTx: Send {
     async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>>;
     async fn slug_exists(&mut self, slug: &Slug) -> StoreResult<bool>;
     /// Deletes the org; everything scoped to it (memberships, roles, invitations, keys, usage,
-    /// settings) goes with it. `false` when there is no such org.
-    async fn delete_org(&mut self, org: OrgId) -> StoreResult<bool>;
+    /// settings) goes with it. `None` when there is no such org.
+    async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale>;
     /// How many orgs the user is a member of.
     async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64>;
 
     // Memberships
     /// Inserts the membership and counts the seat.
-    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()>;
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale>;
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>>;
     /// Members of an org by membership id (join order), after the page's cursor.
     async fn list_members(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<Member>>;
@@ -36,11 +36,11 @@ pub trait OrgsTx: Send {
     /// Members whose email or display name contains `query` (ignoring ASCII case), in join
     /// order after the page's cursor.
     async fn search_members(&mut self, org: OrgId, query: &str, page: &PageRequest) -> StoreResult<Vec<Member>>;
-    /// Sets the role of an existing membership; `false` when there is none.
-    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool>;
-    /// Deletes the membership and frees the seat; `false` when there is none.
-    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool>;
+    /// Sets the role of an existing membership; `None` when there is none.
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<MaybeStale>;
+    /// Deletes the membership and frees the seat; `None` when there is none.
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<MaybeStale>;
     async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64>;
     /// Moves every member holding `from` to `to`, returning how many moved.
-    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64>;
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<(u64, Stale)>;
 }

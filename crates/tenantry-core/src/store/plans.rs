@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{MaybeStale, StoreResult};
 use crate::domain::ids::OrgId;
 
 #[async_trait]
 pub trait PlansTx: Send {
-    /// Sets the org's plan; `false` when there is no such org.
-    async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<bool>;
+    /// Sets the org's plan; `None` when there is no such org.
+    async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<MaybeStale>;
     /// Sets (or, with `None`, clears) the org's billing customer id; `false` when there is no such org.
     async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool>;
 }

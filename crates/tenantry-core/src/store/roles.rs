@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::ids::OrgId;
 use crate::domain::models::CustomRole;
 
@@ -10,8 +10,8 @@ use crate::domain::models::CustomRole;
 pub trait RolesTx: Send {
     /// The org's custom roles, oldest first.
     async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
-    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale>;
     /// Writes `name` and `permissions` of the role with `role.key` in `role.org_id`.
-    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()>;
-    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool>;
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale>;
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<MaybeStale>;
 }

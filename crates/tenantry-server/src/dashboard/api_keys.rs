@@ -120,7 +120,7 @@ async fn render(
         .catalog
         .keys()
         .iter()
-        .filter(|key| tenantry.holds(&page.access, key))
+        .filter(|key| tenantry.holds_key(&page.access, key))
         .map(|key| ScopeChoice {
             key: key.clone(),
             description: preset.permission_descriptions.get(key).cloned().unwrap_or_default(),

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::permission::Permission;
 use tenantry_core::domain::plan::BillingMode;
 
 use super::context::Ctx;
@@ -45,7 +46,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Billing, "Billing").await);
     let tenantry = &ctx.state.tenantry;
     let billing = shown_or_error!(ctx, tenantry.billing(&page.principal, page.slug()).await);
-    let holds_change = tenantry.holds(&page.access, "billing.change_plan");
+    let holds_change = tenantry.holds(&page.access, Permission::BillingChangePlan);
     let (may_change, reason) = match billing.mode {
         BillingMode::Open if holds_change => (true, String::new()),
         BillingMode::Open => (false, "Your role does not change the plan; ask an owner or admin.".to_owned()),

@@ -9,6 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tenantry_core::domain::invitation::InvitationState;
 use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::invitations::NewInvitation;
 
 use super::context::{encode, Ctx};
@@ -101,9 +102,9 @@ async fn render(
     let listed = shown_or_error!(ctx, listed);
     let choices = &page.choices;
     let org = &page.access.org;
-    let may_invite = tenantry.holds(&page.access, "members.invite");
-    let may_change_roles = tenantry.holds(&page.access, "members.change_role");
-    let may_remove = tenantry.holds(&page.access, "members.remove");
+    let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
+    let may_change_roles = tenantry.holds(&page.access, Permission::MembersChangeRole);
+    let may_remove = tenantry.holds(&page.access, Permission::MembersRemove);
     let members = listed
         .items
         .iter()

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::roles::{RoleInput, CUSTOM_ROLES_FEATURE};
 
 use super::context::Ctx;
@@ -50,7 +51,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem, key:
     let tenantry = &ctx.state.tenantry;
     let choices = &page.choices;
     let catalog = &tenantry.preset().catalog;
-    let may_manage = tenantry.holds(&page.access, "members.change_role");
+    let may_manage = tenantry.holds(&page.access, Permission::MembersChangeRole);
     let roles = choices
         .roles
         .iter()
@@ -82,7 +83,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem, key:
             .map(|p| p.name.clone())
             .collect::<Vec<_>>()
             .join(", "),
-        grantable_permissions: catalog.keys().iter().filter(|k| tenantry.holds(&page.access, k)).cloned().collect(),
+        grantable_permissions: catalog.keys().iter().filter(|k| tenantry.holds_key(&page.access, k)).cloned().collect(),
         key,
         name,
         shell: page.shell,

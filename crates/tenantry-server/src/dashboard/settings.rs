@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::domain::permission::Permission;
 use tenantry_core::domain::settings::{etag, Settings};
 use tenantry_core::service::orgs::OrgPatch;
 use tenantry_core::Error;
@@ -50,7 +51,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Settings, "Settings").await);
     let tenantry = &ctx.state.tenantry;
     // Only `org.manage` holders read the document; everyone may leave.
-    let document = if tenantry.holds(&page.access, "org.manage") {
+    let document = if tenantry.holds(&page.access, Permission::OrgManage) {
         let read = shown_or_error!(ctx, tenantry.get_settings(&page.principal, page.slug()).await);
         let max_retention =
             tenantry.list_plans().iter().find(|p| p.key == page.access.org.plan).map_or(0, |p| p.retention_days);

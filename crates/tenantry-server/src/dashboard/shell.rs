@@ -3,6 +3,7 @@
 //! notice or refusal of the last form.
 
 use axum::http::StatusCode;
+use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::access::OrgAccess;
 use tenantry_core::service::accounts::Me;
 use tenantry_core::Error;
@@ -92,15 +93,15 @@ impl Shell {
     }
 
     /// Adds the org's navigation. `holds` answers whether the viewer holds a permission.
-    pub fn with_org_nav(mut self, access: &OrgAccess, here: Section, holds: impl Fn(&str) -> bool) -> Self {
+    pub fn with_org_nav(mut self, access: &OrgAccess, here: Section, holds: impl Fn(Permission) -> bool) -> Self {
         let base = format!("/app/org/{}", access.org.slug);
         let sections = [
             (Section::Overview, "", "Overview", true),
             (Section::Members, "/members", "Members", true),
-            (Section::ApiKeys, "/api-keys", "API keys", holds("api_keys.manage")),
+            (Section::ApiKeys, "/api-keys", "API keys", holds(Permission::ApiKeysManage)),
             (Section::Roles, "/roles", "Roles", true),
-            (Section::Billing, "/billing", "Billing", holds("billing.view")),
-            (Section::Audit, "/audit", "Audit log", holds("audit.view")),
+            (Section::Billing, "/billing", "Billing", holds(Permission::BillingView)),
+            (Section::Audit, "/audit", "Audit log", holds(Permission::AuditView)),
             (Section::Settings, "/settings", "Settings", true),
         ];
         self.nav = sections

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{OrgId, SessionId, UserId};
 use tenantry_core::domain::models::{EmailTokenKind, RefreshToken, Session, User};
-use tenantry_core::store::{AccountsTx, StoreResult};
+use tenantry_core::store::{AccountsTx, CacheChange, Stale, StoreResult};
 
 use crate::rows::{self, ms};
 
@@ -98,27 +98,27 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
-    async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<Stale> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::Session { id }))
     }
 
-    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn revoke_user_sessions(&mut self, user: UserId, at: DateTime<Utc>) -> StoreResult<Stale> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
             .bind(ms(at))
             .bind(user.to_string())
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::UserSessions { user }))
     }
 
-    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn revoke_other_sessions(&mut self, user: UserId, keep: SessionId, at: DateTime<Utc>) -> StoreResult<Stale> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL")
             .bind(ms(at))
             .bind(user.to_string())
@@ -126,7 +126,7 @@ impl AccountsTx for SqlTx {
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::UserSessions { user }))
     }
 
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {

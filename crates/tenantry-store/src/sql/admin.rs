@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tenantry_core::domain::ids::UserId;
 use tenantry_core::domain::models::{Org, User, UserStatus};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{AdminTx, StoreResult};
+use tenantry_core::store::{AdminTx, CacheChange, MaybeStale, Stale, StoreResult};
 
 use super::{after, SqlTx};
 use crate::db_err;
@@ -61,13 +61,13 @@ impl AdminTx for SqlTx {
         found.iter().map(rows::user).collect()
     }
 
-    async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<bool> {
+    async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
             .bind(status.as_str())
             .bind(user.to_string())
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::UserStatus { user })).into())
     }
 }

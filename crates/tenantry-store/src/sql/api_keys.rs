@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use tenantry_core::domain::api_key::{ApiKey, RateCount};
 use tenantry_core::domain::ids::{ApiKeyId, OrgId};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{ApiKeysTx, KeyWithPlan, StoreResult};
+use tenantry_core::store::{ApiKeysTx, CacheChange, KeyWithPlan, MaybeStale, Stale, StoreResult};
 
 use super::{after, values_rows, SqlTx};
 use crate::db_err;
@@ -40,7 +40,7 @@ fn with_plan(row: &AnyRow) -> StoreResult<KeyWithPlan> {
 
 #[async_trait]
 impl ApiKeysTx for SqlTx {
-    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<()> {
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale> {
         sqlx::query(
             "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at, expires_at, \
              last_used_at, revoked_at, rolled_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -60,7 +60,7 @@ impl ApiKeysTx for SqlTx {
         .execute(self.in_org(key.org_id).await?)
         .await
         .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::Key { id: key.id, secret_hash: secret_hash.to_owned() }))
     }
 
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>> {
@@ -99,16 +99,17 @@ impl ApiKeysTx for SqlTx {
         found.iter().map(api_key).collect()
     }
 
-    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale> {
+        let revoked: Option<String> = sqlx::query_scalar(
+            "UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING secret_hash",
+        )
                 .bind(ms(at))
                 .bind(org.to_string())
                 .bind(id.to_string())
-                .execute(self.in_org(org).await?)
+                .fetch_optional(self.in_org(org).await?)
                 .await
                 .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok(revoked.map(|secret_hash| Stale::new(CacheChange::Key { id, secret_hash })).into())
     }
 
     async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>> {
@@ -133,18 +134,19 @@ impl ApiKeysTx for SqlTx {
             .collect()
     }
 
-    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE api_keys SET expires_at = $1 WHERE org_id = $2 AND id = $3 AND (expires_at IS NULL OR expires_at > $4)",
+    async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale> {
+        let expired: Option<String> = sqlx::query_scalar(
+            "UPDATE api_keys SET expires_at = $1 WHERE org_id = $2 AND id = $3 AND (expires_at IS NULL OR expires_at > $4) \
+             RETURNING secret_hash",
         )
         .bind(ms(at))
         .bind(org.to_string())
         .bind(id.to_string())
         .bind(ms(at))
-        .execute(self.in_org(org).await?)
+        .fetch_optional(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
-        Ok(())
+        Ok(expired.map(|secret_hash| Stale::new(CacheChange::Key { id, secret_hash })).into())
     }
 
     async fn record_api_key_use(&mut self, uses: &[(ApiKeyId, DateTime<Utc>)]) -> StoreResult<()> {

@@ -5,7 +5,7 @@ use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::models::{Member, Membership, Org, OrgWithRole};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::slug::Slug;
-use tenantry_core::store::{OrgsTx, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, OrgsTx, Stale, StoreResult};
 
 use super::after;
 use crate::rows::{self, ms};
@@ -92,13 +92,13 @@ impl OrgsTx for SqlTx {
         Ok(found.is_some())
     }
 
-    async fn delete_org(&mut self, org: OrgId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM orgs WHERE id = $1")
+    async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale> {
+        let slug: Option<String> = sqlx::query_scalar("DELETE FROM orgs WHERE id = $1 RETURNING slug")
             .bind(org.to_string())
-            .execute(self.in_org(org).await?)
+            .fetch_optional(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok(slug.map(|slug| Stale::new(CacheChange::OrgDeleted { org, slug })).into())
     }
 
     async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64> {
@@ -112,7 +112,7 @@ impl OrgsTx for SqlTx {
         Ok(count as u64)
     }
 
-    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()> {
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale> {
         sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(membership.id.to_string())
             .bind(membership.org_id.to_string())
@@ -127,7 +127,7 @@ impl OrgsTx for SqlTx {
             .execute(self.in_org(membership.org_id).await?)
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::Member { org: membership.org_id, user: membership.user_id }))
     }
 
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
@@ -201,7 +201,7 @@ impl OrgsTx for SqlTx {
         found.iter().map(rows::member).collect()
     }
 
-    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<bool> {
+    async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
             .bind(role)
             .bind(org.to_string())
@@ -209,10 +209,10 @@ impl OrgsTx for SqlTx {
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::Member { org, user })).into())
     }
 
-    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<bool> {
+    async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<MaybeStale> {
         let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org.to_string())
             .bind(user.to_string())
@@ -220,14 +220,14 @@ impl OrgsTx for SqlTx {
             .await
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(None.into());
         }
         sqlx::query("UPDATE orgs SET seat_count = seat_count - 1 WHERE id = $1")
             .bind(org.to_string())
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(true)
+        Ok(Some(Stale::new(CacheChange::Member { org, user })).into())
     }
 
     async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
@@ -240,7 +240,7 @@ impl OrgsTx for SqlTx {
         Ok(count as u64)
     }
 
-    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<u64> {
+    async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<(u64, Stale)> {
         let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND role = $3")
             .bind(to)
             .bind(org.to_string())
@@ -248,6 +248,6 @@ impl OrgsTx for SqlTx {
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected())
+        Ok((done.rows_affected(), Stale::new(CacheChange::OrgRoles { org })))
     }
 }

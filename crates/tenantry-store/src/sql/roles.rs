@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::models::CustomRole;
-use tenantry_core::store::{RolesTx, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, RolesTx, Stale, StoreResult};
 
 use crate::rows::{self, ms};
 
@@ -23,7 +23,7 @@ impl RolesTx for SqlTx {
         found.iter().map(rows::custom_role).collect()
     }
 
-    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+    async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale> {
         sqlx::query(
             "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -36,10 +36,10 @@ impl RolesTx for SqlTx {
         .execute(self.in_org(role.org_id).await?)
         .await
         .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::OrgRoles { org: role.org_id }))
     }
 
-    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<()> {
+    async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale> {
         sqlx::query("UPDATE custom_roles SET name = $1, permissions = $2 WHERE org_id = $3 AND key = $4")
             .bind(&role.name)
             .bind(rows::json_list(&role.permissions))
@@ -48,16 +48,16 @@ impl RolesTx for SqlTx {
             .execute(self.in_org(role.org_id).await?)
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::OrgRoles { org: role.org_id }))
     }
 
-    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<bool> {
+    async fn delete_custom_role(&mut self, org: OrgId, key: &str) -> StoreResult<MaybeStale> {
         let done = sqlx::query("DELETE FROM custom_roles WHERE org_id = $1 AND key = $2")
             .bind(org.to_string())
             .bind(key)
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::OrgRoles { org })).into())
     }
 }

@@ -117,12 +117,6 @@ fn thumbprint(public: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-impl super::Tenantry {
-    pub fn jwks(&self) -> Value {
-        self.tokens.jwks()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

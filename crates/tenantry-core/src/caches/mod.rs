@@ -1,0 +1,15 @@
+//! The in-memory state the services share, each bounded and each kept exact by the cache changes
+//! every write commits (see `service::unit_of_work`): what a user may do in an org (`grants`),
+//! API keys by secret (`key_cache`), live sessions (`session_cache`), member pages
+//! (`member_pages`), and the per-key counters of the request path — rate windows (`rate_limit`),
+//! login throttling (`throttle`) and key usage waiting to be flushed (`key_usage`) — sharded
+//! (`shards`) so that concurrent requests do not queue on one lock.
+
+pub mod grants;
+pub mod key_cache;
+pub mod key_usage;
+pub mod member_pages;
+pub mod rate_limit;
+pub mod session_cache;
+mod shards;
+pub mod throttle;
