@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::AnyPool;
-use tenantry_core::store::{Store, StoreError, StoreResult, Tx};
+use tenantry_core::store::{ReadTx, Store, StoreError, StoreResult, Tx};
 
 pub use postgres::cache_bus::{Follower, Heard};
 pub use postgres::PostgresRoles;
@@ -154,7 +154,7 @@ impl Store for SqlStore {
         Ok(Box::new(sql::SqlTx::new(self.backend, sql::Conn::Transaction(tx), true, self.bus.clone())))
     }
 
-    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+    async fn read(&self) -> StoreResult<Box<dyn ReadTx>> {
         let conn = match self.backend {
             Backend::Sqlite => sql::Conn::Connection(self.reader.acquire().await.map_err(db_err)?),
             // Row Level Security settings are transaction-local: reads run in one too.

@@ -9,7 +9,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::{ApiKeyId, OrgId, UserId};
 use crate::domain::models::{Membership, Org};
 use crate::domain::permission::{Permission, PermissionSet, Role};
-use crate::store::Tx;
+use crate::store::ReadTx;
 use crate::{Error, Result};
 
 /// How the caller stands in one org.
@@ -73,7 +73,7 @@ impl OrgAccess {
 
 impl Tenantry {
     /// The org named by an id (`org_…`) or a slug.
-    pub(crate) async fn find_org(&self, tx: &mut dyn Tx, reference: &str) -> Result<Org> {
+    pub(crate) async fn find_org(&self, tx: &mut dyn ReadTx, reference: &str) -> Result<Org> {
         let found = if reference.starts_with(OrgId::PREFIX) {
             match reference.parse::<OrgId>() {
                 Ok(id) => tx.org(id).await?,
@@ -90,7 +90,7 @@ impl Tenantry {
     /// the few operations that admit them.
     pub(crate) async fn org_access(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         principal: &Principal,
         reference: &str,
     ) -> Result<OrgAccess> {
@@ -106,7 +106,7 @@ impl Tenantry {
     /// Like `org_access`, but the instance admin and host apps are admitted with every permission.
     pub(crate) async fn operator_access(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         principal: &Principal,
         reference: &str,
     ) -> Result<OrgAccess> {
@@ -122,7 +122,7 @@ impl Tenantry {
     }
 
     /// The user's membership in the referenced org; not found unless they are a member.
-    pub(crate) async fn member_access(&self, tx: &mut dyn Tx, user: UserId, reference: &str) -> Result<OrgAccess> {
+    pub(crate) async fn member_access(&self, tx: &mut dyn ReadTx, user: UserId, reference: &str) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         let membership = tx.membership(org.id, user).await?.ok_or(Error::NotFound("organization"))?;
         let role = self.resolve_role(tx, org.id, &membership.role).await?;
@@ -142,7 +142,7 @@ impl Tenantry {
     }
 
     /// A key reaches only its own org; any other is not found.
-    async fn key_access(&self, tx: &mut dyn Tx, key: &KeyPrincipal, reference: &str) -> Result<OrgAccess> {
+    async fn key_access(&self, tx: &mut dyn ReadTx, key: &KeyPrincipal, reference: &str) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         if org.id != key.org_id {
             return Err(Error::NotFound("organization"));
@@ -152,7 +152,7 @@ impl Tenantry {
 
     /// The role a membership holds; every membership's role exists (deleting a role in use
     /// reassigns its members first).
-    pub(crate) async fn resolve_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<Role> {
+    pub(crate) async fn resolve_role(&self, tx: &mut dyn ReadTx, org: OrgId, key: &str) -> Result<Role> {
         self.find_role(tx, org, key)
             .await?
             .ok_or_else(|| Error::Internal(format!("a membership holds role `{key}`, which is not defined")))
@@ -182,7 +182,7 @@ impl Tenantry {
     /// (403 `email_unverified`): whoever signed up with someone else's address could otherwise
     /// plant a key that keeps working after the real owner takes the account back through a
     /// password reset, or send mail in that person's name. Keys and operators are not accounts.
-    pub(crate) async fn require_verified_email(&self, tx: &mut dyn Tx, principal: &Principal) -> Result<()> {
+    pub(crate) async fn require_verified_email(&self, tx: &mut dyn ReadTx, principal: &Principal) -> Result<()> {
         let Principal::User(user) = principal else { return Ok(()) };
         let verified = tx.user(user.user_id).await?.is_some_and(|u| u.email_verified_at.is_some());
         if verified {

@@ -13,7 +13,7 @@ use crate::domain::ids::{OrgId, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
 use crate::domain::secret::hash_token;
-use crate::store::{StoreError, Tx};
+use crate::store::{ReadTx, StoreError, Tx};
 use crate::tokens::{AccessClaims, ISSUER};
 use crate::{Error, Result};
 
@@ -339,7 +339,7 @@ impl Tenantry {
         w.queue_letter(self.password_reset_letter(&user.email, &user.display_name, &token.plain)).await
     }
 
-    async fn org_with_role(&self, tx: &mut dyn Tx, org: OrgId, user: UserId) -> Result<Option<OrgWithRole>> {
+    async fn org_with_role(&self, tx: &mut dyn ReadTx, org: OrgId, user: UserId) -> Result<Option<OrgWithRole>> {
         let Some(membership) = tx.membership(org, user).await? else {
             return Ok(None);
         };
@@ -385,7 +385,7 @@ impl Tenantry {
 
     async fn access_token(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         user: UserId,
         session: SessionId,
         org: Option<&OrgWithRole>,

@@ -25,7 +25,7 @@ use crate::domain::permission::Permission;
 use crate::domain::permission::PermissionSet;
 use crate::domain::secret::hash_token;
 use crate::service::service_grants::ServiceGrant;
-use crate::store::{KeyWithPlan, Tx};
+use crate::store::{KeyWithPlan, ReadTx};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -199,7 +199,7 @@ impl Tenantry {
     }
 
     /// The org's key `id`, loaded in `tx`; another org's key is not found.
-    async fn org_key(&self, tx: &mut dyn Tx, org: OrgId, id: &str) -> Result<KeyWithPlan> {
+    async fn org_key(&self, tx: &mut dyn ReadTx, org: OrgId, id: &str) -> Result<KeyWithPlan> {
         let id: ApiKeyId = id.parse().map_err(|_| Error::NotFound("API key"))?;
         tx.api_key_by_id(id).await?.filter(|k| k.key.org_id == org).ok_or(Error::NotFound("API key"))
     }

@@ -32,7 +32,7 @@ use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::permission::Role;
 use crate::domain::secret::hash_token;
-use crate::store::{StoreError, Tx};
+use crate::store::{ReadTx, StoreError, Tx};
 use crate::{Error, Result};
 
 /// The most teams one invitation may name.
@@ -199,7 +199,7 @@ async fn close_pending(
 
 impl Tenantry {
     /// The pending invitation `token` names and the signed-in invitee answering it.
-    async fn invitee_answer(&self, tx: &mut dyn Tx, me: &UserPrincipal, token: &str) -> Result<(Invitation, User)> {
+    async fn invitee_answer(&self, tx: &mut dyn ReadTx, me: &UserPrincipal, token: &str) -> Result<(Invitation, User)> {
         let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
         require_pending(&invitation, self.clock.now())?;
         let user = tx.user(me.user_id).await?.ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
@@ -490,12 +490,12 @@ impl Tenantry {
     }
 
     /// An invitation of `org` by id; another org's is not found.
-    async fn find_invitation(&self, tx: &mut dyn Tx, org: &Org, id: &str) -> Result<Invitation> {
+    async fn find_invitation(&self, tx: &mut dyn ReadTx, org: &Org, id: &str) -> Result<Invitation> {
         let id: InvitationId = id.parse().map_err(|_| Error::NotFound("invitation"))?;
         tx.invitation(org.id, id).await?.ok_or(Error::NotFound("invitation"))
     }
 
-    async fn is_member_by_email(&self, tx: &mut dyn Tx, org: &Org, email: &Email) -> Result<bool> {
+    async fn is_member_by_email(&self, tx: &mut dyn ReadTx, org: &Org, email: &Email) -> Result<bool> {
         Ok(match tx.user_by_email(email).await? {
             Some(user) => tx.membership(org.id, user.id).await?.is_some(),
             None => false,
@@ -537,7 +537,7 @@ impl Tenantry {
     /// the new member, so it is not counted twice.
     pub(crate) async fn ensure_member_room(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         org: &Org,
         now: DateTime<Utc>,
         converting: bool,
@@ -577,7 +577,7 @@ impl Tenantry {
     /// API key.
     async fn check_inviter_grant(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         org: &Org,
         invitation: &Invitation,
         role: &Role,
@@ -615,7 +615,7 @@ impl Tenantry {
 
     /// How the inviter is named in the email and the preview: a user by their display name, an
     /// API key by its org.
-    async fn inviter_name(&self, tx: &mut dyn Tx, org: &Org, invited_by: &str) -> Result<String> {
+    async fn inviter_name(&self, tx: &mut dyn ReadTx, org: &Org, invited_by: &str) -> Result<String> {
         if let Ok(user) = invited_by.parse::<UserId>() {
             if let Some(user) = tx.user(user).await? {
                 return Ok(user.display_name);

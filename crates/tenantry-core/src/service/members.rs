@@ -11,7 +11,7 @@ use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::models::Member;
 use crate::domain::permission::Permission;
-use crate::store::Tx;
+use crate::store::ReadTx;
 use crate::{Error, Result};
 
 fn last_owner() -> Error {
@@ -20,7 +20,7 @@ fn last_owner() -> Error {
 
 impl Tenantry {
     /// The member `user` of the org, as seen by `access`'s holder.
-    async fn find_member(&self, tx: &mut dyn Tx, org: OrgId, user: &str) -> Result<Member> {
+    async fn find_member(&self, tx: &mut dyn ReadTx, org: OrgId, user: &str) -> Result<Member> {
         let user: UserId = user.parse().map_err(|_| Error::NotFound("member"))?;
         tx.member(org, user).await?.ok_or(Error::NotFound("member"))
     }

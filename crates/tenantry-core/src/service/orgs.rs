@@ -19,7 +19,7 @@ use crate::domain::models::{Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::slug::Slug;
-use crate::store::{StoreError, Tx};
+use crate::store::{ReadTx, StoreError};
 use crate::{Error, Result};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -138,7 +138,7 @@ impl Tenantry {
     }
 
     /// A slug derived from the name, with a random suffix when the plain one is taken.
-    async fn free_slug_for(&self, tx: &mut dyn Tx, name: &str) -> Result<Slug> {
+    async fn free_slug_for(&self, tx: &mut dyn ReadTx, name: &str) -> Result<Slug> {
         let base = Slug::suggest_from_name(name);
         if let Some(base) = &base {
             if !tx.slug_exists(base).await? {

@@ -18,7 +18,7 @@ use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::models::CustomRole;
 use crate::domain::permission::Permission;
 use crate::domain::permission::{PermissionSet, Role};
-use crate::store::{StoreError, Tx};
+use crate::store::{ReadTx, StoreError};
 use crate::{Error, Result};
 
 pub const CUSTOM_ROLES_FEATURE: &str = "custom_roles";
@@ -70,14 +70,14 @@ impl Tenantry {
     }
 
     /// Every role usable in `org`: built-ins first, then custom roles by creation.
-    pub(crate) async fn roles_of(&self, tx: &mut dyn Tx, org: OrgId) -> Result<Vec<Role>> {
+    pub(crate) async fn roles_of(&self, tx: &mut dyn ReadTx, org: OrgId) -> Result<Vec<Role>> {
         let mut roles = self.preset.roles.clone();
         roles.extend(tx.custom_roles(org).await?.iter().map(|c| self.custom_role(c)));
         Ok(roles)
     }
 
     /// The role `key` in `org`, built-in or custom.
-    pub(crate) async fn find_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<Option<Role>> {
+    pub(crate) async fn find_role(&self, tx: &mut dyn ReadTx, org: OrgId, key: &str) -> Result<Option<Role>> {
         if let Some(role) = self.preset.role(key) {
             return Ok(Some(role.clone()));
         }
@@ -309,7 +309,7 @@ impl Tenantry {
     }
 
     /// A custom role of the org; built-ins are refused, unknown keys are not found.
-    async fn editable_role(&self, tx: &mut dyn Tx, org: OrgId, key: &str) -> Result<CustomRole> {
+    async fn editable_role(&self, tx: &mut dyn ReadTx, org: OrgId, key: &str) -> Result<CustomRole> {
         if self.preset.role(key).is_some() {
             return Err(Error::forbidden(format!("`{key}` is a built-in role of the preset and cannot be changed")));
         }

@@ -32,7 +32,7 @@ use crate::domain::permission::PermissionSet;
 use crate::domain::plan::{limit_to_api, Limit, MetricKind};
 use crate::domain::usage::{parse_idempotency_key, MeterAnswer, MeterOutcome, UsageWrite, IDEMPOTENCY_TTL};
 use crate::service::service_grants::ServiceGrant;
-use crate::store::Tx;
+use crate::store::ReadTx;
 use crate::{Error, Result};
 
 /// The gauge reported as `endpoint_count`.
@@ -89,7 +89,7 @@ impl Tenantry {
         self.usage(principal, &org.to_string()).await
     }
 
-    async fn usage_of(&self, tx: &mut dyn Tx, org: &Org) -> Result<Usage> {
+    async fn usage_of(&self, tx: &mut dyn ReadTx, org: &Org) -> Result<Usage> {
         let plan = self.plan_of(org)?;
         let endpoint_count = self.metric_value(tx, org, ENDPOINTS_METRIC).await?;
         let requests_this_month = self.metric_value(tx, org, REQUESTS_METRIC).await?;
@@ -100,7 +100,7 @@ impl Tenantry {
 
     /// The current value of a metric (this month's, for a monthly counter); 0 for a metric the
     /// preset does not define.
-    async fn metric_value(&self, tx: &mut dyn Tx, org: &Org, metric: &str) -> Result<u64> {
+    async fn metric_value(&self, tx: &mut dyn ReadTx, org: &Org, metric: &str) -> Result<u64> {
         match self.preset.metrics.iter().find(|m| m.key == metric) {
             Some(m) => Ok(tx.usage_value(org.id, &m.key, &m.kind.period(self.clock.now())).await?),
             None => Ok(0),

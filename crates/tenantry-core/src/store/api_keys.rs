@@ -17,18 +17,24 @@ pub struct KeyWithPlan {
     pub plan: String,
 }
 
+/// The reads of this capability, open to read handles (`Store::read`).
 #[async_trait]
-pub trait ApiKeysTx: Send {
-    /// Inserts the key with the hash of its secret (unique across the instance).
-    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale>;
+pub trait ApiKeysRead: Send {
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>>;
     async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>>;
     /// The org's keys by id (creation order), after the page's cursor.
     async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>>;
-    /// Revokes the key unless it already was; `None` when it was already revoked or is not the org's.
-    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale>;
     /// The unrevoked keys `created_by` made, in every org: `(key, its org, its secret's hash)`.
     async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>>;
+}
+
+/// The writes of this capability, only in write transactions (`Store::write`).
+#[async_trait]
+pub trait ApiKeysTx: ApiKeysRead {
+    /// Inserts the key with the hash of its secret (unique across the instance).
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale>;
+    /// Revokes the key unless it already was; `None` when it was already revoked or is not the org's.
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale>;
     /// Brings the key's expiry forward to `at` (never later than it already is).
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale>;
     /// Records when keys were last used; a stored time never moves backwards.

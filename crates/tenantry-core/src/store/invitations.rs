@@ -11,10 +11,9 @@ use crate::domain::ids::{InvitationId, OrgId};
 use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::pagination::PageRequest;
 
+/// The reads of this capability, open to read handles (`Store::read`).
 #[async_trait]
-pub trait InvitationsTx: Send {
-    /// Fails with `StoreError::Unique` when the (org, email) already has a pending invitation.
-    async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()>;
+pub trait InvitationsRead: Send {
     async fn invitation(&mut self, org: OrgId, id: InvitationId) -> StoreResult<Option<Invitation>>;
     async fn invitation_by_token(&mut self, token_hash: &str) -> StoreResult<Option<Invitation>>;
     /// The stored-pending invitation of `email` to `org` (expired or not).
@@ -30,6 +29,13 @@ pub trait InvitationsTx: Send {
         now: DateTime<Utc>,
         page: &PageRequest,
     ) -> StoreResult<Vec<Invitation>>;
+}
+
+/// The writes of this capability, only in write transactions (`Store::write`).
+#[async_trait]
+pub trait InvitationsTx: InvitationsRead {
+    /// Fails with `StoreError::Unique` when the (org, email) already has a pending invitation.
+    async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()>;
     /// Moves the invitation from `from` to `to` (stamping `at` as its response time); `false`
     /// when it was no longer in `from`.
     async fn set_invitation_state(

@@ -2,8 +2,10 @@
 //! a store runs SQL and keeps data consistent (unique keys, counters), but never decides whether
 //! something is allowed — every rule lives in the services.
 //!
-//! A transaction's operations are grouped by capability, one trait per module, so each store
-//! implements them in a module of the same name; [`Tx`] is all of them together.
+//! A transaction's operations are grouped by capability, one module each, so each store
+//! implements them in a module of the same name. Each capability has two traits: its reads
+//! (`OrgsRead`) and its writes (`OrgsTx`, which extends the reads). [`ReadTx`] is every read and
+//! is all that [`Store::read`] hands out; [`Tx`] is everything, for write transactions.
 
 mod accounts;
 mod admin;
@@ -24,19 +26,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{ApiKeyId, OrgId, SessionId, UserId};
 
-pub use accounts::AccountsTx;
-pub use admin::AdminTx;
-pub use api_keys::{ApiKeysTx, KeyWithPlan};
-pub use audit::AuditTx;
-pub use instance::InstanceTx;
-pub use invitations::InvitationsTx;
-pub use orgs::OrgsTx;
-pub use outbox::OutboxTx;
-pub use ownership::OwnershipTx;
-pub use plans::PlansTx;
-pub use roles::RolesTx;
-pub use settings::SettingsTx;
-pub use usage::UsageTx;
+pub use accounts::{AccountsRead, AccountsTx};
+pub use admin::{AdminRead, AdminTx};
+pub use api_keys::{ApiKeysRead, ApiKeysTx, KeyWithPlan};
+pub use audit::{AuditRead, AuditTx};
+pub use instance::{InstanceRead, InstanceTx};
+pub use invitations::{InvitationsRead, InvitationsTx};
+pub use orgs::{OrgsRead, OrgsTx};
+pub use outbox::{OutboxRead, OutboxTx};
+pub use ownership::{OwnershipRead, OwnershipTx};
+pub use plans::{PlansRead, PlansTx};
+pub use roles::{RolesRead, RolesTx};
+pub use settings::{SettingsRead, SettingsTx};
+pub use usage::{UsageRead, UsageTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,16 +57,55 @@ pub trait Store: Send + Sync {
     /// start, so a read-then-write transaction can never fail to upgrade.
     async fn write(&self) -> StoreResult<Box<dyn Tx>>;
     /// A connection for reads. Each statement sees committed data; no snapshot spans statements.
-    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// It offers no write method.
+    async fn read(&self) -> StoreResult<Box<dyn ReadTx>>;
     /// How many other processes serve from this database right now (none on SQLite, which one
     /// process owns).
     async fn other_nodes(&self) -> StoreResult<usize>;
 }
 
-/// One unit of work. Dropping it without `commit` rolls back.
+/// Every read of every capability.
+pub trait ReadTx:
+    AccountsRead
+    + OrgsRead
+    + RolesRead
+    + InvitationsRead
+    + ApiKeysRead
+    + OutboxRead
+    + InstanceRead
+    + AuditRead
+    + PlansRead
+    + UsageRead
+    + SettingsRead
+    + OwnershipRead
+    + AdminRead
+    + Send
+{
+}
+
+impl<T> ReadTx for T where
+    T: AccountsRead
+        + OrgsRead
+        + RolesRead
+        + InvitationsRead
+        + ApiKeysRead
+        + OutboxRead
+        + InstanceRead
+        + AuditRead
+        + PlansRead
+        + UsageRead
+        + SettingsRead
+        + OwnershipRead
+        + AdminRead
+        + Send
+{
+}
+
+/// One write transaction: every read and every write. Dropping it without `commit` rolls back.
 #[async_trait]
 pub trait Tx:
-    AccountsTx
+    ReadTx
+    + AccountsTx
     + OrgsTx
     + RolesTx
     + InvitationsTx

@@ -5,8 +5,11 @@ use async_trait::async_trait;
 use super::{MaybeStale, StoreResult};
 use crate::domain::ids::OrgId;
 
+/// The reads of this capability (none).
+pub trait PlansRead: Send {}
+
 #[async_trait]
-pub trait PlansTx: Send {
+pub trait PlansTx: PlansRead {
     /// Sets the org's plan; `None` when there is no such org.
     async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<MaybeStale>;
     /// Sets (or, with `None`, clears) the org's billing customer id; `false` when there is no such org.

@@ -6,10 +6,16 @@ use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::ids::OrgId;
 use crate::domain::models::CustomRole;
 
+/// The reads of this capability, open to read handles (`Store::read`).
 #[async_trait]
-pub trait RolesTx: Send {
+pub trait RolesRead: Send {
     /// The org's custom roles, oldest first.
     async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
+}
+
+/// The writes of this capability, only in write transactions (`Store::write`).
+#[async_trait]
+pub trait RolesTx: RolesRead {
     async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale>;
     /// Writes `name` and `permissions` of the role with `role.key` in `role.org_id`.
     async fn update_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale>;

@@ -9,10 +9,17 @@ use crate::domain::ids::OrgId;
 use crate::domain::plan::Limit;
 use crate::domain::usage::{MeterAnswer, UsageWrite};
 
+/// The reads of this capability, open to read handles (`Store::read`).
 #[async_trait]
-pub trait UsageTx: Send {
+pub trait UsageRead: Send {
     /// The value of a counter row; 0 when it was never written.
     async fn usage_value(&mut self, org: OrgId, metric: &str, period: &str) -> StoreResult<u64>;
+    async fn meter_answer(&mut self, org: OrgId, metric: &str, key: &str) -> StoreResult<Option<MeterAnswer>>;
+}
+
+/// The writes of this capability, only in write transactions (`Store::write`).
+#[async_trait]
+pub trait UsageTx: UsageRead {
     /// Adds `delta` to a counter row (created at 0 if absent) in one conditional statement: only
     /// if the result is not below zero and, when `delta` is positive, not above `limit` (`None`:
     /// unlimited). Concurrent adds therefore never overshoot.
@@ -36,7 +43,6 @@ pub trait UsageTx: Send {
     ) -> StoreResult<bool>;
     /// Forgets the org's idempotency keys created at or before `before`.
     async fn purge_meter_answers(&mut self, org: OrgId, before: DateTime<Utc>) -> StoreResult<()>;
-    async fn meter_answer(&mut self, org: OrgId, metric: &str, key: &str) -> StoreResult<Option<MeterAnswer>>;
     async fn insert_meter_answer(
         &mut self,
         org: OrgId,

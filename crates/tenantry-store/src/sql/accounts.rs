@@ -5,12 +5,53 @@ use chrono::{DateTime, Utc};
 use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{OrgId, SessionId, UserId};
 use tenantry_core::domain::models::{EmailTokenKind, RefreshToken, Session, User};
-use tenantry_core::store::{AccountsTx, CacheChange, Stale, StoreResult};
+use tenantry_core::store::{AccountsRead, AccountsTx, CacheChange, Stale, StoreResult};
 
 use crate::rows::{self, ms};
 
 use super::SqlTx;
 use crate::db_err;
+
+#[async_trait]
+impl AccountsRead for SqlTx {
+    async fn user(&mut self, id: UserId) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {} FROM users WHERE id = $1", rows::USER_COLUMNS);
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {} FROM users WHERE email = $1", rows::USER_COLUMNS);
+        let row = sqlx::query(&sql).bind(email.as_str()).fetch_optional(self.conn()).await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>> {
+        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.map(|row| {
+            Ok(RefreshToken {
+                hash: rows::get(&row, "hash")?,
+                session_id: rows::id(&row, "session_id")?,
+                expires_at: rows::time(&row, "expires_at")?,
+                used_at: rows::opt_time(&row, "used_at")?,
+            })
+        })
+        .transpose()
+    }
+}
 
 #[async_trait]
 impl AccountsTx for SqlTx {
@@ -30,18 +71,6 @@ impl AccountsTx for SqlTx {
         .await
         .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn user(&mut self, id: UserId) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {} FROM users WHERE id = $1", rows::USER_COLUMNS);
-        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
-        row.as_ref().map(rows::user).transpose()
-    }
-
-    async fn user_by_email(&mut self, email: &Email) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {} FROM users WHERE email = $1", rows::USER_COLUMNS);
-        let row = sqlx::query(&sql).bind(email.as_str()).fetch_optional(self.conn()).await.map_err(db_err)?;
-        row.as_ref().map(rows::user).transpose()
     }
 
     async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
@@ -77,15 +106,6 @@ impl AccountsTx for SqlTx {
         .await
         .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(rows::session).transpose()
     }
 
     async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()> {
@@ -139,23 +159,6 @@ impl AccountsTx for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn refresh_token(&mut self, hash: &str) -> StoreResult<Option<RefreshToken>> {
-        let row = sqlx::query("SELECT hash, session_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
-        row.map(|row| {
-            Ok(RefreshToken {
-                hash: rows::get(&row, "hash")?,
-                session_id: rows::id(&row, "session_id")?,
-                expires_at: rows::time(&row, "expires_at")?,
-                used_at: rows::opt_time(&row, "used_at")?,
-            })
-        })
-        .transpose()
     }
 
     async fn use_refresh_token(&mut self, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tenantry_core::domain::ids::UserId;
 use tenantry_core::domain::models::{Org, User, UserStatus};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{AdminTx, CacheChange, MaybeStale, Stale, StoreResult};
+use tenantry_core::store::{AdminRead, AdminTx, CacheChange, MaybeStale, Stale, StoreResult};
 
 use super::{after, SqlTx};
 use crate::db_err;
@@ -24,7 +24,7 @@ pub(super) fn contains_pattern(query: Option<&str>) -> String {
 }
 
 #[async_trait]
-impl AdminTx for SqlTx {
+impl AdminRead for SqlTx {
     async fn search_orgs(&mut self, query: Option<&str>, page: &PageRequest) -> StoreResult<Vec<Org>> {
         // Case-insensitive on both databases (the pattern is lowercased too). Without a query the
         // pattern is `%%`, which matches all.
@@ -60,7 +60,10 @@ impl AdminTx for SqlTx {
             .map_err(db_err)?;
         found.iter().map(rows::user).collect()
     }
+}
 
+#[async_trait]
+impl AdminTx for SqlTx {
     async fn set_user_status(&mut self, user: UserId, status: UserStatus) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
             .bind(status.as_str())

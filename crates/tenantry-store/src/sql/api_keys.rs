@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use tenantry_core::domain::api_key::{ApiKey, RateCount};
 use tenantry_core::domain::ids::{ApiKeyId, OrgId};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{ApiKeysTx, CacheChange, KeyWithPlan, MaybeStale, Stale, StoreResult};
+use tenantry_core::store::{ApiKeysRead, ApiKeysTx, CacheChange, KeyWithPlan, MaybeStale, Stale, StoreResult};
 
 use super::{after, values_rows, SqlTx};
 use crate::db_err;
@@ -39,30 +39,7 @@ fn with_plan(row: &AnyRow) -> StoreResult<KeyWithPlan> {
 }
 
 #[async_trait]
-impl ApiKeysTx for SqlTx {
-    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale> {
-        sqlx::query(
-            "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at, expires_at, \
-             last_used_at, revoked_at, rolled_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(key.id.to_string())
-        .bind(key.org_id.to_string())
-        .bind(&key.name)
-        .bind(&key.prefix)
-        .bind(secret_hash)
-        .bind(rows::json_list(&key.scopes))
-        .bind(&key.created_by)
-        .bind(ms(key.created_at))
-        .bind(key.expires_at.map(ms))
-        .bind(key.last_used_at.map(ms))
-        .bind(key.revoked_at.map(ms))
-        .bind(key.rolled_from.map(|id| id.to_string()))
-        .execute(self.in_org(key.org_id).await?)
-        .await
-        .map_err(db_err)?;
-        Ok(Stale::new(CacheChange::Key { id: key.id, secret_hash: secret_hash.to_owned() }))
-    }
-
+impl ApiKeysRead for SqlTx {
     async fn api_key_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<KeyWithPlan>> {
         // Found by its secret before the transaction knows the key's org.
         if self.enter_org_of("SELECT org_id FROM api_keys WHERE secret_hash = $1", secret_hash).await?.is_none() {
@@ -99,19 +76,6 @@ impl ApiKeysTx for SqlTx {
         found.iter().map(api_key).collect()
     }
 
-    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale> {
-        let revoked: Option<String> = sqlx::query_scalar(
-            "UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING secret_hash",
-        )
-                .bind(ms(at))
-                .bind(org.to_string())
-                .bind(id.to_string())
-                .fetch_optional(self.in_org(org).await?)
-                .await
-                .map_err(db_err)?;
-        Ok(revoked.map(|secret_hash| Stale::new(CacheChange::Key { id, secret_hash })).into())
-    }
-
     async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>> {
         // A person's keys across their orgs: read instance-wide, then revoked org by org (each
         // revocation enters its org's scope).
@@ -132,6 +96,45 @@ impl ApiKeysTx for SqlTx {
                 Ok((id, org, hash))
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl ApiKeysTx for SqlTx {
+    async fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> StoreResult<Stale> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at, expires_at, \
+             last_used_at, revoked_at, rolled_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(key.id.to_string())
+        .bind(key.org_id.to_string())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(secret_hash)
+        .bind(rows::json_list(&key.scopes))
+        .bind(&key.created_by)
+        .bind(ms(key.created_at))
+        .bind(key.expires_at.map(ms))
+        .bind(key.last_used_at.map(ms))
+        .bind(key.revoked_at.map(ms))
+        .bind(key.rolled_from.map(|id| id.to_string()))
+        .execute(self.in_org(key.org_id).await?)
+        .await
+        .map_err(db_err)?;
+        Ok(Stale::new(CacheChange::Key { id: key.id, secret_hash: secret_hash.to_owned() }))
+    }
+
+    async fn revoke_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale> {
+        let revoked: Option<String> = sqlx::query_scalar(
+            "UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING secret_hash",
+        )
+                .bind(ms(at))
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .fetch_optional(self.in_org(org).await?)
+                .await
+                .map_err(db_err)?;
+        Ok(revoked.map(|secret_hash| Stale::new(CacheChange::Key { id, secret_hash })).into())
     }
 
     async fn expire_api_key(&mut self, org: OrgId, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<MaybeStale> {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::Arguments;
 use tenantry_core::domain::audit::{ActionFilter, AuditFilter, AuditRecord, Chain, ChainedRecord};
-use tenantry_core::store::{AuditTx, StoreResult};
+use tenantry_core::store::{AuditRead, AuditTx, StoreResult};
 
 use super::SqlTx;
 use crate::db_err;
@@ -90,7 +90,7 @@ impl SqlTx {
 }
 
 #[async_trait]
-impl AuditTx for SqlTx {
+impl AuditRead for SqlTx {
     async fn last_audit_hash(&mut self, chain: Chain) -> StoreResult<Option<String>> {
         // Held until commit: the next append to this chain waits for this one.
         self.lock_audit_chain(chain).await?;
@@ -99,37 +99,6 @@ impl AuditTx for SqlTx {
         let sql = format!("SELECT hash FROM audit_events WHERE {} ORDER BY seq DESC LIMIT 1", conditions.clause());
         let rows = self.audit_rows(chain, &sql, conditions.args).await?;
         rows.first().map(|row| get(row, "hash")).transpose()
-    }
-
-    async fn insert_audit(&mut self, record: &AuditRecord, prev_hash: &str, hash: &str) -> StoreResult<i64> {
-        let org: Chain = record.org_id.as_deref().and_then(|id| id.parse().ok());
-        let query = sqlx::query_scalar(
-            "INSERT INTO audit_events (id, org_id, actor_type, actor_id, action, target_type, target_id, occurred_at, ip, user_agent, metadata, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
-        )
-        .bind(&record.id)
-        .bind(&record.org_id)
-        .bind(&record.actor_type)
-        .bind(&record.actor_id)
-        .bind(&record.action)
-        .bind(&record.target_type)
-        .bind(&record.target_id)
-        .bind(record.occurred_at)
-        .bind(&record.ip)
-        .bind(&record.user_agent)
-        .bind(&record.metadata)
-        .bind(prev_hash)
-        .bind(hash);
-        match org {
-            Some(org) => query.fetch_one(self.in_org(org).await?).await.map_err(db_err),
-            None => {
-                // RETURNING reads the new row back, which the instance chain's visibility allows.
-                self.all_orgs(true).await?;
-                let seq = query.fetch_one(self.conn()).await.map_err(db_err);
-                self.all_orgs(false).await?;
-                seq
-            }
-        }
     }
 
     async fn audit_events(
@@ -191,5 +160,39 @@ impl AuditTx for SqlTx {
         let sql =
             format!("SELECT {COLUMNS} FROM audit_events WHERE {} ORDER BY seq LIMIT {limit}", conditions.clause());
         self.audit_rows(chain, &sql, conditions.args).await?.iter().map(chained).collect()
+    }
+}
+
+#[async_trait]
+impl AuditTx for SqlTx {
+    async fn insert_audit(&mut self, record: &AuditRecord, prev_hash: &str, hash: &str) -> StoreResult<i64> {
+        let org: Chain = record.org_id.as_deref().and_then(|id| id.parse().ok());
+        let query = sqlx::query_scalar(
+            "INSERT INTO audit_events (id, org_id, actor_type, actor_id, action, target_type, target_id, occurred_at, ip, user_agent, metadata, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
+        )
+        .bind(&record.id)
+        .bind(&record.org_id)
+        .bind(&record.actor_type)
+        .bind(&record.actor_id)
+        .bind(&record.action)
+        .bind(&record.target_type)
+        .bind(&record.target_id)
+        .bind(record.occurred_at)
+        .bind(&record.ip)
+        .bind(&record.user_agent)
+        .bind(&record.metadata)
+        .bind(prev_hash)
+        .bind(hash);
+        match org {
+            Some(org) => query.fetch_one(self.in_org(org).await?).await.map_err(db_err),
+            None => {
+                // RETURNING reads the new row back, which the instance chain's visibility allows.
+                self.all_orgs(true).await?;
+                let seq = query.fetch_one(self.conn()).await.map_err(db_err);
+                self.all_orgs(false).await?;
+                seq
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tenantry_core::domain::models::SigningKey;
-use tenantry_core::store::{InstanceTx, StoreResult};
+use tenantry_core::store::{InstanceRead, InstanceTx, StoreResult};
 
 use crate::rows::{self, ms};
 
@@ -10,7 +10,7 @@ use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl InstanceTx for SqlTx {
+impl InstanceRead for SqlTx {
     async fn signing_key(&mut self) -> StoreResult<Option<SigningKey>> {
         let row = sqlx::query("SELECT kid, pkcs8, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1")
             .fetch_optional(self.conn())
@@ -26,6 +26,17 @@ impl InstanceTx for SqlTx {
         .transpose()
     }
 
+    async fn instance_secret(&mut self, name: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl InstanceTx for SqlTx {
     async fn insert_signing_key(&mut self, key: &SigningKey) -> StoreResult<()> {
         sqlx::query("INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES ($1, $2, $3)")
             .bind(&key.kid)
@@ -35,14 +46,6 @@ impl InstanceTx for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn instance_secret(&mut self, name: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)
     }
 
     async fn set_instance_secret(&mut self, name: &str, value: &str) -> StoreResult<()> {

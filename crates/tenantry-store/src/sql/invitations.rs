@@ -7,36 +7,14 @@ use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{InvitationId, OrgId};
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{InvitationsTx, StoreResult};
+use tenantry_core::store::{InvitationsRead, InvitationsTx, StoreResult};
 
 use super::{after, SqlTx};
 use crate::db_err;
 use crate::rows::{self, ms};
 
 #[async_trait]
-impl InvitationsTx for SqlTx {
-    async fn insert_invitation(&mut self, inv: &Invitation) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, expires_at, \
-             created_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(inv.id.to_string())
-        .bind(inv.org_id.to_string())
-        .bind(inv.email.as_str())
-        .bind(&inv.role)
-        .bind(rows::json_list(&inv.team_ids))
-        .bind(&inv.invited_by)
-        .bind(inv.state.as_str())
-        .bind(&inv.token_hash)
-        .bind(ms(inv.expires_at))
-        .bind(ms(inv.created_at))
-        .bind(inv.responded_at.map(ms))
-        .execute(self.in_org(inv.org_id).await?)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
+impl InvitationsRead for SqlTx {
     async fn invitation(&mut self, org: OrgId, id: InvitationId) -> StoreResult<Option<Invitation>> {
         let sql = format!("SELECT {} FROM invitations WHERE org_id = $1 AND id = $2", rows::INVITATION_COLUMNS);
         let row = sqlx::query(&sql)
@@ -110,6 +88,31 @@ impl InvitationsTx for SqlTx {
             .await
             .map_err(db_err)?;
         found.iter().map(rows::invitation).collect()
+    }
+}
+
+#[async_trait]
+impl InvitationsTx for SqlTx {
+    async fn insert_invitation(&mut self, inv: &Invitation) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, expires_at, \
+             created_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(inv.id.to_string())
+        .bind(inv.org_id.to_string())
+        .bind(inv.email.as_str())
+        .bind(&inv.role)
+        .bind(rows::json_list(&inv.team_ids))
+        .bind(&inv.invited_by)
+        .bind(inv.state.as_str())
+        .bind(&inv.token_hash)
+        .bind(ms(inv.expires_at))
+        .bind(ms(inv.created_at))
+        .bind(inv.responded_at.map(ms))
+        .execute(self.in_org(inv.org_id).await?)
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 
     async fn set_invitation_state(

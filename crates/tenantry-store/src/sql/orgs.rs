@@ -5,7 +5,7 @@ use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::models::{Member, Membership, Org, OrgWithRole};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::slug::Slug;
-use tenantry_core::store::{CacheChange, MaybeStale, OrgsTx, Stale, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, OrgsRead, OrgsTx, Stale, StoreResult};
 
 use super::after;
 use crate::rows::{self, ms};
@@ -14,27 +14,7 @@ use super::SqlTx;
 use crate::{db_err, Backend};
 
 #[async_trait]
-impl OrgsTx for SqlTx {
-    async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, billing_customer_id, metadata, seat_count, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
-        )
-        .bind(org.id.to_string())
-        .bind(org.slug.as_str())
-        .bind(&org.name)
-        .bind(org.owner_id.to_string())
-        .bind(i64::from(org.is_personal))
-        .bind(&org.plan)
-        .bind(&org.billing_customer_id)
-        .bind(org.metadata.to_string())
-        .bind(ms(org.created_at))
-        .execute(self.in_org(org.id).await?)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
+impl OrgsRead for SqlTx {
     async fn org(&mut self, id: OrgId) -> StoreResult<Option<Org>> {
         let sql = format!("SELECT {} FROM orgs o WHERE o.id = $1", rows::ORG_COLUMNS);
         let row =
@@ -45,20 +25,9 @@ impl OrgsTx for SqlTx {
     async fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Org>> {
         // The slug names the org before the transaction knows which org it is in.
         match self.enter_org_of("SELECT id FROM orgs WHERE slug = $1", slug).await? {
-            Some(id) => OrgsTx::org(self, id).await,
+            Some(id) => OrgsRead::org(self, id).await,
             None => Ok(None),
         }
-    }
-
-    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()> {
-        sqlx::query("UPDATE orgs SET name = $1, metadata = $2 WHERE id = $3")
-            .bind(&org.name)
-            .bind(org.metadata.to_string())
-            .bind(org.id.to_string())
-            .execute(self.in_org(org.id).await?)
-            .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn orgs_of_user(&mut self, user: UserId, page: Option<&PageRequest>) -> StoreResult<Vec<OrgWithRole>> {
@@ -92,15 +61,6 @@ impl OrgsTx for SqlTx {
         Ok(found.is_some())
     }
 
-    async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale> {
-        let slug: Option<String> = sqlx::query_scalar("DELETE FROM orgs WHERE id = $1 RETURNING slug")
-            .bind(org.to_string())
-            .fetch_optional(self.in_org(org).await?)
-            .await
-            .map_err(db_err)?;
-        Ok(slug.map(|slug| Stale::new(CacheChange::OrgDeleted { org, slug })).into())
-    }
-
     async fn count_orgs_of_user(&mut self, user: UserId) -> StoreResult<u64> {
         self.as_user(Some(user)).await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = $1")
@@ -110,24 +70,6 @@ impl OrgsTx for SqlTx {
             .map_err(db_err)?;
         self.as_user(None).await?;
         Ok(count as u64)
-    }
-
-    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale> {
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(membership.id.to_string())
-            .bind(membership.org_id.to_string())
-            .bind(membership.user_id.to_string())
-            .bind(&membership.role)
-            .bind(ms(membership.joined_at))
-            .execute(self.in_org(membership.org_id).await?)
-            .await
-            .map_err(db_err)?;
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
-            .bind(membership.org_id.to_string())
-            .execute(self.in_org(membership.org_id).await?)
-            .await
-            .map_err(db_err)?;
-        Ok(Stale::new(CacheChange::Member { org: membership.org_id, user: membership.user_id }))
     }
 
     async fn membership(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
@@ -201,6 +143,77 @@ impl OrgsTx for SqlTx {
         found.iter().map(rows::member).collect()
     }
 
+    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2")
+            .bind(org.to_string())
+            .bind(role)
+            .fetch_one(self.in_org(org).await?)
+            .await
+            .map_err(db_err)?;
+        Ok(count as u64)
+    }
+}
+
+#[async_trait]
+impl OrgsTx for SqlTx {
+    async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orgs (id, slug, name, owner_id, is_personal, plan, billing_customer_id, metadata, seat_count, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        )
+        .bind(org.id.to_string())
+        .bind(org.slug.as_str())
+        .bind(&org.name)
+        .bind(org.owner_id.to_string())
+        .bind(i64::from(org.is_personal))
+        .bind(&org.plan)
+        .bind(&org.billing_customer_id)
+        .bind(org.metadata.to_string())
+        .bind(ms(org.created_at))
+        .execute(self.in_org(org.id).await?)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()> {
+        sqlx::query("UPDATE orgs SET name = $1, metadata = $2 WHERE id = $3")
+            .bind(&org.name)
+            .bind(org.metadata.to_string())
+            .bind(org.id.to_string())
+            .execute(self.in_org(org.id).await?)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale> {
+        let slug: Option<String> = sqlx::query_scalar("DELETE FROM orgs WHERE id = $1 RETURNING slug")
+            .bind(org.to_string())
+            .fetch_optional(self.in_org(org).await?)
+            .await
+            .map_err(db_err)?;
+        Ok(slug.map(|slug| Stale::new(CacheChange::OrgDeleted { org, slug })).into())
+    }
+
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale> {
+        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(membership.id.to_string())
+            .bind(membership.org_id.to_string())
+            .bind(membership.user_id.to_string())
+            .bind(&membership.role)
+            .bind(ms(membership.joined_at))
+            .execute(self.in_org(membership.org_id).await?)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
+            .bind(membership.org_id.to_string())
+            .execute(self.in_org(membership.org_id).await?)
+            .await
+            .map_err(db_err)?;
+        Ok(Stale::new(CacheChange::Member { org: membership.org_id, user: membership.user_id }))
+    }
+
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
             .bind(role)
@@ -228,16 +241,6 @@ impl OrgsTx for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(Some(Stale::new(CacheChange::Member { org, user })).into())
-    }
-
-    async fn count_members_with_role(&mut self, org: OrgId, role: &str) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2")
-            .bind(org.to_string())
-            .bind(role)
-            .fetch_one(self.in_org(org).await?)
-            .await
-            .map_err(db_err)?;
-        Ok(count as u64)
     }
 
     async fn reassign_role(&mut self, org: OrgId, from: &str, to: &str) -> StoreResult<(u64, Stale)> {

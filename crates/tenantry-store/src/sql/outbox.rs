@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use tenantry_core::domain::ids::MessageId;
 use tenantry_core::domain::models::OutboxMessage;
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{OutboxTx, StoreResult};
+use tenantry_core::store::{OutboxRead, OutboxTx, StoreResult};
 
 use crate::rows::{self, ms};
 
@@ -13,28 +13,7 @@ use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl OutboxTx for SqlTx {
-    async fn insert_outbox(&mut self, message: &OutboxMessage) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(message.id.to_string())
-        .bind(message.to.as_str())
-        .bind(&message.subject)
-        .bind(&message.text)
-        .bind(&message.html)
-        .bind(ms(message.created_at))
-        .bind(message.sent_at.map(ms))
-        .bind(i64::from(message.attempts))
-        .bind(message.next_attempt_at.map(ms))
-        .bind(&message.last_error)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
+impl OutboxRead for SqlTx {
     async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>> {
         let sql = format!(
             "SELECT {} FROM outbox WHERE ($1 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
@@ -58,6 +37,30 @@ impl OutboxTx for SqlTx {
         let found =
             sqlx::query(&sql).bind(ms(now)).bind(i64::from(limit)).fetch_all(self.conn()).await.map_err(db_err)?;
         found.iter().map(rows::outbox).collect()
+    }
+}
+
+#[async_trait]
+impl OutboxTx for SqlTx {
+    async fn insert_outbox(&mut self, message: &OutboxMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, sent_at, attempts, next_attempt_at, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(message.id.to_string())
+        .bind(message.to.as_str())
+        .bind(&message.subject)
+        .bind(&message.text)
+        .bind(&message.html)
+        .bind(ms(message.created_at))
+        .bind(message.sent_at.map(ms))
+        .bind(i64::from(message.attempts))
+        .bind(message.next_attempt_at.map(ms))
+        .bind(&message.last_error)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 
     async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()> {

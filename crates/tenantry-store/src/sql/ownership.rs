@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use tenantry_core::domain::ids::{OrgId, UserId};
-use tenantry_core::store::{OwnershipTx, StoreResult};
+use tenantry_core::store::{OwnershipRead, OwnershipTx, StoreResult};
 
 use super::SqlTx;
 use crate::db_err;
+
+impl OwnershipRead for SqlTx {}
 
 #[async_trait]
 impl OwnershipTx for SqlTx {

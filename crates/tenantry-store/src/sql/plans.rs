@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use tenantry_core::domain::ids::OrgId;
-use tenantry_core::store::{CacheChange, MaybeStale, PlansTx, Stale, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, PlansRead, PlansTx, Stale, StoreResult};
 
 use super::SqlTx;
 use crate::db_err;
+
+impl PlansRead for SqlTx {}
 
 #[async_trait]
 impl PlansTx for SqlTx {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::models::CustomRole;
-use tenantry_core::store::{CacheChange, MaybeStale, RolesTx, Stale, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, RolesRead, RolesTx, Stale, StoreResult};
 
 use crate::rows::{self, ms};
 
@@ -11,7 +11,7 @@ use super::SqlTx;
 use crate::db_err;
 
 #[async_trait]
-impl RolesTx for SqlTx {
+impl RolesRead for SqlTx {
     async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
         let found = sqlx::query(
             "SELECT id, org_id, key, name, permissions, created_at FROM custom_roles WHERE org_id = $1 ORDER BY id",
@@ -22,7 +22,10 @@ impl RolesTx for SqlTx {
         .map_err(db_err)?;
         found.iter().map(rows::custom_role).collect()
     }
+}
 
+#[async_trait]
+impl RolesTx for SqlTx {
     async fn insert_custom_role(&mut self, role: &CustomRole) -> StoreResult<Stale> {
         sqlx::query(
             "INSERT INTO custom_roles (id, org_id, key, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -5,14 +5,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::settings::{Settings, StoredSettings};
-use tenantry_core::store::{SettingsTx, StoreError, StoreResult};
+use tenantry_core::store::{SettingsRead, SettingsTx, StoreError, StoreResult};
 
 use super::SqlTx;
 use crate::db_err;
 use crate::rows::{self, ms};
 
 #[async_trait]
-impl SettingsTx for SqlTx {
+impl SettingsRead for SqlTx {
     async fn org_settings(&mut self, org: OrgId) -> StoreResult<Option<StoredSettings>> {
         let row = sqlx::query("SELECT document, telegram_bot_token, version FROM org_settings WHERE org_id = $1")
             .bind(org.to_string())
@@ -27,7 +27,10 @@ impl SettingsTx for SqlTx {
         settings.notifications.telegram_bot_token = rows::get(&row, "telegram_bot_token")?;
         Ok(Some(StoredSettings { settings, version: version as u64 }))
     }
+}
 
+#[async_trait]
+impl SettingsTx for SqlTx {
     async fn save_org_settings(
         &mut self,
         org: OrgId,

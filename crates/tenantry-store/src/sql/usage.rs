@@ -6,7 +6,7 @@ use sqlx::Row;
 use tenantry_core::domain::ids::OrgId;
 use tenantry_core::domain::plan::Limit;
 use tenantry_core::domain::usage::{MeterAnswer, MeterOutcome, UsageWrite};
-use tenantry_core::store::{StoreError, StoreResult, UsageTx};
+use tenantry_core::store::{StoreError, StoreResult, UsageRead, UsageTx};
 
 use super::SqlTx;
 use crate::db_err;
@@ -17,7 +17,7 @@ fn limit_column(limit: Limit) -> Option<i64> {
 }
 
 #[async_trait]
-impl UsageTx for SqlTx {
+impl UsageRead for SqlTx {
     async fn usage_value(&mut self, org: OrgId, metric: &str, period: &str) -> StoreResult<u64> {
         let value: Option<i64> =
             sqlx::query_scalar("SELECT value FROM usage_counters WHERE org_id = $1 AND metric = $2 AND period = $3")
@@ -30,6 +30,35 @@ impl UsageTx for SqlTx {
         Ok(value.unwrap_or(0) as u64)
     }
 
+    async fn meter_answer(&mut self, org: OrgId, metric: &str, key: &str) -> StoreResult<Option<MeterAnswer>> {
+        let row = sqlx::query(
+            "SELECT delta, outcome, value, usage_limit, period, created_at FROM usage_idempotency \
+             WHERE org_id = $1 AND metric = $2 AND key = $3",
+        )
+        .bind(org.to_string())
+        .bind(metric)
+        .bind(key)
+        .fetch_optional(self.in_org(org).await?)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let outcome: String = rows::get(&row, "outcome")?;
+        let value: i64 = rows::get(&row, "value")?;
+        let limit: Option<i64> = rows::get(&row, "usage_limit")?;
+        Ok(Some(MeterAnswer {
+            delta: row.try_get("delta").map_err(db_err)?,
+            outcome: MeterOutcome::parse(&outcome)
+                .ok_or_else(|| StoreError::Database("stored value is not a valid metering outcome".into()))?,
+            value: value as u64,
+            limit: limit.map(|l| l as u64),
+            period: rows::get(&row, "period")?,
+            created_at: rows::time(&row, "created_at")?,
+        }))
+    }
+}
+
+#[async_trait]
+impl UsageTx for SqlTx {
     async fn add_usage(
         &mut self,
         org: OrgId,
@@ -101,32 +130,6 @@ impl UsageTx for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
-    }
-
-    async fn meter_answer(&mut self, org: OrgId, metric: &str, key: &str) -> StoreResult<Option<MeterAnswer>> {
-        let row = sqlx::query(
-            "SELECT delta, outcome, value, usage_limit, period, created_at FROM usage_idempotency \
-             WHERE org_id = $1 AND metric = $2 AND key = $3",
-        )
-        .bind(org.to_string())
-        .bind(metric)
-        .bind(key)
-        .fetch_optional(self.in_org(org).await?)
-        .await
-        .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let outcome: String = rows::get(&row, "outcome")?;
-        let value: i64 = rows::get(&row, "value")?;
-        let limit: Option<i64> = rows::get(&row, "usage_limit")?;
-        Ok(Some(MeterAnswer {
-            delta: row.try_get("delta").map_err(db_err)?,
-            outcome: MeterOutcome::parse(&outcome)
-                .ok_or_else(|| StoreError::Database("stored value is not a valid metering outcome".into()))?,
-            value: value as u64,
-            limit: limit.map(|l| l as u64),
-            period: rows::get(&row, "period")?,
-            created_at: rows::time(&row, "created_at")?,
-        }))
     }
 
     async fn insert_meter_answer(
