@@ -28,6 +28,7 @@ mod presets;
 mod role_properties;
 mod role_races;
 mod roles;
+mod schema_diff;
 mod security;
 mod settings;
 mod smtp_sink;

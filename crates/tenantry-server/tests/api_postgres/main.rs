@@ -52,6 +52,9 @@ mod role_properties;
 mod role_races;
 #[path = "../api/roles.rs"]
 mod roles;
+#[path = "../api/schema_diff.rs"]
+mod schema_diff;
+mod schema_parity;
 #[path = "../api/security.rs"]
 mod security;
 #[path = "../api/settings.rs"]
