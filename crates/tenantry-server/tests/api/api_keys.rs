@@ -67,6 +67,7 @@ async fn the_secret_is_shown_once_and_only_its_prefix_is_listed() {
 async fn scopes_must_exist_and_may_not_exceed_the_creators_permissions() {
     let app = spawn_app().await;
     let (ada, org) = org_with_owner(&app).await;
+    app.set_plan(&org, "team").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     app.add_member(&org, &bob, "admin").await;
     let dev = app.signup("dev@example.com", "Dev").await;
@@ -112,6 +113,7 @@ async fn scopes_must_exist_and_may_not_exceed_the_creators_permissions() {
 async fn a_key_acts_as_its_org_within_its_scopes() {
     let app = spawn_app().await;
     let (ada, org) = org_with_owner(&app).await;
+    app.set_plan(&org, "team").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     app.add_member(&org, &bob, "viewer").await;
     let viewer_key = app.create_key(&ada, &org, &["endpoints.view", "requests.replay"]).await;
@@ -265,6 +267,7 @@ async fn rolling_replaces_the_secret_now_or_after_a_grace_period() {
 async fn rolling_needs_every_scope_of_the_key() {
     let app = spawn_app().await;
     let (ada, org) = org_with_owner(&app).await;
+    app.set_plan(&org, "team").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     app.add_member(&org, &bob, "admin").await;
     let strong = app.create_key(&ada, &org, &["endpoints.delete"]).await;

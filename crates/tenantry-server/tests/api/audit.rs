@@ -96,16 +96,22 @@ async fn filters_narrow_by_actor_action_target_and_time() {
     .expect(201);
 
     let all = actions(&app, &ada.access, &org, "").await;
-    assert_eq!(all, ["role.created", "member.role_changed", "org.updated", "org.plan_changed", "org.created"]);
+    assert_eq!(
+        all,
+        ["role.created", "member.role_changed", "org.updated", "member.added", "org.plan_changed", "org.created"]
+    );
     assert_eq!(actions(&app, &ada.access, &org, "action=org.updated").await, ["org.updated"]);
     // A prefix ends with a dot; `_` in it is not a wildcard.
-    assert_eq!(actions(&app, &ada.access, &org, "action=member.").await, ["member.role_changed"]);
+    assert_eq!(actions(&app, &ada.access, &org, "action=member.").await, ["member.role_changed", "member.added"]);
     assert_eq!(actions(&app, &ada.access, &org, "action=org.").await.len(), 3);
     assert!(actions(&app, &ada.access, &org, "action=org_").await.is_empty());
-    assert_eq!(actions(&app, &ada.access, &org, &format!("target={}", bob.user_id)).await, ["member.role_changed"]);
-    // The admin changed the plan; Ada did the rest.
+    assert_eq!(
+        actions(&app, &ada.access, &org, &format!("target={}", bob.user_id)).await,
+        ["member.role_changed", "member.added"]
+    );
+    // The admin changed the plan and added Bob; Ada did the rest.
     assert_eq!(actions(&app, &ada.access, &org, &format!("actor={}", ada.user_id)).await.len(), 4);
-    assert_eq!(actions(&app, &ada.access, &org, "actor=admin").await, ["org.plan_changed"]);
+    assert_eq!(actions(&app, &ada.access, &org, "actor=admin").await, ["member.added", "org.plan_changed"]);
 
     let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true).replace('+', "%2B");
     assert_eq!(

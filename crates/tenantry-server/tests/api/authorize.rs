@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 use crate::common::{spawn_app, TestApp, ADMIN_TOKEN, SERVICE_TOKEN};
 use crate::spec_table::{holds, ROLES, TABLE};
 
-/// An org (`acme`) with one member per standard role; returns the org id and role → user id.
+/// An org (`acme`, on `team`) with one member per standard role; returns the org id and role →
+/// user id.
 async fn org_with_every_role(app: &TestApp) -> (String, BTreeMap<&'static str, String>) {
     let owner = app.signup("owner@example.com", "Owner").await;
     let org = app.create_org(&owner, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     let mut users = BTreeMap::from([("owner", owner.user_id.clone())]);
     for role in &ROLES[1..] {
         let user = app.insert_user(role).await;

@@ -243,23 +243,9 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Adds `account` to `org` with `role` directly in the database (until invitations exist,
-    /// the only way to give a test org a second member).
+    /// Adds `account` to `org` with `role`, as the instance admin does (see `add_user`).
     pub async fn add_member(&self, org: &str, account: &Account, role: &str) {
-        let id = format!("mem_{}", ulid::Ulid::new());
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, 0)")
-            .bind(id)
-            .bind(org)
-            .bind(&account.user_id)
-            .bind(role)
-            .execute(&self.db)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
-            .bind(org)
-            .execute(&self.db)
-            .await
-            .unwrap();
+        self.add_user(org, &account.user_id, role).await;
     }
 }
 
@@ -399,21 +385,32 @@ impl TestApp {
         id
     }
 
-    /// Like `add_member`, by user id.
+    /// Adds `user` to `org` with `role` through the admin API (`POST /v1/admin/orgs/{org}/members`),
+    /// so the membership is made as the service makes any: the seat count kept, the plan's member
+    /// limit applied, `member.added` audited, caches told. The org's plan must have room (`free`
+    /// admits its owner alone): put the org on `team` first, or see `add_members_beyond_plan`.
     pub async fn add_user(&self, org: &str, user: &str, role: &str) {
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, 0)")
-            .bind(format!("mem_{}", ulid::Ulid::new()))
-            .bind(org)
-            .bind(user)
-            .bind(role)
-            .execute(&self.db)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
-            .bind(org)
-            .execute(&self.db)
-            .await
-            .unwrap();
+        self.post(
+            &format!("/v1/admin/orgs/{org}/members"),
+            Some(ADMIN_TOKEN),
+            json!({ "user_id": user, "role": role }),
+        )
+        .await
+        .expect(201);
+    }
+
+    /// Adds each `(user id, role)` to `org` whatever room its plan leaves, as an org keeps the
+    /// members it gained on a larger plan after moving down (a member limit stops growth, it never
+    /// shrinks an org): the org moves to `team`, they join, and it moves back to its plan, each
+    /// step through the API and audited.
+    pub async fn add_members_beyond_plan(&self, org: &str, members: &[(&str, &str)]) {
+        let billing = self.get(&format!("/v1/orgs/{org}/billing"), Some(HOST_TOKEN)).await.expect(200);
+        let plan = billing.body["data"]["plan"].as_str().unwrap().to_owned();
+        self.set_plan(org, "team").await;
+        for (user, role) in members {
+            self.add_user(org, user, role).await;
+        }
+        self.set_plan(org, &plan).await;
     }
 
     /// Moves an org to another plan in the database, without an audit event of its own (for
@@ -432,6 +429,14 @@ impl TestApp {
         .await
         .unwrap();
         rows.into_iter().map(|(a, actor, target, m)| (a, actor, target, serde_json::from_str(&m).unwrap())).collect()
+    }
+
+    /// Like `audit_of`, without the events of the org's setup: the leading run of its creation,
+    /// plan changes and members added (what fixtures such as `add_member` write), so that a test
+    /// sees the changes it made itself.
+    pub async fn audit_after_setup(&self, org: &str) -> Vec<(String, String, String, Value)> {
+        const SETUP: [&str; 3] = ["org.created", "org.plan_changed", "member.added"];
+        self.audit_of(org).await.into_iter().skip_while(|(action, ..)| SETUP.contains(&action.as_str())).collect()
     }
 
     /// The role `user` holds in `org` according to the database, if any.

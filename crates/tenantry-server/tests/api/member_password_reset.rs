@@ -12,6 +12,7 @@ async fn an_org_manager_sends_a_member_a_reset_link_that_works() {
     let dev = app.signup("dev@example.com", "Dev").await;
     let eve = app.signup("eve@example.com", "Eve").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     app.add_member(&org, &bob, "admin").await;
     app.add_member(&org, &dev, "developer").await;
     let path = |user: &str| format!("/v1/orgs/{org}/members/{user}/reset-password");

@@ -51,8 +51,8 @@ async fn the_owner_deletes_an_org_and_nothing_of_it_stays_usable() {
     let bob = app.signup("bob@example.com", "Bob").await;
     let created = app.create_org(&ada, "Acme").await;
     let org = created["id"].as_str().unwrap().to_owned();
-    app.add_member(&org, &bob, "admin").await;
     app.set_plan(&org, "team").await;
+    app.add_member(&org, &bob, "admin").await;
     app.meter(&org, "endpoints", 2).await.expect(200);
     app.put(&format!("/v1/orgs/{org}/settings"), Some(&ada.access), json!({ "retention_days": 30 })).await.expect(200);
     app.post(

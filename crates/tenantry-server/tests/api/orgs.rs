@@ -144,6 +144,7 @@ async fn updating_an_org_needs_org_manage() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let org = app.create_org(&ada, "Acme").await;
     let org_id = org["id"].as_str().unwrap();
+    app.set_plan(org_id, "team").await;
     for (role, allowed) in [("admin", true), ("developer", false), ("viewer", false), ("finance", false)] {
         let member = app.signup(&format!("{role}@example.com"), role).await;
         app.add_member(org_id, &member, role).await;
@@ -196,6 +197,7 @@ async fn member_lists_page_stably_while_members_join() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let org = app.create_org(&ada, "Acme").await;
     let org_id = org["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org_id, "team").await;
     let mut expected = vec![ada.user_id.clone()];
     for i in 0..5 {
         let member = app.signup(&format!("m{i}@example.com"), &format!("Member {i}")).await;
@@ -279,8 +281,20 @@ async fn each_membership_shows_its_users_email_and_name_and_they_cannot_drift_ap
     let ada = app.signup("ada@example.com", "Ada Lovelace").await;
     let bob = app.signup("bob@example.com", "Bob \"the builder\"").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
-    // Added behind the service's back: the database itself copies the user's details.
-    app.add_member(&org, &bob, "viewer").await;
+    // Added behind the service's back: the database itself copies the user's details. (The seat
+    // count is then recounted, as the service would have kept it.)
+    sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, 'viewer', 0)")
+        .bind(format!("mem_{}", ulid::Ulid::new()))
+        .bind(&org)
+        .bind(&bob.user_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE orgs SET seat_count = (SELECT COUNT(*) FROM memberships WHERE org_id = $1) WHERE id = $1")
+        .bind(&org)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let rows = member_rows(&app, &ada, &org).await;
     assert_eq!(rows[1], (bob.user_id.clone(), "bob@example.com".into(), "Bob \"the builder\"".into(), "viewer".into()));
     let one = app.get(&format!("/v1/orgs/{org}/members/{}", bob.user_id), Some(&ada.access)).await.expect(200);

@@ -88,6 +88,8 @@ async fn in_open_mode_holders_of_billing_change_plan_change_plans_too() {
     let dev = app.signup("dev@example.com", "Dev").await;
     let fin = app.signup("fin@example.com", "Fin").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    // Its members joined on `enterprise`; the changes below move it down and back up.
+    app.set_plan(&org, "enterprise").await;
     app.add_member(&org, &dev, "developer").await;
     app.add_member(&org, &fin, "finance").await;
     let path = format!("/v1/orgs/{org}/plan");
@@ -138,8 +140,7 @@ async fn the_billing_customer_id_is_set_by_billing_update_payment_holders_and_ho
     let dev = app.signup("dev@example.com", "Dev").await;
     let fin = app.signup("fin@example.com", "Fin").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
-    app.add_member(&org, &dev, "developer").await;
-    app.add_member(&org, &fin, "finance").await;
+    app.add_members_beyond_plan(&org, &[(&dev.user_id, "developer"), (&fin.user_id, "finance")]).await;
     let path = format!("/v1/orgs/{org}/billing");
 
     let r = app.get(&path, Some(&fin.access)).await.expect(200);

@@ -10,16 +10,18 @@ async fn app_with(preset: &str) -> TestApp {
     spawn_with(Config { preset: preset.into(), ..config() }).await
 }
 
-/// An org owned by `owner@…` with one signed-in member per `(name, role)`.
+/// An org owned by `owner@…` with one signed-in member per `(name, role)`, on the preset's
+/// default plan.
 async fn org_with(app: &TestApp, members: &[(&str, &str)]) -> (String, Account, Vec<Account>) {
     let owner = app.signup("owner@example.com", "Owner").await;
     let org = app.create_org(&owner, "Acme").await["id"].as_str().unwrap().to_owned();
     let mut accounts = Vec::new();
-    for (name, role) in members {
-        let account = app.signup(&format!("{name}@example.com"), name).await;
-        app.add_member(&org, &account, role).await;
-        accounts.push(account);
+    for (name, _) in members {
+        accounts.push(app.signup(&format!("{name}@example.com"), name).await);
     }
+    let joining: Vec<(&str, &str)> =
+        accounts.iter().zip(members).map(|(account, (_, role))| (account.user_id.as_str(), *role)).collect();
+    app.add_members_beyond_plan(&org, &joining).await;
     (org, owner, accounts)
 }
 
@@ -210,7 +212,7 @@ async fn hellojohn_has_owner_admin_member_and_custom_roles_on_plans_with_them() 
     assert_eq!(role_keys(&app, &org, carol).await, ["owner", "admin", "member", "auditor"]);
     // Carol belongs to two orgs with a different role in each.
     let design = app.create_org(&owner, "Design").await["id"].as_str().unwrap().to_owned();
-    app.add_member(&design, carol, "admin").await;
+    app.add_members_beyond_plan(&design, &[(&carol.user_id, "admin")]).await;
     assert!(app.allowed(&carol.user_id, &design, "members.invite").await);
     assert!(!app.allowed(&carol.user_id, &org, "members.invite").await);
     // Removing a member.

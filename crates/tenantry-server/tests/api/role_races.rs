@@ -13,9 +13,10 @@ use crate::common::{spawn_app, Account, TestApp};
 
 const ROUNDS: usize = 8;
 
-/// A fresh org owned by `owner` with `members` added at the given roles.
+/// A fresh org owned by `owner`, on `team`, with `members` added at the given roles.
 async fn fresh_org(app: &TestApp, owner: &Account, round: usize, members: &[(&Account, &str)]) -> String {
     let org = app.create_org(owner, &format!("Race {round}")).await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     for (account, role) in members {
         app.add_member(&org, account, role).await;
     }
@@ -49,7 +50,7 @@ async fn at_once(
 }
 
 /// Checks what holds after any sequence of changes: one owner who is `owner_id`, a seat count
-/// equal to the memberships, and one audit row per accepted change.
+/// equal to the memberships, and one audit row per accepted change after the org's setup.
 async fn assert_consistent(app: &TestApp, org: &str, accepted_changes: usize) {
     let owners: Vec<String> =
         sqlx::query_scalar("SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner'")
@@ -68,7 +69,7 @@ async fn assert_consistent(app: &TestApp, org: &str, accepted_changes: usize) {
     .await
     .unwrap();
     assert_eq!(seats, members);
-    assert_eq!(app.audit_of(org).await.len(), 1 + accepted_changes, "org.created plus one row per change");
+    assert_eq!(app.audit_after_setup(org).await.len(), accepted_changes, "one row per change");
 }
 
 #[tokio::test]
@@ -111,7 +112,7 @@ async fn a_removal_racing_a_role_change_ends_with_the_member_removed() {
         assert!(change == 200 || change == 404, "round {round}: {change}");
         assert_eq!(app.role_in_db(&org, &carl.user_id).await, None);
         assert!(!app.allowed(&carl.user_id, &org, "endpoints.view").await);
-        let actions: Vec<String> = app.audit_of(&org).await.into_iter().skip(1).map(|(a, ..)| a).collect();
+        let actions: Vec<String> = app.audit_after_setup(&org).await.into_iter().map(|(a, ..)| a).collect();
         let expected: &[&str] =
             if change == 200 { &["member.role_changed", "member.removed"] } else { &["member.removed"] };
         assert_eq!(actions, expected, "round {round}");
@@ -152,6 +153,7 @@ async fn authorize_under_load_never_outlives_a_removal_or_role_change() {
     let app = Arc::new(spawn_app().await);
     let owner = app.signup("owner@example.com", "Owner").await;
     let org = app.create_org(&owner, "Busy").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     for round in 0..ROUNDS {
         let victim = app.insert_user(&format!("Victim {round}")).await;
         let demoted = app.insert_user(&format!("Demoted {round}")).await;
@@ -223,8 +225,8 @@ async fn a_burst_of_concurrent_changes_writes_one_audit_row_per_accepted_change(
     assert!(statuses.iter().all(|s| [200, 204, 404].contains(s)), "{statuses:?}");
     // The audit rows retell exactly what happened to each target: a chain of role changes from
     // `developer` to the role it holds now, or ending in its removal.
-    let rows = app.audit_of(&org).await;
-    let changes = rows.len() - 1;
+    let rows = app.audit_after_setup(&org).await;
+    let changes = rows.len();
     let removed = rows.iter().filter(|(a, ..)| a == "member.removed").count();
     assert_eq!(removed, statuses.iter().filter(|s| **s == 204).count(), "one row per removal");
     let role_changes = rows.iter().filter(|(a, ..)| a == "member.role_changed").count();
@@ -286,7 +288,6 @@ async fn a_role_deleted_while_being_granted_never_leaves_a_member_holding_it() {
     let bob = app.signup("bob@example.com", "Bob").await;
     for round in 0..ROUNDS {
         let org = fresh_org(&app, &owner, round, &[(&ann, "admin"), (&bob, "admin")]).await;
-        app.set_plan_in_db(&org, "team").await;
         let member = app.insert_user(&format!("Member {round}")).await;
         app.add_user(&org, &member, "developer").await;
         let body = json!({ "key": "support", "name": "Support", "permissions": ["endpoints.view"] });

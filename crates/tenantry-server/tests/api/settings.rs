@@ -199,6 +199,7 @@ async fn settings_need_org_manage() {
     let adm = app.signup("adm@example.com", "Adm").await;
     let eve = app.signup("eve@example.com", "Eve").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     app.add_member(&org, &dev, "developer").await;
     app.add_member(&org, &adm, "admin").await;
     let path = format!("/v1/orgs/{org}/settings");

@@ -14,6 +14,13 @@ async fn transfer(app: &TestApp, who: &Account, org: &str, to: &str, password: &
     .await
 }
 
+/// Acme, owned by `owner`, on `team` (room for members).
+async fn org_on_team(app: &TestApp, owner: &Account) -> String {
+    let org = app.create_org(owner, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
+    org
+}
+
 async fn role_of(app: &TestApp, org: &str, user: &str) -> String {
     sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org)
@@ -44,7 +51,7 @@ async fn the_owner_hands_the_org_to_a_member_and_becomes_admin() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "developer").await;
     // Warm the authorization cache, so the test shows it is invalidated.
     assert!(allowed(&app, &ada.user_id, &org, "org.transfer_ownership").await);
@@ -87,7 +94,7 @@ async fn only_the_owner_transfers_and_only_to_another_member() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     let eve = app.signup("eve@example.com", "Eve").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "admin").await;
 
     // An admin is not the owner; outsiders do not see the org; host apps are not users.
@@ -114,7 +121,7 @@ async fn a_suspended_member_cannot_receive_the_org() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "admin").await;
     app.post(&format!("/v1/admin/users/{}/suspend", bob.user_id), Some(crate::common::ADMIN_TOKEN), json!({}))
         .await
@@ -128,7 +135,7 @@ async fn wrong_passwords_are_throttled() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "admin").await;
     for _ in 0..5 {
         transfer(&app, &ada, &org, &bob.user_id, "guess guess").await.expect(403);
@@ -144,7 +151,7 @@ async fn in_yipyap_ownership_goes_only_to_an_admin() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     let cy = app.signup("cy@example.com", "Cy").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "member").await;
     app.add_member(&org, &cy, "admin").await;
     let r = transfer(&app, &ada, &org, &bob.user_id, PASSWORD).await.expect(400);
@@ -159,7 +166,7 @@ async fn in_hookdeploy_the_new_owner_is_super_admin_and_the_old_one_admin() {
     let app = spawn_with(tenantry_server::Config { preset: "hookdeploy".into(), ..config() }).await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "viewer").await;
     transfer(&app, &ada, &org, &bob.user_id, PASSWORD).await.expect(200);
     assert_eq!(role_of(&app, &org, &bob.user_id).await, "super_admin");
@@ -172,7 +179,7 @@ async fn of_two_racing_transfers_exactly_one_wins() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     let cy = app.signup("cy@example.com", "Cy").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    let org = org_on_team(&app, &ada).await;
     app.add_member(&org, &bob, "admin").await;
     app.add_member(&org, &cy, "admin").await;
 

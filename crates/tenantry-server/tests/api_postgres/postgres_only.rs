@@ -355,6 +355,7 @@ async fn a_role_change_and_a_removal_through_one_node_are_seen_by_the_other_at_o
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     app.add_member(&org, &bob, "admin").await;
     let allowed = |permission: &'static str| {
         let body = json!({ "subject": { "user_id": bob.user_id }, "org": org, "permission": permission });
@@ -378,6 +379,7 @@ async fn a_logout_and_a_role_change_through_one_node_are_seen_by_the_other_at_on
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
     let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
     app.add_member(&org, &bob, "developer").await;
     let roles_seen_by_other = || async {
         let r = app.call_on(&other, Method::GET, &format!("/v1/orgs/{org}/members"), Some(&ada.access), None).await;
