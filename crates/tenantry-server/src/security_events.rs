@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::security_events::Refusal;
 use tenantry_core::service::Principal;
 
@@ -67,7 +68,7 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
     }
     let refusal = Refusal {
         principal: slot.take(),
-        org: named_org(uri.path(), org_header.as_ref()),
+        org: named_org(uri.path(), org_header.as_ref()).map(OrgRef::from),
         status: response.status().as_u16(),
         code: refused.code.to_owned(),
         method: method.to_string(),

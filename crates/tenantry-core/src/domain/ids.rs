@@ -117,6 +117,46 @@ typed_id!(
     RoleId, "role_"
 );
 
+/// How a request names an org: by its id (`org_…`) or by its slug. Parsed once, where the
+/// request is read; anything that is not a well-formed id is taken as a slug, and a slug no org
+/// has (such as a malformed id) is simply not found.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum OrgRef {
+    Id(OrgId),
+    Slug(String),
+}
+
+impl From<&str> for OrgRef {
+    fn from(raw: &str) -> Self {
+        match raw.parse::<OrgId>() {
+            Ok(id) if raw.starts_with(OrgId::PREFIX) => Self::Id(id),
+            _ => Self::Slug(raw.to_owned()),
+        }
+    }
+}
+
+impl From<String> for OrgRef {
+    fn from(raw: String) -> Self {
+        Self::from(raw.as_str())
+    }
+}
+
+impl From<OrgId> for OrgRef {
+    fn from(id: OrgId) -> Self {
+        Self::Id(id)
+    }
+}
+
+impl fmt::Display for OrgRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Id(id) => id.fmt(f),
+            Self::Slug(slug) => f.write_str(slug),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +167,17 @@ mod tests {
         let text = id.to_string();
         assert!(text.starts_with("org_"));
         assert_eq!(text.parse::<OrgId>().unwrap(), id);
+    }
+
+    #[test]
+    fn an_org_is_named_by_id_or_else_by_slug() {
+        let id = OrgId::new();
+        assert_eq!(OrgRef::from(id.to_string()), OrgRef::Id(id));
+        assert_eq!(OrgRef::from("acme"), OrgRef::Slug("acme".into()));
+        // A malformed id is taken as a slug, which no org has: it is not found, like any other.
+        assert_eq!(OrgRef::from("org_nope"), OrgRef::Slug("org_nope".into()));
+        let parsed: OrgRef = serde_json::from_str(&format!("\"{id}\"")).unwrap();
+        assert_eq!(parsed, OrgRef::Id(id));
     }
 
     #[test]

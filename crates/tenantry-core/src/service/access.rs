@@ -6,7 +6,7 @@ use super::principal::{KeyPrincipal, Principal};
 use super::Tenantry;
 use crate::caches::grants::MemberGrant;
 use crate::domain::audit::Actor;
-use crate::domain::ids::{ApiKeyId, OrgId, UserId};
+use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, UserId};
 use crate::domain::models::{Membership, Org};
 use crate::domain::permission::{Permission, PermissionSet, Role};
 use crate::store::ReadTx;
@@ -72,15 +72,11 @@ impl OrgAccess {
 }
 
 impl Tenantry {
-    /// The org named by an id (`org_…`) or a slug.
-    pub(crate) async fn find_org(&self, tx: &mut dyn ReadTx, reference: &str) -> Result<Org> {
-        let found = if reference.starts_with(OrgId::PREFIX) {
-            match reference.parse::<OrgId>() {
-                Ok(id) => tx.org(id).await?,
-                Err(_) => None,
-            }
-        } else {
-            tx.org_by_slug(reference).await?
+    /// The org named by an id or a slug.
+    pub(crate) async fn find_org(&self, tx: &mut dyn ReadTx, reference: &OrgRef) -> Result<Org> {
+        let found = match reference {
+            OrgRef::Id(id) => tx.org(*id).await?,
+            OrgRef::Slug(slug) => tx.org_by_slug(slug).await?,
         };
         found.ok_or(Error::NotFound("organization"))
     }
@@ -92,7 +88,7 @@ impl Tenantry {
         &self,
         tx: &mut dyn ReadTx,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
     ) -> Result<OrgAccess> {
         match principal {
             Principal::User(user) => self.member_access(tx, user.user_id, reference).await,
@@ -108,7 +104,7 @@ impl Tenantry {
         &self,
         tx: &mut dyn ReadTx,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
     ) -> Result<OrgAccess> {
         if !principal.is_operator() {
             return self.org_access(tx, principal, reference).await;
@@ -122,7 +118,12 @@ impl Tenantry {
     }
 
     /// The user's membership in the referenced org; not found unless they are a member.
-    pub(crate) async fn member_access(&self, tx: &mut dyn ReadTx, user: UserId, reference: &str) -> Result<OrgAccess> {
+    pub(crate) async fn member_access(
+        &self,
+        tx: &mut dyn ReadTx,
+        user: UserId,
+        reference: &OrgRef,
+    ) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         let membership = tx.membership(org.id, user).await?.ok_or(Error::NotFound("organization"))?;
         let role = self.resolve_role(tx, org.id, &membership.role).await?;
@@ -132,7 +133,7 @@ impl Tenantry {
 
     /// The referenced org, if `user` is a member of it (else not found), from the caches behind
     /// `authorize`: for reads that need only the org's id and the caller's membership.
-    pub(crate) async fn member_org(&self, user: UserId, reference: &str) -> Result<OrgId> {
+    pub(crate) async fn member_org(&self, user: UserId, reference: &OrgRef) -> Result<OrgId> {
         let org = self.cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
         match self.cached_member_grant(org, user).await? {
             MemberGrant::Role(_) => Ok(org),
@@ -142,7 +143,7 @@ impl Tenantry {
     }
 
     /// A key reaches only its own org; any other is not found.
-    async fn key_access(&self, tx: &mut dyn ReadTx, key: &KeyPrincipal, reference: &str) -> Result<OrgAccess> {
+    async fn key_access(&self, tx: &mut dyn ReadTx, key: &KeyPrincipal, reference: &OrgRef) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         if org.id != key.org_id {
             return Err(Error::NotFound("organization"));

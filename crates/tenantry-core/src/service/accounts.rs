@@ -9,7 +9,7 @@ use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::caches::session_cache::CheckedToken;
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
-use crate::domain::ids::{OrgId, SessionId, UserId};
+use crate::domain::ids::{OrgId, OrgRef, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
 use crate::domain::secret::hash_token;
@@ -191,7 +191,7 @@ impl Tenantry {
     /// header) overrides the token's org; naming an org the user is not in is not found. Checked
     /// tokens and live sessions are remembered (`SessionCache`), so a request from a signed-in
     /// user usually needs no database read to say who they are.
-    pub async fn authenticate(&self, access_token: &str, org_header: Option<&str>) -> Result<Principal> {
+    pub async fn authenticate(&self, access_token: &str, org_header: Option<&OrgRef>) -> Result<Principal> {
         let token = self.checked_token(access_token)?;
         if !self.sessions.is_live(token.session_id, token.user_id) {
             let seen = self.sessions.generation();
@@ -246,7 +246,11 @@ impl Tenantry {
     }
 
     /// Makes another of the caller's orgs active for the session and returns an access token for it.
-    pub async fn switch_org(&self, principal: &UserPrincipal, reference: &str) -> Result<(String, i64, OrgWithRole)> {
+    pub async fn switch_org(
+        &self,
+        principal: &UserPrincipal,
+        reference: &OrgRef,
+    ) -> Result<(String, i64, OrgWithRole)> {
         // Which org a session has active is the session's own state, not a change to audit.
         let mut w = self.bookkeeping().await?;
         let access = self.member_access(w.tx(), principal.user_id, reference).await?;

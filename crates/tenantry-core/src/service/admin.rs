@@ -17,7 +17,7 @@ use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
-use crate::domain::ids::{MembershipId, MessageId, UserId};
+use crate::domain::ids::{MembershipId, MessageId, OrgRef, UserId};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
@@ -118,7 +118,7 @@ impl Tenantry {
     /// Makes a user a member of an org with `role`, without an invitation.
     pub async fn admin_add_member(
         &self,
-        reference: &str,
+        reference: &OrgRef,
         user_id: &str,
         role_key: &str,
         meta: &RequestMeta,

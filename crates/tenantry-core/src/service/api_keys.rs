@@ -19,7 +19,7 @@ use crate::caches::key_cache::CachedKey;
 use crate::caches::rate_limit::RateStatus;
 use crate::domain::api_key::{self, ApiKey, ScopeError};
 use crate::domain::audit::Target;
-use crate::domain::ids::{ApiKeyId, OrgId};
+use crate::domain::ids::{ApiKeyId, OrgId, OrgRef};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::permission::PermissionSet;
@@ -125,7 +125,7 @@ impl Tenantry {
     pub async fn create_api_key(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         new: NewKey,
         meta: &RequestMeta,
     ) -> Result<IssuedKey> {
@@ -183,7 +183,7 @@ impl Tenantry {
     pub async fn list_api_keys(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         page: &PageRequest,
     ) -> Result<Page<ApiKey>> {
         let mut tx = self.store.read().await?;
@@ -209,7 +209,7 @@ impl Tenantry {
     pub async fn revoke_api_key(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
@@ -231,7 +231,7 @@ impl Tenantry {
     pub async fn roll_api_key(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         id: &str,
         old_expires_in: Option<i64>,
         meta: &RequestMeta,

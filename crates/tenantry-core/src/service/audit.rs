@@ -10,7 +10,7 @@ use crate::domain::audit::{
     is_valid_action, Actor, AuditEvent, AuditFilter, AuditRecord, Chain, ChainBreak, ChainWalker, ChainedRecord,
     Target, MAX_FIELD_LEN, MAX_METADATA_BYTES, RESERVED_NAMESPACES,
 };
-use crate::domain::ids::{EventId, OrgId};
+use crate::domain::ids::{EventId, OrgId, OrgRef};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::service::service_grants::ServiceGrant;
@@ -83,7 +83,7 @@ impl Tenantry {
     pub async fn list_audit_events(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>> {
@@ -113,7 +113,7 @@ impl Tenantry {
     pub async fn open_audit_export(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         filter: AuditFilter,
     ) -> Result<AuditExport> {
         principal.require_grant(ServiceGrant::AuditRead)?;
@@ -135,7 +135,7 @@ impl Tenantry {
     pub async fn record_host_event(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         input: HostEvent,
         meta: &RequestMeta,
     ) -> Result<AuditEntry> {

@@ -3,7 +3,7 @@
 
 use super::{Principal, Tenantry};
 use crate::caches::grants::MemberGrant;
-use crate::domain::ids::{ApiKeyId, OrgId, UserId};
+use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, UserId};
 use crate::domain::models::UserStatus;
 use crate::domain::permission::PermissionSet;
 use crate::service::service_grants::ServiceGrant;
@@ -32,7 +32,7 @@ pub enum Wanted {
 pub struct Check {
     pub subject: Subject,
     /// An org id or slug.
-    pub org: String,
+    pub org: OrgRef,
     pub wanted: Wanted,
 }
 
@@ -153,18 +153,19 @@ impl Tenantry {
         Ok(Ok(("the API key's scopes".to_owned(), found.scopes)))
     }
 
-    pub(crate) async fn cached_org_id(&self, reference: &str) -> Result<Option<OrgId>> {
-        if reference.starts_with(OrgId::PREFIX) {
+    pub(crate) async fn cached_org_id(&self, reference: &OrgRef) -> Result<Option<OrgId>> {
+        let slug = match reference {
             // Membership and key lookups tell whether it exists: an unknown id has neither.
-            return Ok(reference.parse().ok());
-        }
-        if let Some(id) = self.grants.slug(reference) {
+            OrgRef::Id(id) => return Ok(Some(*id)),
+            OrgRef::Slug(slug) => slug,
+        };
+        if let Some(id) = self.grants.slug(slug) {
             return Ok(Some(id));
         }
         let seen = self.grants.generation();
-        let found = self.store.read().await?.org_by_slug(reference).await?;
+        let found = self.store.read().await?.org_by_slug(slug).await?;
         if let Some(org) = &found {
-            self.grants.fill_slug(reference, org.id, seen);
+            self.grants.fill_slug(slug, org.id, seen);
         }
         Ok(found.map(|o| o.id))
     }

@@ -9,6 +9,7 @@ use super::access::{OrgAccess, Standing};
 use super::accounts::Me;
 use super::principal::{Principal, UserPrincipal};
 use super::Tenantry;
+use crate::domain::ids::OrgRef;
 use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
@@ -57,13 +58,16 @@ impl Tenantry {
     /// every member route), custom roles come from the cache `authorize` keeps, and the pending
     /// invitations (`with_pending`, for holders of `members.invite`) are read in the same
     /// transaction.
-    pub async fn org_view(&self, viewer: &UserPrincipal, reference: &str, with_pending: bool) -> Result<OrgView> {
+    pub async fn org_view(&self, viewer: &UserPrincipal, reference: &OrgRef, with_pending: bool) -> Result<OrgView> {
         let mut tx = self.store.read().await?;
         let user = tx.user(viewer.user_id).await?.ok_or(Error::NotFound("user"))?;
         let orgs = tx.orgs_of_user(viewer.user_id, None).await?;
         let here = orgs
             .iter()
-            .find(|o| o.org.id.to_string() == reference || o.org.slug.as_str() == reference)
+            .find(|o| match reference {
+                OrgRef::Id(id) => o.org.id == *id,
+                OrgRef::Slug(slug) => o.org.slug.as_str() == slug,
+            })
             .ok_or(Error::NotFound("organization"))?;
         // From the cache when it has them; otherwise from this transaction (a second one while
         // this one is open could wait forever for a pooled connection under load).
@@ -111,7 +115,7 @@ impl Tenantry {
     pub async fn search_members(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         query: &str,
         page: &PageRequest,
     ) -> Result<Page<Member>> {
@@ -122,7 +126,7 @@ impl Tenantry {
     }
 
     /// The roles of an org, each marked with whether the viewer may grant it.
-    pub async fn role_choices(&self, principal: &Principal, reference: &str) -> Result<RoleChoices> {
+    pub async fn role_choices(&self, principal: &Principal, reference: &OrgRef) -> Result<RoleChoices> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         let roles = self

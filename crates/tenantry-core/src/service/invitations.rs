@@ -25,7 +25,7 @@ use super::unit_of_work::{Change, Event, Unit};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
-use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, UserId};
+use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, OrgRef, UserId};
 use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
@@ -222,7 +222,7 @@ impl Tenantry {
     pub async fn create_invitation(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         input: NewInvitation,
         meta: &RequestMeta,
     ) -> Result<IssuedInvitation> {
@@ -278,7 +278,7 @@ impl Tenantry {
     pub async fn list_invitations(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         state: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Invitation>> {
@@ -302,7 +302,7 @@ impl Tenantry {
     pub async fn revoke_invitation(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
@@ -323,7 +323,7 @@ impl Tenantry {
     pub async fn resend_invitation(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         id: &str,
         meta: &RequestMeta,
     ) -> Result<IssuedInvitation> {

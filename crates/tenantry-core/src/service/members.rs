@@ -8,7 +8,7 @@ use serde_json::json;
 use super::unit_of_work::{Event, OrgWrite};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
-use crate::domain::ids::{OrgId, UserId};
+use crate::domain::ids::{OrgId, OrgRef, UserId};
 use crate::domain::models::Member;
 use crate::domain::permission::Permission;
 use crate::store::ReadTx;
@@ -25,7 +25,7 @@ impl Tenantry {
         tx.member(org, user).await?.ok_or(Error::NotFound("member"))
     }
 
-    pub async fn get_member(&self, principal: &Principal, reference: &str, user: &str) -> Result<Member> {
+    pub async fn get_member(&self, principal: &Principal, reference: &OrgRef, user: &str) -> Result<Member> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.find_member(tx.as_mut(), access.org.id, user).await
@@ -34,7 +34,7 @@ impl Tenantry {
     pub async fn change_member_role(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         user: &str,
         role_key: &str,
         meta: &RequestMeta,
@@ -71,7 +71,7 @@ impl Tenantry {
     pub async fn remove_member(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         user: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
@@ -95,7 +95,7 @@ impl Tenantry {
         self.delete_member(w, target, action).await
     }
 
-    pub async fn leave_org(&self, principal: &Principal, reference: &str, meta: &RequestMeta) -> Result<()> {
+    pub async fn leave_org(&self, principal: &Principal, reference: &OrgRef, meta: &RequestMeta) -> Result<()> {
         let user = principal.user()?;
         let mut w = self.write(meta).await?;
         let access = self.member_access(w.tx(), user.user_id, reference).await?;
@@ -118,7 +118,7 @@ impl Tenantry {
     pub async fn send_member_password_reset(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         user: &str,
         meta: &RequestMeta,
     ) -> Result<()> {

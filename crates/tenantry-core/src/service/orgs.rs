@@ -14,7 +14,7 @@ use super::unit_of_work::{Change, Event, Unit};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::caches::member_pages::ListedPage;
 use crate::domain::audit::Target;
-use crate::domain::ids::{MembershipId, OrgId, UserId};
+use crate::domain::ids::{MembershipId, OrgId, OrgRef, UserId};
 use crate::domain::models::{Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
@@ -162,7 +162,7 @@ impl Tenantry {
     }
 
     /// An org the caller has standing in, with that standing (a member's role).
-    pub async fn get_org(&self, principal: &Principal, reference: &str) -> Result<OrgAccess> {
+    pub async fn get_org(&self, principal: &Principal, reference: &OrgRef) -> Result<OrgAccess> {
         let mut tx = self.store.read().await?;
         self.org_access(tx.as_mut(), principal, reference).await
     }
@@ -170,7 +170,7 @@ impl Tenantry {
     pub async fn update_org(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         patch: OrgPatch,
         meta: &RequestMeta,
     ) -> Result<OrgAccess> {
@@ -201,7 +201,7 @@ impl Tenantry {
     pub async fn list_members(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         page: &PageRequest,
     ) -> Result<Arc<ListedPage>> {
         let org = match principal {
@@ -224,7 +224,7 @@ impl Tenantry {
     pub async fn delete_org(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         confirm_slug: &str,
         meta: &RequestMeta,
     ) -> Result<()> {

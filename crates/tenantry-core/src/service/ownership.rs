@@ -14,7 +14,7 @@ use super::access::OrgAccess;
 use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{OrgRef, UserId};
 use crate::domain::models::{OrgWithRole, UserStatus};
 use crate::domain::permission::Permission;
 use crate::{Error, Result};
@@ -26,7 +26,7 @@ impl Tenantry {
     pub async fn transfer_ownership(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         new_owner: &str,
         current_password: &str,
         meta: &RequestMeta,
@@ -44,7 +44,7 @@ impl Tenantry {
         self.check_password(&account.email.to_string(), &account.password_hash, current_password, meta).await?;
 
         let mut w = self.write(meta).await?;
-        let access = self.member_access(w.tx(), user.user_id, &org_id.to_string()).await?;
+        let access = self.member_access(w.tx(), user.user_id, &OrgRef::Id(org_id)).await?;
         self.require_owner(&access, user.user_id)?;
         let mut w = w.in_org(access);
         if new_owner == user.user_id {

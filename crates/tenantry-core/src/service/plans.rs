@@ -12,6 +12,7 @@ use super::access::{OrgAccess, Standing};
 use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
+use crate::domain::ids::OrgRef;
 use crate::domain::models::Org;
 use crate::domain::permission::Permission;
 use crate::domain::plan::{BillingMode, Plan};
@@ -55,7 +56,7 @@ impl Tenantry {
     pub async fn change_plan(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         plan_key: &str,
         meta: &RequestMeta,
     ) -> Result<OrgAccess> {
@@ -86,7 +87,7 @@ impl Tenantry {
     }
 
     /// The org's plan, billing customer and billing mode (`billing.view`; operators).
-    pub async fn billing(&self, principal: &Principal, reference: &str) -> Result<Billing> {
+    pub async fn billing(&self, principal: &Principal, reference: &OrgRef) -> Result<Billing> {
         principal.require_grant(ServiceGrant::Billing)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
@@ -98,7 +99,7 @@ impl Tenantry {
     pub async fn set_billing_customer(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         customer: Option<String>,
         meta: &RequestMeta,
     ) -> Result<Billing> {

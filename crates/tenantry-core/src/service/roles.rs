@@ -14,7 +14,7 @@ use super::access::{OrgAccess, Standing};
 use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
-use crate::domain::ids::{OrgId, RoleId};
+use crate::domain::ids::{OrgId, OrgRef, RoleId};
 use crate::domain::models::CustomRole;
 use crate::domain::permission::Permission;
 use crate::domain::permission::{PermissionSet, Role};
@@ -182,7 +182,7 @@ impl Tenantry {
         Ok(self.preset.catalog.names(set))
     }
 
-    pub async fn list_roles(&self, principal: &Principal, reference: &str) -> Result<Vec<Role>> {
+    pub async fn list_roles(&self, principal: &Principal, reference: &OrgRef) -> Result<Vec<Role>> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.roles_of(tx.as_mut(), access.org.id).await
@@ -191,7 +191,7 @@ impl Tenantry {
     pub async fn create_role(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         input: RoleInput,
         meta: &RequestMeta,
     ) -> Result<Role> {
@@ -232,7 +232,7 @@ impl Tenantry {
     pub async fn update_role(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         key: &str,
         patch: RolePatch,
         meta: &RequestMeta,
@@ -270,7 +270,7 @@ impl Tenantry {
     pub async fn delete_role(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         key: &str,
         reassign_to: Option<&str>,
         meta: &RequestMeta,

@@ -19,6 +19,7 @@ use serde_json::json;
 use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::{Actor, Chain, Target};
+use crate::domain::ids::OrgRef;
 use crate::domain::models::User;
 
 pub const LOGIN: &str = "security.login";
@@ -40,7 +41,7 @@ pub struct Refusal {
     /// Who was refused, when the credentials were valid (a 403).
     pub principal: Option<Principal>,
     /// The org the request named (`/v1/orgs/{org}/…`), as given.
-    pub org: Option<String>,
+    pub org: Option<OrgRef>,
     pub status: u16,
     pub code: String,
     pub method: String,
@@ -214,7 +215,7 @@ impl Tenantry {
         self.write_security_event(chain, actor, action, Target::new("endpoint", endpoint), meta, metadata).await;
     }
 
-    async fn chain_with_standing(&self, principal: &Principal, reference: &str) -> Chain {
+    async fn chain_with_standing(&self, principal: &Principal, reference: &OrgRef) -> Chain {
         let mut tx = self.store.read().await.ok()?;
         let org = self.find_org(tx.as_mut(), reference).await.ok()?;
         let standing = match principal {

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
+use crate::domain::ids::OrgRef;
 use crate::domain::permission::Permission;
 use crate::domain::settings::{etag, if_match_allows, Settings};
 use crate::{Error, Result};
@@ -23,7 +24,7 @@ impl SettingsRead {
 }
 
 impl Tenantry {
-    pub async fn get_settings(&self, principal: &Principal, reference: &str) -> Result<SettingsRead> {
+    pub async fn get_settings(&self, principal: &Principal, reference: &OrgRef) -> Result<SettingsRead> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, Permission::OrgManage)?;
@@ -37,7 +38,7 @@ impl Tenantry {
     pub async fn put_settings(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         sent: Settings,
         if_match: Option<&str>,
         meta: &RequestMeta,

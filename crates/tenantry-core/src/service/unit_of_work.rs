@@ -23,7 +23,7 @@ use super::access::OrgAccess;
 use super::email::Letter;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::{Actor, AuditEvent, Target};
-use crate::domain::ids::{EventId, OrgId, UserId};
+use crate::domain::ids::{EventId, OrgId, OrgRef, UserId};
 use crate::domain::permission::Permission;
 use crate::store::{CacheChange, Stale, Tx};
 use crate::Result;
@@ -264,7 +264,7 @@ impl Tenantry {
     pub(crate) async fn org_write<'a>(
         &'a self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         permission: Option<Permission>,
         meta: &'a RequestMeta,
     ) -> Result<OrgWrite<'a>> {
@@ -276,7 +276,7 @@ impl Tenantry {
     pub(crate) async fn operator_write<'a>(
         &'a self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         permission: Option<Permission>,
         meta: &'a RequestMeta,
     ) -> Result<OrgWrite<'a>> {
@@ -287,7 +287,7 @@ impl Tenantry {
         &'a self,
         callers: Callers,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         permission: Option<Permission>,
         meta: &'a RequestMeta,
     ) -> Result<OrgWrite<'a>> {

@@ -27,6 +27,7 @@ use super::access::{OrgAccess, Standing};
 use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
+use crate::domain::ids::OrgRef;
 use crate::domain::models::Org;
 use crate::domain::permission::PermissionSet;
 use crate::domain::plan::{limit_to_api, Limit, MetricKind};
@@ -67,7 +68,7 @@ pub struct Metered {
 
 impl Tenantry {
     /// `GET /v1/orgs/{org}/usage`: any member, any of the org's keys, operators.
-    pub async fn usage(&self, principal: &Principal, reference: &str) -> Result<Usage> {
+    pub async fn usage(&self, principal: &Principal, reference: &OrgRef) -> Result<Usage> {
         principal.require_grant(ServiceGrant::Metering)?;
         let mut tx = self.store.read().await?;
         let access = self.operator_access(tx.as_mut(), principal, reference).await?;
@@ -86,7 +87,7 @@ impl Tenantry {
                 return Err(Error::invalid("org", "name the org: GET /v1/orgs/{org}/usage"));
             }
         };
-        self.usage(principal, &org.to_string()).await
+        self.usage(principal, &OrgRef::Id(org)).await
     }
 
     async fn usage_of(&self, tx: &mut dyn ReadTx, org: &Org) -> Result<Usage> {
@@ -112,7 +113,7 @@ impl Tenantry {
     pub async fn meter(
         &self,
         principal: &Principal,
-        reference: &str,
+        reference: &OrgRef,
         metric: &str,
         delta: i64,
         idempotency_key: Option<&str>,

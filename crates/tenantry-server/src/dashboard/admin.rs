@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::pagination::{Page, PageRequest};
 use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::Principal;
@@ -248,7 +249,7 @@ pub async fn set_plan(
     if !admin {
         return not_signed_in(&ctx, "/admin/orgs");
     }
-    match state.tenantry.change_plan(&Principal::Admin, &org, &form.plan, &ctx.meta).await {
+    match state.tenantry.change_plan(&Principal::Admin, &OrgRef::from(org.as_str()), &form.plan, &ctx.meta).await {
         Ok(access) => {
             let plan = state.tenantry.list_plans().iter().find(|p| p.key == access.org.plan);
             let notice = format!(

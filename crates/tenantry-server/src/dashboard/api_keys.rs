@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Duration;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::service::api_keys::NewKey;
 
@@ -113,7 +114,7 @@ async fn render(
     let tenantry = &ctx.state.tenantry;
     let request = PageRequest::parse(query.cursor.as_deref(), Some(100))
         .unwrap_or_else(|_| PageRequest::parse(None, Some(100)).expect("a valid page request"));
-    let listed = shown_or_error!(ctx, tenantry.list_api_keys(&page.principal, page.slug(), &request).await);
+    let listed = shown_or_error!(ctx, tenantry.list_api_keys(&page.principal, &page.org_ref(), &request).await);
     let now = tenantry.clock().now();
     let preset = tenantry.preset();
     let scopes = preset
@@ -205,7 +206,7 @@ pub async fn create(
         expires_at,
         prefix: Some(fields.one("prefix")).filter(|p| !p.is_empty()),
     };
-    match state.tenantry.create_api_key(&principal, &slug, new, &ctx.meta).await {
+    match state.tenantry.create_api_key(&principal, &OrgRef::from(slug.as_str()), new, &ctx.meta).await {
         Ok(issued) => reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was created."),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -227,7 +228,11 @@ pub async fn roll(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     // The service checks the range; the choices offered are 0, an hour and a day.
-    match state.tenantry.roll_api_key(&principal, &slug, &key, Some(form.old_expires_in), &ctx.meta).await {
+    match state
+        .tenantry
+        .roll_api_key(&principal, &OrgRef::from(slug.as_str()), &key, Some(form.old_expires_in), &ctx.meta)
+        .await
+    {
         Ok(issued) => {
             reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was rolled; here is its new secret.")
         }
@@ -259,7 +264,7 @@ pub async fn revoke(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.revoke_api_key(&principal, &slug, &key, &ctx.meta).await {
+    match state.tenantry.revoke_api_key(&principal, &OrgRef::from(slug.as_str()), &key, &ctx.meta).await {
         Ok(()) => ctx.redirect(&reveal_path(&slug), Some("The key was revoked.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::permission::Permission;
 use tenantry_core::domain::plan::BillingMode;
 
@@ -45,7 +46,7 @@ pub async fn show(ctx: Ctx, Path(slug): Path<String>) -> Response {
 async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Billing, "Billing").await);
     let tenantry = &ctx.state.tenantry;
-    let billing = shown_or_error!(ctx, tenantry.billing(&page.principal, page.slug()).await);
+    let billing = shown_or_error!(ctx, tenantry.billing(&page.principal, &page.org_ref()).await);
     let holds_change = tenantry.holds(&page.access, Permission::BillingChangePlan);
     let (may_change, reason) = match billing.mode {
         BillingMode::Open if holds_change => (true, String::new()),
@@ -96,7 +97,7 @@ pub async fn change_plan(
     Form(form): Form<PlanForm>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.change_plan(&principal, &slug, &form.plan, &ctx.meta).await {
+    match state.tenantry.change_plan(&principal, &OrgRef::from(slug.as_str()), &form.plan, &ctx.meta).await {
         Ok(_) => ctx.redirect(&format!("/app/org/{slug}/billing"), Some("The plan was changed.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

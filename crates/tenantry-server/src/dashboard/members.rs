@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::invitation::InvitationState;
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::permission::Permission;
@@ -95,9 +96,9 @@ async fn render(
     };
     let text = query.q.unwrap_or_default().trim().to_owned();
     let listed = if text.is_empty() {
-        tenantry.list_members(&page.principal, page.slug(), &request).await.map(|listed| listed.page.clone())
+        tenantry.list_members(&page.principal, &page.org_ref(), &request).await.map(|listed| listed.page.clone())
     } else {
-        tenantry.search_members(&page.principal, page.slug(), &text, &request).await
+        tenantry.search_members(&page.principal, &page.org_ref(), &text, &request).await
     };
     let listed = shown_or_error!(ctx, listed);
     let choices = &page.choices;
@@ -211,14 +212,16 @@ pub async fn change_role(
     Form(form): Form<RoleForm>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.change_member_role(&principal, &slug, &user, &form.role, &ctx.meta).await;
+    let done =
+        state.tenantry.change_member_role(&principal, &OrgRef::from(slug.as_str()), &user, &form.role, &ctx.meta).await;
     answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
         .await
 }
 
 pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Members, "Remove member").await);
-    let member = shown_or_error!(ctx, ctx.state.tenantry.get_member(&page.principal, &slug, &user).await);
+    let member =
+        shown_or_error!(ctx, ctx.state.tenantry.get_member(&page.principal, &OrgRef::from(slug.as_str()), &user).await);
     let question = format!(
         "Remove {} ({}) from {}? They lose access at once; their account stays.",
         member.display_name,
@@ -247,7 +250,7 @@ pub async fn remove(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.remove_member(&principal, &slug, &user, &ctx.meta).await;
+    let done = state.tenantry.remove_member(&principal, &OrgRef::from(slug.as_str()), &user, &ctx.meta).await;
     answered(ctx, &slug, done, |()| "The member was removed.".to_owned()).await
 }
 
@@ -266,7 +269,7 @@ pub async fn invite(
     let principal = or_respond!(ctx.signed_in());
     let input =
         NewInvitation { email: form.email.clone(), role: Some(form.role), team_ids: Vec::new(), expires_in: None };
-    match state.tenantry.create_invitation(&principal, &slug, input, &ctx.meta).await {
+    match state.tenantry.create_invitation(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta).await {
         Ok(issued) => {
             let notice = format!("Invitation sent to {}.", issued.invitation.email.as_str());
             ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
@@ -282,7 +285,7 @@ pub async fn resend_invitation(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.resend_invitation(&principal, &slug, &id, &ctx.meta).await;
+    let done = state.tenantry.resend_invitation(&principal, &OrgRef::from(slug.as_str()), &id, &ctx.meta).await;
     answered(ctx, &slug, done, |issued| {
         format!("A new invitation link was sent to {}.", issued.invitation.email.as_str())
     })
@@ -296,6 +299,6 @@ pub async fn revoke_invitation(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.revoke_invitation(&principal, &slug, &id, &ctx.meta).await;
+    let done = state.tenantry.revoke_invitation(&principal, &OrgRef::from(slug.as_str()), &id, &ctx.meta).await;
     answered(ctx, &slug, done, |()| "The invitation was revoked.".to_owned()).await
 }

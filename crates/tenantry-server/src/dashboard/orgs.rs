@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::invitation::Invitation;
 use tenantry_core::domain::plan::limit_to_api;
 use tenantry_core::service::access::OrgAccess;
@@ -56,7 +57,10 @@ impl OrgPage {
         let principal = Principal::User(user.clone());
         let tenantry = &ctx.state.tenantry;
         // The standing, the roles and the switcher's orgs come from one read.
-        let view = tenantry.org_view(&user, slug, with_invitations).await.map_err(|e| super::error_page(ctx, e))?;
+        let view = tenantry
+            .org_view(&user, &OrgRef::from(slug), with_invitations)
+            .await
+            .map_err(|e| super::error_page(ctx, e))?;
         let (choices, me, pending_invitations) = (view.choices, view.me, view.pending_invitations);
         let access = choices.access.clone();
         let shell = ctx
@@ -68,6 +72,11 @@ impl OrgPage {
 
     pub fn slug(&self) -> &str {
         self.access.org.slug.as_str()
+    }
+
+    /// The org, for the services: by id, now that the page has found it.
+    pub fn org_ref(&self) -> OrgRef {
+        OrgRef::Id(self.access.org.id)
     }
 
     /// The viewer's role key.
@@ -99,7 +108,7 @@ pub struct SwitchForm {
 /// next token name it) and opens it.
 pub async fn switch(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<SwitchForm>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.switch_org(&user, &form.org).await {
+    match state.tenantry.switch_org(&user, &OrgRef::from(form.org.as_str())).await {
         Ok((token, expires_in, org)) => {
             // Only the access token changes; the refresh token keeps the session.
             ctx.add_cookies([access_cookie(&state, &token, expires_in)]);
@@ -131,7 +140,7 @@ struct OverviewPage {
 pub async fn overview(ctx: Ctx, Path(slug): Path<String>) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Overview, "Overview").await);
     let tenantry = &ctx.state.tenantry;
-    let usage = shown_or_error!(ctx, tenantry.usage(&page.principal, page.slug()).await);
+    let usage = shown_or_error!(ctx, tenantry.usage(&page.principal, &page.org_ref()).await);
     let org = &page.access.org;
     let plan_name =
         tenantry.list_plans().iter().find(|p| p.key == org.plan).map_or(org.plan.clone(), |p| p.name.clone());

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::roles::{RoleInput, CUSTOM_ROLES_FEATURE};
 
@@ -101,7 +102,7 @@ pub async fn create(
     let principal = or_respond!(ctx.signed_in());
     let fields = Fields(fields);
     let input = RoleInput { key: fields.one("key"), name: fields.one("name"), permissions: fields.all("permissions") };
-    match state.tenantry.create_role(&principal, &slug, input, &ctx.meta).await {
+    match state.tenantry.create_role(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta).await {
         Ok(role) => {
             ctx.redirect(&format!("/app/org/{slug}/roles"), Some(&format!("The role {} was created.", role.name)))
         }
@@ -145,7 +146,7 @@ pub async fn delete(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let reassign_to = form.reassign_to.as_deref().map(str::trim).filter(|k| !k.is_empty());
-    match state.tenantry.delete_role(&principal, &slug, &key, reassign_to, &ctx.meta).await {
+    match state.tenantry.delete_role(&principal, &OrgRef::from(slug.as_str()), &key, reassign_to, &ctx.meta).await {
         Ok(()) => ctx.redirect(&format!("/app/org/{slug}/roles"), Some("The role was deleted.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

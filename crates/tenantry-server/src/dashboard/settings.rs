@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::permission::Permission;
 use tenantry_core::domain::settings::{etag, Settings};
@@ -52,7 +53,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
     let tenantry = &ctx.state.tenantry;
     // Only `org.manage` holders read the document; everyone may leave.
     let document = if tenantry.holds(&page.access, Permission::OrgManage) {
-        let read = shown_or_error!(ctx, tenantry.get_settings(&page.principal, page.slug()).await);
+        let read = shown_or_error!(ctx, tenantry.get_settings(&page.principal, &page.org_ref()).await);
         let max_retention =
             tenantry.list_plans().iter().find(|p| p.key == page.access.org.plan).map_or(0, |p| p.retention_days);
         let s = read.settings;
@@ -108,7 +109,7 @@ pub async fn save_name(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let patch = OrgPatch { name: Some(form.name), metadata: None };
-    match state.tenantry.update_org(&principal, &slug, patch, &ctx.meta).await {
+    match state.tenantry.update_org(&principal, &OrgRef::from(slug.as_str()), patch, &ctx.meta).await {
         Ok(_) => ctx.redirect(&settings_path(&slug), Some("The name was saved.")),
         Err(error) => refused(ctx, &slug, error).await,
     }
@@ -148,11 +149,15 @@ pub async fn save_document(
     settings.notifications.telegram_chat_id = text(&form.telegram_chat_id);
     settings.security.mfa_required = form.mfa_required.is_some();
     // The ingest section is not on the form: keep what is stored.
-    if let Ok(current) = state.tenantry.get_settings(&principal, &slug).await {
+    if let Ok(current) = state.tenantry.get_settings(&principal, &OrgRef::from(slug.as_str())).await {
         settings.ingest = current.settings.ingest;
     }
     let if_match = etag(form.version);
-    match state.tenantry.put_settings(&principal, &slug, settings, Some(&if_match), &ctx.meta).await {
+    match state
+        .tenantry
+        .put_settings(&principal, &OrgRef::from(slug.as_str()), settings, Some(&if_match), &ctx.meta)
+        .await
+    {
         Ok(_) => ctx.redirect(&settings_path(&slug), Some("The settings were saved.")),
         Err(error) => refused(ctx, &slug, error).await,
     }
@@ -175,7 +180,7 @@ pub async fn transfer(
     // The form names the new owner by email; the transfer itself takes their user id.
     let email = form.email.trim().to_lowercase();
     let first = PageRequest::parse(None, Some(100)).expect("a valid page request");
-    let found = match tenantry.search_members(&principal, &slug, &email, &first).await {
+    let found = match tenantry.search_members(&principal, &OrgRef::from(slug.as_str()), &email, &first).await {
         Ok(found) => found,
         Err(error) => return refused(ctx, &slug, error).await,
     };
@@ -185,7 +190,10 @@ pub async fn transfer(
         return refused(ctx, &slug, error).await;
     };
     let new_owner = member.membership.user_id.to_string();
-    match tenantry.transfer_ownership(&principal, &slug, &new_owner, &form.current_password, &ctx.meta).await {
+    match tenantry
+        .transfer_ownership(&principal, &OrgRef::from(slug.as_str()), &new_owner, &form.current_password, &ctx.meta)
+        .await
+    {
         Ok(_) => {
             ctx.redirect(&settings_path(&slug), Some(&format!("{} now owns this organization.", member.display_name)))
         }
@@ -230,7 +238,11 @@ pub async fn delete(
     Form(form): Form<DeleteForm>,
 ) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Settings, "Delete organization").await);
-    match state.tenantry.delete_org(&page.principal, &slug, form.confirm_slug.trim(), &ctx.meta).await {
+    match state
+        .tenantry
+        .delete_org(&page.principal, &OrgRef::from(slug.as_str()), form.confirm_slug.trim(), &ctx.meta)
+        .await
+    {
         Ok(()) => ctx.redirect("/app", Some("The organization was deleted.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -261,7 +273,7 @@ pub async fn leave(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.leave_org(&principal, &slug, &ctx.meta).await {
+    match state.tenantry.leave_org(&principal, &OrgRef::from(slug.as_str()), &ctx.meta).await {
         Ok(()) => ctx.redirect("/app", Some("You left the organization.")),
         Err(error) => refused(ctx, &slug, error).await,
     }

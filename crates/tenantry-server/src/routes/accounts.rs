@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::accounts::{SignedIn, SignupInput};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -197,7 +198,7 @@ pub async fn switch_org(
     AuthUser(user): AuthUser,
     ApiJson(body): ApiJson<SwitchOrgBody>,
 ) -> Result<Json<Data<SwitchedView>>, ApiError> {
-    let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &body.org_id).await?;
+    let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &OrgRef::from(body.org_id.as_str())).await?;
     Ok(data(SwitchedView { access_token, token_type: "Bearer", expires_in, org: OrgView::with_role(&org) }))
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::admin::AdminNewOrg;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -96,7 +97,7 @@ pub async fn create_org(
 pub async fn add_member(
     State(state): State<AppState>,
     _admin: AdminAuth,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<AdminAddMemberBody>,
 ) -> Result<(StatusCode, Json<Data<MemberView>>), ApiError> {

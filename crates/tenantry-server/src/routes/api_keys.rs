@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::api_keys::NewKey;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,7 +48,7 @@ pub struct RollKeyBody {
 pub async fn list_keys(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<ApiKeyView>>, ApiError> {
     let page = state.tenantry.list_api_keys(&caller, &org, &page).await?;
@@ -61,7 +62,7 @@ pub async fn list_keys(
 pub async fn create_key(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CreateKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
@@ -77,7 +78,7 @@ pub async fn create_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, key)): Path<(String, String)>,
+    Path((org, key)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.revoke_api_key(&caller, &org, &key, &meta).await?;
@@ -93,7 +94,7 @@ pub async fn revoke_key(
 pub async fn roll_key(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, key)): Path<(String, String)>,
+    Path((org, key)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<RollKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {

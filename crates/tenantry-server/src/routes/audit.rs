@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use tenantry_core::domain::audit::{ActionFilter, Actor, AuditFilter, Target};
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::audit::{AuditExport, HostEvent};
 use tenantry_core::Tenantry;
 use utoipa::{IntoParams, ToSchema};
@@ -101,7 +102,7 @@ pub struct HostEventBody {
 pub async fn list_events(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ApiQuery(filters): ApiQuery<FilterParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<AuditEventView>>, ApiError> {
@@ -116,7 +117,7 @@ pub async fn list_events(
 pub async fn add_event(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<HostEventBody>,
 ) -> Result<(StatusCode, Json<Data<AuditEventView>>), ApiError> {
@@ -140,7 +141,7 @@ pub async fn add_event(
 pub async fn export_events(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ApiQuery(FormatParam { format }): ApiQuery<FormatParam>,
     ApiQuery(filters): ApiQuery<FilterParams>,
 ) -> Result<Response, ApiError> {

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::ids::{ApiKeyId, UserId};
 use tenantry_core::service::authorize::{Check, Decision, Subject, Wanted};
 use utoipa::ToSchema;
@@ -88,7 +89,7 @@ fn check(body: CheckBody, field: &str) -> Result<Check, ApiError> {
             ))
         }
     };
-    Ok(Check { subject, org: body.org, wanted })
+    Ok(Check { subject, org: OrgRef::from(body.org), wanted })
 }
 
 fn view(decision: Decision) -> DecisionView {

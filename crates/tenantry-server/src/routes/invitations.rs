@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::invitations::NewInvitation;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -61,7 +62,7 @@ pub struct ListParams {
 pub async fn create_invitation(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedInvitationView>>), ApiError> {
@@ -81,7 +82,7 @@ pub async fn create_invitation(
 pub async fn list_invitations(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ApiQuery(params): ApiQuery<ListParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<InvitationView>>, ApiError> {
@@ -97,7 +98,7 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, inv)): Path<(String, String)>,
+    Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.revoke_invitation(&caller, &org, &inv, &meta).await?;
@@ -114,7 +115,7 @@ pub async fn revoke_invitation(
 pub async fn resend_invitation(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, inv)): Path<(String, String)>,
+    Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<IssuedInvitationView>>, ApiError> {
     let issued = state.tenantry.resend_invitation(&caller, &org, &inv, &meta).await?;

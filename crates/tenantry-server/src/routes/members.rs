@@ -17,6 +17,7 @@ use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::routes::accounts::AcceptedView;
 use crate::state::AppState;
 use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
+use tenantry_core::domain::ids::OrgRef;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,7 +42,7 @@ pub struct ChangeRoleBody {
 pub async fn list_members(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     Pagination(page): Pagination,
 ) -> Result<Response, ApiError> {
     let listed = state.tenantry.list_members(&caller, &org, &page).await?;
@@ -61,7 +62,7 @@ pub async fn list_members(
 pub async fn get_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, user)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgRef, String)>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
     let member = state.tenantry.get_member(&caller, &org, &user).await?;
     Ok(data(MemberView::from(&member)))
@@ -77,7 +78,7 @@ pub async fn get_member(
 pub async fn change_role(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, user)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ChangeRoleBody>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
@@ -92,7 +93,7 @@ pub async fn change_role(
 pub async fn remove_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, user)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.remove_member(&caller, &org, &user, &meta).await?;
@@ -106,7 +107,7 @@ pub async fn remove_member(
 pub async fn leave(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     state.tenantry.leave_org(&caller, &org, &meta).await?;
@@ -120,7 +121,7 @@ pub async fn leave(
 pub async fn send_password_reset(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, user)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
     state.tenantry.send_member_password_reset(&caller, &org, &user, &meta).await?;

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::orgs::OrgPatch;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -79,7 +80,7 @@ pub async fn create_org(
 pub async fn get_org(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
     let access = state.tenantry.get_org(&caller, &org).await?;
     Ok(data(OrgView::for_caller(&access)))
@@ -92,7 +93,7 @@ pub async fn get_org(
 pub async fn update_org(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<UpdateOrgBody>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
@@ -122,7 +123,7 @@ pub struct DeleteOrgBody {
 pub async fn delete_org(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<DeleteOrgBody>,
 ) -> Result<StatusCode, ApiError> {

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, OrgView};
+use tenantry_core::domain::ids::OrgRef;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(transfer_ownership))
@@ -36,7 +37,7 @@ pub struct TransferBody {
 pub async fn transfer_ownership(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {

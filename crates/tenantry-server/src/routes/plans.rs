@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, BillingView, Data, ErrorBody, OrgView, PlanView};
+use tenantry_core::domain::ids::OrgRef;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,7 +53,7 @@ pub async fn list_plans(State(state): State<AppState>) -> Json<Data<Vec<PlanView
 pub async fn change_plan(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ChangePlanBody>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
@@ -67,7 +68,7 @@ pub async fn change_plan(
 pub async fn get_billing(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<BillingView>>, ApiError> {
     Ok(data(state.tenantry.billing(&caller, &org).await?.into()))
 }
@@ -79,7 +80,7 @@ pub async fn get_billing(
 pub async fn set_billing_customer(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<BillingCustomerBody>,
 ) -> Result<Json<Data<BillingView>>, ApiError> {

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::roles::{RoleInput, RolePatch};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -54,7 +55,7 @@ pub struct DeleteRoleParams {
 pub async fn list_roles(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<Vec<RoleView>>>, ApiError> {
     let roles = state.tenantry.list_roles(&caller, &org).await?;
     Ok(data(roles.iter().map(|r| RoleView::new(r, state.tenantry.preset())).collect()))
@@ -68,7 +69,7 @@ pub async fn list_roles(
 pub async fn create_role(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CreateRoleBody>,
 ) -> Result<(StatusCode, Json<Data<RoleView>>), ApiError> {
@@ -84,7 +85,7 @@ pub async fn create_role(
 pub async fn update_role(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, key)): Path<(String, String)>,
+    Path((org, key)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<UpdateRoleBody>,
 ) -> Result<Json<Data<RoleView>>, ApiError> {
@@ -101,7 +102,7 @@ pub async fn update_role(
 pub async fn delete_role(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, key)): Path<(String, String)>,
+    Path((org, key)): Path<(OrgRef, String)>,
     ApiQuery(params): ApiQuery<DeleteRoleParams>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::Json;
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::settings::SettingsRead;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,7 +32,7 @@ fn respond(read: SettingsRead) -> (HeaderMap, Json<Data<SettingsView>>) {
 pub async fn get_settings(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
 ) -> Result<(HeaderMap, Json<Data<SettingsView>>), ApiError> {
     Ok(respond(state.tenantry.get_settings(&caller, &org).await?))
 }
@@ -45,7 +46,7 @@ pub async fn get_settings(
 pub async fn put_settings(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
     headers: HeaderMap,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<SettingsView>,

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MeteredView, UsageView};
+use tenantry_core::domain::ids::OrgRef;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated `Idempotency-Key`.
@@ -39,7 +40,7 @@ pub struct MeterBody {
 pub async fn org_usage(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(org): Path<String>,
+    Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<UsageView>>, ApiError> {
     Ok(data(state.tenantry.usage(&caller, &org).await?.into()))
 }
@@ -67,7 +68,7 @@ pub async fn my_usage(
 pub async fn meter(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((org, metric)): Path<(String, String)>,
+    Path((org, metric)): Path<(OrgRef, String)>,
     headers: HeaderMap,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<MeterBody>,
