@@ -64,7 +64,7 @@ pub trait Store: Send + Sync {
     async fn other_nodes(&self) -> StoreResult<usize>;
 }
 
-/// Every read of every capability.
+/// Every read of every capability (a store implements it with an empty `impl`).
 pub trait ReadTx:
     AccountsRead
     + OrgsRead
@@ -80,24 +80,6 @@ pub trait ReadTx:
     + OwnershipRead
     + AdminRead
     + Send
-{
-}
-
-impl<T> ReadTx for T where
-    T: AccountsRead
-        + OrgsRead
-        + RolesRead
-        + InvitationsRead
-        + ApiKeysRead
-        + OutboxRead
-        + InstanceRead
-        + AuditRead
-        + PlansRead
-        + UsageRead
-        + SettingsRead
-        + OwnershipRead
-        + AdminRead
-        + Send
 {
 }
 

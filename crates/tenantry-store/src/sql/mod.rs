@@ -29,7 +29,7 @@ use sqlx::AnyConnection;
 use sqlx::Transaction;
 use tenantry_core::domain::ids::{OrgId, UserId};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{CacheChange, StoreResult, Tx};
+use tenantry_core::store::{CacheChange, ReadTx, StoreResult, Tx};
 
 use crate::postgres::cache_bus::CacheBus;
 use crate::{db_err, Backend};
@@ -168,6 +168,8 @@ impl SqlTx {
         Ok(())
     }
 }
+
+impl ReadTx for SqlTx {}
 
 #[async_trait]
 impl Tx for SqlTx {
