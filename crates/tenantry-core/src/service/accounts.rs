@@ -318,7 +318,7 @@ impl Tenantry {
     /// Revokes every key `user` created, each with its audit event in its org's log.
     async fn revoke_keys_of_unverified(&self, w: &mut Write<'_>, user: UserId) -> Result<()> {
         let now = self.clock.now();
-        for (id, org, _) in w.tx().unrevoked_keys_created_by(&user.to_string()).await? {
+        for (id, org) in w.tx().unrevoked_keys_created_by(&user.to_string()).await? {
             let Some(stale) = w.tx().revoke_api_key(org, id, now).await?.into_option() else { continue };
             w.invalidate(stale);
             let metadata = json!({ "reason": "created before the account's email address was verified" });

@@ -63,11 +63,6 @@ pub fn parse_metadata(value: Value) -> Result<Value> {
     Ok(value)
 }
 
-/// The event of an org's creation (by its owner, or by an operator for someone).
-pub(crate) fn org_created(org: &Org) -> Event {
-    Event::new("org.created", Target::new("organization", org.id), json!({ "name": org.name, "slug": org.slug }))
-}
-
 fn slug_taken(slug: &str) -> Error {
     Error::Conflict {
         code: "slug_taken",
@@ -88,7 +83,9 @@ impl Tenantry {
         let mut w = self.write(meta).await?;
         let created =
             self.insert_org(&mut w, principal.user_id, NewOrg { name, slug, metadata, is_personal: false }).await?;
-        let event = org_created(&created.org);
+        let org = &created.org;
+        let metadata = json!({ "name": org.name, "slug": org.slug });
+        let event = Event::new("org.created", Target::new("organization", org.id), metadata);
         w.commit(Change { org: Some(created.org.id), ..Change::by_user(principal.user_id, event) }).await?;
         Ok(created)
     }

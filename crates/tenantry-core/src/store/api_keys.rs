@@ -24,8 +24,8 @@ pub trait ApiKeysRead: Send {
     async fn api_key_by_id(&mut self, id: ApiKeyId) -> StoreResult<Option<KeyWithPlan>>;
     /// The org's keys by id (creation order), after the page's cursor.
     async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> StoreResult<Vec<ApiKey>>;
-    /// The unrevoked keys `created_by` made, in every org: `(key, its org, its secret's hash)`.
-    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>>;
+    /// The unrevoked keys `created_by` made, in every org: `(key, its org)`.
+    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId)>>;
 }
 
 /// The writes of this capability, only in write transactions (`Store::write`).

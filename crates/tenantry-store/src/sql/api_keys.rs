@@ -76,24 +76,23 @@ impl ApiKeysRead for SqlTx {
         found.iter().map(api_key).collect()
     }
 
-    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId, String)>> {
+    async fn unrevoked_keys_created_by(&mut self, created_by: &str) -> StoreResult<Vec<(ApiKeyId, OrgId)>> {
         // A person's keys across their orgs: read instance-wide, then revoked org by org (each
         // revocation enters its org's scope).
         self.all_orgs(true).await?;
-        let found: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT id, org_id, secret_hash FROM api_keys WHERE created_by = $1 AND revoked_at IS NULL ORDER BY id",
-        )
-        .bind(created_by)
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_err)?;
+        let found: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, org_id FROM api_keys WHERE created_by = $1 AND revoked_at IS NULL ORDER BY id")
+                .bind(created_by)
+                .fetch_all(self.conn())
+                .await
+                .map_err(db_err)?;
         self.all_orgs(false).await?;
         found
             .into_iter()
-            .map(|(id, org, hash)| {
+            .map(|(id, org)| {
                 let id = id.parse().map_err(|_| rows::corrupt("key id"))?;
                 let org = org.parse().map_err(|_| rows::corrupt("org id"))?;
-                Ok((id, org, hash))
+                Ok((id, org))
             })
             .collect()
     }
