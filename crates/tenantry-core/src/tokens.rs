@@ -34,6 +34,9 @@ pub struct AccessClaims {
     pub role: Option<String>,
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// The user's teams in the active org.
+    #[serde(default)]
+    pub team_ids: Vec<String>,
     pub iat: i64,
     pub exp: i64,
 }
@@ -133,6 +136,7 @@ mod tests {
             org_id: None,
             role: None,
             permissions: vec![],
+            team_ids: vec![],
             iat: 0,
             exp,
         }

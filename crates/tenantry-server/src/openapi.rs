@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Members of an organization"),
         (name = "roles", description = "Built-in and custom roles"),
+        (name = "teams", description = "Teams of an organization and their members"),
         (name = "api keys", description = "An organization's API keys"),
         (name = "invitations", description = "Invitations by email and their answers"),
         (name = "billing", description = "Plans, usage and the billing customer"),

@@ -133,6 +133,8 @@ pub struct MemberView {
     pub display_name: String,
     pub role: String,
     pub joined_at: DateTime<Utc>,
+    /// The member's teams in this org.
+    pub team_ids: Vec<String>,
 }
 
 impl From<&Member> for MemberView {
@@ -144,6 +146,7 @@ impl From<&Member> for MemberView {
             display_name: member.display_name.clone(),
             role: member.membership.role.clone(),
             joined_at: member.membership.joined_at,
+            team_ids: member.team_ids.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -352,11 +355,17 @@ impl From<InvitationPreview> for InvitationPreviewView {
 pub struct AcceptedInvitationView {
     pub org: OrgView,
     pub member: MemberView,
+    /// Teams the invitation named that were deleted before it was accepted (not joined).
+    pub skipped_team_ids: Vec<String>,
 }
 
 impl From<Accepted> for AcceptedInvitationView {
     fn from(accepted: Accepted) -> Self {
-        Self { org: OrgView::with_role(&accepted.org), member: MemberView::from(&accepted.member) }
+        Self {
+            org: OrgView::with_role(&accepted.org),
+            member: MemberView::from(&accepted.member),
+            skipped_team_ids: accepted.skipped_team_ids,
+        }
     }
 }
 
@@ -368,8 +377,8 @@ pub struct PlanView {
     pub name: String,
     /// The plan new orgs start on.
     pub default: bool,
-    /// `members` and each metered resource; `requests` counts per UTC calendar month.
-    #[schema(example = json!({"members": 2, "endpoints": 25, "requests": 25000}))]
+    /// `members`, `teams` and each metered resource; `requests` counts per UTC calendar month.
+    #[schema(example = json!({"members": 2, "teams": 3, "endpoints": 25, "requests": 25000}))]
     pub limits: BTreeMap<String, i64>,
     pub retention_days: u32,
     /// Per API key.
@@ -380,7 +389,10 @@ pub struct PlanView {
 
 impl PlanView {
     pub fn new(plan: &Plan, preset: &Preset) -> Self {
-        let mut limits = BTreeMap::from([("members".to_owned(), limit_to_api(plan.members))]);
+        let mut limits = BTreeMap::from([
+            ("members".to_owned(), limit_to_api(plan.members)),
+            ("teams".to_owned(), limit_to_api(plan.teams)),
+        ]);
         limits.extend(plan.limits.iter().map(|(metric, limit)| (metric.clone(), limit_to_api(*limit))));
         Self {
             key: plan.key.clone(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tenantry_core::domain::email::Email;
-use tenantry_core::domain::ids::OrgId;
+use tenantry_core::domain::ids::{OrgId, TeamId};
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::models::{
     CustomRole, Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
@@ -106,18 +106,25 @@ pub fn member(row: &AnyRow) -> StoreResult<Member> {
         membership: membership(row)?,
         email: Email::from_trusted(get(row, "email")?),
         display_name: get(row, "display_name")?,
+        team_ids: team_ids(&get::<String>(row, "team_ids")?)?,
     })
 }
 
+/// A membership's team ids, kept as a JSON array of strings.
+pub fn team_ids(stored: &str) -> StoreResult<Vec<TeamId>> {
+    let raw: Vec<&str> = serde_json::from_str(stored).map_err(|_| corrupt("team ids"))?;
+    raw.into_iter().map(|id| id.parse().map_err(|_| corrupt("team id"))).collect()
+}
+
 /// A page of members aggregated by the database into a JSON array of
-/// `[id, user_id, role, joined_at, email, display_name]` rows, in id order (an aggregate's input
+/// `[id, user_id, role, joined_at, email, display_name, team_ids]` rows, in id order (an aggregate's input
 /// order is not promised, so the page is put in order here).
 pub fn member_page(org: OrgId, page: &str) -> StoreResult<Vec<Member>> {
-    type PageRow<'a> = (&'a str, &'a str, String, i64, String, String);
+    type PageRow<'a> = (&'a str, &'a str, String, i64, String, String, String);
     let mut rows: Vec<PageRow> = serde_json::from_str(page).map_err(|_| corrupt("member page"))?;
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     rows.into_iter()
-        .map(|(id, user_id, role, joined_at, email, display_name)| {
+        .map(|(id, user_id, role, joined_at, email, display_name, teams)| {
             Ok(Member {
                 membership: Membership {
                     id: id.parse().map_err(|_| corrupt("membership id"))?,
@@ -128,6 +135,7 @@ pub fn member_page(org: OrgId, page: &str) -> StoreResult<Vec<Member>> {
                 },
                 email: Email::from_trusted(email),
                 display_name,
+                team_ids: team_ids(&teams)?,
             })
         })
         .collect()

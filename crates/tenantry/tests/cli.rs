@@ -317,6 +317,39 @@ fn an_org_other_than_the_active_one_is_named_with_org() {
 }
 
 #[test]
+fn teams_and_their_members_are_managed_from_the_terminal() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    server.verify_email("ada@example.com");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    ada.json(&["org", "create", "Acme", "--slug", "acme"]);
+    ada.ok(&["org", "use", "acme"]);
+    ada.ok(&["plan", "set", "team"]);
+
+    let team = ada.json(&["teams", "create", "Engineering", "--description", "Builders"]);
+    assert_eq!(team["slug"], "engineering");
+    assert!(ada.ok(&["teams", "list"]).lines().any(|l| l.contains("engineering")));
+    assert_eq!(ada.json(&["teams", "rename", "engineering", "Platform"])["name"], "Platform");
+    assert_eq!(ada.json(&["teams", "show", team["id"].as_str().unwrap()])["name"], "Platform");
+
+    assert!(ada.ok(&["teams", "members", "add", "engineering", "ada@example.com", "member"]).contains("as member"));
+    assert!(ada.ok(&["teams", "members", "role", "engineering", "ada@example.com", "lead"]).contains("now lead"));
+    let members = ada.json(&["teams", "members", "list", "engineering"]);
+    assert_eq!(members[0]["email"], "ada@example.com");
+    assert_eq!(members[0]["role"], "lead");
+    assert!(ada.ok(&["teams", "members", "list", "engineering"]).starts_with("USER ID"));
+    ada.ok(&["teams", "members", "remove", "engineering", "ada@example.com"]);
+    assert_eq!(ada.json(&["teams", "members", "list", "engineering"]), json!([]));
+    let run = ada.run(&["teams", "members", "add", "engineering", "ada@example.com", "captain"], None);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+
+    ada.ok(&["teams", "delete", "engineering"]);
+    assert_eq!(ada.json(&["teams", "list"]), json!([]));
+    assert_eq!(ada.run(&["teams", "show", "engineering"], None).code, 4);
+}
+
+#[test]
 fn lists_are_fetched_page_by_page_unless_limited() {
     let server = Server::start();
     let (_, token) = server.signup("ada@example.com", "Ada Lovelace");

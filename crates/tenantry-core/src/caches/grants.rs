@@ -1,5 +1,6 @@
 //! The in-memory cache behind `authorize`: who holds which role in which org (and whether they
-//! are suspended), each org's custom roles, and slug → id (until the org is deleted).
+//! are suspended), each org's custom roles, each org's teams and each member's team roles, and
+//! slug → id (until the org is deleted).
 //!
 //! Invalidation is exact: every change to a membership or a custom role calls `forget_*` after
 //! its transaction commits, before the request that made it returns, so the next check sees it.
@@ -12,8 +13,12 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
-use crate::domain::ids::{OrgId, UserId};
+use crate::domain::ids::{OrgId, TeamId, UserId};
 use crate::domain::permission::Role;
+use crate::domain::team::TeamRoles;
+
+/// An org's teams as `(id, slug)`.
+pub type OrgTeams = Arc<[(TeamId, Arc<str>)]>;
 
 const MAX_MEMBERSHIPS: u64 = 2_000_000;
 /// Every org of a deployment of a million: below that, calls spread over more orgs than the
@@ -34,6 +39,8 @@ pub struct GrantCache {
     members: Cache<(OrgId, UserId), MemberGrant>,
     custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
     slugs: Cache<String, OrgId>,
+    teams: Cache<OrgId, OrgTeams>,
+    team_roles: Cache<(OrgId, UserId), TeamRoles>,
     generation: AtomicU64,
 }
 
@@ -43,6 +50,8 @@ impl Default for GrantCache {
             members: Cache::builder().max_capacity(MAX_MEMBERSHIPS).support_invalidation_closures().build(),
             custom_roles: Cache::new(MAX_ORGS),
             slugs: Cache::new(MAX_ORGS),
+            teams: Cache::new(MAX_ORGS),
+            team_roles: Cache::builder().max_capacity(MAX_MEMBERSHIPS).support_invalidation_closures().build(),
             generation: AtomicU64::new(0),
         }
     }
@@ -89,10 +98,43 @@ impl GrantCache {
         }
     }
 
-    /// After a membership of `user` in `org` was added, changed or removed.
+    pub fn teams(&self, org: OrgId) -> Option<OrgTeams> {
+        self.teams.get(&org)
+    }
+
+    pub fn fill_teams(&self, org: OrgId, teams: OrgTeams, seen: u64) {
+        self.teams.insert(org, teams);
+        if self.generation() != seen {
+            self.teams.invalidate(&org);
+        }
+    }
+
+    pub fn team_roles(&self, org: OrgId, user: UserId) -> Option<TeamRoles> {
+        self.team_roles.get(&(org, user))
+    }
+
+    pub fn fill_team_roles(&self, org: OrgId, user: UserId, roles: TeamRoles, seen: u64) {
+        self.team_roles.insert((org, user), roles);
+        if self.generation() != seen {
+            self.team_roles.invalidate(&(org, user));
+        }
+    }
+
+    /// After a membership of `user` in `org`, or one of their team memberships in it, was
+    /// added, changed or removed.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.members.invalidate(&(org, user));
+        self.team_roles.invalidate(&(org, user));
+    }
+
+    /// After a team of `org` was created, renamed or deleted (with its memberships).
+    pub fn forget_org_teams(&self, org: OrgId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.teams.invalidate(&org);
+        self.team_roles
+            .invalidate_entries_if(move |(o, _), _| *o == org)
+            .expect("the team roles cache supports invalidation closures");
     }
 
     /// After `user` was suspended or unsuspended: their standing in every org.
@@ -107,6 +149,8 @@ impl GrantCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.members.invalidate_all();
         self.custom_roles.invalidate_all();
+        self.teams.invalidate_all();
+        self.team_roles.invalidate_all();
     }
 
     /// After `org`'s custom roles changed (which may also have moved members between roles).
@@ -122,6 +166,7 @@ impl GrantCache {
     /// take).
     pub fn forget_org(&self, org: OrgId, slug: &str) {
         self.forget_org_roles(org);
+        self.forget_org_teams(org);
         self.slugs.invalidate(slug);
     }
 }
@@ -168,6 +213,24 @@ mod tests {
         assert_eq!(cache.member_grant(org, user), None);
         assert!(cache.custom_roles(org).is_none());
         assert_eq!(cache.member_grant(other, user), Some(role("support")));
+    }
+
+    #[test]
+    fn a_team_change_forgets_the_orgs_teams_and_team_roles_and_no_one_elses() {
+        let cache = GrantCache::default();
+        let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
+        let roles: TeamRoles = Arc::from(vec![(TeamId::new(), Arc::from("lead"))]);
+        let seen = cache.generation();
+        cache.fill_teams(org, Arc::from(Vec::new()), seen);
+        cache.fill_team_roles(org, user, roles.clone(), seen);
+        cache.fill_team_roles(other, user, roles.clone(), seen);
+        cache.forget_org_teams(org);
+        assert!(cache.teams(org).is_none());
+        assert!(cache.team_roles(org, user).is_none());
+        assert!(cache.team_roles(other, user).is_some());
+        // A team membership change is a member change: it forgets that member's team roles.
+        cache.forget_member(other, user);
+        assert!(cache.team_roles(other, user).is_none());
     }
 
     #[test]

@@ -133,6 +133,7 @@ mod tests {
             },
             email: Email::from_trusted("someone@example.com".into()),
             display_name: "Someone".into(),
+            team_ids: Vec::new(),
         };
         Arc::new(ListedPage::new(Page { items: vec![member], next_cursor: None }))
     }

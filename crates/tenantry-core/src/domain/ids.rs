@@ -117,42 +117,72 @@ typed_id!(
     RoleId, "role_"
 );
 
-/// How a request names an org: by its id (`org_…`) or by its slug. Parsed once, where the
-/// request is read; anything that is not a well-formed id is taken as a slug, and a slug no org
-/// has (such as a malformed id) is simply not found.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
-pub enum OrgRef {
-    Id(OrgId),
-    Slug(String),
-}
+typed_id!(
+    /// A team: a sub-group of one org's members.
+    TeamId, "team_"
+);
 
-impl From<&str> for OrgRef {
-    fn from(raw: &str) -> Self {
-        match raw.parse::<OrgId>() {
-            Ok(id) if raw.starts_with(OrgId::PREFIX) => Self::Id(id),
-            _ => Self::Slug(raw.to_owned()),
+/// A reference by id or by slug, for the kinds whose slugs are unique (orgs across the instance,
+/// teams within their org). Parsed once, where the request is read; anything that is not a
+/// well-formed id is taken as a slug, and a slug nothing has (such as a malformed id) is simply
+/// not found.
+macro_rules! id_or_slug {
+    ($(#[$doc:meta])* $name:ident, $id:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(from = "String")]
+        pub enum $name {
+            Id($id),
+            Slug(String),
         }
-    }
+
+        impl From<&str> for $name {
+            fn from(raw: &str) -> Self {
+                match raw.parse::<$id>() {
+                    Ok(id) if raw.starts_with($id::PREFIX) => Self::Id(id),
+                    _ => Self::Slug(raw.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(raw: String) -> Self {
+                Self::from(raw.as_str())
+            }
+        }
+
+        impl From<$id> for $name {
+            fn from(id: $id) -> Self {
+                Self::Id(id)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    Self::Id(id) => id.fmt(f),
+                    Self::Slug(slug) => f.write_str(slug),
+                }
+            }
+        }
+    };
 }
 
-impl From<String> for OrgRef {
-    fn from(raw: String) -> Self {
-        Self::from(raw.as_str())
-    }
-}
+id_or_slug!(
+    /// How a request names an org: by its id (`org_…`) or by its slug.
+    OrgRef, OrgId
+);
+id_or_slug!(
+    /// How a request names a team of the org in its path: by its id (`team_…`) or its slug.
+    TeamRef, TeamId
+);
 
-impl From<OrgId> for OrgRef {
-    fn from(id: OrgId) -> Self {
-        Self::Id(id)
-    }
-}
-
-impl fmt::Display for OrgRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl TeamRef {
+    /// Whether this names `team` (whose slug is `slug`).
+    pub fn names(&self, team: TeamId, slug: &str) -> bool {
         match self {
-            Self::Id(id) => id.fmt(f),
-            Self::Slug(slug) => f.write_str(slug),
+            Self::Id(id) => *id == team,
+            Self::Slug(s) => s == slug,
         }
     }
 }

@@ -14,4 +14,5 @@ pub mod preset;
 pub mod secret;
 pub mod settings;
 pub mod slug;
+pub mod team;
 pub mod usage;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::email::Email;
-use super::ids::{MembershipId, MessageId, OrgId, RoleId, SessionId, UserId};
+use super::ids::{MembershipId, MessageId, OrgId, RoleId, SessionId, TeamId, UserId};
 use super::slug::Slug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,8 @@ pub struct Member {
     pub membership: Membership,
     pub email: Email,
     pub display_name: String,
+    /// The member's teams in this org, by id.
+    pub team_ids: Vec<TeamId>,
 }
 
 /// One of a user's orgs with the user's membership (and so role) in it.

@@ -19,6 +19,8 @@ pub enum Permission {
     MembersInvite,
     MembersRemove,
     MembersChangeRole,
+    /// Create, edit and delete any team of the org and manage any team's members.
+    TeamsManage,
     ApiKeysManage,
     BillingView,
     BillingChangePlan,
@@ -27,12 +29,13 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Self::OrgManage,
         Self::OrgTransferOwnership,
         Self::MembersInvite,
         Self::MembersRemove,
         Self::MembersChangeRole,
+        Self::TeamsManage,
         Self::ApiKeysManage,
         Self::BillingView,
         Self::BillingChangePlan,
@@ -48,6 +51,7 @@ impl Permission {
             Self::MembersInvite => "members.invite",
             Self::MembersRemove => "members.remove",
             Self::MembersChangeRole => "members.change_role",
+            Self::TeamsManage => "teams.manage",
             Self::ApiKeysManage => "api_keys.manage",
             Self::BillingView => "billing.view",
             Self::BillingChangePlan => "billing.change_plan",

@@ -37,6 +37,8 @@ pub struct Plan {
     pub key: String,
     pub name: String,
     pub members: Limit,
+    /// Teams per org.
+    pub teams: Limit,
     pub retention_days: u32,
     pub api_calls_per_minute: u32,
     pub features: Vec<String>,

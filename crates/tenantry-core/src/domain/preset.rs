@@ -12,6 +12,7 @@ use toml::Spanned;
 
 use super::permission::{Catalog, PermissionSet, Role, MAX_PERMISSIONS};
 use super::plan::{Limit, Metric, MetricKind, Plan};
+use super::team::{TeamRole, TEAM_MANAGE};
 
 /// The presets compiled into the binary, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -31,6 +32,10 @@ pub struct Preset {
     pub roles: Vec<Role>,
     pub owner_role: String,
     pub default_invite_role: String,
+    /// Roles inside a team, in the order the preset lists them.
+    pub team_roles: Vec<TeamRole>,
+    /// The team role of an invitee joining the teams their invitation names.
+    pub default_team_role: String,
     /// When set, ownership may only be transferred to a member holding one of these roles.
     pub transfer_target_roles: Option<Vec<String>>,
     /// The first prefix is the default for new keys.
@@ -85,6 +90,10 @@ impl Preset {
         self.roles.iter().find(|r| r.key == key)
     }
 
+    pub fn team_role(&self, key: &str) -> Option<&TeamRole> {
+        self.team_roles.iter().find(|r| r.key == key)
+    }
+
     pub fn plan(&self, key: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.key == key)
     }
@@ -111,6 +120,10 @@ struct RawPreset {
     api_key_prefixes: Spanned<Vec<Spanned<String>>>,
     permissions: Spanned<BTreeMap<String, String>>,
     roles: Vec<RawRole>,
+    /// Optional: a preset without team roles gets one `member` role granting nothing.
+    #[serde(default)]
+    team_roles: Vec<RawTeamRole>,
+    default_team_role: Option<Spanned<String>>,
     #[serde(default)]
     metrics: Vec<RawMetric>,
     plans: Spanned<Vec<RawPlan>>,
@@ -127,6 +140,14 @@ struct RawRole {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawTeamRole {
+    key: Spanned<String>,
+    name: String,
+    permissions: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMetric {
     key: Spanned<String>,
     kind: Spanned<String>,
@@ -138,6 +159,8 @@ struct RawPlan {
     key: Spanned<String>,
     name: String,
     members: i64,
+    /// Teams per org; unlimited when absent.
+    teams: Option<i64>,
     retention_days: u32,
     api_calls_per_minute: u32,
     #[serde(default)]
@@ -244,6 +267,9 @@ impl RawPreset {
             ));
         }
 
+        let (team_roles, default_team_role) =
+            build_team_roles(&catalog, &self.team_roles, self.default_team_role.as_ref(), fail)?;
+
         let prefixes_span = self.api_key_prefixes.span();
         let prefixes: Vec<String> = self.api_key_prefixes.into_inner().into_iter().map(Spanned::into_inner).collect();
         if prefixes.is_empty() {
@@ -285,6 +311,9 @@ impl RawPreset {
             let members = limit(raw.members).ok_or_else(|| {
                 fail(raw.key.span(), format!("plan `{}`: members must be -1 or more", raw.key.get_ref()))
             })?;
+            let teams = limit(raw.teams.unwrap_or(-1)).ok_or_else(|| {
+                fail(raw.key.span(), format!("plan `{}`: teams must be -1 or more", raw.key.get_ref()))
+            })?;
             let mut limits = BTreeMap::new();
             for (metric, value) in &raw.limits {
                 if !metrics.iter().any(|m| &m.key == metric) {
@@ -307,6 +336,7 @@ impl RawPreset {
                 key: raw.key.into_inner(),
                 name: raw.name,
                 members,
+                teams,
                 retention_days: raw.retention_days,
                 api_calls_per_minute: raw.api_calls_per_minute,
                 features: raw.features,
@@ -330,6 +360,8 @@ impl RawPreset {
             roles,
             owner_role: self.owner_role.into_inner(),
             default_invite_role: self.default_invite_role.into_inner(),
+            team_roles,
+            default_team_role,
             transfer_target_roles: self.transfer_target_roles.map(|v| v.into_iter().map(Spanned::into_inner).collect()),
             api_key_prefixes: prefixes,
             metrics,
@@ -337,6 +369,71 @@ impl RawPreset {
             default_plan: self.default_plan.into_inner(),
         })
     }
+}
+
+/// The team roles and the default one. Each permission is one of the catalog's or `team.manage`.
+fn build_team_roles(
+    catalog: &Catalog,
+    raw_roles: &[RawTeamRole],
+    default: Option<&Spanned<String>>,
+    fail: Fail<'_>,
+) -> Result<(Vec<TeamRole>, String), PresetError> {
+    if raw_roles.is_empty() {
+        if let Some(default) = default {
+            return Err(fail(default.span(), "default_team_role names a role, but there are no [[team_roles]]".into()));
+        }
+        let member = TeamRole {
+            key: "member".into(),
+            name: "Member".into(),
+            permissions: PermissionSet::EMPTY,
+            manages_team: false,
+        };
+        return Ok((vec![member], "member".into()));
+    }
+    let mut roles: Vec<TeamRole> = Vec::with_capacity(raw_roles.len());
+    for raw in raw_roles {
+        let key = raw.key.get_ref();
+        if roles.iter().any(|r| &r.key == key) {
+            return Err(fail(raw.key.span(), format!("duplicate team role key `{key}`")));
+        }
+        if !is_role_key(key) {
+            return Err(fail(
+                raw.key.span(),
+                format!("team role key `{key}` must be lowercase letters, digits or `_`"),
+            ));
+        }
+        let mut role = TeamRole {
+            key: key.clone(),
+            name: raw.name.clone(),
+            permissions: PermissionSet::EMPTY,
+            manages_team: false,
+        };
+        for perm in &raw.permissions {
+            if perm.get_ref() == TEAM_MANAGE {
+                role.manages_team = true;
+                continue;
+            }
+            let bit = catalog.bit(perm.get_ref()).ok_or_else(|| {
+                fail(perm.span(), format!("team role `{key}` grants unknown permission `{}`", perm.get_ref()))
+            })?;
+            role.permissions = role.permissions.union(bit);
+        }
+        roles.push(role);
+    }
+    let Some(default) = default else {
+        return Err(fail(raw_roles[0].key.span(), "a preset with [[team_roles]] needs a default_team_role".into()));
+    };
+    if !roles.iter().any(|r| &r.key == default.get_ref()) {
+        return Err(fail(
+            default.span(),
+            format!("default_team_role `{}` is not a team role of this preset", default.get_ref()),
+        ));
+    }
+    Ok((roles, default.get_ref().clone()))
+}
+
+fn is_role_key(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_permission_key(key: &str) -> bool {
@@ -407,6 +504,37 @@ mod tests {
         let err = Preset::from_toml(&text, "p.toml").unwrap_err();
         assert!(err.line > 0, "{err}");
         assert!(err.to_string().starts_with("p.toml:"));
+    }
+
+    #[test]
+    fn a_team_role_granting_an_unknown_permission_names_its_line() {
+        let text = standard_with(
+            "permissions = [\"team.manage\", \"endpoints.create\"",
+            "permissions = [\"team.manage\", \"endpoints.creat\"",
+        );
+        let err = Preset::from_toml(&text, "p.toml").unwrap_err();
+        assert!(err.message.contains("team role `lead` grants unknown permission `endpoints.creat`"), "{err}");
+        assert_eq!(err.line, line_containing(&text, "endpoints.creat\""));
+    }
+
+    #[test]
+    fn a_default_team_role_that_is_not_one_names_its_line() {
+        let text = standard_with("default_team_role = \"member\"", "default_team_role = \"captain\"");
+        let err = Preset::from_toml(&text, "p.toml").unwrap_err();
+        assert!(err.message.contains("default_team_role `captain`"), "{err}");
+        assert_eq!(err.line, line_containing(&text, "captain"));
+    }
+
+    #[test]
+    fn team_roles_hold_team_manage_apart_from_the_catalog() {
+        let preset = Preset::load("standard").unwrap();
+        let lead = preset.team_role("lead").unwrap();
+        assert!(lead.manages_team);
+        assert_eq!(preset.catalog.names(lead.permissions).len(), 4);
+        assert!(!preset.catalog.contains(TEAM_MANAGE));
+        assert!(!preset.team_role("member").unwrap().manages_team);
+        assert_eq!(preset.plan("starter").unwrap().teams, Some(3));
+        assert_eq!(preset.plan("enterprise").unwrap().teams, None);
     }
 
     #[test]

@@ -396,9 +396,12 @@ impl Tenantry {
     ) -> Result<(String, i64)> {
         let now = self.clock.now();
         let ttl = self.settings.access_token_ttl;
-        let permissions = match org {
-            Some(org) => self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
-            None => Vec::new(),
+        let (permissions, team_ids) = match org {
+            Some(org) => (
+                self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
+                tx.team_roles_of(org.org.id, user).await?.into_iter().map(|(team, _)| team.to_string()).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         let claims = AccessClaims {
             iss: ISSUER.into(),
@@ -407,6 +410,7 @@ impl Tenantry {
             org_id: org.map(|o| o.org.id.to_string()),
             role: org.map(|o| o.role().to_owned()),
             permissions,
+            team_ids,
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
         };

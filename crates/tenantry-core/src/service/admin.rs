@@ -152,7 +152,7 @@ impl Tenantry {
         let stale = w.tx().insert_membership(&membership).await?;
         w.invalidate(stale);
         w.commit(Event::new("member.added", Target::new("user", user_id), json!({ "role": role.key }))).await?;
-        Ok(Member { membership, email: user.email, display_name: user.display_name })
+        Ok(Member { membership, email: user.email, display_name: user.display_name, team_ids: Vec::new() })
     }
 
     /// Suspends (ending every session at once) or reinstates a user.

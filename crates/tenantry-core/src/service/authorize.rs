@@ -3,9 +3,11 @@
 
 use super::{Principal, Tenantry};
 use crate::caches::grants::MemberGrant;
-use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, UserId};
+use crate::caches::grants::OrgTeams;
+use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, TeamId, TeamRef, UserId};
 use crate::domain::models::UserStatus;
 use crate::domain::permission::PermissionSet;
+use crate::domain::team::TeamRoles;
 use crate::service::service_grants::ServiceGrant;
 use crate::{Error, Result};
 
@@ -13,6 +15,7 @@ pub const MAX_CHECKS: usize = 100;
 
 const NOT_A_MEMBER: &str = "the user is not a member of this organization";
 const NOT_THE_KEYS_ORG: &str = "the API key does not belong to this organization";
+const NO_SUCH_TEAM: &str = "no such team in this organization";
 
 /// Who a check is about.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Check {
     pub subject: Subject,
     /// An org id or slug.
     pub org: OrgRef,
+    /// A team of the org, by id or slug: its team role counts too.
+    pub team: Option<TeamRef>,
     pub wanted: Wanted,
 }
 
@@ -102,6 +107,15 @@ impl Tenantry {
                 Subject::ApiKey(_) => NOT_THE_KEYS_ORG,
             }));
         };
+        // Another org's team is answered exactly like a team that does not exist.
+        let team = match &check.team {
+            None => None,
+            Some(reference) => match self.cached_teams(org).await?.iter().find(|(id, slug)| reference.names(*id, slug))
+            {
+                Some((id, slug)) => Some((*id, slug.clone())),
+                None => return Ok(Decision::deny(NO_SUCH_TEAM)),
+            },
+        };
         let (holder, held) = match &check.subject {
             Subject::User(user) => match self.user_grant(org, *user).await? {
                 Ok(grant) => grant,
@@ -112,12 +126,30 @@ impl Tenantry {
                 Err(denied) => return Ok(denied),
             },
         };
-        let missing = wanted.minus(held);
         let names = |set| self.preset.catalog.names(set).join(", ");
-        Ok(if missing.is_empty() {
-            Decision { allowed: true, reason: format!("{holder} grants {}", names(wanted)) }
+        let missing = wanted.minus(held);
+        if missing.is_empty() {
+            return Ok(Decision { allowed: true, reason: format!("{holder} grants {}", names(wanted)) });
+        }
+        // The team role may grant what the org role lacks (keys are in no team).
+        let (Some((team, slug)), Subject::User(user)) = (team, &check.subject) else {
+            return Ok(Decision::deny(format!("{holder} lacks {}", names(missing))));
+        };
+        let team_role =
+            self.cached_team_roles(org, *user).await?.iter().find(|(t, _)| *t == team).map(|(_, r)| r.clone());
+        let Some(team_role) = team_role.and_then(|key| self.preset.team_role(&key).cloned()) else {
+            return Ok(Decision::deny(format!(
+                "{holder} lacks {}, and the user is not in team `{slug}`",
+                names(missing)
+            )));
+        };
+        let in_team = format!("team role `{}` in team `{slug}`", team_role.key);
+        Ok(if wanted.minus(team_role.permissions).is_empty() {
+            Decision { allowed: true, reason: format!("{in_team} grants {}", names(wanted)) }
+        } else if missing.minus(team_role.permissions).is_empty() {
+            Decision { allowed: true, reason: format!("{holder} and {in_team} grant {}", names(wanted)) }
         } else {
-            Decision::deny(format!("{holder} lacks {}", names(missing)))
+            Decision::deny(format!("{holder} and {in_team} lack {}", names(missing.minus(team_role.permissions))))
         })
     }
 
@@ -168,6 +200,30 @@ impl Tenantry {
             self.grants.fill_slug(slug, org.id, seen);
         }
         Ok(found.map(|o| o.id))
+    }
+
+    /// The org's teams, from the cache.
+    pub(crate) async fn cached_teams(&self, org: OrgId) -> Result<OrgTeams> {
+        if let Some(teams) = self.grants.teams(org) {
+            return Ok(teams);
+        }
+        let seen = self.grants.generation();
+        let found = self.store.read().await?.team_slugs(org).await?;
+        let teams: OrgTeams = found.into_iter().map(|(id, slug)| (id, slug.into())).collect();
+        self.grants.fill_teams(org, teams.clone(), seen);
+        Ok(teams)
+    }
+
+    /// The user's team roles in the org, from the cache.
+    pub(crate) async fn cached_team_roles(&self, org: OrgId, user: UserId) -> Result<TeamRoles> {
+        if let Some(roles) = self.grants.team_roles(org, user) {
+            return Ok(roles);
+        }
+        let seen = self.grants.generation();
+        let found = self.store.read().await?.team_roles_of(org, user).await?;
+        let roles: TeamRoles = found.into_iter().map(|(team, role): (TeamId, String)| (team, role.into())).collect();
+        self.grants.fill_team_roles(org, user, roles.clone(), seen);
+        Ok(roles)
     }
 
     pub(crate) async fn cached_member_grant(&self, org: OrgId, user: UserId) -> Result<MemberGrant> {

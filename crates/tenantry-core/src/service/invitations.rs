@@ -21,17 +21,18 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
-use super::unit_of_work::{Change, Event, Unit};
+use super::unit_of_work::{Change, Event, Unit, Write};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
-use crate::domain::audit::Target;
+use crate::domain::audit::{Actor, Target};
 use crate::domain::email::Email;
-use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, OrgRef, UserId};
+use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, OrgRef, TeamId, TeamRef, UserId};
 use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
 use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::permission::Role;
 use crate::domain::secret::hash_token;
+use crate::domain::team::TeamMembership;
 use crate::store::{ReadTx, StoreError, Tx};
 use crate::{Error, Result};
 
@@ -115,6 +116,8 @@ impl InviteeFit {
 pub struct Accepted {
     pub org: OrgWithRole,
     pub member: Member,
+    /// Teams the invitation named that were deleted before it was accepted (not joined).
+    pub skipped_team_ids: Vec<String>,
 }
 
 fn already_member(who: &str) -> Error {
@@ -238,6 +241,12 @@ impl Tenantry {
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
         self.check_grant(&w.access, &role)?;
+        for (i, id) in team_ids.iter().enumerate() {
+            let team: TeamRef = id.as_str().into();
+            if w.tx().team(org.id, &team).await?.is_none() {
+                return Err(Error::invalid(format!("team_ids[{i}]"), "is not a team of this organization"));
+            }
+        }
         if self.is_member_by_email(w.tx(), &org, &email).await? {
             return Err(already_member(&format!("{email} is")));
         }
@@ -449,6 +458,7 @@ impl Tenantry {
             other => other.into(),
         })?;
         w.invalidate(stale);
+        let (joined, skipped_team_ids) = self.join_invited_teams(&mut w, &invitation, user.id, now).await?;
         let accepted = Event::new(
             "invitation.accepted",
             Target::new("invitation", invitation.id),
@@ -463,8 +473,50 @@ impl Tenantry {
         });
         let added = Event::new("member.added", Target::new("user", user.id), metadata);
         w.commit(Change { org: Some(org.id), actor: principal.actor(), event: added }).await?;
-        let member = Member { membership: membership.clone(), email: user.email, display_name: user.display_name };
-        Ok(Accepted { org: OrgWithRole { org, membership }, member })
+        let member = Member {
+            membership: membership.clone(),
+            email: user.email,
+            display_name: user.display_name,
+            team_ids: joined,
+        };
+        Ok(Accepted { org: OrgWithRole { org, membership }, member, skipped_team_ids })
+    }
+
+    /// Puts a new member in the teams their invitation names, with the preset's default team
+    /// role; teams deleted since the invitation was sent are skipped and returned.
+    async fn join_invited_teams(
+        &self,
+        w: &mut Write<'_>,
+        invitation: &Invitation,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<TeamId>, Vec<String>)> {
+        let (mut joined, mut skipped) = (Vec::new(), Vec::new());
+        for id in &invitation.team_ids {
+            let team: TeamRef = id.as_str().into();
+            let Some(team) = w.tx().team(invitation.org_id, &team).await? else {
+                skipped.push(id.clone());
+                continue;
+            };
+            let membership = TeamMembership {
+                org_id: invitation.org_id,
+                team_id: team.id,
+                user_id: user,
+                role: self.preset.default_team_role.clone(),
+                joined_at: now,
+            };
+            let stale = w.tx().insert_team_member(&membership).await?;
+            w.invalidate(stale);
+            let metadata = json!({ "user_id": user.to_string(), "role": membership.role, "team_slug": team.slug, "invitation_id": invitation.id.to_string() });
+            w.audit(Change {
+                org: Some(invitation.org_id),
+                actor: Actor::new("user", user),
+                event: Event::new("team.member_added", Target::new("team", team.id), metadata),
+            })
+            .await?;
+            joined.push(team.id);
+        }
+        Ok((joined, skipped))
     }
 
     /// The invitee turns the invitation down; it cannot be accepted afterwards.

@@ -25,6 +25,7 @@ pub mod roles;
 pub mod security_events;
 pub mod service_grants;
 pub mod settings;
+pub mod teams;
 pub mod unit_of_work;
 pub mod usage;
 
@@ -174,6 +175,10 @@ impl Tenantry {
             }
             CacheChange::Key { id, secret_hash } => self.keys.forget(*id, secret_hash),
             CacheChange::OrgPlan { org } => self.keys.forget_org(*org),
+            CacheChange::OrgTeams { org } => {
+                self.grants.forget_org_teams(*org);
+                self.member_pages.forget_org(*org);
+            }
             CacheChange::OrgDeleted { org, slug } => {
                 self.grants.forget_org(*org, slug);
                 self.keys.forget_org(*org);

@@ -19,6 +19,7 @@ mod ownership;
 mod plans;
 mod roles;
 mod settings;
+mod teams;
 mod usage;
 
 use async_trait::async_trait;
@@ -38,6 +39,7 @@ pub use ownership::{OwnershipRead, OwnershipTx};
 pub use plans::{PlansRead, PlansTx};
 pub use roles::{RolesRead, RolesTx};
 pub use settings::{SettingsRead, SettingsTx};
+pub use teams::{TeamsRead, TeamsTx};
 pub use usage::{UsageRead, UsageTx};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,7 @@ pub trait ReadTx:
     + SettingsRead
     + OwnershipRead
     + AdminRead
+    + TeamsRead
     + Send
 {
 }
@@ -100,6 +103,7 @@ pub trait Tx:
     + SettingsTx
     + OwnershipTx
     + AdminTx
+    + TeamsTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -167,7 +171,8 @@ impl IntoIterator for MaybeStale {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CacheChange {
-    /// A user's membership in an org was added, changed or removed.
+    /// A user's membership in an org, or one of their team memberships in it, was added, changed
+    /// or removed.
     Member { org: OrgId, user: UserId },
     /// An org's custom roles changed (and members may have moved between roles).
     OrgRoles { org: OrgId },
@@ -175,6 +180,8 @@ pub enum CacheChange {
     Key { id: ApiKeyId, secret_hash: String },
     /// An org's plan changed (and with it its keys' rate limit).
     OrgPlan { org: OrgId },
+    /// A team of the org was created, renamed or deleted (and with a deletion, its memberships).
+    OrgTeams { org: OrgId },
     /// An org was deleted; its slug is free again.
     OrgDeleted { org: OrgId, slug: String },
     /// A user was suspended or unsuspended (suspension also revokes their sessions).

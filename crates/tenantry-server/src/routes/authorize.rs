@@ -4,8 +4,8 @@
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::ids::{ApiKeyId, UserId};
+use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::service::authorize::{Check, Decision, Subject, Wanted};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,6 +38,9 @@ pub struct CheckBody {
     /// The org, by id or slug.
     #[schema(example = "acme")]
     pub org: String,
+    /// A team of the org, by id or slug: the subject's team role there counts too.
+    #[schema(example = "engineering")]
+    pub team: Option<String>,
     /// One permission …
     #[schema(example = "endpoints.create")]
     pub permission: Option<String>,
@@ -54,6 +57,8 @@ pub struct AuthorizeBody {
     pub subject: Option<SubjectBody>,
     #[schema(example = "acme")]
     pub org: Option<String>,
+    /// A team of the org, by id or slug: the subject's team role there counts too.
+    pub team: Option<String>,
     #[schema(example = "endpoints.create")]
     pub permission: Option<String>,
     pub permissions: Option<Vec<String>>,
@@ -89,7 +94,7 @@ fn check(body: CheckBody, field: &str) -> Result<Check, ApiError> {
             ))
         }
     };
-    Ok(Check { subject, org: OrgRef::from(body.org), wanted })
+    Ok(Check { subject, org: OrgRef::from(body.org), team: body.team.map(TeamRef::from), wanted })
 }
 
 fn view(decision: Decision) -> DecisionView {
@@ -105,7 +110,12 @@ pub async fn authorize(
     ApiJson(body): ApiJson<AuthorizeBody>,
 ) -> Result<Json<Data<AuthorizeAnswer>>, ApiError> {
     if let Some(checks) = body.checks {
-        if body.subject.is_some() || body.org.is_some() || body.permission.is_some() || body.permissions.is_some() {
+        if body.subject.is_some()
+            || body.org.is_some()
+            || body.team.is_some()
+            || body.permission.is_some()
+            || body.permissions.is_some()
+        {
             return Err(ApiError::invalid("checks", "send either one check or `checks`, not both"));
         }
         let checks = checks
@@ -119,6 +129,7 @@ pub async fn authorize(
     let single = CheckBody {
         subject: body.subject.ok_or_else(|| ApiError::invalid("subject", "is required"))?,
         org: body.org.ok_or_else(|| ApiError::invalid("org", "is required"))?,
+        team: body.team,
         permission: body.permission,
         permissions: body.permissions,
     };

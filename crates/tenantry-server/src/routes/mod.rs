@@ -14,6 +14,7 @@ pub mod pages;
 pub mod plans;
 pub mod roles;
 pub mod settings;
+pub mod teams;
 pub mod usage;
 pub mod verify;
 
@@ -27,6 +28,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(orgs::router())
         .merge(members::router())
+        .merge(teams::router())
         .merge(roles::router())
         .merge(api_keys::router())
         .merge(invitations::router())

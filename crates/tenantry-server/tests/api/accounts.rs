@@ -239,7 +239,7 @@ async fn access_tokens_verify_offline_with_the_jwks() {
     assert_eq!(claims["sub"], ada.user_id.as_str());
     assert_eq!(claims["org_id"], ada.personal_org.as_str());
     assert_eq!(claims["role"], "owner");
-    assert_eq!(claims["permissions"].as_array().unwrap().len(), 16);
+    assert_eq!(claims["permissions"].as_array().unwrap().len(), 17);
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
 }
 

@@ -57,7 +57,7 @@ async fn a_batch_answers_every_check_in_order() {
             expected.push((role, permission, holds(role, permission)));
         }
     }
-    assert_eq!(checks.len(), 80);
+    assert_eq!(checks.len(), 85);
     let r = app.post("/v1/authorize", Some(SERVICE_TOKEN), json!({ "checks": checks })).await.expect(200);
     let answers = r.body["data"].as_array().unwrap();
     assert_eq!(answers.len(), expected.len());

@@ -236,6 +236,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/admin/users"),
     ("post", "/v1/admin/users/{user}/suspend"),
     ("post", "/v1/admin/users/{user}/unsuspend"),
+    ("get", "/v1/orgs/{org}/teams"),
+    ("post", "/v1/orgs/{org}/teams"),
+    ("get", "/v1/orgs/{org}/teams/{team}"),
+    ("patch", "/v1/orgs/{org}/teams/{team}"),
+    ("delete", "/v1/orgs/{org}/teams/{team}"),
+    ("get", "/v1/orgs/{org}/teams/{team}/members"),
+    ("post", "/v1/orgs/{org}/teams/{team}/members"),
+    ("patch", "/v1/orgs/{org}/teams/{team}/members/{user}"),
+    ("delete", "/v1/orgs/{org}/teams/{team}/members/{user}"),
 ];
 
 #[tokio::test]

@@ -666,7 +666,8 @@ async fn team_ids_must_be_team_ids() {
     let ada = app.signup("ada@example.com", "Ada").await;
     let org = org_on(&app, &ada, "Acme", "team").await;
     let path = format!("/v1/orgs/{org}/invitations");
-    let team = format!("team_{}", ulid::Ulid::new());
+    let created = app.post(&format!("/v1/orgs/{org}/teams"), Some(&ada.access), json!({ "name": "Eng" })).await;
+    let team = created.expect(201).body["data"]["id"].as_str().unwrap().to_owned();
     let r = app
         .post(&path, Some(&ada.access), json!({ "email": "g@example.com", "role": "viewer", "team_ids": [team, team] }))
         .await

@@ -26,10 +26,10 @@ async fn the_plans_are_public_and_come_from_the_preset() {
     assert_eq!(keys, ["free", "starter", "team", "enterprise"]);
     assert_eq!(plans[0]["default"], true);
     assert_eq!(plans[1]["default"], false);
-    assert_eq!(plans[0]["limits"], json!({ "members": 1, "endpoints": 5, "requests": 500 }));
-    assert_eq!(plans[1]["limits"], json!({ "members": 2, "endpoints": 25, "requests": 25000 }));
-    assert_eq!(plans[2]["limits"], json!({ "members": -1, "endpoints": 50, "requests": 500000 }));
-    assert_eq!(plans[3]["limits"], json!({ "members": -1, "endpoints": -1, "requests": -1 }));
+    assert_eq!(plans[0]["limits"], json!({ "members": 1, "teams": 1, "endpoints": 5, "requests": 500 }));
+    assert_eq!(plans[1]["limits"], json!({ "members": 2, "teams": 3, "endpoints": 25, "requests": 25000 }));
+    assert_eq!(plans[2]["limits"], json!({ "members": -1, "teams": 20, "endpoints": 50, "requests": 500000 }));
+    assert_eq!(plans[3]["limits"], json!({ "members": -1, "teams": -1, "endpoints": -1, "requests": -1 }));
     assert_eq!(plans[3]["retention_days"], 365);
     assert_eq!(plans[3]["api_calls_per_minute"], 1000);
     assert_eq!(plans[3]["features"], json!(["audit_log", "custom_roles", "sso"]));

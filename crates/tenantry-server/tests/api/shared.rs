@@ -71,6 +71,8 @@ macro_rules! shared_modules {
         mod smtp_sink;
         #[path = "../api/spec_table.rs"]
         mod spec_table;
+        #[path = "../api/teams.rs"]
+        mod teams;
         #[path = "../api/test_db.rs"]
         mod test_db;
         #[path = "../api/transfer.rs"]

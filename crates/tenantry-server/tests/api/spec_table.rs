@@ -8,12 +8,14 @@ const Y: bool = true;
 const N: bool = false;
 
 /// Each permission and whether `owner`, `admin`, `developer`, `viewer`, `finance` hold it.
-pub const TABLE: [(&str, [bool; 5]); 16] = [
+pub const TABLE: [(&str, [bool; 5]); 17] = [
     ("org.manage", [Y, Y, N, N, N]),
     ("org.transfer_ownership", [Y, N, N, N, N]),
     ("members.invite", [Y, Y, N, N, N]),
     ("members.remove", [Y, Y, N, N, N]),
     ("members.change_role", [Y, Y, N, N, N]),
+    // SPEC 13: org `teams.manage` (owner, admin).
+    ("teams.manage", [Y, Y, N, N, N]),
     ("endpoints.create", [Y, Y, Y, N, N]),
     ("endpoints.edit", [Y, Y, Y, N, N]),
     ("endpoints.delete", [Y, N, N, N, N]),

@@ -16,6 +16,8 @@ use crate::common::{spawn_app, Account, TestApp, SERVICE_TOKEN};
 const TENANT_TABLES: &[&str] = &[
     "orgs",
     "memberships",
+    "teams",
+    "team_members",
     "custom_roles",
     "api_keys",
     "invitations",

@@ -18,6 +18,7 @@ mod ownership;
 mod plans;
 mod roles;
 mod settings;
+mod teams;
 mod usage;
 
 use std::sync::Arc;

@@ -92,14 +92,14 @@ impl OrgsRead for SqlTx {
         // several times the query itself. The limit is written into the statement, not bound:
         // PostgreSQL's generic plan for an unknown limit reads the whole org to sort it, instead
         // of walking the index for one page.
-        let columns = "p.id, p.user_id, p.role, p.joined_at, p.email, p.display_name";
+        let columns = "p.id, p.user_id, p.role, p.joined_at, p.email, p.display_name, p.team_ids";
         let aggregate = match self.backend {
             Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
             Backend::Postgres => format!("COALESCE(json_agg(json_build_array({columns}))::text, '[]')"),
         };
         let sql = format!(
             "SELECT {aggregate} AS page FROM (\
-               SELECT m.id, m.user_id, m.role, m.joined_at, m.email, m.display_name FROM memberships m \
+               SELECT m.id, m.user_id, m.role, m.joined_at, m.email, m.display_name, m.team_ids FROM memberships m \
                WHERE m.org_id = $1 AND m.id > $2 ORDER BY m.id LIMIT {}) p",
             page.fetch_limit()
         );
@@ -114,7 +114,7 @@ impl OrgsRead for SqlTx {
 
     async fn member(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Member>> {
         let sql = format!(
-            "SELECT {}, m.email, m.display_name FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2",
+            "SELECT {}, m.email, m.display_name, m.team_ids FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2",
             rows::MEMBERSHIP_COLUMNS
         );
         let row = sqlx::query(&sql)
@@ -128,7 +128,7 @@ impl OrgsRead for SqlTx {
 
     async fn search_members(&mut self, org: OrgId, query: &str, page: &PageRequest) -> StoreResult<Vec<Member>> {
         let sql = format!(
-            "SELECT {}, m.email, m.display_name FROM memberships m WHERE m.org_id = $1 AND m.id > $2 \
+            "SELECT {}, m.email, m.display_name, m.team_ids FROM memberships m WHERE m.org_id = $1 AND m.id > $2 \
              AND (m.email LIKE $3 ESCAPE '\\' OR LOWER(m.display_name) LIKE $3 ESCAPE '\\') ORDER BY m.id LIMIT $4",
             rows::MEMBERSHIP_COLUMNS
         );

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use commands::{audit, auth, billing, invites, keys, members, orgs};
+use commands::{audit, auth, billing, invites, keys, members, orgs, teams};
 use error::Result;
 
 pub const EXIT_CODES: &str = "\
@@ -70,6 +70,13 @@ pub enum Command {
     Members {
         #[command(subcommand)]
         command: members::MembersCommand,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Teams of the active org and their members
+    Teams {
+        #[command(subcommand)]
+        command: teams::TeamsCommand,
         #[command(flatten)]
         global: Global,
     },
@@ -132,6 +139,7 @@ async fn dispatch(command: Command, cli: fn() -> clap::Command) -> Result<()> {
         Command::Whoami(global) => auth::whoami(&global).await,
         Command::Org { command, global } => orgs::run(command, &global).await,
         Command::Members { command, global } => members::run(command, &global).await,
+        Command::Teams { command, global } => teams::run(command, &global).await,
         Command::Invite(args) => invites::invite(args).await,
         Command::Invites { command, global } => invites::run(command, &global).await,
         Command::Keys { command, global } => keys::run(command, &global).await,

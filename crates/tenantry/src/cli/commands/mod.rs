@@ -7,6 +7,7 @@ pub mod invites;
 pub mod keys;
 pub mod members;
 pub mod orgs;
+pub mod teams;
 
 use std::io::{BufRead, IsTerminal};
 

@@ -1,0 +1,276 @@
+//! `/v1/orgs/{org}/teams`: an org's teams and their members (SPEC 13).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tenantry_core::domain::ids::{OrgRef, TeamRef, UserId};
+use tenantry_core::domain::team::{Team, TeamMember};
+use tenantry_core::service::teams::{NewTeam, TeamPatch};
+use tenantry_core::Error;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::state::AppState;
+use crate::views::{data, list, Data, ErrorBody, List};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_teams, create_team))
+        .routes(routes!(get_team, update_team, delete_team))
+        .routes(routes!(list_team_members, add_team_member))
+        .routes(routes!(change_team_member_role, remove_team_member))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamView {
+    #[schema(example = "team_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub id: String,
+    pub org_id: String,
+    #[schema(example = "engineering")]
+    pub slug: String,
+    #[schema(example = "Engineering")]
+    pub name: String,
+    pub description: String,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub member_count: u64,
+}
+
+impl From<&Team> for TeamView {
+    fn from(team: &Team) -> Self {
+        Self {
+            id: team.id.to_string(),
+            org_id: team.org_id.to_string(),
+            slug: team.slug.to_string(),
+            name: team.name.clone(),
+            description: team.description.clone(),
+            metadata: team.metadata.clone(),
+            created_at: team.created_at,
+            member_count: team.member_count,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamMemberView {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    /// A team role of the preset.
+    #[schema(example = "lead")]
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<&TeamMember> for TeamMemberView {
+    fn from(member: &TeamMember) -> Self {
+        Self {
+            user_id: member.membership.user_id.to_string(),
+            email: member.email.to_string(),
+            display_name: member.display_name.clone(),
+            role: member.membership.role.clone(),
+            joined_at: member.membership.joined_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeamBody {
+    #[schema(example = "Engineering")]
+    pub name: String,
+    /// Unique within the org; derived from the name when absent.
+    #[schema(example = "engineering")]
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    /// A JSON object of at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTeamBody {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    /// Replaces the whole metadata object.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddTeamMemberBody {
+    /// A member of the org.
+    #[schema(value_type = String, example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    pub user_id: UserId,
+    /// A team role of the preset.
+    #[schema(example = "member")]
+    pub role: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRoleBody {
+    #[schema(example = "lead")]
+    pub role: String,
+}
+
+/// A user id in a path; a malformed one names no team member.
+fn team_member_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map_err(|_| Error::NotFound("team member").into())
+}
+
+/// The teams of an org you belong to, oldest first.
+#[utoipa::path(get, path = "/v1/orgs/{org}/teams", tag = "teams", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<TeamView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_teams(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<OrgRef>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<TeamView>>, ApiError> {
+    let page = state.tenantry.list_teams(&caller, &org, &page).await?;
+    Ok(list(page, |team| TeamView::from(&team)))
+}
+
+/// Create a team (`teams.manage`), within the plan's `teams` limit.
+#[utoipa::path(post, path = "/v1/orgs/{org}/teams", tag = "teams", security(("bearer" = [])), request_body = CreateTeamBody,
+    params(("org" = String, Path, description = "org id or slug")),
+    responses((status = 201, body = Data<TeamView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 402, description = "plan_limit_reached", body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
+pub async fn create_team(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(org): Path<OrgRef>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<CreateTeamBody>,
+) -> Result<(StatusCode, Json<Data<TeamView>>), ApiError> {
+    let new = NewTeam { name: body.name, slug: body.slug, description: body.description, metadata: body.metadata };
+    let team = state.tenantry.create_team(&caller, &org, new, &meta).await?;
+    Ok((StatusCode::CREATED, data(TeamView::from(&team))))
+}
+
+/// One team, by id or slug.
+#[utoipa::path(get, path = "/v1/orgs/{org}/teams/{team}", tag = "teams", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
+    responses((status = 200, body = Data<TeamView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_team(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team)): Path<(OrgRef, String)>,
+) -> Result<Json<Data<TeamView>>, ApiError> {
+    let team = state.tenantry.get_team(&caller, &org, &TeamRef::from(team)).await?;
+    Ok(data(TeamView::from(&team)))
+}
+
+/// Edit a team (`teams.manage`, or `team.manage` in this team).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/teams/{team}", tag = "teams", security(("bearer" = [])), request_body = UpdateTeamBody,
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
+    responses((status = 200, body = Data<TeamView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
+pub async fn update_team(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team)): Path<(OrgRef, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<UpdateTeamBody>,
+) -> Result<Json<Data<TeamView>>, ApiError> {
+    let patch = TeamPatch { name: body.name, slug: body.slug, description: body.description, metadata: body.metadata };
+    let team = state.tenantry.update_team(&caller, &org, &TeamRef::from(team), patch, &meta).await?;
+    Ok(data(TeamView::from(&team)))
+}
+
+/// Delete a team and its memberships (`teams.manage`).
+#[utoipa::path(delete, path = "/v1/orgs/{org}/teams/{team}", tag = "teams", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_team(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team)): Path<(OrgRef, String)>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    state.tenantry.delete_team(&caller, &org, &TeamRef::from(team), &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The members of a team, with their team role.
+#[utoipa::path(get, path = "/v1/orgs/{org}/teams/{team}/members", tag = "teams", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug"),
+        ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = List<TeamMemberView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_team_members(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team)): Path<(OrgRef, String)>,
+    Pagination(page): Pagination,
+) -> Result<Json<List<TeamMemberView>>, ApiError> {
+    let page = state.tenantry.list_team_members(&caller, &org, &TeamRef::from(team), &page).await?;
+    Ok(list(page, |member| TeamMemberView::from(&member)))
+}
+
+/// Add an org member to the team with a team role (the team's managers; nobody grants a team
+/// role holding a permission they lack).
+#[utoipa::path(post, path = "/v1/orgs/{org}/teams/{team}/members", tag = "teams", security(("bearer" = [])),
+    request_body = AddTeamMemberBody,
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
+    responses((status = 201, body = Data<TeamMemberView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already_team_member", body = ErrorBody)))]
+pub async fn add_team_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team)): Path<(OrgRef, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<AddTeamMemberBody>,
+) -> Result<(StatusCode, Json<Data<TeamMemberView>>), ApiError> {
+    let team = TeamRef::from(team);
+    let member = state.tenantry.add_team_member(&caller, &org, &team, body.user_id, &body.role, &meta).await?;
+    Ok((StatusCode::CREATED, data(TeamMemberView::from(&member))))
+}
+
+/// Change a team member's team role (the team's managers, without escalation).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams", security(("bearer" = [])),
+    request_body = TeamRoleBody,
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug"),
+        ("user" = String, Path, description = "user id")),
+    responses((status = 200, body = Data<TeamMemberView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn change_team_member_role(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team, user)): Path<(OrgRef, String, String)>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<TeamRoleBody>,
+) -> Result<Json<Data<TeamMemberView>>, ApiError> {
+    let (team, user) = (TeamRef::from(team), team_member_id(&user)?);
+    let member = state.tenantry.change_team_member_role(&caller, &org, &team, user, &body.role, &meta).await?;
+    Ok(data(TeamMemberView::from(&member)))
+}
+
+/// Remove someone from the team (the team's managers); removing yourself is leaving the team.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams", security(("bearer" = [])),
+    params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug"),
+        ("user" = String, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_team_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((org, team, user)): Path<(OrgRef, String, String)>,
+    ClientMeta(meta): ClientMeta,
+) -> Result<StatusCode, ApiError> {
+    let (team, user) = (TeamRef::from(team), team_member_id(&user)?);
+    state.tenantry.remove_team_member(&caller, &org, &team, user, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
