@@ -40,6 +40,16 @@ pub struct TeamPatch {
     pub metadata: Option<Value>,
 }
 
+/// A team as its page shows it: the team, a page of its members, and what the viewer may do.
+pub struct TeamOverview {
+    pub team: Team,
+    pub members: Page<TeamMember>,
+    /// Whether the viewer manages the team (org `teams.manage` or `team.manage` in it).
+    pub manages: bool,
+    /// The team roles the viewer may grant here.
+    pub grantable_roles: Vec<TeamRole>,
+}
+
 /// What the caller may do in one team: their org permissions plus their team role's, and
 /// whether they manage the team.
 struct TeamStanding {
@@ -295,6 +305,39 @@ impl Tenantry {
         let metadata = json!({ "name": found.name, "slug": found.slug, "member_count": found.member_count });
         w.commit(Event::new("team.deleted", Target::new("team", found.id), metadata)).await?;
         Ok(())
+    }
+
+    /// The team, a page of its members and what the viewer may do there, in one read.
+    pub async fn team_overview(
+        &self,
+        principal: &Principal,
+        reference: &OrgRef,
+        team: &TeamRef,
+        page: &PageRequest,
+    ) -> Result<TeamOverview> {
+        let mut tx = self.store.read().await?;
+        let access = self.org_access(tx.as_mut(), principal, reference).await?;
+        let team = self.find_team(tx.as_mut(), &access, team).await?;
+        let standing = self.team_standing(tx.as_mut(), &access, team.id).await?;
+        let rows = tx.list_team_members(access.org.id, team.id, page).await?;
+        // Only a manager grants team roles, and only those holding nothing they lack.
+        let grantable_roles = if standing.manages {
+            let within = |r: &&TeamRole| r.permissions.minus(standing.permissions).is_empty();
+            self.preset.team_roles.iter().filter(within).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        Ok(TeamOverview {
+            team,
+            members: Page::from_rows(rows, page, |m| m.membership.user_id.to_string()),
+            manages: standing.manages,
+            grantable_roles,
+        })
+    }
+
+    /// The org's teams as `(id, slug)`, from the cache (to name a member's teams).
+    pub async fn team_slugs(&self, access: &OrgAccess) -> Result<crate::caches::grants::OrgTeams> {
+        self.cached_teams(access.org.id).await
     }
 
     pub async fn list_team_members(

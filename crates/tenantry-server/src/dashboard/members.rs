@@ -33,6 +33,8 @@ struct MemberRow {
     email: String,
     role: String,
     role_name: String,
+    /// The member's teams, by slug.
+    teams: String,
     joined: String,
     is_me: bool,
     is_owner: bool,
@@ -106,6 +108,12 @@ async fn render(
     let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
     let may_change_roles = tenantry.holds(&page.access, Permission::MembersChangeRole);
     let may_remove = tenantry.holds(&page.access, Permission::MembersRemove);
+    let org_teams = shown_or_error!(ctx, tenantry.team_slugs(&page.access).await);
+    let team_slugs = |ids: &[tenantry_core::domain::ids::TeamId]| {
+        let slugs: Vec<&str> =
+            ids.iter().filter_map(|id| org_teams.iter().find(|(t, _)| t == id).map(|(_, slug)| &**slug)).collect();
+        slugs.join(", ")
+    };
     let members = listed
         .items
         .iter()
@@ -124,6 +132,7 @@ async fn render(
                 email: m.email.as_str().to_owned(),
                 role: m.membership.role.clone(),
                 role_name,
+                teams: team_slugs(&m.team_ids),
                 joined: date(m.membership.joined_at),
                 is_me,
                 is_owner,

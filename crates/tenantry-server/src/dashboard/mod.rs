@@ -41,6 +41,7 @@ mod session;
 mod settings;
 mod shell;
 pub mod site;
+mod teams;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -93,6 +94,12 @@ pub fn router() -> Router<AppState> {
         .route("/app/org/{slug}/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/app/org/{slug}/api-keys/{key}/roll", post(api_keys::roll))
         .route("/app/org/{slug}/api-keys/{key}/revoke", get(api_keys::confirm_revoke).post(api_keys::revoke))
+        .route("/app/org/{slug}/teams", get(teams::list).post(teams::create))
+        .route("/app/org/{slug}/teams/{team}", get(teams::show).post(teams::edit))
+        .route("/app/org/{slug}/teams/{team}/members", post(teams::add_member))
+        .route("/app/org/{slug}/teams/{team}/members/{user}/role", post(teams::change_role))
+        .route("/app/org/{slug}/teams/{team}/members/{user}/remove", post(teams::remove_member))
+        .route("/app/org/{slug}/teams/{team}/delete", get(teams::confirm_delete).post(teams::delete))
         .route("/app/org/{slug}/roles", get(roles::list).post(roles::create))
         .route("/app/org/{slug}/roles/{key}/delete", get(roles::confirm_delete).post(roles::delete))
         .route("/app/org/{slug}/billing", get(billing::show))

@@ -52,6 +52,7 @@ pub struct NavItem {
 pub enum Section {
     Overview,
     Members,
+    Teams,
     ApiKeys,
     Roles,
     Billing,
@@ -98,6 +99,7 @@ impl Shell {
         let sections = [
             (Section::Overview, "", "Overview", true),
             (Section::Members, "/members", "Members", true),
+            (Section::Teams, "/teams", "Teams", true),
             (Section::ApiKeys, "/api-keys", "API keys", holds(Permission::ApiKeysManage)),
             (Section::Roles, "/roles", "Roles", true),
             (Section::Billing, "/billing", "Billing", holds(Permission::BillingView)),

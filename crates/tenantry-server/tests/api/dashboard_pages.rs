@@ -319,3 +319,78 @@ async fn the_pages_carry_the_host_products_brand() {
     assert!(page.html.contains("Log in to HookDeploy"));
     assert!(!page.html.contains("Tenantry"), "{}", page.html);
 }
+
+#[tokio::test]
+async fn teams_are_created_filled_and_led_from_their_pages() {
+    let app = spawn_app().await;
+    let (ada, grace, slug) = team_with(&app, "viewer").await;
+    let ada_browser = Browser::log_in(&app, "ada@example.com").await;
+
+    // A team is created with the form and opens on its own page.
+    let created = ada_browser.post(&format!("/app/org/{slug}/teams"), &[("name", "Engineering")]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    assert_eq!(created.location.as_deref(), Some(format!("/app/org/{slug}/teams/engineering").as_str()));
+    let empty_name = ada_browser.post(&format!("/app/org/{slug}/teams"), &[("name", " ")]).await;
+    assert_eq!(empty_name.status, StatusCode::BAD_REQUEST);
+    assert!(empty_name.html.contains("class=\"field-error\""), "{}", empty_name.html);
+
+    // Members are added by email, with a team role; an unknown email is named beside its field.
+    let team = format!("/app/org/{slug}/teams/engineering");
+    let unknown = ada_browser.post(&format!("{team}/members"), &[("email", "nobody@example.com"), ("role", "member")]).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(unknown.html.contains("no member of this organization has this email"), "{}", unknown.html);
+    let added = ada_browser.post(&format!("{team}/members"), &[("email", "grace@example.com"), ("role", "lead")]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let (_, page) = ada_browser.open(&team).await;
+    assert!(page.html.contains("grace@example.com"), "{}", page.html);
+    let (_, members) = ada_browser.open(&format!("/app/org/{slug}/members")).await;
+    assert!(members.html.contains("<td class=\"opt small\">engineering</td>"), "the member's teams are listed");
+
+    // Grace leads the team: she manages its members but may not delete it or create teams.
+    let grace_browser = Browser::log_in(&app, "grace@example.com").await;
+    let (_, led) = grace_browser.open(&team).await;
+    assert!(led.html.contains("Add to team"), "{}", led.html);
+    assert!(!led.html.contains("Delete team"));
+    let (_, list) = grace_browser.open(&format!("/app/org/{slug}/teams")).await;
+    assert!(!list.html.contains("Create team"));
+    let forged = grace_browser.post(&format!("{team}/delete"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let demote_owner = grace_browser
+        .post(&format!("{team}/members"), &[("email", "ada@example.com"), ("role", "member")])
+        .await;
+    assert_eq!(demote_owner.status, StatusCode::SEE_OTHER, "a lead adds org members to their team");
+    let role = grace_browser.post(&format!("{team}/members/{}/role", ada.user_id), &[("role", "lead")]).await;
+    assert_eq!(role.status, StatusCode::SEE_OTHER);
+
+    // The owner deletes it after the confirmation page.
+    let (_, confirm) = ada_browser.open(&format!("{team}/delete")).await;
+    assert!(confirm.html.contains("Delete team"));
+    let deleted = ada_browser.post(&format!("{team}/delete"), &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count_of("team.deleted").await, 1);
+    let _ = grace;
+}
+
+#[tokio::test]
+async fn the_teams_page_explains_the_plans_limit_and_hides_other_orgs_teams() {
+    let app = spawn_app().await;
+    let (ada, _grace, slug) = team_with(&app, "viewer").await;
+    let org = app.get(&format!("/v1/orgs/{slug}"), Some(&ada.access)).await.body["data"]["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "free").await;
+    let browser = Browser::log_in(&app, "ada@example.com").await;
+    let (_, page) = browser.open(&format!("/app/org/{slug}/teams")).await;
+    assert!(page.html.contains("0 of 1 teams on the Free plan."), "{}", page.html);
+    browser.post(&format!("/app/org/{slug}/teams"), &[("name", "Only")]).await;
+    let (_, page) = browser.open(&format!("/app/org/{slug}/teams")).await;
+    assert!(page.html.contains("as many teams as its plan allows"), "{}", page.html);
+    let refused = browser.post(&format!("/app/org/{slug}/teams"), &[("name", "Second")]).await;
+    assert_eq!(refused.status, StatusCode::PAYMENT_REQUIRED);
+
+    app.verified_signup("mallory@example.com", "Mallory").await;
+    let mallory = Browser::log_in(&app, "mallory@example.com").await;
+    for path in ["/teams", "/teams/only", "/teams/only/delete"] {
+        assert_eq!(mallory.get(&format!("/app/org/{slug}{path}")).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let forged = mallory.post(&format!("/app/org/{slug}/teams/only/delete"), &[]).await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+}

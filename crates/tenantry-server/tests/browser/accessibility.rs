@@ -15,14 +15,16 @@ async fn lively_org(world: &World) -> Fixture {
     let app = &world.app;
     let org = world.team_org("olivia@acme.test", "Olivia Owner", "Acme Robotics").await;
     let token = Some(org.owner.access.as_str());
+    let mut members = Vec::new();
     for (email, name, role) in [
         ("ada@acme.test", "Ada Admin", "admin"),
         ("dan@acme.test", "Dan Developer", "developer"),
         ("fay@acme.test", "Fay Finance", "finance"),
         ("vic@acme.test", "Vic Viewer", "viewer"),
     ] {
-        world.member(&org, email, name, role).await;
+        members.push(world.member(&org, email, name, role).await);
     }
+    let (dan, vic) = (&members[1], &members[3]);
     for (email, role) in [("ivy@acme.test", "developer"), ("max@acme.test", "viewer")] {
         app.post(&format!("/v1/orgs/{}/invitations", org.id), token, json!({ "email": email, "role": role }))
             .await
@@ -45,6 +47,22 @@ async fn lively_org(world: &World) -> Fixture {
         .expect(201);
     let old = old.body["data"]["id"].as_str().expect("the key's id");
     app.delete(&format!("/v1/orgs/{}/api-keys/{old}", org.id), token).await.expect(204);
+    app.post(
+        &format!("/v1/orgs/{}/teams", org.id),
+        token,
+        json!({ "name": "Platform", "description": "Deploys and uptime" }),
+    )
+    .await
+    .expect(201);
+    for (user, role) in [(&dan.user_id, "lead"), (&vic.user_id, "member")] {
+        app.post(
+            &format!("/v1/orgs/{}/teams/platform/members", org.id),
+            token,
+            json!({ "user_id": user, "role": role }),
+        )
+        .await
+        .expect(201);
+    }
     org
 }
 
@@ -137,11 +155,22 @@ async fn pages_have_labels_one_heading_and_a_main_landmark() {
     let me = world.app.get("/v1/me", Some(&dan)).await.expect(200);
     let dan_id = me.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let base = format!("/app/org/{}", org.slug);
-    let mut paths: Vec<String> =
-        ["", "/members", "/api-keys", "/roles", "/billing", "/audit", "/settings", "/settings/delete"]
-            .iter()
-            .map(|p| format!("{base}{p}"))
-            .collect();
+    let mut paths: Vec<String> = [
+        "",
+        "/members",
+        "/teams",
+        "/teams/platform",
+        "/teams/platform/delete",
+        "/api-keys",
+        "/roles",
+        "/billing",
+        "/audit",
+        "/settings",
+        "/settings/delete",
+    ]
+    .iter()
+    .map(|p| format!("{base}{p}"))
+    .collect();
     paths.push(format!("{base}/members/{dan_id}/remove"));
     paths.push(format!("{base}/members?q=ada"));
     paths.push("/app/new-org".into());
@@ -185,6 +214,16 @@ async fn the_members_page_fits_a_375_pixel_screen() {
         let (x, _, width, _) = browser.find(css).await.rectangle().await.unwrap();
         assert!(x >= 0.0 && x + width <= viewport as f64 + 0.5, "{css} sticks out: x {x}, width {width}");
     }
+    // The team page too, with its add-member dialog open.
+    browser.goto(&format!("/app/org/{}/teams/platform", org.slug)).await;
+    browser.row("dan@acme.test").await;
+    browser.click("#add-member summary").await;
+    let page = browser.run("return document.documentElement.scrollWidth;", vec![]).await;
+    assert!(page.as_u64().unwrap() <= viewport, "the team page scrolls sideways at 375 px: {page}");
+    for css in ["#add-email", "#add-role", "td select"] {
+        let (x, _, width, _) = browser.find(css).await.rectangle().await.unwrap();
+        assert!(x >= 0.0 && x + width <= viewport as f64 + 0.5, "{css} sticks out: x {x}, width {width}");
+    }
     browser.close().await;
 }
 
@@ -198,6 +237,7 @@ async fn screenshots_of_members_api_keys_and_audit_pages() {
     std::fs::create_dir_all(&directory).expect("docs/screenshots");
     for (page, file, shown) in [
         ("members", "members.png", "vic@acme.test"),
+        ("teams/platform", "team.png", "dan@acme.test"),
         ("api-keys", "api-keys.png", "CI deploys"),
         ("audit", "audit.png", "api_key.revoked"),
     ] {

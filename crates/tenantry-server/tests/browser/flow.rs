@@ -136,6 +136,25 @@ async fn life_of_an_org(javascript: bool) {
     let dropdown = row.find(Locator::Css("select")).await.unwrap();
     assert_eq!(dropdown.prop("value").await.unwrap().as_deref(), Some("admin"));
 
+    // A team: created on the Teams page, with the member as its lead.
+    owner.click_labelled("nav.side", "Teams").await;
+    owner.expect_h1("Teams").await;
+    owner.click("#new-team summary").await;
+    owner.fill("#team-name", "Platform").await;
+    owner.click_labelled("#new-team form", "Create team").await;
+    owner.expect_notice("The team Platform was created.").await;
+    owner.expect_path("/app/org/acme-robotics/teams/platform").await;
+    owner.click("#add-member summary").await;
+    owner.fill("#add-email", MEMBER_EMAIL).await;
+    owner.select("#add-role", "lead").await;
+    owner.click_labelled("#add-member form", "Add to team").await;
+    owner.expect_notice("Mia Member joined the team.").await;
+    let row = owner.row(MEMBER_EMAIL).await;
+    let dropdown = row.find(Locator::Css("select")).await.expect("the team role dropdown");
+    assert_eq!(dropdown.prop("value").await.unwrap().as_deref(), Some("lead"));
+    owner.goto("/app/org/acme-robotics/members").await;
+    assert!(owner.row(MEMBER_EMAIL).await.text().await.unwrap().contains("platform"), "the member's teams");
+
     // The member's next page shows the new powers.
     member.goto("/app/org/acme-robotics/members").await;
     member.expect_h1("Members").await;
