@@ -53,6 +53,9 @@ async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
         )
         .await
         .expect(201);
+        app.post(&format!("/v1/orgs/{org}/teams"), Some(&owner.access), json!({ "name": "Core" })).await.expect(201);
+        let team_member = json!({ "user_id": owner.user_id, "role": "lead" });
+        app.post(&format!("/v1/orgs/{org}/teams/core/members"), Some(&owner.access), team_member).await.expect(201);
         let key = app.create_key(&owner, &org, &["endpoints.view"]).await;
         // A request with the key gives it a rate-limit window.
         app.get(&format!("/v1/orgs/{org}"), Some(&key.secret)).await.expect(200);
@@ -436,4 +439,39 @@ async fn twenty_concurrent_accepts_spread_over_two_nodes_create_one_membership()
     let seats: i64 =
         sqlx::query_scalar("SELECT seat_count FROM orgs WHERE id = $1").bind(&org).fetch_one(&app.db).await.unwrap();
     assert_eq!(seats, 2);
+}
+
+#[tokio::test]
+async fn team_changes_through_one_node_are_answered_by_the_other_on_its_next_check() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "team").await;
+    let carol = app.insert_user("Carol").await;
+    app.add_user(&org, &carol, "viewer").await;
+    app.post(&format!("/v1/orgs/{org}/teams"), Some(&ada.access), json!({ "name": "Engineering" })).await.expect(201);
+    let body =
+        json!({ "subject": { "user_id": carol }, "org": org, "team": "engineering", "permission": "endpoints.create" });
+    let check = || async {
+        let r = app.call_on(&other, Method::POST, "/v1/authorize", Some(SERVICE_TOKEN), Some(body.clone())).await;
+        r.expect(200).body["data"]["allowed"].as_bool().unwrap()
+    };
+    // The other node caches "not in the team" …
+    assert!(!check().await);
+    let members = format!("/v1/orgs/{org}/teams/engineering/members");
+    app.post(&members, Some(&ada.access), json!({ "user_id": carol, "role": "lead" })).await.expect(201);
+    // … and answers each change made here on its next check.
+    assert!(check().await);
+    app.patch(&format!("{members}/{carol}"), Some(&ada.access), json!({ "role": "member" })).await.expect(200);
+    assert!(!check().await);
+    app.patch(&format!("{members}/{carol}"), Some(&ada.access), json!({ "role": "lead" })).await.expect(200);
+    assert!(check().await);
+    app.delete(&format!("/v1/orgs/{org}/members/{carol}"), Some(&ada.access)).await.expect(204);
+    assert!(!check().await, "leaving the org leaves the team");
+    app.add_user(&org, &carol, "viewer").await;
+    app.post(&members, Some(&ada.access), json!({ "user_id": carol, "role": "lead" })).await.expect(201);
+    assert!(check().await);
+    app.delete(&format!("/v1/orgs/{org}/teams/engineering"), Some(&ada.access)).await.expect(204);
+    assert!(!check().await, "a deleted team grants nothing");
 }
