@@ -12,7 +12,9 @@
 //! ```
 //!
 //! `authorize` asks `POST /v1/authorize` with a service token about random members of the seeded
-//! orgs (and some non-members); `verify` checks random keys of the 100,000 seeded with
+//! orgs (and some non-members); `authorize-team` asks the same, each check naming a team of the
+//! org (each seeded org has ten teams and each non-owner member is in one of them, as lead or
+//! member), so team roles decide some answers; `verify` checks random keys of the 100,000 seeded with
 //! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000;
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
 //! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
@@ -159,7 +161,7 @@ fn main() -> anyhow::Result<()> {
             println!("{report} {rss:>13}");
             match name.as_str() {
                 "health" => health = Some(report.rps()),
-                "authorize" | "verify" | "members" => {
+                "authorize" | "authorize-team" | "verify" | "members" => {
                     if let Some(health) = health {
                         println!("{:<28} {:>9.0}% of health", "", 100.0 * report.rps() / health);
                     }

@@ -10,7 +10,7 @@ use hyper::Method;
 use serde_json::json;
 
 use crate::client::{load, request, write_request, Call, MakeRequest, Rendered, Report};
-use crate::seed::{seed, Dataset, Sizes, SEED_PASSWORD};
+use crate::seed::{seed, Dataset, Sizes, SEED_PASSWORD, TEAMS_PER_ORG};
 use crate::{Args, SERVICE_TOKEN};
 
 /// Permissions the authorize scenario asks about: together with the seeded roles (owner, admin,
@@ -28,6 +28,26 @@ fn authorize_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
             let user = if i % 8 == 7 { &data.members[mix(i, 2) as usize % count].1 } else { user };
             let permission = AUTHORIZE_PERMISSIONS[i as usize % AUTHORIZE_PERMISSIONS.len()];
             json!({ "subject": { "user_id": user }, "org": org, "permission": permission }).to_string()
+        })
+        .collect()
+}
+
+/// Like `authorize_bodies`, each check naming a team of the subject's org: half the time their
+/// own team (by id or slug, by turns), half another team of the org, so the team role decides
+/// some checks the org role alone would deny.
+fn authorize_team_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
+    let in_teams: Vec<(usize, usize)> =
+        data.member_teams.iter().enumerate().filter_map(|(m, team)| team.map(|t| (m, t))).collect();
+    let count = in_teams.len();
+    (0..count.min(subjects) as u64)
+        .map(|i| {
+            let (m, own) = in_teams[mix(i, 3) as usize % count];
+            let (org, user) = &data.members[m];
+            let first_of_org = own - own % TEAMS_PER_ORG;
+            let team = if i % 2 == 0 { own } else { first_of_org + (own + 1 + i as usize) % TEAMS_PER_ORG };
+            let team = if i % 4 < 2 { data.teams[team].clone() } else { format!("team-{}", team % TEAMS_PER_ORG) };
+            let permission = AUTHORIZE_PERMISSIONS[i as usize % AUTHORIZE_PERMISSIONS.len()];
+            json!({ "subject": { "user_id": user }, "org": org, "team": team, "permission": permission }).to_string()
         })
         .collect()
 }
@@ -118,6 +138,11 @@ impl Context {
             }
             "authorize" => {
                 let bodies = authorize_bodies(&*self.dataset().await?, self.args.subjects);
+                self.warm("/v1/authorize", &bodies).await?;
+                Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/authorize", body))).picked_by(random)
+            }
+            "authorize-team" => {
+                let bodies = authorize_team_bodies(&*self.dataset().await?, self.args.subjects);
                 self.warm("/v1/authorize", &bodies).await?;
                 Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/authorize", body))).picked_by(random)
             }

@@ -11,6 +11,11 @@ use tenantry_core::domain::password::{Password, PasswordHasher};
 use tenantry_core::domain::secret::hash_token;
 
 pub const SEED_PASSWORD: &str = "bench password 1";
+/// Teams seeded in each org (of the first `TEAM_ORGS`), named `team-0` … `team-9`.
+pub const TEAMS_PER_ORG: usize = 10;
+/// Orgs that get teams: every org of the default dataset; at scale the first 100,000, so the
+/// seed stays within minutes (ten million teams would not).
+const TEAM_ORGS: usize = 100_000;
 /// Rows per multi-row `INSERT` (well under both databases' parameter limits).
 const BATCH: usize = 1000;
 
@@ -18,6 +23,11 @@ pub struct Dataset {
     pub orgs: Vec<String>,
     /// (org, user) pairs of members, one per membership.
     pub members: Vec<(String, String)>,
+    /// The ids of the teams of org `i` (of the first `TEAM_ORGS`) at `i * TEAMS_PER_ORG ..`.
+    pub teams: Vec<String>,
+    /// For each of `members`, the index in `teams` of the one team they are in (members of orgs
+    /// without teams, and owners, are in none).
+    pub member_teams: Vec<Option<usize>>,
     /// Secrets of the seeded API keys (each in one of the orgs).
     pub keys: Vec<String>,
     /// The org with many members, its owner's email, and its membership ids in join order.
@@ -132,17 +142,53 @@ pub async fn seed(admin_url: &str, sizes: &Sizes) -> anyhow::Result<Dataset> {
     let org_constants = [("is_personal", "0"), ("plan", "'enterprise'"), ("seat_count", "0"), ("created_at", "0")];
     insert(&pool, "orgs", &org_columns, &org_constants, org_rows(&org_ids, &user_ids, "bench-org")).await?;
 
+    let team_orgs = sizes.orgs.min(TEAM_ORGS);
+    let teams: Vec<String> = (0..team_orgs * TEAMS_PER_ORG).map(|_| format!("team_{}", ulid::Ulid::new())).collect();
+    let team_rows = teams
+        .iter()
+        .enumerate()
+        .map(|(t, id)| {
+            let j = t % TEAMS_PER_ORG;
+            vec![id.clone(), org_ids[t / TEAMS_PER_ORG].clone(), format!("team-{j}"), format!("Team {j}")]
+        })
+        .collect();
+    let team_constants = [("description", "''"), ("metadata", "'{}'"), ("created_at", "0")];
+    insert(&pool, "teams", &["id", "org_id", "slug", "name"], &team_constants, team_rows).await?;
+
     let roles = ["admin", "developer", "viewer", "finance"];
+    let team_roles = ["lead", "member"];
     let mut members = Vec::with_capacity(sizes.memberships);
+    let mut member_teams = Vec::with_capacity(sizes.memberships);
     let mut rows = Vec::with_capacity(sizes.memberships);
+    let mut team_member_rows = Vec::new();
     for m in 0..sizes.memberships {
-        let org = &org_ids[m % sizes.orgs];
-        // The first membership of each org is its owner; the rest cycle through the other roles.
-        let role = if m < sizes.orgs { "owner" } else { roles[m % roles.len()] };
-        rows.push(vec![format!("mem_{}", ulid::Ulid::new()), org.clone(), user_ids[m].clone(), role.to_owned()]);
+        let org_index = m % sizes.orgs;
+        let org = &org_ids[org_index];
+        // The first membership of each org is its owner; the rest cycle through the other roles
+        // and, in orgs with teams, join one of them (as lead or member, by turns).
+        let owner = m < sizes.orgs;
+        let role = if owner { "owner" } else { roles[m % roles.len()] };
+        let team =
+            (!owner && org_index < team_orgs).then(|| org_index * TEAMS_PER_ORG + (m / sizes.orgs) % TEAMS_PER_ORG);
+        let team_ids = team.map_or_else(|| "[]".to_owned(), |t| json!([teams[t]]).to_string());
+        rows.push(vec![
+            format!("mem_{}", ulid::Ulid::new()),
+            org.clone(),
+            user_ids[m].clone(),
+            role.to_owned(),
+            team_ids,
+        ]);
+        if let Some(t) = team {
+            let team_role = team_roles[(m / 7) % team_roles.len()];
+            team_member_rows.push(vec![org.clone(), teams[t].clone(), user_ids[m].clone(), team_role.to_owned()]);
+        }
         members.push((org.clone(), user_ids[m].clone()));
+        member_teams.push(team);
     }
-    insert(&pool, "memberships", &["id", "org_id", "user_id", "role"], &[("joined_at", "0")], rows).await?;
+    let membership_columns = ["id", "org_id", "user_id", "role", "team_ids"];
+    insert(&pool, "memberships", &membership_columns, &[("joined_at", "0")], rows).await?;
+    let team_member_columns = ["org_id", "team_id", "user_id", "role"];
+    insert(&pool, "team_members", &team_member_columns, &[("joined_at", "0")], team_member_rows).await?;
 
     let big_org = if sizes.big_org_members > 0 {
         let id = format!("org_{}", ulid::Ulid::new());
@@ -210,5 +256,5 @@ pub async fn seed(admin_url: &str, sizes: &Sizes) -> anyhow::Result<Dataset> {
         sqlx::query("CHECKPOINT").execute(&pool).await?;
     }
     pool.close().await;
-    Ok(Dataset { orgs: org_ids, members, keys, big_org })
+    Ok(Dataset { orgs: org_ids, members, teams, member_teams, keys, big_org })
 }
