@@ -65,6 +65,8 @@ macro_rules! shared_modules {
         mod schema_diff;
         #[path = "../api/security.rs"]
         mod security;
+        #[path = "../api/seed_flows.rs"]
+        mod seed_flows;
         #[path = "../api/settings.rs"]
         mod settings;
         #[path = "../api/smtp_sink.rs"]
