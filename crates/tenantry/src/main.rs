@@ -32,6 +32,8 @@ enum Command {
     Serve(ServerArgs),
     /// Apply pending database migrations and exit.
     Migrate(ServerArgs),
+    /// Print this version's OpenAPI document (as served at /openapi.json) and exit.
+    Openapi,
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -50,6 +52,11 @@ fn main() -> ExitCode {
         Command::Client(command) => return runtime.block_on(cli::run(command, Cli::command)),
         Command::Serve(args) => (false, args),
         Command::Migrate(args) => (true, args),
+        Command::Openapi => {
+            let (_, document) = tenantry_server::startup::api_router();
+            println!("{}", document.to_pretty_json().expect("the OpenAPI document serialises"));
+            return ExitCode::SUCCESS;
+        }
     };
     let path = cli.config.unwrap_or(args.config);
     match runtime.block_on(server(&path, migrate_only)) {

@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `?q=`: search text. No `deny_unknown_fields`: it shares the query string with pagination.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Part of a slug or name (orgs) or of an email or display name (users), ignoring case.
     pub q: Option<String>,
@@ -61,7 +62,7 @@ pub struct AdminAddMemberBody {
 }
 
 /// Every org of the instance, by id; `?q=` searches slugs and names.
-#[utoipa::path(get, path = "/v1/admin/orgs", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/admin/orgs", operation_id = "admin_list_orgs", tag = "admin", security(("bearer" = [])),
     params(SearchParams, ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = List<OrgView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_orgs(
@@ -75,7 +76,7 @@ pub async fn list_orgs(
 }
 
 /// Create an org owned by a user.
-#[utoipa::path(post, path = "/v1/admin/orgs", tag = "admin", security(("bearer" = [])), request_body = AdminCreateOrgBody,
+#[utoipa::path(post, path = "/v1/admin/orgs", operation_id = "admin_create_org", tag = "admin", security(("bearer" = [])), request_body = AdminCreateOrgBody,
     responses((status = 201, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
 pub async fn create_org(
     State(state): State<AppState>,

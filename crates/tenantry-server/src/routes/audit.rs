@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Filters shared by the list and the export. No `deny_unknown_fields`: they share the query
 /// string with pagination and the export format.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterParams {
     /// The actor's id: a user id, key id, `admin`, a service name, an IP for anonymous callers.
     pub actor: Option<String>,
@@ -71,6 +72,7 @@ impl FilterParams {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `csv` or `jsonl`.
     #[param(inline)]

@@ -42,6 +42,7 @@ pub struct UpdateRoleBody {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteRoleParams {
     /// The role that members holding the deleted role move to. Required while anyone holds it.

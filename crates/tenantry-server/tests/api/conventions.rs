@@ -247,6 +247,27 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/orgs/{org}/teams/{team}/members/{user}"),
 ];
 
+/// What `openapi-spec-validator` (run by `.ci/run`) checks first, kept here as well so a
+/// regression fails the Rust suite: every path parameter is in its path, and every
+/// operationId is unique.
+#[tokio::test]
+async fn the_openapi_documents_parameters_and_operation_ids_are_consistent() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json", None).await.expect(200).body;
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(parameter["in"] == "path", in_path, "{method} {path}: parameter {name} is `in: {}`", parameter["in"]);
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_lists_exactly_the_served_routes() {
     let app = spawn_app().await;
