@@ -87,8 +87,8 @@ pub enum ScopeError {
     Unknown(usize),
 }
 
-/// Resolves scopes — catalog permissions or `resource.*` (every permission of that resource) —
-/// to the set they grant.
+/// Resolves scopes — catalog permissions, or `resource.*` or a bare `resource` (every permission
+/// of that resource) — to the set they grant.
 pub fn resolve_scopes(catalog: &Catalog, scopes: &[String]) -> Result<PermissionSet, ScopeError> {
     if scopes.is_empty() {
         return Err(ScopeError::Empty);
@@ -104,18 +104,27 @@ pub fn resolve_scopes(catalog: &Catalog, scopes: &[String]) -> Result<Permission
 }
 
 /// What one scope grants; empty when it names nothing in the catalog.
+///
+/// A bare resource name (`monitors`) means `monitors.*`: YipYap documents its key scopes that way,
+/// and a name without a dot can never be a permission of its own resource.
 pub fn scope_set(catalog: &Catalog, scope: &str) -> PermissionSet {
-    match scope.strip_suffix(".*") {
-        Some(resource) if !resource.is_empty() && !resource.contains('*') => {
-            let members = catalog
-                .keys()
-                .iter()
-                .filter(|k| k.strip_prefix(resource).is_some_and(|rest| rest.starts_with('.')))
-                .map(String::as_str);
-            catalog.set_of(members).expect("catalog keys are in the catalog")
-        }
-        _ => catalog.bit(scope).unwrap_or(PermissionSet::EMPTY),
+    if let Some(bit) = catalog.bit(scope) {
+        return bit;
     }
+    let resource = match scope.strip_suffix(".*") {
+        Some(resource) => resource,
+        None if !scope.contains('.') => scope,
+        None => return PermissionSet::EMPTY,
+    };
+    if resource.is_empty() || resource.contains('*') {
+        return PermissionSet::EMPTY;
+    }
+    let members = catalog
+        .keys()
+        .iter()
+        .filter(|k| k.strip_prefix(resource).is_some_and(|rest| rest.starts_with('.')))
+        .map(String::as_str);
+    catalog.set_of(members).expect("catalog keys are in the catalog")
 }
 
 /// An API key as stored (never with its secret).
@@ -126,7 +135,7 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the secret, for people to recognise it.
     pub prefix: String,
-    /// The scopes as given at creation (permission keys or `resource.*`).
+    /// The scopes as given at creation (permission keys, `resource.*` or a bare `resource`).
     pub scopes: Vec<String>,
     /// Who created it: a user id or, for keys made with a key, that key's id.
     pub created_by: String,
@@ -227,5 +236,16 @@ mod tests {
             "prefix must be a whole resource"
         );
         assert_eq!(resolve_scopes(&catalog, &["*".into()]), Err(ScopeError::Unknown(0)));
+    }
+
+    #[test]
+    fn a_bare_resource_name_means_all_of_it() {
+        let catalog = Catalog::new(vec!["monitors.view".into(), "monitors.edit".into(), "alerts.view".into()]);
+        let set = resolve_scopes(&catalog, &["monitors".into()]).unwrap();
+        assert_eq!(catalog.names(set), ["monitors.view", "monitors.edit"]);
+        assert_eq!(resolve_scopes(&catalog, &["monitor".into()]), Err(ScopeError::Unknown(0)), "a whole resource");
+        assert_eq!(resolve_scopes(&catalog, &["incidents".into()]), Err(ScopeError::Unknown(0)));
+        assert_eq!(resolve_scopes(&catalog, &["monitors.".into()]), Err(ScopeError::Unknown(0)));
+        assert_eq!(resolve_scopes(&catalog, &["".into()]), Err(ScopeError::Unknown(0)));
     }
 }

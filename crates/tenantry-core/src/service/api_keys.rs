@@ -106,7 +106,10 @@ impl Tenantry {
             ScopeError::Empty => Error::invalid("scopes", "name at least one scope"),
             ScopeError::Unknown(i) => Error::invalid(
                 format!("scopes[{i}]"),
-                format!("`{}` is neither a permission of this deployment nor `resource.*`", scopes[i]),
+                format!(
+                    "`{}` is neither a permission of this deployment nor a resource (`resource` or `resource.*`)",
+                    scopes[i]
+                ),
             ),
         })?;
         for scope in scopes {

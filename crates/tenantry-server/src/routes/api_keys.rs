@@ -26,7 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CreateKeyBody {
     #[schema(example = "CI pipeline")]
     pub name: String,
-    /// Catalog permissions or `resource.*`; none beyond your own.
+    /// Catalog permissions, or `resource.*` or a bare `resource` for all of a resource; none beyond
+    /// your own.
     #[schema(example = json!(["endpoints.*", "requests.replay"]))]
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,

@@ -25,6 +25,8 @@ macro_rules! shared_modules {
         mod audit;
         #[path = "../api/authorize.rs"]
         mod authorize;
+        #[path = "../api/bare_resource_scopes.rs"]
+        mod bare_resource_scopes;
         // Each run uses only part of the harness (the node helpers serve the PostgreSQL run).
         #[allow(dead_code)]
         #[path = "../api/common.rs"]
