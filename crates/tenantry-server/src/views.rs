@@ -132,6 +132,9 @@ pub struct MemberView {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    /// `active`, or `suspended`: the member keeps the seat but is refused everywhere in the org.
+    #[schema(example = "active")]
+    pub status: &'static str,
     pub joined_at: DateTime<Utc>,
     /// The member's teams in this org.
     pub team_ids: Vec<String>,
@@ -145,6 +148,7 @@ impl From<&Member> for MemberView {
             email: member.email.to_string(),
             display_name: member.display_name.clone(),
             role: member.membership.role.clone(),
+            status: member.membership.status.as_str(),
             joined_at: member.membership.joined_at,
             team_ids: member.team_ids.iter().map(ToString::to_string).collect(),
         }

@@ -8,7 +8,7 @@ use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{OrgId, TeamId};
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::models::{
-    CustomRole, Member, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
+    CustomRole, Member, MemberStatus, Membership, Org, OrgWithRole, OutboxMessage, Session, User, UserStatus,
 };
 use tenantry_core::domain::slug::Slug;
 use tenantry_core::store::{StoreError, StoreResult};
@@ -85,7 +85,8 @@ pub fn org(row: &AnyRow) -> StoreResult<Org> {
 
 /// Membership columns, aliased so they can share a row with an org's.
 pub const MEMBERSHIP_COLUMNS: &str =
-    "m.id AS m_id, m.org_id AS m_org_id, m.user_id AS m_user_id, m.role AS m_role, m.joined_at AS m_joined_at";
+    "m.id AS m_id, m.org_id AS m_org_id, m.user_id AS m_user_id, m.role AS m_role, m.status AS m_status, \
+     m.joined_at AS m_joined_at";
 
 pub fn membership(row: &AnyRow) -> StoreResult<Membership> {
     Ok(Membership {
@@ -93,8 +94,13 @@ pub fn membership(row: &AnyRow) -> StoreResult<Membership> {
         org_id: id(row, "m_org_id")?,
         user_id: id(row, "m_user_id")?,
         role: get(row, "m_role")?,
+        status: member_status(&get::<String>(row, "m_status")?)?,
         joined_at: time(row, "m_joined_at")?,
     })
+}
+
+fn member_status(status: &str) -> StoreResult<MemberStatus> {
+    MemberStatus::parse(status).ok_or_else(|| corrupt("membership status"))
 }
 
 pub fn org_with_role(row: &AnyRow) -> StoreResult<OrgWithRole> {
@@ -117,20 +123,21 @@ pub fn team_ids(stored: &str) -> StoreResult<Vec<TeamId>> {
 }
 
 /// A page of members aggregated by the database into a JSON array of
-/// `[id, user_id, role, joined_at, email, display_name, team_ids]` rows, in id order (an aggregate's input
-/// order is not promised, so the page is put in order here).
+/// `[id, user_id, role, joined_at, email, display_name, team_ids, status]` rows, in id order (an
+/// aggregate's input order is not promised, so the page is put in order here).
 pub fn member_page(org: OrgId, page: &str) -> StoreResult<Vec<Member>> {
-    type PageRow<'a> = (&'a str, &'a str, String, i64, String, String, String);
+    type PageRow<'a> = (&'a str, &'a str, String, i64, String, String, String, &'a str);
     let mut rows: Vec<PageRow> = serde_json::from_str(page).map_err(|_| corrupt("member page"))?;
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     rows.into_iter()
-        .map(|(id, user_id, role, joined_at, email, display_name, teams)| {
+        .map(|(id, user_id, role, joined_at, email, display_name, teams, status)| {
             Ok(Member {
                 membership: Membership {
                     id: id.parse().map_err(|_| corrupt("membership id"))?,
                     org_id: org,
                     user_id: user_id.parse().map_err(|_| corrupt("user id"))?,
                     role,
+                    status: member_status(status)?,
                     joined_at: DateTime::from_timestamp_millis(joined_at).ok_or_else(|| corrupt("time"))?,
                 },
                 email: Email::from_trusted(email),

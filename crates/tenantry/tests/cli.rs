@@ -269,6 +269,12 @@ fn an_owner_runs_an_org_from_the_terminal() {
     let table = ada.ok(&["members", "list"]);
     assert!(table.lines().next().unwrap().starts_with("USER ID"), "{table}");
     assert!(table.lines().any(|l| l.contains("grace@example.com") && l.contains("viewer")), "{table}");
+    assert!(ada.ok(&["members", "suspend", "grace@example.com"]).contains("now suspended"));
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(&grace_token), None).0, 403);
+    let table = ada.ok(&["members", "list"]);
+    assert!(table.lines().any(|l| l.contains("grace@example.com") && l.contains("suspended")), "{table}");
+    assert_eq!(ada.json(&["members", "unsuspend", grace_id])["status"], "active");
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(&grace_token), None).0, 200);
 
     // A key's secret is printed once, with a warning on stderr.
     let run = ada.run(&["keys", "create", "CI pipeline", "--scope", "endpoints.view,members.invite", "--json"], None);

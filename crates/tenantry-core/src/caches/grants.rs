@@ -1,6 +1,6 @@
-//! The in-memory cache behind `authorize`: who holds which role in which org (and whether they
-//! are suspended), each org's custom roles, each org's teams and each member's team roles, and
-//! slug → id (until the org is deleted).
+//! The in-memory cache behind `authorize`: who holds which role in which org (and whether they,
+//! or their membership there, are suspended), each org's custom roles, each org's teams and each
+//! member's team roles, and slug → id (until the org is deleted).
 //!
 //! Invalidation is exact: every change to a membership or a custom role calls `forget_*` after
 //! its transaction commits, before the request that made it returns, so the next check sees it.
@@ -33,6 +33,8 @@ pub enum MemberGrant {
     NotMember,
     /// A member whose account is suspended: they hold nothing while it lasts.
     Suspended,
+    /// A member suspended in this org only: they keep the seat but hold nothing while it lasts.
+    MemberSuspended,
 }
 
 pub struct GrantCache {

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use crate::domain::email::Email;
     use crate::domain::ids::{MembershipId, UserId};
-    use crate::domain::models::Membership;
+    use crate::domain::models::{MemberStatus, Membership};
 
     fn page_of(org: OrgId, role: &str) -> Arc<ListedPage> {
         let member = Member {
@@ -129,6 +129,7 @@ mod tests {
                 org_id: org,
                 user_id: UserId::new(),
                 role: role.into(),
+                status: MemberStatus::Active,
                 joined_at: chrono::DateTime::UNIX_EPOCH,
             },
             email: Email::from_trusted("someone@example.com".into()),

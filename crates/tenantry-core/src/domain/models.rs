@@ -57,12 +57,38 @@ pub struct Org {
     pub seat_count: u64,
 }
 
+/// A membership's standing in its org, apart from the account's own status: a suspended member
+/// keeps the seat and the role but is refused on every org route and by `authorize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    Active,
+    Suspended,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "suspended" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Membership {
     pub id: MembershipId,
     pub org_id: OrgId,
     pub user_id: UserId,
     pub role: String,
+    pub status: MemberStatus,
     pub joined_at: DateTime<Utc>,
 }
 

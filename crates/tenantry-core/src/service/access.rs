@@ -7,7 +7,7 @@ use super::Tenantry;
 use crate::caches::grants::MemberGrant;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, UserId};
-use crate::domain::models::{Membership, Org};
+use crate::domain::models::{MemberStatus, Membership, Org};
 use crate::domain::permission::{Permission, PermissionSet, Role};
 use crate::store::ReadTx;
 use crate::{Error, Result};
@@ -71,6 +71,15 @@ impl OrgAccess {
     }
 }
 
+/// The refusal of a member suspended in the org, on every org route.
+fn member_suspended() -> Error {
+    Error::Forbidden {
+        code: "member_suspended",
+        message: "your membership in this organization is suspended; an admin of the organization can lift it"
+            .to_owned(),
+    }
+}
+
 impl Tenantry {
     /// The org named by an id or a slug.
     pub(crate) async fn find_org(&self, tx: &mut dyn ReadTx, reference: &OrgRef) -> Result<Org> {
@@ -117,7 +126,8 @@ impl Tenantry {
         })
     }
 
-    /// The user's membership in the referenced org; not found unless they are a member.
+    /// The user's membership in the referenced org; not found unless they are a member, and
+    /// refused while the membership is suspended.
     pub(crate) async fn member_access(
         &self,
         tx: &mut dyn ReadTx,
@@ -126,6 +136,9 @@ impl Tenantry {
     ) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         let membership = tx.membership(org.id, user).await?.ok_or(Error::NotFound("organization"))?;
+        if membership.status == MemberStatus::Suspended {
+            return Err(member_suspended());
+        }
         let role = self.resolve_role(tx, org.id, &membership.role).await?;
         let permissions = role.permissions;
         Ok(OrgAccess { org, standing: Standing::Member { membership, role }, permissions })
@@ -139,6 +152,7 @@ impl Tenantry {
             MemberGrant::Role(_) => Ok(org),
             MemberGrant::NotMember => Err(Error::NotFound("organization")),
             MemberGrant::Suspended => Err(Error::Unauthorized("the account is suspended".into())),
+            MemberGrant::MemberSuspended => Err(member_suspended()),
         }
     }
 

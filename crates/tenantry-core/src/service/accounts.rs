@@ -10,7 +10,7 @@ use crate::caches::session_cache::CheckedToken;
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
 use crate::domain::ids::{OrgId, OrgRef, SessionId, UserId};
-use crate::domain::models::{EmailTokenKind, OrgWithRole, RefreshToken, Session, User, UserStatus};
+use crate::domain::models::{EmailTokenKind, MemberStatus, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
 use crate::domain::secret::hash_token;
 use crate::store::{ReadTx, StoreError, Tx};
@@ -396,12 +396,14 @@ impl Tenantry {
     ) -> Result<(String, i64)> {
         let now = self.clock.now();
         let ttl = self.settings.access_token_ttl;
+        // A suspended member's token names the org but grants nothing in it: host apps that read
+        // tokens offline must not act on permissions the member may not use.
         let (permissions, team_ids) = match org {
-            Some(org) => (
+            Some(org) if org.membership.status == MemberStatus::Active => (
                 self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
                 tx.team_roles_of(org.org.id, user).await?.into_iter().map(|(team, _)| team.to_string()).collect(),
             ),
-            None => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         };
         let claims = AccessClaims {
             iss: ISSUER.into(),

@@ -18,7 +18,7 @@ use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{MembershipId, MessageId, OrgRef, UserId};
-use crate::domain::models::{Member, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
+use crate::domain::models::{Member, MemberStatus, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
 use crate::{Error, Result};
@@ -147,6 +147,7 @@ impl Tenantry {
             org_id: org,
             user_id,
             role: role.key.clone(),
+            status: MemberStatus::Active,
             joined_at: self.clock.now(),
         };
         let stale = w.tx().insert_membership(&membership).await?;

@@ -5,7 +5,7 @@ use super::{Principal, Tenantry};
 use crate::caches::grants::MemberGrant;
 use crate::caches::grants::OrgTeams;
 use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, TeamId, TeamRef, UserId};
-use crate::domain::models::UserStatus;
+use crate::domain::models::{MemberStatus, UserStatus};
 use crate::domain::permission::PermissionSet;
 use crate::domain::team::TeamRoles;
 use crate::service::service_grants::ServiceGrant;
@@ -159,6 +159,9 @@ impl Tenantry {
             MemberGrant::Role(role) => role,
             MemberGrant::NotMember => return Ok(Err(Decision::deny(NOT_A_MEMBER))),
             MemberGrant::Suspended => return Ok(Err(Decision::deny("the user's account is suspended"))),
+            MemberGrant::MemberSuspended => {
+                return Ok(Err(Decision::deny("the member is suspended in this organization")))
+            }
         };
         let held = match self.preset.role(&role_key) {
             Some(role) => role.permissions,
@@ -234,6 +237,7 @@ impl Tenantry {
         let mut tx = self.store.read().await?;
         let grant = match tx.membership(org, user).await? {
             None => MemberGrant::NotMember,
+            Some(membership) if membership.status == MemberStatus::Suspended => MemberGrant::MemberSuspended,
             Some(membership) => match tx.user(user).await? {
                 Some(account) if account.status == UserStatus::Active => MemberGrant::Role(membership.role.into()),
                 _ => MemberGrant::Suspended,

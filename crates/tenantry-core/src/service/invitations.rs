@@ -27,7 +27,7 @@ use crate::domain::audit::{Actor, Target};
 use crate::domain::email::Email;
 use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, OrgRef, TeamId, TeamRef, UserId};
 use crate::domain::invitation::{parse_ttl, Invitation, InvitationState, DEFAULT_TTL};
-use crate::domain::models::{Member, Membership, Org, OrgWithRole, User};
+use crate::domain::models::{Member, MemberStatus, Membership, Org, OrgWithRole, User};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::permission::Role;
@@ -451,6 +451,7 @@ impl Tenantry {
             org_id: org.id,
             user_id: user.id,
             role: role.key.clone(),
+            status: MemberStatus::Active,
             joined_at: now,
         };
         let stale = tx.insert_membership(&membership).await.map_err(|e| match e {
@@ -624,7 +625,7 @@ impl Tenantry {
     }
 
     /// Re-checks at acceptance that whoever issued the invitation may still grant its role: a
-    /// member who left, lost `members.invite`, or could no longer grant the role (demoted, or a
+    /// member who left, was suspended, lost `members.invite`, or could no longer grant the role (demoted, or a
     /// custom role widened meanwhile) no longer vouches for it, nor does a revoked or expired
     /// API key.
     async fn check_inviter_grant(
@@ -641,7 +642,9 @@ impl Tenantry {
             ))
         };
         let access = if let Ok(user) = invitation.invited_by.parse::<UserId>() {
-            let Some(membership) = tx.membership(org.id, user).await? else {
+            // A suspended member vouches for nothing while the suspension lasts.
+            let Some(membership) = tx.membership(org.id, user).await?.filter(|m| m.status == MemberStatus::Active)
+            else {
                 return Err(refused());
             };
             let own = self.resolve_role(tx, org.id, &membership.role).await?;

@@ -1,7 +1,10 @@
-//! Members: read one, change a role, remove someone, leave, and send someone a password reset.
+//! Members: read one, change a role or a status (suspend), remove someone, leave, and send someone
+//! a password reset.
 //!
-//! The owner is never demoted, removed or allowed to leave: ownership is transferred first, so an
-//! org always has exactly one owner. Nobody changes their own role.
+//! The owner is never demoted, suspended, removed or allowed to leave: ownership is transferred
+//! first, so an org always has exactly one owner who can act. Nobody changes their own role or
+//! status. A suspended member keeps the seat and the role, and is refused everywhere in the org
+//! (see `access.rs`) until unsuspended.
 
 use serde_json::json;
 
@@ -9,10 +12,17 @@ use super::unit_of_work::{Event, OrgWrite};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, OrgRef, UserId};
-use crate::domain::models::Member;
-use crate::domain::permission::Permission;
+use crate::domain::models::{Member, MemberStatus};
+use crate::domain::permission::{Permission, Role};
 use crate::store::ReadTx;
 use crate::{Error, Result};
+
+/// What `PATCH …/members/{user}` changes; at least one of them.
+#[derive(Debug, Clone, Default)]
+pub struct MemberPatch {
+    pub role: Option<String>,
+    pub status: Option<MemberStatus>,
+}
 
 fn last_owner() -> Error {
     Error::conflict("last_owner", "the owner cannot be demoted, removed or leave; transfer ownership first")
@@ -39,9 +49,58 @@ impl Tenantry {
         role_key: &str,
         meta: &RequestMeta,
     ) -> Result<Member> {
-        let mut w = self.org_write(principal, reference, Some(Permission::MembersChangeRole), meta).await?;
+        let patch = MemberPatch { role: Some(role_key.to_owned()), status: None };
+        self.update_member(principal, reference, user, &patch, meta).await
+    }
+
+    /// Changes a member's role (`members.change_role`) and/or status (`members.remove`: suspending
+    /// is removal that keeps the seat), in one transaction. What is already so is left alone.
+    pub async fn update_member(
+        &self,
+        principal: &Principal,
+        reference: &OrgRef,
+        user: &str,
+        patch: &MemberPatch,
+        meta: &RequestMeta,
+    ) -> Result<Member> {
+        if patch.role.is_none() && patch.status.is_none() {
+            return Err(Error::invalid("role", "name a `role` or a `status` to change"));
+        }
+        let mut w = self.org_write(principal, reference, None, meta).await?;
+        if patch.role.is_some() {
+            w.require(Permission::MembersChangeRole)?;
+        }
+        if patch.status.is_some() {
+            w.require(Permission::MembersRemove)?;
+        }
         let org = w.org_id();
         let mut member = self.find_member(w.tx(), org, user).await?;
+        // Checked against the role the member holds now, before this patch changes it.
+        let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
+        let mut events = Vec::new();
+        if let Some(role_key) = &patch.role {
+            events.extend(self.set_role(&mut w, &mut member, &current, role_key).await?);
+        }
+        if let Some(status) = patch.status {
+            events.extend(self.set_status(&mut w, &mut member, &current, status).await?);
+        }
+        let Some(last) = events.pop() else { return Ok(member) };
+        for event in events {
+            w.audit(event).await?;
+        }
+        w.commit(last).await?;
+        Ok(member)
+    }
+
+    /// The role part of `update_member`: its event, unless the member holds the role already.
+    async fn set_role(
+        &self,
+        w: &mut OrgWrite<'_>,
+        member: &mut Member,
+        current: &Role,
+        role_key: &str,
+    ) -> Result<Option<Event>> {
+        let org = w.org_id();
         let target = member.membership.user_id;
         if w.access.user_id() == Some(target) {
             return Err(Error::forbidden("nobody changes their own role; ask another admin"));
@@ -54,17 +113,48 @@ impl Tenantry {
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
         self.check_grant(&w.access, &new_role)?;
-        let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
-        self.check_outranks(&w.access, &current)?;
+        self.check_outranks(&w.access, current)?;
         if current.key == new_role.key {
-            return Ok(member);
+            return Ok(None);
         }
         let stale = w.tx().set_member_role(org, target, &new_role.key).await?.ok_or(Error::NotFound("member"))?;
         w.invalidate(stale);
         let metadata = json!({ "from": current.key, "to": new_role.key });
-        w.commit(Event::new("member.role_changed", Target::new("user", target), metadata)).await?;
         member.membership.role = new_role.key;
-        Ok(member)
+        Ok(Some(Event::new("member.role_changed", Target::new("user", target), metadata)))
+    }
+
+    /// The status part of `update_member`: its event (`member.suspended` or
+    /// `member.unsuspended`), unless the member has that status already. Never the owner (an org
+    /// must always have an owner who can act), never oneself (nobody locks themselves out, nor
+    /// lifts their own suspension), and only members the caller outranks, as for removal.
+    async fn set_status(
+        &self,
+        w: &mut OrgWrite<'_>,
+        member: &mut Member,
+        current: &Role,
+        status: MemberStatus,
+    ) -> Result<Option<Event>> {
+        let org = w.org_id();
+        let target = member.membership.user_id;
+        if w.access.user_id() == Some(target) {
+            return Err(Error::forbidden("nobody suspends or unsuspends themselves; ask another admin"));
+        }
+        if member.membership.role == self.preset.owner_role {
+            return Err(Error::conflict("last_owner", "the owner cannot be suspended; transfer ownership first"));
+        }
+        self.check_outranks(&w.access, current)?;
+        if member.membership.status == status {
+            return Ok(None);
+        }
+        let stale = w.tx().set_member_status(org, target, status).await?.ok_or(Error::NotFound("member"))?;
+        w.invalidate(stale);
+        member.membership.status = status;
+        let action = match status {
+            MemberStatus::Suspended => "member.suspended",
+            MemberStatus::Active => "member.unsuspended",
+        };
+        Ok(Some(Event::new(action, Target::new("user", target), json!({ "role": current.key }))))
     }
 
     /// Removes a member. A member removing themselves is leaving.

@@ -15,7 +15,7 @@ use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::caches::member_pages::ListedPage;
 use crate::domain::audit::Target;
 use crate::domain::ids::{MembershipId, OrgId, OrgRef, UserId};
-use crate::domain::models::{Membership, Org, OrgWithRole};
+use crate::domain::models::{MemberStatus, Membership, Org, OrgWithRole};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::slug::Slug;
@@ -127,6 +127,7 @@ impl Tenantry {
             org_id: org.id,
             user_id: owner,
             role: self.preset.owner_role.clone(),
+            status: MemberStatus::Active,
             joined_at: now,
         };
         let stale = tx.insert_membership(&membership).await?;

@@ -1,8 +1,8 @@
 //! Ownership transfer: the owner hands the org to another member and becomes an admin.
 //!
 //! The caller must be the owner, signed in as a user, and re-enter their password (checked with
-//! argon2 before the write transaction, and throttled like logins). The target must be an active
-//! member other than the caller; a preset may require a role of the target
+//! argon2 before the write transaction, and throttled like logins). The target must be a member
+//! other than the caller, active both as an account and in the org; a preset may require a role of the target
 //! (`transfer_target_roles`: yipyap hands the org only to an admin). The former owner takes the
 //! preset's `admin` role (or, in a preset without one, its most powerful other built-in role).
 //! The swap is one transaction whose owner update is conditional on the caller still being the
@@ -15,7 +15,7 @@ use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgRef, UserId};
-use crate::domain::models::{OrgWithRole, UserStatus};
+use crate::domain::models::{MemberStatus, OrgWithRole, UserStatus};
 use crate::domain::permission::Permission;
 use crate::{Error, Result};
 
@@ -63,6 +63,9 @@ impl Tenantry {
                     format!("ownership can only go to a member with the role {}", names.join(" or ")),
                 ));
             }
+        }
+        if target.membership.status == MemberStatus::Suspended {
+            return Err(Error::invalid("new_owner_user_id", "is suspended in this organization"));
         }
         if w.tx().user(new_owner).await?.is_none_or(|u| u.status != UserStatus::Active) {
             return Err(Error::invalid("new_owner_user_id", "is a suspended account"));

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::ids::{OrgId, UserId};
-use crate::domain::models::{Member, Membership, Org, OrgWithRole};
+use crate::domain::models::{Member, MemberStatus, Membership, Org, OrgWithRole};
 use crate::domain::pagination::PageRequest;
 use crate::domain::slug::Slug;
 
@@ -42,6 +42,8 @@ pub trait OrgsTx: OrgsRead {
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale>;
     /// Sets the role of an existing membership; `None` when there is none.
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<MaybeStale>;
+    /// Sets the status of an existing membership; `None` when there is none.
+    async fn set_member_status(&mut self, org: OrgId, user: UserId, status: MemberStatus) -> StoreResult<MaybeStale>;
     /// Deletes the membership and frees the seat; `None` when there is none.
     async fn delete_membership(&mut self, org: OrgId, user: UserId) -> StoreResult<MaybeStale>;
     /// Moves every member holding `from` to `to`, returning how many moved.

@@ -1,5 +1,5 @@
 //! `/app/org/{slug}/members`: the member list with search and pages, role changes with a
-//! dropdown of only the roles the viewer may grant, removal after a confirmation page,
+//! dropdown of only the roles the viewer may grant, suspension, removal after a confirmation page,
 //! invitations and the pending ones with resend and revoke.
 
 use askama::Template;
@@ -9,9 +9,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::invitation::InvitationState;
+use tenantry_core::domain::models::MemberStatus;
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::invitations::NewInvitation;
+use tenantry_core::service::members::MemberPatch;
 
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
@@ -38,6 +40,7 @@ struct MemberRow {
     joined: String,
     is_me: bool,
     is_owner: bool,
+    suspended: bool,
     may_change: bool,
     may_remove: bool,
 }
@@ -136,6 +139,7 @@ async fn render(
                 joined: date(m.membership.joined_at),
                 is_me,
                 is_owner,
+                suspended: m.membership.status == MemberStatus::Suspended,
                 may_change: may_act && may_change_roles,
                 may_remove: may_act && may_remove,
             }
@@ -225,6 +229,33 @@ pub async fn change_role(
         state.tenantry.change_member_role(&principal, &OrgRef::from(slug.as_str()), &user, &form.role, &ctx.meta).await;
     answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
         .await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+}
+
+/// Suspends or unsuspends a member (the same rules as removal: `members.remove`, not the owner,
+/// not oneself, only members the viewer outranks).
+pub async fn change_status(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((slug, user)): Path<(String, String)>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    let Some(status) = MemberStatus::parse(&form.status) else {
+        let error = tenantry_core::Error::invalid("status", "must be `active` or `suspended`");
+        return refused(ctx, &slug, error, String::new()).await;
+    };
+    let patch = MemberPatch { role: None, status: Some(status) };
+    let done = state.tenantry.update_member(&principal, &OrgRef::from(slug.as_str()), &user, &patch, &ctx.meta).await;
+    answered(ctx, &slug, done, |member| match member.membership.status {
+        MemberStatus::Suspended => format!("{} is suspended.", member.display_name),
+        MemberStatus::Active => format!("{} is no longer suspended.", member.display_name),
+    })
+    .await
 }
 
 pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>) -> Response {

@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/org/{slug}", get(orgs::overview))
         .route("/app/org/{slug}/members", get(members::list))
         .route("/app/org/{slug}/members/{user}/role", post(members::change_role))
+        .route("/app/org/{slug}/members/{user}/status", post(members::change_status))
         .route("/app/org/{slug}/members/{user}/remove", get(members::confirm_remove).post(members::remove))
         .route("/app/org/{slug}/invitations", post(members::invite))
         .route("/app/org/{slug}/invitations/{id}/resend", post(members::resend_invitation))

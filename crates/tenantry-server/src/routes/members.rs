@@ -18,21 +18,43 @@ use crate::routes::accounts::AcceptedView;
 use crate::state::AppState;
 use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
 use tenantry_core::domain::ids::OrgRef;
+use tenantry_core::domain::models::MemberStatus;
+use tenantry_core::service::members::MemberPatch;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_members))
-        .routes(routes!(get_member, change_role, remove_member))
+        .routes(routes!(get_member, change_member, remove_member))
         .routes(routes!(leave))
         .routes(routes!(send_password_reset))
 }
 
+/// What to change of a member: a role, a status, or both (at least one).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangeRoleBody {
-    /// A built-in role of the preset or one of the org's custom roles.
+pub struct ChangeMemberBody {
+    /// A built-in role of the preset or one of the org's custom roles (`members.change_role`).
     #[schema(example = "admin")]
-    pub role: String,
+    pub role: Option<String>,
+    /// `suspended` keeps the seat but refuses the member everywhere in the org until set back to
+    /// `active` (`members.remove`).
+    pub status: Option<MemberStatusField>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatusField {
+    Active,
+    Suspended,
+}
+
+impl From<MemberStatusField> for MemberStatus {
+    fn from(status: MemberStatusField) -> Self {
+        match status {
+            MemberStatusField::Active => Self::Active,
+            MemberStatusField::Suspended => Self::Suspended,
+        }
+    }
 }
 
 /// The members of an org you belong to, in the order they joined.
@@ -68,21 +90,23 @@ pub async fn get_member(
     Ok(data(MemberView::from(&member)))
 }
 
-/// Change a member's role (`members.change_role`). Nobody changes their own role, the owner's
-/// role changes only by transfer, and nobody grants a role holding a permission they lack.
+/// Change a member's role (`members.change_role`) or status (`members.remove`). Nobody changes
+/// their own role or status, the owner's role changes only by transfer and the owner is never
+/// suspended, and nobody grants a role holding a permission they lack.
 #[utoipa::path(patch, path = "/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
-    request_body = ChangeRoleBody,
+    request_body = ChangeMemberBody,
     params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
     responses((status = 200, body = Data<MemberView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
-pub async fn change_role(
+pub async fn change_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
-    ApiJson(body): ApiJson<ChangeRoleBody>,
+    ApiJson(body): ApiJson<ChangeMemberBody>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
-    let member = state.tenantry.change_member_role(&caller, &org, &user, &body.role, &meta).await?;
+    let patch = MemberPatch { role: body.role, status: body.status.map(MemberStatus::from) };
+    let member = state.tenantry.update_member(&caller, &org, &user, &patch, &meta).await?;
     Ok(data(MemberView::from(&member)))
 }
 

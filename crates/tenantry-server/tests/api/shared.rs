@@ -45,6 +45,8 @@ macro_rules! shared_modules {
         mod invitations;
         #[path = "../api/member_password_reset.rs"]
         mod member_password_reset;
+        #[path = "../api/member_status.rs"]
+        mod member_status;
         #[path = "../api/org_deletion.rs"]
         mod org_deletion;
         #[path = "../api/orgs.rs"]

@@ -12,5 +12,6 @@ const BACKEND: common::Backend = common::Backend::Postgres;
 mod shared;
 shared_modules!();
 
+mod member_status_nodes;
 mod postgres_only;
 mod schema_parity;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tenantry_core::domain::ids::{OrgId, UserId};
-use tenantry_core::domain::models::{Member, Membership, Org, OrgWithRole};
+use tenantry_core::domain::models::{Member, MemberStatus, Membership, Org, OrgWithRole};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::slug::Slug;
 use tenantry_core::store::{CacheChange, MaybeStale, OrgsRead, OrgsTx, Stale, StoreResult};
@@ -92,14 +92,14 @@ impl OrgsRead for SqlTx {
         // several times the query itself. The limit is written into the statement, not bound:
         // PostgreSQL's generic plan for an unknown limit reads the whole org to sort it, instead
         // of walking the index for one page.
-        let columns = "p.id, p.user_id, p.role, p.joined_at, p.email, p.display_name, p.team_ids";
+        let columns = "p.id, p.user_id, p.role, p.joined_at, p.email, p.display_name, p.team_ids, p.status";
         let aggregate = match self.backend {
             Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
             Backend::Postgres => format!("COALESCE(json_agg(json_build_array({columns}))::text, '[]')"),
         };
         let sql = format!(
             "SELECT {aggregate} AS page FROM (\
-               SELECT m.id, m.user_id, m.role, m.joined_at, m.email, m.display_name, m.team_ids FROM memberships m \
+               SELECT m.id, m.user_id, m.role, m.joined_at, m.email, m.display_name, m.team_ids, m.status FROM memberships m \
                WHERE m.org_id = $1 AND m.id > $2 ORDER BY m.id LIMIT {}) p",
             page.fetch_limit()
         );
@@ -197,15 +197,18 @@ impl OrgsTx for SqlTx {
     }
 
     async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<Stale> {
-        sqlx::query("INSERT INTO memberships (id, org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(membership.id.to_string())
-            .bind(membership.org_id.to_string())
-            .bind(membership.user_id.to_string())
-            .bind(&membership.role)
-            .bind(ms(membership.joined_at))
-            .execute(self.in_org(membership.org_id).await?)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO memberships (id, org_id, user_id, role, status, joined_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(membership.id.to_string())
+        .bind(membership.org_id.to_string())
+        .bind(membership.user_id.to_string())
+        .bind(&membership.role)
+        .bind(membership.status.as_str())
+        .bind(ms(membership.joined_at))
+        .execute(self.in_org(membership.org_id).await?)
+        .await
+        .map_err(db_err)?;
         sqlx::query("UPDATE orgs SET seat_count = seat_count + 1 WHERE id = $1")
             .bind(membership.org_id.to_string())
             .execute(self.in_org(membership.org_id).await?)
@@ -217,6 +220,17 @@ impl OrgsTx for SqlTx {
     async fn set_member_role(&mut self, org: OrgId, user: UserId, role: &str) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
             .bind(role)
+            .bind(org.to_string())
+            .bind(user.to_string())
+            .execute(self.in_org(org).await?)
+            .await
+            .map_err(db_err)?;
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::Member { org, user })).into())
+    }
+
+    async fn set_member_status(&mut self, org: OrgId, user: UserId, status: MemberStatus) -> StoreResult<MaybeStale> {
+        let done = sqlx::query("UPDATE memberships SET status = $1 WHERE org_id = $2 AND user_id = $3")
+            .bind(status.as_str())
             .bind(org.to_string())
             .bind(user.to_string())
             .execute(self.in_org(org).await?)

@@ -1,4 +1,4 @@
-//! `members list | role | remove` and `transfer-ownership`.
+//! `members list | role | suspend | unsuspend | remove` and `transfer-ownership`.
 
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
@@ -20,6 +20,17 @@ pub enum MembersCommand {
         user: String,
         /// A role of the org, e.g. admin, developer, viewer
         role: String,
+    },
+    /// Suspend a member: they keep the seat but are refused everywhere in the org (needs
+    /// members.remove)
+    Suspend {
+        /// The member's user id or email
+        user: String,
+    },
+    /// Lift a member's suspension (needs members.remove)
+    Unsuspend {
+        /// The member's user id or email
+        user: String,
     },
     /// Remove a member from the org (needs members.remove)
     Remove {
@@ -49,13 +60,14 @@ pub async fn run(command: MembersCommand, global: &Global) -> Result<()> {
                 output::json(&Value::Array(members));
                 return Ok(());
             }
-            let mut table = Table::new(&["USER ID", "EMAIL", "NAME", "ROLE", "JOINED"]);
+            let mut table = Table::new(&["USER ID", "EMAIL", "NAME", "ROLE", "STATUS", "JOINED"]);
             for m in &members {
                 table.row(vec![
                     text(&m["user_id"]),
                     text(&m["email"]),
                     text(&m["display_name"]),
                     text(&m["role"]),
+                    text(&m["status"]),
                     time::show(&m["joined_at"]),
                 ]);
             }
@@ -74,6 +86,8 @@ pub async fn run(command: MembersCommand, global: &Global) -> Result<()> {
             }
             Ok(())
         }
+        MembersCommand::Suspend { user } => set_status(&mut api, &org, &user, "suspended", global).await,
+        MembersCommand::Unsuspend { user } => set_status(&mut api, &org, &user, "active", global).await,
         MembersCommand::Remove { user } => {
             let member = find_member(&mut api, &org, &user).await?;
             let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&text(&member["user_id"])));
@@ -84,6 +98,18 @@ pub async fn run(command: MembersCommand, global: &Global) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn set_status(api: &mut Api, org: &str, user: &str, status: &str, global: &Global) -> Result<()> {
+    let member = find_member(api, org, user).await?;
+    let path = format!("/v1/orgs/{}/members/{}", seg(org), seg(&text(&member["user_id"])));
+    let updated = api.call(reqwest::Method::PATCH, path).in_org(org).json(json!({ "status": status })).data().await?;
+    if global.json {
+        output::json(&updated);
+    } else {
+        output::print_text(&format!("{} is now {}.\n", member_name(&updated), text(&updated["status"])));
+    }
+    Ok(())
 }
 
 pub async fn transfer(args: TransferArgs) -> Result<()> {

@@ -1,0 +1,11 @@
+-- A member may be suspended in one org (YipYap's user status) without losing the seat or the role:
+-- refused on every org route and by `authorize` until unsuspended. Apart from the account's own
+-- status, which an instance admin sets for every org at once.
+ALTER TABLE memberships ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended'));
+
+-- Member pages and the membership lookup of every member request read the status, so both
+-- indexes carry it to stay index-only.
+DROP INDEX memberships_org_page;
+CREATE UNIQUE INDEX memberships_org_page ON memberships (org_id, id) INCLUDE (user_id, role, joined_at, email, display_name, team_ids, status);
+DROP INDEX memberships_org_user;
+CREATE UNIQUE INDEX memberships_org_user ON memberships (org_id, user_id) INCLUDE (id, role, joined_at, status);
