@@ -90,9 +90,10 @@ impl Tenantry {
         found.ok_or(Error::NotFound("organization"))
     }
 
-    /// The caller's standing in the referenced org, for members and the org's API keys. The
-    /// instance admin and host apps are refused: they reach orgs through their own endpoints and
-    /// the few operations that admit them.
+    /// The caller's standing in the referenced org, for members, the org's API keys and the
+    /// instance admin, who manages every org with its owner's permissions (the host app's
+    /// backend, as HelloJohn's admin API does). Host apps' service tokens are refused: least
+    /// privilege, they reach orgs only through the few operations that admit them.
     pub(crate) async fn org_access(
         &self,
         tx: &mut dyn ReadTx,
@@ -102,13 +103,12 @@ impl Tenantry {
         match principal {
             Principal::User(user) => self.member_access(tx, user.user_id, reference).await,
             Principal::ApiKey(key) => self.key_access(tx, key, reference).await,
-            Principal::Admin | Principal::Service { .. } => {
-                Err(Error::forbidden("this endpoint is for the org's members and API keys"))
-            }
+            Principal::Admin => self.as_operator(tx, principal, reference).await,
+            Principal::Service { .. } => Err(Error::forbidden("this endpoint is for the org's members and API keys")),
         }
     }
 
-    /// Like `org_access`, but the instance admin and host apps are admitted with every permission.
+    /// Like `org_access`, but host apps are admitted too, with the owner's permissions.
     pub(crate) async fn operator_access(
         &self,
         tx: &mut dyn ReadTx,
@@ -118,6 +118,10 @@ impl Tenantry {
         if !principal.is_operator() {
             return self.org_access(tx, principal, reference).await;
         }
+        self.as_operator(tx, principal, reference).await
+    }
+
+    async fn as_operator(&self, tx: &mut dyn ReadTx, principal: &Principal, reference: &OrgRef) -> Result<OrgAccess> {
         let org = self.find_org(tx, reference).await?;
         Ok(OrgAccess {
             org,

@@ -641,7 +641,15 @@ impl Tenantry {
                 role.key, org.name
             ))
         };
-        let access = if let Ok(user) = invitation.invited_by.parse::<UserId>() {
+        let admin = Principal::Admin.actor();
+        let access = if invitation.invited_by == admin.id {
+            // The instance admin manages every org with its owner's permissions, and stays.
+            OrgAccess {
+                org: org.clone(),
+                permissions: self.preset.owner().permissions,
+                standing: Standing::Operator { actor: admin },
+            }
+        } else if let Ok(user) = invitation.invited_by.parse::<UserId>() {
             // A suspended member vouches for nothing while the suspension lasts.
             let Some(membership) = tx.membership(org.id, user).await?.filter(|m| m.status == MemberStatus::Active)
             else {

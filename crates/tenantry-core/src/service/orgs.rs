@@ -219,6 +219,7 @@ impl Tenantry {
         Ok(listed)
     }
 
+    /// Deletes an org: its owner, or the instance admin. Either confirms with the slug.
     pub async fn delete_org(
         &self,
         principal: &Principal,
@@ -226,31 +227,38 @@ impl Tenantry {
         confirm_slug: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let user = principal.user()?;
-        let mut w = self.write(meta).await?;
-        let access = self.member_access(w.tx(), user.user_id, reference).await?;
-        if access.org.owner_id != user.user_id {
-            return Err(Error::forbidden("only the owner may delete the organization"));
-        }
-        let org = access.org;
+        let mut w = if matches!(principal, Principal::Admin) {
+            self.org_write(principal, reference, None, meta).await?
+        } else {
+            let user = principal.user()?;
+            let mut w = self.write(meta).await?;
+            let access = self.member_access(w.tx(), user.user_id, reference).await?;
+            if access.org.owner_id != user.user_id {
+                return Err(Error::forbidden("only the owner may delete the organization"));
+            }
+            w.in_org(access)
+        };
+        let org = w.access.org.clone();
         if confirm_slug != org.slug.as_str() {
             return Err(Error::invalid("confirm_slug", format!("must be the org's slug, `{}`", org.slug)));
         }
-        if org.is_personal && w.tx().count_orgs_of_user(user.user_id).await? <= 1 {
-            return Err(Error::conflict(
-                "only_org",
-                "this personal org is your only org; create or join another before deleting it",
-            ));
+        if org.is_personal && w.tx().count_orgs_of_user(org.owner_id).await? <= 1 {
+            let message = if w.access.user_id().is_some() {
+                "this personal org is your only org; create or join another before deleting it"
+            } else {
+                "this personal org is its owner's only org; they create or join another before it is deleted"
+            };
+            return Err(Error::conflict("only_org", message));
         }
         // The event is recorded before the row goes: it belongs to the org's chain.
         let metadata = json!({
             "slug": org.slug.as_str(), "name": org.name, "plan": org.plan,
             "is_personal": org.is_personal, "members": org.seat_count,
         });
-        let event = Event::new("org.deleted", Target::new("organization", org.id), metadata);
-        let recorded = w.audit(Change { org: Some(org.id), ..Change::by_user(user.user_id, event) }).await?;
+        let recorded = w.audit(Event::new("org.deleted", Target::new("organization", org.id), metadata)).await?;
         let stale = w.tx().delete_org(org.id).await?.ok_or(Error::NotFound("organization"))?;
         w.invalidate(stale);
+        let (_, w) = w.into_parts();
         w.commit_recorded(recorded).await
     }
 }

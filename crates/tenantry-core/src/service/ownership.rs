@@ -1,39 +1,58 @@
 //! Ownership transfer: the owner hands the org to another member and becomes an admin.
 //!
 //! The caller must be the owner, signed in as a user, and re-enter their password (checked with
-//! argon2 before the write transaction, and throttled like logins). The target must be a member
-//! other than the caller, active both as an account and in the org; a preset may require a role of the target
+//! argon2 before the write transaction, and throttled like logins), or the instance admin, who
+//! names the new owner alone (the host app's backend manages its orgs; its token is the
+//! credential). The target must be a member other than the owner, active both as an account and
+//! in the org; a preset may require a role of the target
 //! (`transfer_target_roles`: yipyap hands the org only to an admin). The former owner takes the
 //! preset's `admin` role (or, in a preset without one, its most powerful other built-in role).
-//! The swap is one transaction whose owner update is conditional on the caller still being the
-//! owner, so of two racing transfers exactly one wins and the org never has zero or two owners.
+//! The swap is one transaction whose owner update is conditional on the owner it read still being
+//! the owner, so of two racing transfers exactly one wins and the org never has zero or two owners.
 
 use serde_json::json;
 
 use super::access::OrgAccess;
-use super::unit_of_work::Event;
+use super::unit_of_work::{Event, OrgWrite};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgRef, UserId};
-use crate::domain::models::{MemberStatus, OrgWithRole, UserStatus};
+use crate::domain::models::{MemberStatus, Org, UserStatus};
 use crate::domain::permission::Permission;
 use crate::{Error, Result};
 
 /// The role a former owner takes, when the preset defines it.
 pub const FORMER_OWNER_ROLE: &str = "admin";
 
+/// An org after a transfer, with the caller's role in it now (none for the instance admin).
+#[derive(Debug, Clone)]
+pub struct Transferred {
+    pub org: Org,
+    pub role: Option<String>,
+}
+
 impl Tenantry {
+    /// Transfers `reference` to `new_owner`. The owner re-enters their password; the instance
+    /// admin, who manages every org for the host app, names the new owner alone.
     pub async fn transfer_ownership(
         &self,
         principal: &Principal,
         reference: &OrgRef,
         new_owner: &str,
-        current_password: &str,
+        current_password: Option<&str>,
         meta: &RequestMeta,
-    ) -> Result<OrgWithRole> {
-        let user = principal.user()?;
+    ) -> Result<Transferred> {
         let new_owner: UserId =
             new_owner.parse().map_err(|_| Error::invalid("new_owner_user_id", "is not a user id (`usr_…`)"))?;
+        if matches!(principal, Principal::Admin) {
+            let w = self.org_write(principal, reference, Some(Permission::OrgTransferOwnership), meta).await?;
+            let owner = w.access.org.owner_id;
+            let org = self.hand_over(w, owner, new_owner).await?;
+            return Ok(Transferred { org, role: None });
+        }
+        let user = principal.user()?;
+        let current_password = current_password
+            .ok_or_else(|| Error::invalid("current_password", "is required: re-enter your password"))?;
         let (org_id, account) = {
             let mut tx = self.store.read().await?;
             let access = self.member_access(tx.as_mut(), user.user_id, reference).await?;
@@ -46,8 +65,14 @@ impl Tenantry {
         let mut w = self.write(meta).await?;
         let access = self.member_access(w.tx(), user.user_id, &OrgRef::Id(org_id)).await?;
         self.require_owner(&access, user.user_id)?;
-        let mut w = w.in_org(access);
-        if new_owner == user.user_id {
+        let org = self.hand_over(w.in_org(access), user.user_id, new_owner).await?;
+        Ok(Transferred { org, role: Some(self.former_owner_role()) })
+    }
+
+    /// The swap itself, from `owner` (the owner as the write found the org) to `new_owner`.
+    async fn hand_over(&self, mut w: OrgWrite<'_>, owner: UserId, new_owner: UserId) -> Result<Org> {
+        let org_id = w.org_id();
+        if new_owner == owner {
             return Err(Error::invalid("new_owner_user_id", "is already the owner"));
         }
         let target = w
@@ -71,25 +96,23 @@ impl Tenantry {
             return Err(Error::invalid("new_owner_user_id", "is a suspended account"));
         }
         let former_owner_role = self.former_owner_role();
-        if !w.tx().set_owner(org_id, user.user_id, new_owner).await? {
+        if !w.tx().set_owner(org_id, owner, new_owner).await? {
             return Err(Error::conflict("conflict", "ownership changed meanwhile; read the org again"));
         }
-        let demoted = w.tx().set_member_role(org_id, user.user_id, &former_owner_role).await?;
+        let demoted = w.tx().set_member_role(org_id, owner, &former_owner_role).await?;
         let promoted = w.tx().set_member_role(org_id, new_owner, &self.preset.owner_role).await?;
         w.invalidate_all(demoted.into_iter().chain(promoted));
         let metadata = json!({
-            "from": user.user_id.to_string(),
+            "from": owner.to_string(),
             "to": new_owner.to_string(),
             "former_owner_role": former_owner_role,
             "new_owner_previous_role": target.membership.role,
         });
         let access =
             w.commit(Event::new("org.ownership_transferred", Target::new("organization", org_id), metadata)).await?;
-        let mut membership = access.membership().cloned().expect("member_access yields a member");
-        membership.role = former_owner_role;
         let mut org = access.org;
         org.owner_id = new_owner;
-        Ok(OrgWithRole { org, membership })
+        Ok(org)
     }
 
     /// Refuses unless the caller owns the org (and so holds `org.transfer_ownership`).

@@ -191,7 +191,13 @@ pub async fn transfer(
     };
     let new_owner = member.membership.user_id.to_string();
     match tenantry
-        .transfer_ownership(&principal, &OrgRef::from(slug.as_str()), &new_owner, &form.current_password, &ctx.meta)
+        .transfer_ownership(
+            &principal,
+            &OrgRef::from(slug.as_str()),
+            &new_owner,
+            Some(&form.current_password),
+            &ctx.meta,
+        )
         .await
     {
         Ok(_) => {

@@ -24,12 +24,14 @@ pub struct TransferBody {
     /// A member of the org (in some presets, one holding a given role, e.g. `admin`).
     #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
     pub new_owner_user_id: String,
-    /// The owner's own password, re-entered.
-    pub current_password: String,
+    /// The owner's own password, re-entered. Required of the owner; the instance admin names the
+    /// new owner alone.
+    pub current_password: Option<String>,
 }
 
-/// Hand the org to another member (owner only, re-entering the password). The former owner
-/// becomes an admin. The answer is the org as the former owner now sees it.
+/// Hand the org to another member (the owner, re-entering the password, or the instance admin).
+/// The former owner becomes an admin. The answer is the org as the caller now sees it (with the
+/// former owner's new role, for the owner).
 #[utoipa::path(post, path = "/v1/orgs/{org}/transfer-ownership", tag = "orgs", security(("bearer" = [])), request_body = TransferBody,
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -41,9 +43,9 @@ pub async fn transfer_ownership(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<TransferBody>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
-    let org = state
+    let done = state
         .tenantry
-        .transfer_ownership(&caller, &org, &body.new_owner_user_id, &body.current_password, &meta)
+        .transfer_ownership(&caller, &org, &body.new_owner_user_id, body.current_password.as_deref(), &meta)
         .await?;
-    Ok(data(OrgView::with_role(&org)))
+    Ok(data(OrgView { role: done.role, ..OrgView::plain(&done.org) }))
 }

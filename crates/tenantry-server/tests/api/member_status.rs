@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{spawn_app, Account, Response, TestApp, PASSWORD};
+use crate::common::{spawn_app, Account, Response, TestApp, ADMIN_TOKEN, PASSWORD};
 use crate::page_client::Browser;
 
 /// Acme on `team`, owned by Ada, with Bob (admin), Carol (developer) and Dan (viewer).
@@ -123,8 +123,10 @@ async fn suspension_needs_members_remove_and_never_reaches_the_owner_oneself_or_
     // Never oneself.
     let r = acme.set_status(bob, bob, "suspended").await.expect(403);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("themselves"), "{}", r.body);
-    // Never the owner.
+    // Never the owner, not even by the instance admin.
     let r = acme.set_status(bob, ada, "suspended").await.expect(409);
+    assert_eq!(r.code(), "last_owner");
+    let r = acme.patch_member(ADMIN_TOKEN, ada, json!({ "status": "suspended" })).await.expect(409);
     assert_eq!(r.code(), "last_owner");
 
     // A role that may remove members suspends only those it outranks.

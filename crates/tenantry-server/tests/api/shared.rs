@@ -19,6 +19,8 @@ macro_rules! shared_modules {
         mod accounts;
         #[path = "../api/admin.rs"]
         mod admin;
+        #[path = "../api/admin_on_org_routes.rs"]
+        mod admin_on_org_routes;
         #[path = "../api/api_keys.rs"]
         mod api_keys;
         #[path = "../api/audit.rs"]
