@@ -183,3 +183,33 @@ async fn the_admin_deletes_an_org_only_confirming_its_slug() {
             .unwrap();
     assert_eq!(actor, "admin");
 }
+
+#[tokio::test]
+async fn the_admin_reads_every_org_route_a_member_reads() {
+    let app = spawn_app().await;
+    let (org, _ada, bob) = acme(&app).await;
+    for path in [
+        String::new(),
+        "/members".into(),
+        format!("/members/{}", bob.user_id),
+        "/roles".into(),
+        "/settings".into(),
+        "/usage".into(),
+        "/billing".into(),
+        "/invitations".into(),
+        "/api-keys".into(),
+        "/audit-events".into(),
+        "/audit-events/export?format=csv".into(),
+    ] {
+        let r = app.get(&format!("/v1/orgs/{org}{path}"), Some(ADMIN_TOKEN)).await;
+        assert!(r.status.is_success(), "{path}: {} {}", r.status, r.body);
+    }
+    // And writes beyond members: a custom role, a password reset for a member.
+    let role = json!({ "key": "support", "name": "Support", "permissions": ["endpoints.view"] });
+    app.post(&format!("/v1/orgs/{org}/roles"), Some(ADMIN_TOKEN), role).await.expect(201);
+    let reset = format!("/v1/orgs/{org}/members/{}/reset-password", bob.user_id);
+    app.post(&reset, Some(ADMIN_TOKEN), json!({})).await.expect(202);
+    let actors = actors_after_setup(&app, &org).await;
+    assert_eq!(actors.len(), 2, "{actors:?}");
+    assert!(actors.iter().all(|(_, actor)| actor == "admin"), "{actors:?}");
+}

@@ -260,3 +260,18 @@ async fn the_dashboard_shows_suspended_members_and_suspends_with_a_plain_form() 
     assert!(!after.html.contains("<span class=\"tag\">suspended</span>"), "{}", after.html);
     app.get(&format!("/v1/orgs/{org}"), Some(&carol.access)).await.expect(200);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_status_of_members_and_of_the_patch() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json", None).await.expect(200).body;
+    let schemas = &doc["components"]["schemas"];
+    let member = &schemas["MemberView"]["properties"];
+    assert!(member["status"].is_object(), "{}", schemas["MemberView"]);
+    let body = &schemas["ChangeMemberBody"]["properties"];
+    assert!(body["role"].is_object() && body["status"].is_object(), "{}", schemas["ChangeMemberBody"]);
+    let patch = &doc["paths"]["/v1/orgs/{org}/members/{user}"]["patch"];
+    let reference = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    assert!(reference.ends_with("/ChangeMemberBody"), "{reference}");
+    assert_eq!(schemas["MemberStatusField"]["enum"], json!(["active", "suspended"]), "{}", schemas);
+}
