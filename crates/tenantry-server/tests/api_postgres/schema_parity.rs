@@ -19,11 +19,16 @@ const DELIBERATE: &[Deliberate] = &[
                  columns (SQLite has no INCLUDE, and generic plans are PostgreSQL's)",
     },
     Deliberate {
-        difference: "index memberships (org_id, user_id, id, role, joined_at, status) only on PostgreSQL",
-        reason: "postgres/0002_member_pages.sql (and 0011_member_status.sql, which adds the status): covers the membership lookup of every member request, so that a \
+        difference: "index memberships (org_id, user_id, id, role, joined_at) only on PostgreSQL",
+        reason: "postgres/0002_member_pages.sql: covers the membership lookup of every member request, so that a \
                  generic plan for `org_id = $1 AND user_id = $2` does not prefer the index-only scan of the member \
                  page index and filter a whole org's memberships; a PostgreSQL planning aid, the rule (one membership \
                  per org and user) is the same unique (org_id, user_id) on both",
+    },
+    Deliberate {
+        difference: "index memberships (org_id, user_id, id, role, joined_at, status) only on PostgreSQL",
+        reason: "postgres/0011_member_status.sql: the entry above with the status, which the lookup reads since \
+                 0011; beside it, because team_members' foreign key depends on the index above",
     },
     Deliberate {
         difference: "unique memberships (id, org_id) only on PostgreSQL",
