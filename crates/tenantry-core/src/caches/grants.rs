@@ -28,8 +28,8 @@ const MAX_ORGS: u64 = 1_000_000;
 /// What a user holds in one org.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberGrant {
-    /// An active member with this role.
-    Role(Arc<str>),
+    /// An active member with this role, and their team roles in the org (`None` when in no team).
+    Role(Arc<str>, Option<TeamRoles>),
     NotMember,
     /// A member whose account is suspended: they hold nothing while it lasts.
     Suspended,
@@ -42,7 +42,6 @@ pub struct GrantCache {
     custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
     slugs: Cache<String, OrgId>,
     teams: Cache<OrgId, OrgTeams>,
-    team_roles: Cache<(OrgId, UserId), TeamRoles>,
     generation: AtomicU64,
 }
 
@@ -53,7 +52,6 @@ impl Default for GrantCache {
             custom_roles: Cache::new(MAX_ORGS),
             slugs: Cache::new(MAX_ORGS),
             teams: Cache::new(MAX_ORGS),
-            team_roles: Cache::builder().max_capacity(MAX_MEMBERSHIPS).support_invalidation_closures().build(),
             generation: AtomicU64::new(0),
         }
     }
@@ -111,32 +109,21 @@ impl GrantCache {
         }
     }
 
-    pub fn team_roles(&self, org: OrgId, user: UserId) -> Option<TeamRoles> {
-        self.team_roles.get(&(org, user))
-    }
-
-    pub fn fill_team_roles(&self, org: OrgId, user: UserId, roles: TeamRoles, seen: u64) {
-        self.team_roles.insert((org, user), roles);
-        if self.generation() != seen {
-            self.team_roles.invalidate(&(org, user));
-        }
-    }
-
     /// After a membership of `user` in `org`, or one of their team memberships in it, was
     /// added, changed or removed.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.members.invalidate(&(org, user));
-        self.team_roles.invalidate(&(org, user));
     }
 
-    /// After a team of `org` was created, renamed or deleted (with its memberships).
+    /// After a team of `org` was created, renamed or deleted (with its memberships): the org's
+    /// teams, and its members' grants (which hold their team roles).
     pub fn forget_org_teams(&self, org: OrgId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.teams.invalidate(&org);
-        self.team_roles
+        self.members
             .invalidate_entries_if(move |(o, _), _| *o == org)
-            .expect("the team roles cache supports invalidation closures");
+            .expect("the members cache supports invalidation closures");
     }
 
     /// After `user` was suspended or unsuspended: their standing in every org.
@@ -152,7 +139,6 @@ impl GrantCache {
         self.members.invalidate_all();
         self.custom_roles.invalidate_all();
         self.teams.invalidate_all();
-        self.team_roles.invalidate_all();
     }
 
     /// After `org`'s custom roles changed (which may also have moved members between roles).
@@ -178,7 +164,7 @@ mod tests {
     use super::*;
 
     fn role(key: &str) -> MemberGrant {
-        MemberGrant::Role(key.into())
+        MemberGrant::Role(key.into(), None)
     }
 
     #[test]
@@ -218,21 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn a_team_change_forgets_the_orgs_teams_and_team_roles_and_no_one_elses() {
+    fn a_team_change_forgets_the_orgs_teams_and_its_members_grants_and_no_one_elses() {
         let cache = GrantCache::default();
         let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
         let roles: TeamRoles = Arc::from(vec![(TeamId::new(), Arc::from("lead"))]);
+        let lead = MemberGrant::Role("viewer".into(), Some(roles));
         let seen = cache.generation();
         cache.fill_teams(org, Arc::from(Vec::new()), seen);
-        cache.fill_team_roles(org, user, roles.clone(), seen);
-        cache.fill_team_roles(other, user, roles.clone(), seen);
+        cache.fill_member_grant(org, user, lead.clone(), seen);
+        cache.fill_member_grant(other, user, lead.clone(), seen);
         cache.forget_org_teams(org);
         assert!(cache.teams(org).is_none());
-        assert!(cache.team_roles(org, user).is_none());
-        assert!(cache.team_roles(other, user).is_some());
-        // A team membership change is a member change: it forgets that member's team roles.
-        cache.forget_member(other, user);
-        assert!(cache.team_roles(other, user).is_none());
+        assert_eq!(cache.member_grant(org, user), None);
+        assert_eq!(cache.member_grant(other, user), Some(lead));
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl Tenantry {
     pub(crate) async fn member_org(&self, user: UserId, reference: &OrgRef) -> Result<OrgId> {
         let org = self.cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
         match self.cached_member_grant(org, user).await? {
-            MemberGrant::Role(_) => Ok(org),
+            MemberGrant::Role(..) => Ok(org),
             MemberGrant::NotMember => Err(Error::NotFound("organization")),
             MemberGrant::Suspended => Err(Error::Unauthorized("the account is suspended".into())),
             MemberGrant::MemberSuspended => Err(member_suspended()),

@@ -1,10 +1,12 @@
 //! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
 //! cache; only misses reach the database.
 
+use std::sync::Arc;
+
 use super::{Principal, Tenantry};
 use crate::caches::grants::MemberGrant;
 use crate::caches::grants::OrgTeams;
-use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, TeamId, TeamRef, UserId};
+use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, TeamRef, UserId};
 use crate::domain::models::{MemberStatus, UserStatus};
 use crate::domain::permission::PermissionSet;
 use crate::domain::team::TeamRoles;
@@ -116,13 +118,14 @@ impl Tenantry {
                 None => return Ok(Decision::deny(NO_SUCH_TEAM)),
             },
         };
-        let (holder, held) = match &check.subject {
+        // Keys are in no team.
+        let (holder, held, team_roles) = match &check.subject {
             Subject::User(user) => match self.user_grant(org, *user).await? {
                 Ok(grant) => grant,
                 Err(denied) => return Ok(denied),
             },
             Subject::ApiKey(key) => match self.key_grant(org, *key).await? {
-                Ok(grant) => grant,
+                Ok((holder, held)) => (holder, held, None),
                 Err(denied) => return Ok(denied),
             },
         };
@@ -131,13 +134,12 @@ impl Tenantry {
         if missing.is_empty() {
             return Ok(Decision { allowed: true, reason: format!("{holder} grants {}", names(wanted)) });
         }
-        // The team role may grant what the org role lacks (keys are in no team).
-        let (Some((team, slug)), Subject::User(user)) = (team, &check.subject) else {
+        // The team role may grant what the org role lacks.
+        let Some((team, slug)) = team else {
             return Ok(Decision::deny(format!("{holder} lacks {}", names(missing))));
         };
-        let team_role =
-            self.cached_team_roles(org, *user).await?.iter().find(|(t, _)| *t == team).map(|(_, r)| r.clone());
-        let Some(team_role) = team_role.and_then(|key| self.preset.team_role(&key).cloned()) else {
+        let team_role = team_roles.as_deref().and_then(|roles| roles.iter().find(|(t, _)| *t == team));
+        let Some(team_role) = team_role.and_then(|(_, key)| self.preset.team_role(key)) else {
             return Ok(Decision::deny(format!(
                 "{holder} lacks {}, and the user is not in team `{slug}`",
                 names(missing)
@@ -154,9 +156,13 @@ impl Tenantry {
     }
 
     /// What a user holds in `org` through their role, named for the reason ("role `admin`").
-    async fn user_grant(&self, org: OrgId, user: UserId) -> Result<Result<(String, PermissionSet), Decision>> {
-        let role_key = match self.cached_member_grant(org, user).await? {
-            MemberGrant::Role(role) => role,
+    async fn user_grant(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Result<(String, PermissionSet, Option<TeamRoles>), Decision>> {
+        let (role_key, teams) = match self.cached_member_grant(org, user).await? {
+            MemberGrant::Role(role, teams) => (role, teams),
             MemberGrant::NotMember => return Ok(Err(Decision::deny(NOT_A_MEMBER))),
             MemberGrant::Suspended => return Ok(Err(Decision::deny("the user's account is suspended"))),
             MemberGrant::MemberSuspended => {
@@ -170,7 +176,7 @@ impl Tenantry {
                 None => return Ok(Err(Decision::deny(format!("the role `{role_key}` no longer exists")))),
             },
         };
-        Ok(Ok((format!("role `{role_key}`"), held)))
+        Ok(Ok((format!("role `{role_key}`"), held, teams)))
     }
 
     /// What an active key of `org` holds through its scopes.
@@ -217,18 +223,6 @@ impl Tenantry {
         Ok(teams)
     }
 
-    /// The user's team roles in the org, from the cache.
-    pub(crate) async fn cached_team_roles(&self, org: OrgId, user: UserId) -> Result<TeamRoles> {
-        if let Some(roles) = self.grants.team_roles(org, user) {
-            return Ok(roles);
-        }
-        let seen = self.grants.generation();
-        let found = self.store.read().await?.team_roles_of(org, user).await?;
-        let roles: TeamRoles = found.into_iter().map(|(team, role): (TeamId, String)| (team, role.into())).collect();
-        self.grants.fill_team_roles(org, user, roles.clone(), seen);
-        Ok(roles)
-    }
-
     pub(crate) async fn cached_member_grant(&self, org: OrgId, user: UserId) -> Result<MemberGrant> {
         if let Some(grant) = self.grants.member_grant(org, user) {
             return Ok(grant);
@@ -239,7 +233,12 @@ impl Tenantry {
             None => MemberGrant::NotMember,
             Some(membership) if membership.status == MemberStatus::Suspended => MemberGrant::MemberSuspended,
             Some(membership) => match tx.user(user).await? {
-                Some(account) if account.status == UserStatus::Active => MemberGrant::Role(membership.role.into()),
+                Some(account) if account.status == UserStatus::Active => {
+                    let teams = tx.team_roles_of(org, user).await?;
+                    let teams = (!teams.is_empty())
+                        .then(|| teams.into_iter().map(|(team, role)| (team, Arc::<str>::from(role))).collect());
+                    MemberGrant::Role(membership.role.into(), teams)
+                }
                 _ => MemberGrant::Suspended,
             },
         };
