@@ -15,6 +15,8 @@ use moka::sync::Cache;
 
 use crate::domain::ids::{OrgId, TeamId, UserId};
 use crate::domain::permission::Role;
+#[cfg(test)]
+use crate::domain::team::TeamPlace;
 use crate::domain::team::TeamRoles;
 
 /// An org's teams as `(id, slug)`.
@@ -207,7 +209,8 @@ mod tests {
     fn a_team_change_forgets_the_orgs_teams_and_its_members_grants_and_no_one_elses() {
         let cache = GrantCache::default();
         let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
-        let roles: TeamRoles = Arc::from(vec![(TeamId::new(), Arc::from("lead"))]);
+        let place = TeamPlace { team: TeamId::new(), slug: "core".into(), role: "lead".into() };
+        let roles: TeamRoles = Arc::from(vec![place]);
         let lead = MemberGrant::Role("viewer".into(), Some(roles));
         let seen = cache.generation();
         cache.fill_teams(org, Arc::from(Vec::new()), seen);

@@ -56,6 +56,14 @@ pub struct TeamRole {
     pub manages_team: bool,
 }
 
-/// What a user holds in the teams of one org: `(team, role)` pairs, as the authorize cache keeps
-/// them.
-pub type TeamRoles = std::sync::Arc<[(TeamId, std::sync::Arc<str>)]>;
+/// One of a member's teams, as checks naming a team need it: the team (by id and slug) and the
+/// member's team role there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamPlace {
+    pub team: TeamId,
+    pub slug: String,
+    pub role: String,
+}
+
+/// A member's teams in one org, as the authorize cache keeps them.
+pub type TeamRoles = std::sync::Arc<[TeamPlace]>;

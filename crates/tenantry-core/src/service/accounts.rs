@@ -401,7 +401,7 @@ impl Tenantry {
         let (permissions, team_ids) = match org {
             Some(org) if org.membership.status == MemberStatus::Active => (
                 self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
-                tx.team_roles_of(org.org.id, user).await?.into_iter().map(|(team, _)| team.to_string()).collect(),
+                tx.team_roles_of(org.org.id, user).await?.into_iter().map(|place| place.team.to_string()).collect(),
             ),
             _ => (Vec::new(), Vec::new()),
         };

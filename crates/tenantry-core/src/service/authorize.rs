@@ -1,8 +1,6 @@
 //! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
 //! cache; only misses reach the database.
 
-use std::sync::Arc;
-
 use super::{Principal, Tenantry};
 use crate::caches::grants::MemberGrant;
 use crate::caches::grants::OrgTeams;
@@ -109,15 +107,6 @@ impl Tenantry {
                 Subject::ApiKey(_) => NOT_THE_KEYS_ORG,
             }));
         };
-        // Another org's team is answered exactly like a team that does not exist.
-        let team = match &check.team {
-            None => None,
-            Some(reference) => match self.cached_teams(org).await?.iter().find(|(id, slug)| reference.names(*id, slug))
-            {
-                Some((id, slug)) => Some((*id, slug.clone())),
-                None => return Ok(Decision::deny(NO_SUCH_TEAM)),
-            },
-        };
         // Keys are in no team.
         let (holder, held, team_roles) = match &check.subject {
             Subject::User(user) => match self.user_grant(org, *user).await? {
@@ -129,17 +118,36 @@ impl Tenantry {
                 Err(denied) => return Ok(denied),
             },
         };
+        // The team named: one of the subject's own (their grant holds it), else any of the org's.
+        // Another org's team is answered exactly like a team that does not exist.
+        let mut team_role = None;
+        let team_slug = match &check.team {
+            None => None,
+            Some(reference) => {
+                let own =
+                    team_roles.as_deref().and_then(|places| places.iter().find(|p| reference.names(p.team, &p.slug)));
+                match own {
+                    Some(place) => {
+                        team_role = self.preset.team_role(&place.role);
+                        Some(place.slug.clone())
+                    }
+                    None => match self.cached_teams(org).await?.iter().find(|(id, slug)| reference.names(*id, slug)) {
+                        Some((_, slug)) => Some(slug.to_string()),
+                        None => return Ok(Decision::deny(NO_SUCH_TEAM)),
+                    },
+                }
+            }
+        };
         let names = |set| self.preset.catalog.names(set).join(", ");
         let missing = wanted.minus(held);
         if missing.is_empty() {
             return Ok(Decision { allowed: true, reason: format!("{holder} grants {}", names(wanted)) });
         }
         // The team role may grant what the org role lacks.
-        let Some((team, slug)) = team else {
+        let Some(slug) = team_slug else {
             return Ok(Decision::deny(format!("{holder} lacks {}", names(missing))));
         };
-        let team_role = team_roles.as_deref().and_then(|roles| roles.iter().find(|(t, _)| *t == team));
-        let Some(team_role) = team_role.and_then(|(_, key)| self.preset.team_role(key)) else {
+        let Some(team_role) = team_role else {
             return Ok(Decision::deny(format!(
                 "{holder} lacks {}, and the user is not in team `{slug}`",
                 names(missing)
@@ -235,8 +243,7 @@ impl Tenantry {
             Some(membership) => match tx.user(user).await? {
                 Some(account) if account.status == UserStatus::Active => {
                     let teams = tx.team_roles_of(org, user).await?;
-                    let teams = (!teams.is_empty())
-                        .then(|| teams.into_iter().map(|(team, role)| (team, Arc::<str>::from(role))).collect());
+                    let teams = (!teams.is_empty()).then(|| TeamRoles::from(teams));
                     MemberGrant::Role(membership.role.into(), teams)
                 }
                 _ => MemberGrant::Suspended,

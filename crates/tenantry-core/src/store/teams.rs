@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::ids::{OrgId, TeamId, TeamRef, UserId};
 use crate::domain::pagination::PageRequest;
-use crate::domain::team::{Team, TeamMember, TeamMembership};
+use crate::domain::team::{Team, TeamMember, TeamMembership, TeamPlace};
 
 /// The reads of this capability, open to read handles (`Store::read`).
 #[async_trait]
@@ -22,7 +22,7 @@ pub trait TeamsRead: Send {
         -> StoreResult<Vec<TeamMember>>;
     async fn team_member(&mut self, org: OrgId, team: TeamId, user: UserId) -> StoreResult<Option<TeamMember>>;
     /// The user's teams in the org with their team role, by team id.
-    async fn team_roles_of(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<(TeamId, String)>>;
+    async fn team_roles_of(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<TeamPlace>>;
 }
 
 /// The writes of this capability, only in write transactions (`Store::write`).

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use tenantry_core::domain::ids::{OrgId, TeamId, TeamRef, UserId};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::domain::team::{Team, TeamMember, TeamMembership};
+use tenantry_core::domain::team::{Team, TeamMember, TeamMembership, TeamPlace};
 use tenantry_core::store::{CacheChange, MaybeStale, Stale, StoreResult, TeamsRead, TeamsTx};
 
 use super::{after, SqlTx};
@@ -161,16 +161,23 @@ impl TeamsRead for SqlTx {
         row.as_ref().map(team_member).transpose()
     }
 
-    async fn team_roles_of(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<(TeamId, String)>> {
-        let found: Vec<(String, String)> = sqlx::query_as(
-            "SELECT team_id, role FROM team_members WHERE org_id = $1 AND user_id = $2 ORDER BY team_id",
+    async fn team_roles_of(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<TeamPlace>> {
+        let found: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT tm.team_id, t.slug, tm.role FROM team_members tm \
+             JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id \
+             WHERE tm.org_id = $1 AND tm.user_id = $2 ORDER BY tm.team_id",
         )
         .bind(org.to_string())
         .bind(user.to_string())
         .fetch_all(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
-        found.into_iter().map(|(id, role)| Ok((id.parse().map_err(|_| rows::corrupt("team id"))?, role))).collect()
+        found
+            .into_iter()
+            .map(|(id, slug, role)| {
+                Ok(TeamPlace { team: id.parse().map_err(|_| rows::corrupt("team id"))?, slug, role })
+            })
+            .collect()
     }
 }
 
