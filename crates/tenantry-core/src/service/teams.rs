@@ -126,6 +126,22 @@ impl Tenantry {
         Ok(standing)
     }
 
+    /// Opens a write on a team the caller manages: the team named in the org named, and what
+    /// the caller holds there.
+    async fn managed_team_write<'a>(
+        &'a self,
+        principal: &Principal,
+        reference: &OrgRef,
+        team: &TeamRef,
+        meta: &'a RequestMeta,
+    ) -> Result<(OrgWrite<'a>, Team, TeamStanding)> {
+        let mut w = self.org_write(principal, reference, None, meta).await?;
+        let access = w.access.clone();
+        let found = self.find_team(w.tx(), &access, team).await?;
+        let standing = self.require_team_manager(&mut w, found.id).await?;
+        Ok((w, found, standing))
+    }
+
     /// No escalation: the granted team role may hold nothing the granter lacks here.
     fn check_team_grant(&self, standing: &TeamStanding, role: &TeamRole, access: &OrgAccess) -> Result<()> {
         let missing = role.permissions.minus(standing.permissions);
@@ -253,10 +269,8 @@ impl Tenantry {
         let description = patch.description.map(parse_description).transpose()?;
         let metadata = patch.metadata.map(parse_metadata).transpose()?;
         let slug = patch.slug.map(|raw| Slug::parse(&raw).map_err(|e| Error::invalid("slug", e))).transpose()?;
-        let mut w = self.org_write(principal, reference, None, meta).await?;
+        let (mut w, mut found, _) = self.managed_team_write(principal, reference, team, meta).await?;
         let access = w.access.clone();
-        let mut found = self.find_team(w.tx(), &access, team).await?;
-        self.require_team_manager(&mut w, found.id).await?;
         let mut changed = Map::new();
         if let Some(name) = name.filter(|n| *n != found.name) {
             changed.insert("name".into(), json!({ "from": found.name, "to": name }));
@@ -365,11 +379,9 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<TeamMember> {
         let role = self.team_role_named(role_key)?.clone();
-        let mut w = self.org_write(principal, reference, None, meta).await?;
+        let (mut w, found, standing) = self.managed_team_write(principal, reference, team, meta).await?;
         let access = w.access.clone();
         let org = access.org.id;
-        let found = self.find_team(w.tx(), &access, team).await?;
-        let standing = self.require_team_manager(&mut w, found.id).await?;
         self.check_team_grant(&standing, &role, &access)?;
         let member = w
             .tx()
@@ -409,11 +421,9 @@ impl Tenantry {
         meta: &RequestMeta,
     ) -> Result<TeamMember> {
         let role = self.team_role_named(role_key)?.clone();
-        let mut w = self.org_write(principal, reference, None, meta).await?;
+        let (mut w, found, standing) = self.managed_team_write(principal, reference, team, meta).await?;
         let access = w.access.clone();
         let org = access.org.id;
-        let found = self.find_team(w.tx(), &access, team).await?;
-        let standing = self.require_team_manager(&mut w, found.id).await?;
         let mut member = w.tx().team_member(org, found.id, user).await?.ok_or(not_in_team())?;
         if let Some(current) = self.preset.team_role(&member.membership.role) {
             self.check_team_grant(&standing, current, &access)?;
