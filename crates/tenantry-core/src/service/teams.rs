@@ -82,6 +82,11 @@ fn not_in_team() -> Error {
     Error::NotFound("team member")
 }
 
+/// A team member's user id as a path names it; a malformed one names no team member.
+pub fn team_member_id(raw: &str) -> Result<UserId> {
+    raw.parse().map_err(|_| not_in_team())
+}
+
 impl Tenantry {
     /// The team of `org` the reference names; another org's team is not found, like a missing one.
     async fn find_team(&self, tx: &mut dyn ReadTx, access: &OrgAccess, team: &TeamRef) -> Result<Team> {
@@ -116,14 +121,10 @@ impl Tenantry {
         if standing.manages {
             return Ok(standing);
         }
-        if standing.role.is_some() {
-            return Err(Error::forbidden(format!(
-                "your team role `{}` does not manage this team",
-                standing.role.unwrap_or_default()
-            )));
+        match &standing.role {
+            Some(role) => Err(Error::forbidden(format!("your team role `{role}` does not manage this team"))),
+            None => self.require(&access, Permission::TeamsManage).map(|()| standing),
         }
-        self.require(&access, Permission::TeamsManage)?;
-        Ok(standing)
     }
 
     /// Opens a write on a team the caller manages: the team named in the org named, and what

@@ -7,10 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tenantry_core::domain::ids::{OrgRef, TeamRef, UserId};
+use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::permission::Permission;
-use tenantry_core::service::teams::{NewTeam, TeamPatch};
+use tenantry_core::service::teams::{team_member_id, NewTeam, TeamPatch};
 use tenantry_core::Error;
 
 use super::context::{encode, Ctx};
@@ -72,7 +72,7 @@ async fn render_list(
     let listed = shown_or_error!(ctx, tenantry.list_teams(&page.principal, &page.org_ref(), &request).await);
     let org = &page.access.org;
     let plan = tenantry.preset().plan(&org.plan);
-    let count = tenantry.team_slugs(&page.access).await.map(|t| t.len()).unwrap_or_default() as u64;
+    let count = shown_or_error!(ctx, tenantry.team_slugs(&page.access).await).len() as u64;
     let (limit_text, at_limit) = match plan.and_then(|p| p.teams.map(|max| (p, max))) {
         Some((plan, max)) => (format!("{count} of {max} teams on the {} plan.", plan.name), count >= max),
         None => (String::new(), false),
@@ -301,11 +301,6 @@ pub struct RoleForm {
     role: String,
 }
 
-/// A user id from a page's link; a malformed one names no team member.
-fn member_id(raw: &str) -> tenantry_core::Result<UserId> {
-    raw.parse().map_err(|_| Error::NotFound("team member"))
-}
-
 pub async fn change_role(
     ctx: Ctx,
     State(state): State<AppState>,
@@ -314,7 +309,7 @@ pub async fn change_role(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done = match member_id(&user) {
+    let done = match team_member_id(&user) {
         Ok(user) => {
             state
                 .tenantry
@@ -341,7 +336,7 @@ pub async fn remove_member(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done = match member_id(&user) {
+    let done = match team_member_id(&user) {
         Ok(user) => {
             state.tenantry.remove_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &ctx.meta).await
         }

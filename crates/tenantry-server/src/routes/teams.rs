@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenantry_core::domain::ids::{OrgRef, TeamRef, UserId};
 use tenantry_core::domain::team::{Team, TeamMember};
-use tenantry_core::service::teams::{NewTeam, TeamPatch};
-use tenantry_core::Error;
+use tenantry_core::service::teams::{team_member_id, NewTeam, TeamPatch};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -123,11 +122,6 @@ pub struct AddTeamMemberBody {
 pub struct TeamRoleBody {
     #[schema(example = "lead")]
     pub role: String,
-}
-
-/// A user id in a path; a malformed one names no team member.
-fn team_member_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse().map_err(|_| Error::NotFound("team member").into())
 }
 
 /// The teams of an org you belong to, oldest first.

@@ -323,7 +323,7 @@ async fn the_pages_carry_the_host_products_brand() {
 #[tokio::test]
 async fn teams_are_created_filled_and_led_from_their_pages() {
     let app = spawn_app().await;
-    let (ada, grace, slug) = team_with(&app, "viewer").await;
+    let (ada, _grace, slug) = team_with(&app, "viewer").await;
     let ada_browser = Browser::log_in(&app, "ada@example.com").await;
 
     // A team is created with the form and opens on its own page.
@@ -368,7 +368,6 @@ async fn teams_are_created_filled_and_led_from_their_pages() {
     let deleted = ada_browser.post(&format!("{team}/delete"), &[]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert_eq!(app.audit_count_of("team.deleted").await, 1);
-    let _ = grace;
 }
 
 #[tokio::test]
