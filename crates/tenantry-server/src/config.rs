@@ -65,6 +65,21 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "the host app's URL: where \"continue to the app\" leads after accepting an invitation (default /app)",
     ),
     (
+        "TENANTRY_WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+        "webhooks.allow_private_targets",
+        "let webhook endpoints resolve to private, loopback or link-local addresses (default false)",
+    ),
+    (
+        "TENANTRY_NOTIFICATIONS_SLACK_BASE_URL",
+        "notifications.slack_base_url",
+        "where orgs' Slack incoming webhooks are posted (default https://hooks.slack.com)",
+    ),
+    (
+        "TENANTRY_NOTIFICATIONS_TELEGRAM_API_URL",
+        "notifications.telegram_api_url",
+        "the Telegram Bot API's base URL (default https://api.telegram.org)",
+    ),
+    (
         "TENANTRY_PASSWORD_HASH_CONCURRENCY",
         "auth.password_hash_concurrency",
         "password hashes computed at once (default: CPU count)",
@@ -90,6 +105,33 @@ pub struct Config {
     pub auth: AuthConfig,
     pub brand: BrandConfig,
     pub app_url: Option<String>,
+    pub webhooks: WebhooksConfig,
+    pub notifications: NotificationsConfig,
+}
+
+/// Outbound webhook deliveries.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Lets endpoints resolve to private, loopback or link-local addresses (the SSRF guard is
+    /// off): for a receiver on the same host or network.
+    pub allow_private_targets: bool,
+}
+
+/// Where orgs' Slack and Telegram notifications go. The org's settings name its Slack webhook
+/// path and its Telegram bot; these bases say which service receives them, so tests (or a
+/// proxy) can stand in for both.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    pub slack_base_url: String,
+    pub telegram_api_url: String,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self { slack_base_url: "https://hooks.slack.com".into(), telegram_api_url: "https://api.telegram.org".into() }
+    }
 }
 
 /// How the dashboard names and colours the host product.
@@ -199,6 +241,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             brand: BrandConfig::default(),
             app_url: None,
+            webhooks: WebhooksConfig::default(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod security_events;
 pub mod startup;
 pub mod state;
 pub mod views;
+pub mod webhooks;
 
 pub use config::Config;
 pub use startup::Application;

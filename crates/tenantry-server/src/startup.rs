@@ -139,6 +139,14 @@ impl Application {
             let mailer = Mailer::new(url, &config.email.from).map_err(anyhow::Error::msg)?;
             tokio::spawn(mailer.run(tenantry.clone()));
         }
+        tokio::spawn(crate::webhooks::dispatch(tenantry.clone()));
+        tokio::spawn(crate::webhooks::prune(tenantry.clone()));
+        let outbound = crate::webhooks::Outbound {
+            allow_private_targets: config.webhooks.allow_private_targets,
+            slack_base_url: config.notifications.slack_base_url.clone(),
+            telegram_api_url: config.notifications.telegram_api_url.clone(),
+        };
+        tokio::spawn(crate::webhooks::Sender::new(outbound).run(tenantry.clone()));
 
         let brand = Branding {
             name: config.brand.name.clone(),
@@ -149,7 +157,13 @@ impl Application {
         let refresh_cookie_secs = (config.auth.refresh_token_ttl_days as i64).saturating_mul(86_400);
         let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
         let credentials = Arc::new(Credentials { admin_hash, service_hashes });
-        let state = AppState { tenantry, credentials, proxies, site: Arc::new(site) };
+        let state = AppState {
+            tenantry,
+            credentials,
+            proxies,
+            site: Arc::new(site),
+            allow_private_targets: config.webhooks.allow_private_targets,
+        };
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());
         let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);

@@ -16,6 +16,8 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// The dashboard's branding and assets.
     pub site: Arc<Site>,
+    /// Whether webhook endpoints may resolve to private addresses (`webhooks.allow_private_targets`).
+    pub allow_private_targets: bool,
 }
 
 /// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about

@@ -121,6 +121,14 @@ typed_id!(
     /// A team: a sub-group of one org's members.
     TeamId, "team_"
 );
+typed_id!(
+    /// A webhook endpoint of the instance.
+    WebhookId, "wh_"
+);
+typed_id!(
+    /// One message to one destination (a webhook endpoint, an org's Slack or Telegram channel).
+    DeliveryId, "dlv_"
+);
 
 /// A reference by id or by slug, for the kinds whose slugs are unique (orgs across the instance,
 /// teams within their org). Parsed once, where the request is read; anything that is not a

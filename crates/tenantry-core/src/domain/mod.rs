@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit;
 pub mod email;
+pub mod host_event;
 pub mod ids;
 pub mod invitation;
 pub mod models;
@@ -16,3 +17,4 @@ pub mod settings;
 pub mod slug;
 pub mod team;
 pub mod usage;
+pub mod webhook;

@@ -13,6 +13,7 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use super::events::objects;
 use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event};
 use super::{Principal, RequestMeta, Tenantry};
@@ -110,7 +111,8 @@ impl Tenantry {
         let created = self.insert_org(&mut w, owner, new).await?;
         let org = &created.org;
         let metadata = json!({ "name": org.name, "slug": org.slug, "owner_id": owner.to_string() });
-        let event = Event::new("org.created", Target::new("organization", org.id), metadata);
+        let event =
+            Event::new("org.created", Target::new("organization", org.id), metadata).with_object(objects::org(org));
         w.commit(Change { org: Some(org.id), actor: Principal::Admin.actor(), event }).await?;
         Ok(created)
     }
@@ -152,7 +154,9 @@ impl Tenantry {
         };
         let stale = w.tx().insert_membership(&membership).await?;
         w.invalidate(stale);
-        w.commit(Event::new("member.added", Target::new("user", user_id), json!({ "role": role.key }))).await?;
+        let event = Event::new("member.added", Target::new("user", user_id), json!({ "role": role.key }))
+            .with_object(objects::membership(&membership));
+        w.commit(event).await?;
         Ok(Member { membership, email: user.email, display_name: user.display_name, team_ids: Vec::new() })
     }
 

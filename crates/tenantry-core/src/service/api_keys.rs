@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::access::OrgAccess;
+use super::events::objects;
 use super::unit_of_work::{Event, Unit};
 use super::{KeyPrincipal, Principal, RequestMeta, Tenantry};
 use crate::caches::key_cache::CachedKey;
@@ -170,7 +171,9 @@ impl Tenantry {
             "scopes": issued.key.scopes,
             "expires_at": issued.key.expires_at,
         });
-        w.commit(Event::new("api_key.created", Target::new("api_key", issued.key.id), metadata)).await?;
+        let event = Event::new("api_key.created", Target::new("api_key", issued.key.id), metadata)
+            .with_object(objects::api_key(&issued.key));
+        w.commit(event).await?;
         Ok(issued)
     }
 

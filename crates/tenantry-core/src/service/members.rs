@@ -8,6 +8,7 @@
 
 use serde_json::json;
 
+use super::events::objects;
 use super::unit_of_work::{Event, OrgWrite};
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
@@ -121,7 +122,9 @@ impl Tenantry {
         w.invalidate(stale);
         let metadata = json!({ "from": current.key, "to": new_role.key });
         member.membership.role = new_role.key;
-        Ok(Some(Event::new("member.role_changed", Target::new("user", target), metadata)))
+        let event = Event::new("member.role_changed", Target::new("user", target), metadata)
+            .with_object(objects::membership(&member.membership));
+        Ok(Some(event))
     }
 
     /// The status part of `update_member`: its event (`member.suspended` or
@@ -199,7 +202,8 @@ impl Tenantry {
         let org = w.org_id();
         let stale = w.tx().delete_membership(org, user).await?.ok_or(Error::NotFound("member"))?;
         w.invalidate(stale);
-        w.commit(Event::new(action, Target::new("user", user), json!({}))).await?;
+        let object = json!({ "org_id": org.to_string(), "user_id": user.to_string() });
+        w.commit(Event::new(action, Target::new("user", user), json!({})).with_object(object)).await?;
         Ok(())
     }
 

@@ -15,8 +15,10 @@ pub mod audit;
 pub mod authorize;
 pub mod directory;
 pub mod email;
+pub mod events;
 pub mod invitations;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod ownership;
 pub mod plans;
@@ -28,6 +30,7 @@ pub mod settings;
 pub mod teams;
 pub mod unit_of_work;
 pub mod usage;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -95,6 +98,10 @@ pub struct Tenantry {
     rate_windows_pruned: std::sync::atomic::AtomicI64,
     key_usage: key_usage::KeyUsage,
     outbox_ready: Arc<Notify>,
+    /// Woken when a change with a host apps' event commits (the dispatcher fans it out).
+    events_ready: Arc<Notify>,
+    /// Woken when deliveries are queued (the sender attempts them).
+    deliveries_ready: Arc<Notify>,
 }
 
 impl Tenantry {
@@ -120,6 +127,8 @@ impl Tenantry {
             rate_windows_pruned: std::sync::atomic::AtomicI64::new(0),
             key_usage: key_usage::KeyUsage::default(),
             outbox_ready: Arc::new(Notify::new()),
+            events_ready: Arc::new(Notify::new()),
+            deliveries_ready: Arc::new(Notify::new()),
             store,
             preset,
             clock,
@@ -159,6 +168,16 @@ impl Tenantry {
     /// Woken whenever a message is committed to the outbox.
     pub fn outbox_ready(&self) -> Arc<Notify> {
         self.outbox_ready.clone()
+    }
+
+    /// Woken whenever a change with a host apps' event commits.
+    pub fn events_ready(&self) -> Arc<Notify> {
+        self.events_ready.clone()
+    }
+
+    /// Woken whenever deliveries are queued.
+    pub fn deliveries_ready(&self) -> Arc<Notify> {
+        self.deliveries_ready.clone()
     }
 
     /// Drops what `change` names from the in-memory caches (also for changes other processes

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::access::OrgAccess;
+use super::events::objects;
 use super::unit_of_work::{Change, Event, Unit};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
 use crate::caches::member_pages::ListedPage;
@@ -85,7 +86,8 @@ impl Tenantry {
             self.insert_org(&mut w, principal.user_id, NewOrg { name, slug, metadata, is_personal: false }).await?;
         let org = &created.org;
         let metadata = json!({ "name": org.name, "slug": org.slug });
-        let event = Event::new("org.created", Target::new("organization", org.id), metadata);
+        let event =
+            Event::new("org.created", Target::new("organization", org.id), metadata).with_object(objects::org(org));
         w.commit(Change { org: Some(created.org.id), ..Change::by_user(principal.user_id, event) }).await?;
         Ok(created)
     }
@@ -190,7 +192,9 @@ impl Tenantry {
         }
         let org = w.access.org.clone();
         w.tx().update_org_profile(&org).await?;
-        w.commit(Event::new("org.updated", Target::new("organization", org.id), Value::Object(changes))).await
+        let event = Event::new("org.updated", Target::new("organization", org.id), Value::Object(changes))
+            .with_object(objects::org(&org));
+        w.commit(event).await
     }
 
     /// Any member (and any of the org's keys) may list the members. A member's standing comes

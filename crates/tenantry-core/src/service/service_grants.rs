@@ -21,11 +21,23 @@ pub enum ServiceGrant {
     AuditWrite,
     /// Changing an org's plan and its billing customer (the billing backend, after payment).
     Billing,
+    /// Reading the instance's event log (`GET /v1/events`).
+    EventsRead,
+    /// Sending an org's notifications to its channels (`POST /v1/orgs/{org}/notifications`).
+    Notifications,
 }
 
 impl ServiceGrant {
-    pub const ALL: [Self; 6] =
-        [Self::Verify, Self::Authorize, Self::Metering, Self::AuditRead, Self::AuditWrite, Self::Billing];
+    pub const ALL: [Self; 8] = [
+        Self::Verify,
+        Self::Authorize,
+        Self::Metering,
+        Self::AuditRead,
+        Self::AuditWrite,
+        Self::Billing,
+        Self::EventsRead,
+        Self::Notifications,
+    ];
 
     /// What a token configured without a list of grants holds: the hot paths of SPEC 8.
     pub const DEFAULT: [Self; 3] = [Self::Verify, Self::Authorize, Self::Metering];
@@ -38,6 +50,8 @@ impl ServiceGrant {
             Self::AuditRead => "audit.read",
             Self::AuditWrite => "audit.write",
             Self::Billing => "billing",
+            Self::EventsRead => "events.read",
+            Self::Notifications => "notifications",
         }
     }
 

@@ -12,8 +12,9 @@
 //! - The store's writes to cached data return a [`Stale`], which must be handed to
 //!   [`Unit::invalidate`] (`unused_must_use` is denied), so a write cannot forget to invalidate.
 //!
-//! Every audit record passes through [`Tenantry::append_audit`]; host-app events are written
-//! there, beside it, in the same transaction.
+//! Every audited change passes through `Unit::record`, which appends the audit record and, when
+//! its action is one host apps are told about (`domain::host_event`), the event of the same id,
+//! in the same transaction: a change that rolls back leaves neither.
 
 use std::ops::{Deref, DerefMut};
 
@@ -23,21 +24,31 @@ use super::access::OrgAccess;
 use super::email::Letter;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::{Actor, AuditEvent, Target};
+use crate::domain::host_event::{host_event_type, HostEvent};
 use crate::domain::ids::{EventId, OrgId, OrgRef, UserId};
 use crate::domain::permission::Permission;
 use crate::store::{CacheChange, Stale, Tx};
 use crate::Result;
 
-/// What a change says about itself: its action, what it acted on, and the details.
+/// What a change says about itself: its action, what it acted on, and the details; and, for the
+/// host apps' event of the same change, the object as it is after it.
 pub struct Event {
     pub action: &'static str,
     pub target: Target,
     pub metadata: Value,
+    pub object: Option<Value>,
 }
 
 impl Event {
     pub fn new(action: &'static str, target: Target, metadata: Value) -> Self {
-        Self { action, target, metadata }
+        Self { action, target, metadata, object: None }
+    }
+
+    /// The object after the change (for a deletion, as it was), the `data` of the host apps'
+    /// event. Without it, the event carries the target's id and the audit details.
+    pub fn with_object(mut self, object: Value) -> Self {
+        self.object = Some(object);
+        self
     }
 }
 
@@ -66,11 +77,13 @@ pub struct Unit<'a> {
     tx: Box<dyn Tx>,
     stale: Vec<CacheChange>,
     letters: Vec<Letter>,
+    /// Whether a host apps' event was written (the dispatcher is woken after the commit).
+    evented: bool,
 }
 
 impl<'a> Unit<'a> {
     async fn open(tenantry: &'a Tenantry) -> Result<Self> {
-        Ok(Self { tenantry, tx: tenantry.store.write().await?, stale: Vec::new(), letters: Vec::new() })
+        Ok(Self { tenantry, tx: tenantry.store.write().await?, stale: Vec::new(), letters: Vec::new(), evented: false })
     }
 
     pub fn tx(&mut self) -> &mut dyn Tx {
@@ -108,6 +121,10 @@ impl<'a> Unit<'a> {
             metadata: change.event.metadata,
         };
         self.tenantry.append_audit(self.tx.as_mut(), &event).await?;
+        if let Some(host_event) = host_event_of(&event, change.event.object) {
+            self.tx.insert_event(&host_event).await?;
+            self.evented = true;
+        }
         Ok(Recorded(()))
     }
 
@@ -124,8 +141,33 @@ impl<'a> Unit<'a> {
         for letter in &self.letters {
             self.tenantry.letter_committed(letter);
         }
+        if self.evented {
+            self.tenantry.events_ready.notify_one();
+        }
         Ok(())
     }
+}
+
+/// The host apps' event of an audit record, if its action is one they are told about.
+fn host_event_of(record: &AuditEvent, object: Option<Value>) -> Option<HostEvent> {
+    let event_type = host_event_type(&record.action)?;
+    let data = object.unwrap_or_else(|| {
+        let mut data = serde_json::Map::new();
+        data.insert(format!("{}_id", record.target.kind), Value::String(record.target.id.clone()));
+        if let Value::Object(details) = &record.metadata {
+            for (key, value) in details {
+                data.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        Value::Object(data)
+    });
+    Some(HostEvent {
+        id: record.id,
+        event_type: event_type.to_owned(),
+        org_id: record.org_id,
+        occurred_at: record.occurred_at,
+        data,
+    })
 }
 
 /// Lets each kind of write reach its transaction and invalidations (`w.tx()`, `w.invalidate(…)`).

@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod audit;
+mod events;
 mod instance;
 mod invitations;
 mod orgs;
@@ -21,6 +22,7 @@ mod roles;
 mod settings;
 mod teams;
 mod usage;
+mod webhooks;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,7 @@ pub use accounts::{AccountsRead, AccountsTx};
 pub use admin::{AdminRead, AdminTx};
 pub use api_keys::{ApiKeysRead, ApiKeysTx, KeyWithPlan};
 pub use audit::{AuditRead, AuditTx};
+pub use events::{EventsRead, EventsTx};
 pub use instance::{InstanceRead, InstanceTx};
 pub use invitations::{InvitationsRead, InvitationsTx};
 pub use orgs::{OrgsRead, OrgsTx};
@@ -41,6 +44,7 @@ pub use roles::{RolesRead, RolesTx};
 pub use settings::{SettingsRead, SettingsTx};
 pub use teams::{TeamsRead, TeamsTx};
 pub use usage::{UsageRead, UsageTx};
+pub use webhooks::{WebhooksRead, WebhooksTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,6 +86,8 @@ pub trait ReadTx:
     + OwnershipRead
     + AdminRead
     + TeamsRead
+    + EventsRead
+    + WebhooksRead
     + Send
 {
 }
@@ -104,6 +110,8 @@ pub trait Tx:
     + OwnershipTx
     + AdminTx
     + TeamsTx
+    + EventsTx
+    + WebhooksTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -5,9 +5,11 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod authorize;
+pub mod events;
 pub mod invitations;
 pub mod members;
 pub mod meta;
+pub mod notifications;
 pub mod orgs;
 pub mod ownership;
 pub mod pages;
@@ -17,6 +19,7 @@ pub mod settings;
 pub mod teams;
 pub mod usage;
 pub mod verify;
+pub mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -41,4 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(settings::router())
         .merge(ownership::router())
         .merge(audit::router())
+        .merge(events::router())
+        .merge(webhooks::router())
+        .merge(notifications::router())
 }

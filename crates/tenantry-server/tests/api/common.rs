@@ -74,9 +74,18 @@ pub fn config() -> Config {
             SERVICE_TOKEN.into(),
             ServiceTokenConfig {
                 token: HOST_TOKEN.into(),
-                grants: ["verify", "authorize", "metering", "audit.read", "audit.write", "billing"]
-                    .map(String::from)
-                    .into(),
+                grants: [
+                    "verify",
+                    "authorize",
+                    "metering",
+                    "audit.read",
+                    "audit.write",
+                    "billing",
+                    "events.read",
+                    "notifications",
+                ]
+                .map(String::from)
+                .into(),
             },
         ],
         ..Config::default()
@@ -457,5 +466,42 @@ impl TestApp {
 
     pub async fn allowed(&self, user: &str, org: &str, permission: &str) -> bool {
         self.authorize(user, org, permission).await["allowed"].as_bool().unwrap()
+    }
+}
+
+/// The host apps' event log, as the instance admin reads it.
+impl TestApp {
+    pub async fn events(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let path = format!("/v1/events?limit=100&after={after}");
+            let page = self.get(&path, Some(ADMIN_TOKEN)).await.expect(200);
+            let items = page.body["data"].as_array().unwrap().clone();
+            all.extend(items);
+            match page.body["pagination"]["next_cursor"].as_str() {
+                Some(next) => after = next.to_owned(),
+                None => return all,
+            }
+        }
+    }
+
+    /// Every kept event, oldest first, once there are at least `count`. On PostgreSQL the log
+    /// shows an event once no older transaction of the server is still running (another test's,
+    /// meanwhile, may be), so a just-committed event can take a moment to appear.
+    pub async fn events_once(&self, count: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let events = self.events().await;
+            if events.len() >= count {
+                return events;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.events().await
+    }
+
+    /// The types of the event log, oldest first, once there are at least `count`.
+    pub async fn event_types(&self, count: usize) -> Vec<String> {
+        self.events_once(count).await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
     }
 }

@@ -43,6 +43,8 @@ macro_rules! shared_modules {
         mod dashboard_pages;
         #[path = "../api/email.rs"]
         mod email;
+        #[path = "../api/events.rs"]
+        mod events;
         #[path = "../api/invitations.rs"]
         mod invitations;
         #[path = "../api/member_password_reset.rs"]
@@ -87,5 +89,7 @@ macro_rules! shared_modules {
         mod transfer;
         #[path = "../api/usage.rs"]
         mod usage;
+        #[path = "../api/webhooks.rs"]
+        mod webhooks;
     };
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod audit;
+mod events;
 mod instance;
 mod invitations;
 mod orgs;
@@ -20,6 +21,7 @@ mod roles;
 mod settings;
 mod teams;
 mod usage;
+mod webhooks;
 
 use std::sync::Arc;
 
