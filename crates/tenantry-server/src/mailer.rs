@@ -1,8 +1,10 @@
 //! Delivers outbox messages over SMTP when `email.smtp_url` is set.
 //!
 //! The sender wakes when a message is committed (and every few seconds, for retries), sends what
-//! is due, and records each result. A transient failure (connection trouble, a 4xx reply) is
-//! retried with backoff. A permanent one (a 5xx reply, or an address the mail library cannot
+//! is due, and records each result. Each message is claimed before it is sent (see
+//! [`Tenantry::claim_due_message`]), so when several processes share the database each message
+//! is attempted by one of them at a time. A transient failure (connection trouble, a 4xx reply)
+//! is retried with backoff. A permanent one (a 5xx reply, or an address the mail library cannot
 //! take) would fail the same way forever, so the message is given up and shows as failed in the
 //! outbox instead of being retried.
 
@@ -12,10 +14,14 @@ use std::time::Duration;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tenantry_core::domain::models::OutboxMessage;
+use tenantry_core::service::admin::OUTBOX_LEASE;
 use tenantry_core::Tenantry;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
-const BATCH: u32 = 20;
+/// The longest a whole attempt may take. It ends well before the claim's lease, so no other
+/// process can claim the message while this one may still be sending it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+const _: () = assert!(SEND_TIMEOUT.as_secs() * 2 <= OUTBOX_LEASE.num_seconds() as u64);
 
 /// Why an attempt failed, and whether trying again could help.
 struct Failure {
@@ -42,13 +48,17 @@ impl Mailer {
     pub async fn run(self, tenantry: Arc<Tenantry>) {
         let ready = tenantry.outbox_ready();
         loop {
-            match tenantry.due_messages(BATCH).await {
-                Ok(messages) => {
-                    for message in messages {
-                        self.deliver(&tenantry, &message).await;
+            // One claim per message, so a claim's lease runs only while its message is sent,
+            // never while others queued behind it in a batch are.
+            loop {
+                match tenantry.claim_due_message().await {
+                    Ok(Some(message)) => self.deliver(&tenantry, &message).await,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not claim from the outbox");
+                        break;
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "could not read the outbox"),
             }
             let _ = tokio::time::timeout(POLL_INTERVAL, ready.notified()).await;
         }
@@ -56,12 +66,10 @@ impl Mailer {
 
     async fn deliver(&self, tenantry: &Tenantry, message: &OutboxMessage) {
         let outcome = match self.build(message) {
-            Ok(email) => self
-                .transport
-                .send(email)
-                .await
-                .map(|_| ())
-                .map_err(|e| Failure { permanent: e.is_permanent(), error: e.to_string() }),
+            Ok(email) => match tokio::time::timeout(SEND_TIMEOUT, self.transport.send(email)).await {
+                Ok(sent) => sent.map(|_| ()).map_err(|e| Failure { permanent: e.is_permanent(), error: e.to_string() }),
+                Err(_) => Err(Failure { permanent: false, error: format!("no answer within {SEND_TIMEOUT:?}") }),
+            },
             Err(error) => Err(Failure { permanent: true, error }),
         };
         let recorded = match &outcome {
@@ -71,7 +79,7 @@ impl Mailer {
                 tenantry.message_given_up(message, error).await
             }
             Err(Failure { permanent: false, error }) => {
-                tracing::warn!(message = %message.id, attempt = message.attempts + 1, %error, "email delivery failed; will retry");
+                tracing::warn!(message = %message.id, attempt = message.attempts, %error, "email delivery failed; will retry");
                 tenantry.message_failed(message, error).await
             }
         };

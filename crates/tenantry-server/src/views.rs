@@ -193,7 +193,8 @@ pub struct OutboxView {
     pub sent_at: Option<DateTime<Utc>>,
     /// Delivery attempts so far.
     pub attempts: u32,
-    /// The mail server's answer to the last failed attempt, if any.
+    /// The mail server's answer to the last failed attempt, if any; while an attempt has no
+    /// recorded outcome (under way, or its process stopped), a note saying so.
     pub last_error: Option<String>,
     /// When delivery was given up because the server refused the message for good (5xx); it is
     /// not retried after.

@@ -49,6 +49,11 @@ const ADMIN_TOKEN_SECRET: &str = "admin_token_sha256";
 /// The longest wait between two delivery attempts of one message.
 pub const MAX_RETRY_DELAY: Duration = Duration::hours(1);
 
+/// How long a claimed message is left to the process that claimed it before another may attempt
+/// it. The sender bounds each attempt well within it, so two processes never attempt a message
+/// at once; it is also how long a message waits when its process stopped mid-attempt.
+pub const OUTBOX_LEASE: Duration = Duration::seconds(60);
+
 /// How the instance admin token was settled at start-up.
 pub enum AdminToken {
     /// From configuration; nothing is stored.
@@ -187,9 +192,17 @@ impl Tenantry {
         Ok(Page::from_rows(rows, page, |m| m.id.to_string()))
     }
 
-    /// Messages due for a delivery attempt.
-    pub async fn due_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
-        Ok(self.store.read().await?.due_outbox(self.clock.now(), limit).await?)
+    /// Claims the oldest message due for a delivery attempt, if any, for [`OUTBOX_LEASE`]. The
+    /// claim commits before the caller sends, so every other process skips the message while
+    /// this one attempts it (see `OutboxTx::claim_due_outbox`); the caller then records the
+    /// outcome with [`Self::message_sent`], [`Self::message_failed`] or
+    /// [`Self::message_given_up`].
+    pub async fn claim_due_message(&self) -> Result<Option<OutboxMessage>> {
+        let now = self.clock.now();
+        let mut w = self.bookkeeping().await?;
+        let claimed = w.tx().claim_due_outbox(now, now + OUTBOX_LEASE, 1).await?;
+        w.commit().await?;
+        Ok(claimed.into_iter().next())
     }
 
     pub async fn message_sent(&self, id: MessageId) -> Result<()> {
@@ -200,8 +213,9 @@ impl Tenantry {
 
     /// Records a failed attempt and schedules the next one with exponential backoff (30 s,
     /// 1 min, 2 min … up to an hour). The message stays in the outbox: it is never dropped.
+    /// `message` is as claimed, so its `attempts` already counts this attempt.
     pub async fn message_failed(&self, message: &OutboxMessage, error: &str) -> Result<()> {
-        let next = self.clock.now() + retry_delay(message.attempts);
+        let next = self.clock.now() + retry_delay(message.attempts.saturating_sub(1));
         let mut w = self.bookkeeping().await?;
         w.tx().mark_outbox_failed(message.id, next, error).await?;
         w.commit().await

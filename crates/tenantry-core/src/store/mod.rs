@@ -37,7 +37,7 @@ pub use events::{EventsRead, EventsTx};
 pub use instance::{InstanceRead, InstanceTx};
 pub use invitations::{InvitationsRead, InvitationsTx};
 pub use orgs::{OrgsRead, OrgsTx};
-pub use outbox::{OutboxRead, OutboxTx};
+pub use outbox::{OutboxRead, OutboxTx, UNFINISHED_ATTEMPT};
 pub use ownership::{OwnershipRead, OwnershipTx};
 pub use plans::{PlansRead, PlansTx};
 pub use roles::{RolesRead, RolesTx};

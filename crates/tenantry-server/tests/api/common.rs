@@ -129,9 +129,16 @@ impl TestApp {
     /// Starts another server on the same database and clock, as a second node would run, and
     /// returns its base URL.
     pub async fn another_node(&self) -> String {
+        self.another_node_with(self.config.clone()).await
+    }
+
+    /// Like [`Self::another_node`], with its own `config` (e.g. one that sends email); the
+    /// database settings are this app's.
+    pub async fn another_node_with(&self, mut config: Config) -> String {
+        config.database = self.config.database.clone();
         let options =
             Options { clock: self.clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
-        let node = Application::build(self.config.clone(), options).await.expect("the second node builds");
+        let node = Application::build(config, options).await.expect("the second node builds");
         let base = format!("http://{}", node.local_addr());
         tokio::spawn(node.run(std::future::pending()));
         base

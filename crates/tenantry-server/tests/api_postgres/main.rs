@@ -13,5 +13,6 @@ mod shared;
 shared_modules!();
 
 mod member_status_nodes;
+mod outbox_claims;
 mod postgres_only;
 mod schema_parity;

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use tenantry_core::domain::ids::MessageId;
 use tenantry_core::domain::models::OutboxMessage;
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{OutboxRead, OutboxTx, StoreResult};
+use tenantry_core::store::{OutboxRead, OutboxTx, StoreResult, UNFINISHED_ATTEMPT};
 
 use crate::rows::{self, ms};
 
 use super::SqlTx;
-use crate::db_err;
+use crate::{db_err, Backend};
 
 #[async_trait]
 impl OutboxRead for SqlTx {
@@ -26,16 +26,6 @@ impl OutboxRead for SqlTx {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        found.iter().map(rows::outbox).collect()
-    }
-
-    async fn due_outbox(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
-        let sql = format!(
-            "SELECT {} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
-            rows::OUTBOX_COLUMNS
-        );
-        let found =
-            sqlx::query(&sql).bind(ms(now)).bind(i64::from(limit)).fetch_all(self.conn()).await.map_err(db_err)?;
         found.iter().map(rows::outbox).collect()
     }
 }
@@ -63,8 +53,42 @@ impl OutboxTx for SqlTx {
         Ok(())
     }
 
+    async fn claim_due_outbox(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        // On PostgreSQL two nodes' claims run at once: each locks the rows it picks and skips
+        // those another claim has locked, so no row is picked twice (without `SKIP LOCKED` the
+        // second claim would wait for the first and then take the same rows again). SQLite's
+        // writer is single (`BEGIN IMMEDIATE`), so its claims never overlap.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1, last_error = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at LIMIT $4 {lock}) RETURNING {}",
+            rows::OUTBOX_COLUMNS
+        );
+        let claimed = sqlx::query(&sql)
+            .bind(ms(lease_until))
+            .bind(UNFINISHED_ATTEMPT)
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        let mut claimed: Vec<OutboxMessage> = claimed.iter().map(rows::outbox).collect::<StoreResult<_>>()?;
+        // `RETURNING` keeps no order; the oldest is sent first.
+        claimed.sort_by_key(|m| m.created_at);
+        Ok(claimed)
+    }
+
     async fn mark_outbox_sent(&mut self, id: MessageId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL WHERE id = $2")
+        sqlx::query("UPDATE outbox SET sent_at = $1, next_attempt_at = NULL, last_error = NULL WHERE id = $2")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
@@ -79,7 +103,7 @@ impl OutboxTx for SqlTx {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
+        sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
             .bind(ms(next_attempt_at))
             .bind(error)
             .bind(id.to_string())
@@ -90,15 +114,13 @@ impl OutboxTx for SqlTx {
     }
 
     async fn mark_outbox_given_up(&mut self, id: MessageId, at: DateTime<Utc>, error: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = NULL, failed_at = $1, last_error = $2 WHERE id = $3",
-        )
-        .bind(ms(at))
-        .bind(error)
-        .bind(id.to_string())
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        sqlx::query("UPDATE outbox SET next_attempt_at = NULL, failed_at = $1, last_error = $2 WHERE id = $3")
+            .bind(ms(at))
+            .bind(error)
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 }
