@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::views::{list, ErrorBody, List};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_events))
+    OpenApiRouter::new().routes(routes!(read_event_log))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -60,7 +60,7 @@ fn view(event: HostEvent) -> Value {
 #[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])), params(EventParams),
     responses((status = 200, body = List<EventView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
-pub async fn list_events(
+pub async fn read_event_log(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<EventParams>,

@@ -175,6 +175,18 @@ async fn audit_rows_are_hash_chained_per_org() {
 
 /// Every route the API serves, as (method, path).
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/v1/events"),
+    ("get", "/v1/admin/webhooks"),
+    ("post", "/v1/admin/webhooks"),
+    ("get", "/v1/admin/webhooks/{id}"),
+    ("patch", "/v1/admin/webhooks/{id}"),
+    ("delete", "/v1/admin/webhooks/{id}"),
+    ("post", "/v1/admin/webhooks/{id}/rotate-secret"),
+    ("post", "/v1/admin/webhooks/{id}/test"),
+    ("get", "/v1/admin/webhooks/{id}/deliveries"),
+    ("post", "/v1/admin/webhooks/{id}/deliveries/{delivery}/redeliver"),
+    ("post", "/v1/orgs/{org}/notifications"),
+    ("post", "/v1/orgs/{org}/notifications/test"),
     ("get", "/health"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/openapi.json"),

@@ -18,22 +18,22 @@ use crate::common::{config, spawn_with, TestApp, ADMIN_TOKEN, HOST_TOKEN};
 
 /// One request a receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 /// An HTTP receiver on loopback that records every request and answers with `status`.
 #[derive(Clone)]
-struct Receiver {
-    base: String,
+pub(crate) struct Receiver {
+    pub base: String,
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let got = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let (log, answer) = (got.clone(), status.clone());
@@ -55,12 +55,12 @@ impl Receiver {
         self.status.store(status, Ordering::SeqCst);
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
     /// Waits until `count` requests arrived, and returns them.
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
         for _ in 0..200 {
             if self.received().len() >= count {
                 return self.received();
@@ -84,13 +84,13 @@ fn signed_by(secret: &str, request: &Received) -> bool {
     header("webhook-signature").split(' ').any(|entry| entry.strip_prefix("v1,") == Some(expected.as_str()))
 }
 
-async fn app_allowing_loopback() -> TestApp {
+pub(crate) async fn app_allowing_loopback() -> TestApp {
     let mut config = config();
     config.webhooks.allow_private_targets = true;
     spawn_with(config).await
 }
 
-async fn create_endpoint(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
+pub(crate) async fn create_endpoint(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
     let r = app.post("/v1/admin/webhooks", Some(ADMIN_TOKEN), json!({ "url": url, "event_types": types })).await;
     let r = r.expect(201);
     (r.body["data"]["id"].as_str().unwrap().to_owned(), r.body["data"]["secret"].as_str().unwrap().to_owned())
@@ -205,6 +205,12 @@ async fn failures_are_retried_with_backoff_until_success_and_an_endpoint_failing
     // Now it fails for good: retried for three days, then given up, and the endpoint disabled.
     receiver.answer(503);
     app.signup("bob@example.com", "Bob").await;
+    for _ in 0..200 {
+        if deliveries(&app, &endpoint).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     attempted(&app, &endpoint, 1).await;
     let mut attempts = 1;
     loop {

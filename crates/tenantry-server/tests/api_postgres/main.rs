@@ -16,3 +16,4 @@ mod member_status_nodes;
 mod outbox_claims;
 mod postgres_only;
 mod schema_parity;
+mod webhook_nodes;

@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Executor, Row};
 use tenantry_core::store::CacheChange;
 use tenantry_store::{ConnectOptions, Heard, SqlStore};
 
-use crate::common::{spawn_app, Account, TestApp, SERVICE_TOKEN};
+use crate::common::{spawn_app, Account, TestApp, HOST_TOKEN, SERVICE_TOKEN};
 
 /// Every table holding an org's rows.
 const TENANT_TABLES: &[&str] = &[
@@ -26,6 +26,8 @@ const TENANT_TABLES: &[&str] = &[
     "org_settings",
     "audit_events",
     "api_key_rate_windows",
+    "events",
+    "deliveries",
 ];
 
 /// The org-id column of a tenant table.
@@ -79,7 +81,11 @@ async fn two_populated_orgs(app: &TestApp) -> [(Account, String); 2] {
         let settings = app.get(&format!("/v1/orgs/{org}/settings"), Some(&owner.access)).await.expect(200);
         let mut document = settings.body["data"].clone();
         document["retention_days"] = json!(30);
+        document["notifications"]["slack_webhook_url"] = json!("https://hooks.slack.com/services/T0/B0/x");
         app.put(&format!("/v1/orgs/{org}/settings"), Some(&owner.access), document).await.expect(200);
+        // A notification gives the org a delivery (to Slack; nobody answers, so it stays queued).
+        let note = json!({ "subject": "Hello", "text": "A test" });
+        app.post(&format!("/v1/orgs/{org}/notifications"), Some(HOST_TOKEN), note).await.expect(202);
         orgs.push((owner, org));
     }
     // Rate-limit windows reach the database when the node next shares its counts (every 250 ms).

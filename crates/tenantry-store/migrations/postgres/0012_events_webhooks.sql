@@ -74,6 +74,14 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id);
 
+-- The sender serves the whole instance and widens its view to every org for each statement on
+-- deliveries; an org-scoped transaction sees only its org's.
+ALTER TABLE deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE deliveries FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON deliveries
+    USING (tenantry_visible(org_id))
+    WITH CHECK (org_id IS NULL OR tenantry_visible(org_id));
+
 DO $$
 DECLARE
     app text := current_setting('tenantry.app_role', true);

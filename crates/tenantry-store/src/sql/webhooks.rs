@@ -93,28 +93,34 @@ impl WebhooksRead for SqlTx {
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE endpoint_id = $1 AND ($2 = '' OR id < $2) \
              ORDER BY id DESC LIMIT $3"
         );
+        self.all_orgs(true).await?;
         let found = sqlx::query(&sql)
             .bind(endpoint.to_string())
             .bind(before.map(|b| b.to_string()).unwrap_or_default())
             .bind(i64::from(limit))
             .fetch_all(self.conn())
             .await
-            .map_err(db_err)?;
-        found.iter().map(delivery).collect()
+            .map_err(db_err);
+        self.all_orgs(false).await?;
+        found?.iter().map(delivery).collect()
     }
 
     async fn delivery(&mut self, id: DeliveryId) -> StoreResult<Option<Delivery>> {
         let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1");
-        let found = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
-        found.as_ref().map(delivery).transpose()
+        self.all_orgs(true).await?;
+        let found = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err);
+        self.all_orgs(false).await?;
+        found?.as_ref().map(delivery).transpose()
     }
 
     async fn pending_deliveries(&mut self) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        self.all_orgs(true).await?;
+        let count: StoreResult<i64> = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
             .fetch_one(self.conn())
             .await
-            .map_err(db_err)?;
-        Ok(count.max(0) as u64)
+            .map_err(db_err);
+        self.all_orgs(false).await?;
+        Ok(count?.max(0) as u64)
     }
 }
 
@@ -175,7 +181,8 @@ impl WebhooksTx for SqlTx {
     }
 
     async fn insert_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
-        sqlx::query(&format!(
+        self.all_orgs(true).await?;
+        let done = sqlx::query(&format!(
             "INSERT INTO deliveries ({DELIVERY_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
@@ -197,8 +204,9 @@ impl WebhooksTx for SqlTx {
         .bind(d.last_error.clone())
         .execute(self.conn())
         .await
-        .map_err(db_err)?;
-        Ok(())
+        .map_err(db_err);
+        self.all_orgs(false).await?;
+        done.map(|_| ())
     }
 
     async fn claim_due_deliveries(
@@ -219,14 +227,16 @@ impl WebhooksTx for SqlTx {
                ORDER BY next_attempt_at LIMIT $3 {skip_locked}) \
              RETURNING {DELIVERY_COLUMNS}"
         );
+        self.all_orgs(true).await?;
         let found = sqlx::query(&sql)
             .bind(ms(lease_until))
             .bind(ms(now))
             .bind(i64::from(limit))
             .fetch_all(self.conn())
             .await
-            .map_err(db_err)?;
-        found.iter().map(delivery).collect()
+            .map_err(db_err);
+        self.all_orgs(false).await?;
+        found?.iter().map(delivery).collect()
     }
 
     async fn record_attempt(
@@ -236,7 +246,8 @@ impl WebhooksTx for SqlTx {
         status: DeliveryStatus,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        sqlx::query(
+        self.all_orgs(true).await?;
+        let done = sqlx::query(
             "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_attempt_at = $4, \
              response_status = $5, response_body = $6, latency_ms = $7, last_error = $8 WHERE id = $1",
         )
@@ -250,7 +261,8 @@ impl WebhooksTx for SqlTx {
         .bind(attempt.error.clone())
         .execute(self.conn())
         .await
-        .map_err(db_err)?;
-        Ok(())
+        .map_err(db_err);
+        self.all_orgs(false).await?;
+        done.map(|_| ())
     }
 }
