@@ -2,7 +2,8 @@
 //! an HttpOnly cookie sent only to `/admin` and never from another site (SameSite=Strict), for a
 //! limited time. Every page checks it exactly as the API checks a bearer token: by its hash
 //! against the configured one. Orgs and users with search and pages, suspending users, setting an
-//! org's plan and reading the email outbox all call the same services as `/v1/admin/*`.
+//! org's plan and reading the email outbox all call the same services as `/v1/admin/*`; webhook
+//! endpoints have their own module, `admin_webhooks`.
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -28,7 +29,7 @@ const ADMIN_COOKIE_SECS: i64 = 60 * 60;
 const PAGE_SIZE: u32 = 50;
 
 /// Whether the request carries the admin token in the console's cookie.
-pub struct Admin(bool);
+pub struct Admin(pub bool);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = std::convert::Infallible;
@@ -80,7 +81,7 @@ fn sign_in_page(ctx: &Ctx, status: StatusCode, problem: Problem, next: &str) -> 
 }
 
 /// What a visitor without the admin cookie sees on any console page.
-fn not_signed_in(ctx: &Ctx, next: &str) -> Response {
+pub(super) fn not_signed_in(ctx: &Ctx, next: &str) -> Response {
     sign_in_page(ctx, StatusCode::UNAUTHORIZED, Problem::none(), next)
 }
 

@@ -29,6 +29,7 @@ macro_rules! shown_or_error {
 
 mod account;
 mod admin;
+mod admin_webhooks;
 mod api_keys;
 mod audit;
 mod auth;
@@ -92,6 +93,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{user}/suspend", post(admin::suspend))
         .route("/admin/users/{user}/unsuspend", post(admin::unsuspend))
         .route("/admin/outbox", get(admin::outbox))
+        .route("/admin/webhooks", get(admin_webhooks::list).post(admin_webhooks::create))
+        .route("/admin/webhooks/{id}", get(admin_webhooks::show))
+        .route("/admin/webhooks/{id}/test", post(admin_webhooks::test))
+        .route("/admin/webhooks/{id}/rotate", post(admin_webhooks::rotate))
+        .route("/admin/webhooks/{id}/enabled", post(admin_webhooks::set_enabled))
+        .route("/admin/webhooks/{id}/delete", get(admin_webhooks::confirm_delete).post(admin_webhooks::delete))
+        .route("/admin/webhooks/{id}/deliveries/{delivery}/redeliver", post(admin_webhooks::redeliver))
         .route("/app/org/{slug}/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/app/org/{slug}/api-keys/{key}/roll", post(api_keys::roll))
         .route("/app/org/{slug}/api-keys/{key}/revoke", get(api_keys::confirm_revoke).post(api_keys::revoke))
@@ -109,6 +117,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/org/{slug}/settings", get(settings::show).post(settings::save_document))
         .route("/app/org/{slug}/settings/general", post(settings::save_name))
         .route("/app/org/{slug}/settings/transfer", post(settings::transfer))
+        .route("/app/org/{slug}/settings/test-notification", post(settings::test_notification))
         .route("/app/org/{slug}/settings/delete", get(settings::confirm_delete).post(settings::delete))
         .route("/app/org/{slug}/settings/leave", get(settings::confirm_leave).post(settings::leave))
         .route("/app/org/{slug}/billing/plan", post(billing::change_plan))

@@ -115,6 +115,27 @@ pub async fn save_name(
     }
 }
 
+/// Sends a test message to the channels saved in the settings.
+pub async fn test_notification(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Form(_): Form<NoFields>,
+) -> Response {
+    let principal = or_respond!(ctx.signed_in());
+    match state.tenantry.send_test_notification(&principal, &OrgRef::from(slug.as_str()), &ctx.meta).await {
+        Ok(sent) if sent.channels.is_empty() => ctx.redirect(
+            &settings_path(&slug),
+            Some("No channel is set up yet: turn on email notifications or add a Slack or Telegram channel."),
+        ),
+        Ok(sent) => {
+            let notice = format!("A test notification is on its way to: {}.", sent.channels.join(", "));
+            ctx.redirect(&settings_path(&slug), Some(&notice))
+        }
+        Err(error) => refused(ctx, &slug, error).await,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct DocumentForm {
     version: u64,

@@ -121,6 +121,7 @@ pub enum AdminSection {
     Orgs,
     Users,
     Outbox,
+    Webhooks,
 }
 
 impl Shell {
@@ -130,6 +131,7 @@ impl Shell {
             (AdminSection::Orgs, "/admin/orgs", "Organizations"),
             (AdminSection::Users, "/admin/users", "Users"),
             (AdminSection::Outbox, "/admin/outbox", "Email outbox"),
+            (AdminSection::Webhooks, "/admin/webhooks", "Webhooks"),
         ];
         self.nav = sections
             .into_iter()

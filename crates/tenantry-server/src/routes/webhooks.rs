@@ -154,9 +154,7 @@ pub struct UpdateWebhookBody {
 }
 
 async fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
-    let parsed = guard::check_url(url).map_err(|m| ApiError::invalid("url", m))?;
-    guard::check_target(&parsed, state.allow_private_targets).await.map_err(|m| ApiError::invalid("url", m))?;
-    Ok(url.to_owned())
+    guard::checked_target(url, state.allow_private_targets).await.map_err(|m| ApiError::invalid("url", m))
 }
 
 fn event_types(types: &[String]) -> Result<EventTypes, ApiError> {

@@ -96,6 +96,13 @@ pub async fn check_target(url: &url::Url, allow_private: bool) -> Result<(), Str
     Ok(())
 }
 
+/// A webhook URL as given, once its form and where it resolves are acceptable.
+pub async fn checked_target(raw: &str, allow_private: bool) -> Result<String, String> {
+    let url = check_url(raw)?;
+    check_target(&url, allow_private).await?;
+    Ok(raw.to_owned())
+}
+
 /// The sender's resolver: a name resolving to any non-public address fails to resolve.
 pub struct GuardedResolver;
 

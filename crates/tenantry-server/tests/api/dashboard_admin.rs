@@ -177,3 +177,62 @@ async fn the_outbox_shows_every_email_newest_first() {
     assert!(page.html.contains("/verify-email/"), "the text: {}", page.html);
     assert!(page.html.contains("not yet"), "not sent yet: {}", page.html);
 }
+
+#[tokio::test]
+async fn the_console_manages_webhook_endpoints_with_plain_forms() {
+    let mut config = crate::common::config();
+    config.webhooks.allow_private_targets = true;
+    let app = crate::common::spawn_with(config).await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let (browser, page) = admin_browser(&app).await;
+    assert!(page.html.contains("href=\"/admin/webhooks\""), "the console links its webhooks");
+    assert_eq!(Browser::new(&app).get("/admin/webhooks").await.status, 401);
+
+    // A refused form says why beside the field and keeps what was typed.
+    let list = browser.get("/admin/webhooks").await;
+    let refused = browser
+        .submit("/admin/webhooks", &list, &[("url", "ftp://x.example"), ("event_types", "org."), ("description", "Ops")])
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.html.contains("must be an http or https URL"), "{}", refused.html);
+    assert!(refused.html.contains("value=\"org.\""), "the types typed are kept");
+
+    // Created: the secret is shown once, then never again.
+    let created = browser
+        .submit("/admin/webhooks", &list, &[("url", &receiver.base), ("event_types", "org."), ("description", "Ops")])
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert!(created.path.starts_with("/admin/webhooks/wh_"), "{}", created.path);
+    let secret_start = created.html.find("whsec_").expect("the secret is shown");
+    let secret: String = created.html[secret_start..].chars().take_while(|c| *c != '<').collect();
+    let again = browser.get(&created.path).await;
+    assert!(!again.html.contains(&secret), "the secret is shown only once");
+
+    // A test event goes out and its delivery is listed with the answer.
+    let tested = browser.submit(&format!("{}/test", created.path), &again, &[]).await;
+    assert!(tested.html.contains("A test event is on its way."), "{}", tested.html);
+    receiver.wait_for(1).await;
+    let mut shown = browser.get(&created.path).await;
+    for _ in 0..100 {
+        if shown.html.contains("succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        shown = browser.get(&created.path).await;
+    }
+    assert!(shown.html.contains("webhook.test") && shown.html.contains("succeeded"), "{}", shown.html);
+
+    // Rotating shows the new secret once; disabling and deleting take effect.
+    let rotated = browser.submit(&format!("{}/rotate", created.path), &shown, &[]).await;
+    assert!(rotated.html.contains("whsec_") && !rotated.html.contains(&secret), "{}", rotated.html);
+    let disabled = browser.submit(&format!("{}/enabled", created.path), &rotated, &[("enabled", "false")]).await;
+    assert!(disabled.html.contains("The endpoint is disabled"), "{}", disabled.html);
+    let forged = browser.post(&format!("{}/delete", created.path), &[]).await;
+    assert_ne!(forged.status, 200, "a form without its anti-forgery value is refused");
+    let confirm = browser.get(&format!("{}/delete", created.path)).await;
+    let deleted = browser.submit(&format!("{}/delete", created.path), &confirm, &[]).await;
+    assert_eq!(deleted.path, "/admin/webhooks");
+    assert!(deleted.html.contains("No endpoint yet."), "{}", deleted.html);
+    let listed = app.get("/v1/admin/webhooks", Some(ADMIN_TOKEN)).await.expect(200);
+    assert_eq!(listed.body["data"], json!([]));
+}

@@ -344,3 +344,46 @@ async fn notifications_reach_the_orgs_slack_and_telegram_and_its_managers_by_ema
     let r = app.post(&format!("/v1/orgs/{org}/notifications"), Some(HOST_TOKEN), bad).await.expect(400);
     assert_eq!(r.body["error"]["details"]["field"], "subject");
 }
+
+#[tokio::test]
+async fn the_settings_page_sends_a_test_notification_to_the_saved_channels() {
+    let receiver = Receiver::start().await;
+    let mut config = config();
+    config.notifications.slack_base_url = receiver.base.clone();
+    let app = spawn_with(config).await;
+    let ada = app.verified_signup("ada@example.com", "Ada").await;
+    app.create_org(&ada, "Acme").await;
+    let browser = crate::page_client::Browser::new(&app);
+    browser.log_in("ada@example.com", crate::common::PASSWORD).await;
+    let settings = browser.get("/app/org/acme/settings").await;
+    assert!(settings.html.contains("Send test notification"), "{}", settings.html);
+
+    let saved = browser
+        .submit(
+            "/app/org/acme/settings",
+            &settings,
+            &[
+                ("version", &version_in(&settings.html)),
+                ("email_enabled", "on"),
+                ("slack_webhook_url", "https://hooks.slack.com/services/T1/B1/zz"),
+                ("telegram_bot_token", ""),
+                ("telegram_chat_id", ""),
+                ("retention_days", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    let sent = browser.submit("/app/org/acme/settings/test-notification", &saved, &[]).await;
+    assert!(sent.html.contains("A test notification is on its way to: email, slack."), "{}", sent.html);
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].path, "/services/T1/B1/zz");
+    let mail = app.last_email_to("ada@example.com").await;
+    assert!(mail["subject"].as_str().unwrap().contains("Test notification"), "{mail}");
+}
+
+/// The settings document's version in the settings form.
+fn version_in(html: &str) -> String {
+    let marker = "name=\"version\" value=\"";
+    let start = html.find(marker).expect("the settings form has its version") + marker.len();
+    html[start..].chars().take_while(|c| *c != '"').collect()
+}
