@@ -110,7 +110,7 @@ async fn problems_of_page(browser: &Browser) -> Vec<String> {
     problems
 }
 
-async fn check_page(browser: &Browser, what: &str) {
+pub(crate) async fn check_page(browser: &Browser, what: &str) {
     let problems = problems_of_page(browser).await;
     assert!(problems.is_empty(), "{what} ({}): {problems:#?}", browser.path().await);
 }

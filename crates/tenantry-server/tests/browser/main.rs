@@ -18,6 +18,7 @@ mod test_db;
 mod access;
 mod accessibility;
 mod branding;
+mod console_webhooks;
 mod flow;
 mod harness;
 mod plans;
