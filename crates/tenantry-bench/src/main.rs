@@ -19,6 +19,11 @@
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
 //! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
 //!
+//! `org-rename` renames the big org over and over as its owner: a change with its audit record
+//! and its host apps' event (run it again with `--no-events` to see what the event costs);
+//! `deliveries` registers a webhook endpoint on a local receiver, runs `org-rename`, and reports
+//! how fast the events reach the receiver, during the load and after it.
+//!
 //! `--scale` seeds 1,000,000 orgs, 2,000,000 memberships, 200,000 keys and the org of 100,000,
 //! and has authorize ask about 250,000 (org, subject) pairs instead of 65,536: with verify's
 //! 200,000 keys, more than 200,000 keys and subjects are active within one minute. It shows
@@ -34,6 +39,7 @@
 
 mod client;
 mod database;
+mod receiver;
 mod scenarios;
 mod seed;
 mod server;
@@ -97,6 +103,10 @@ pub struct Args {
     /// Internal: with `--serve` on PostgreSQL, the owner's URL that runs the migrations.
     #[arg(long, hide = true)]
     pub serve_owner: Option<String>,
+    /// Serve without writing host apps' events, to measure what they cost a change (compare
+    /// `org-rename` with and without it).
+    #[arg(long)]
+    pub no_events: bool,
 }
 
 impl Args {
@@ -120,7 +130,8 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse().scaled();
     if let Some(url) = args.serve.clone() {
         let threads = args.server_threads;
-        return server::serve(server::ServeArgs { url, owner_url: args.serve_owner, threads });
+        let host_events = !args.no_events;
+        return server::serve(server::ServeArgs { url, owner_url: args.serve_owner, threads, host_events });
     }
     let setup = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let database = setup.block_on(database::Database::create(args.postgres.as_deref()))?;
@@ -128,6 +139,7 @@ fn main() -> anyhow::Result<()> {
         url: database.url.clone(),
         owner_url: database.owner_url.clone(),
         threads: args.server_threads,
+        host_events: !args.no_events,
     })?;
     let addr = server.addr;
 

@@ -206,8 +206,78 @@ impl Context {
                     .collect();
                 Arc::new(move |conn, seq, out| out.extend_from_slice(&pages[random(conn, seq) % pages.len()]))
             }
+            "org-rename" => self.org_renames().await?,
+            "deliveries" => return self.deliveries(duration).await,
             other => anyhow::bail!("unknown scenario `{other}`"),
         };
         load(name, self.addr, self.args.connections, Duration::from_secs(1), duration, make).await
+    }
+
+    /// An access token of the big org's owner.
+    async fn big_org_owner(&mut self) -> anyhow::Result<(String, String)> {
+        let data = self.dataset().await?;
+        let big = data.big_org.as_ref().ok_or_else(|| anyhow::anyhow!("this scenario needs --big-org-members"))?;
+        let login = json!({ "email": big.owner_email, "password": SEED_PASSWORD });
+        let (status, body) = request(self.addr, anonymous_post("/v1/auth/login", login)).await?;
+        anyhow::ensure!(status == 200, "the big org's owner could not log in: {status}");
+        let answer: serde_json::Value = serde_json::from_slice(&body)?;
+        Ok((big.id.clone(), answer["data"]["access_token"].as_str().unwrap_or_default().to_owned()))
+    }
+
+    /// The big org renamed by its owner, a new name each time: one audited change with its event
+    /// per request.
+    async fn org_renames(&mut self) -> anyhow::Result<MakeRequest> {
+        let (org, token) = self.big_org_owner().await?;
+        Ok(Arc::new(move |conn, seq, out| {
+            let body = json!({ "name": format!("Big org {conn}-{seq}") }).to_string();
+            let call = Call {
+                method: Method::PATCH,
+                path: format!("/v1/orgs/{org}"),
+                token: Some(token.clone()),
+                body: Some(body),
+            };
+            write_request(out, &call);
+        }))
+    }
+
+    /// `org-rename` with a webhook endpoint listening for `org.updated` on a local receiver;
+    /// prints how fast deliveries arrive, during the load and after it, until every event has.
+    async fn deliveries(&mut self, duration: Duration) -> anyhow::Result<Report> {
+        let receiver = crate::receiver::Receiver::start().await?;
+        let endpoint = json!({ "url": format!("http://{}/hooks", receiver.addr), "event_types": ["org.updated"] });
+        let create = Call {
+            method: Method::POST,
+            path: "/v1/admin/webhooks".into(),
+            token: Some(crate::ADMIN_TOKEN.into()),
+            body: Some(endpoint.to_string()),
+        };
+        let (status, body) = request(self.addr, create).await?;
+        anyhow::ensure!(status == 201, "the endpoint was not created: {status} {}", String::from_utf8_lossy(&body));
+        let make = self.org_renames().await?;
+        let report =
+            load("deliveries", self.addr, self.args.connections, Duration::from_secs(1), duration, make).await?;
+        let (during, _) = receiver.received();
+        let expected = report.requests.saturating_sub(report.errors);
+        let drain = std::time::Instant::now();
+        let mut last = (0, std::time::Instant::now());
+        loop {
+            let (count, _) = receiver.received();
+            if count >= expected || last.1.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            if count != last.0 {
+                last = (count, std::time::Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (count, span) = receiver.received();
+        let span = span.unwrap_or_default().as_secs_f64().max(f64::EPSILON);
+        println!(
+            "deliveries: {count} of {expected} events delivered; {:.0}/s during the load, {:.0}/s overall, the backlog drained in {:.1} s",
+            during as f64 / report.elapsed.as_secs_f64(),
+            count as f64 / span,
+            drain.elapsed().as_secs_f64()
+        );
+        Ok(report)
     }
 }

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
-use tenantry_server::config::DatabaseConfig;
+use tenantry_server::config::{DatabaseConfig, WebhooksConfig};
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
 
@@ -17,6 +17,8 @@ pub struct ServeArgs {
     pub url: String,
     pub owner_url: Option<String>,
     pub threads: usize,
+    /// Whether changes write host apps' events.
+    pub host_events: bool,
 }
 
 /// The server's process; ended when dropped.
@@ -43,6 +45,9 @@ impl Server {
         command.arg("--serve").arg(&serve.url).arg("--server-threads").arg(serve.threads.to_string());
         if let Some(owner) = &serve.owner_url {
             command.arg("--serve-owner").arg(owner);
+        }
+        if !serve.host_events {
+            command.arg("--no-events");
         }
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -87,9 +92,12 @@ pub fn serve(serve: ServeArgs) -> anyhow::Result<()> {
             service_tokens: vec![SERVICE_TOKEN.into()],
             log: "warn".into(),
             database: DatabaseConfig { url: serve.url, owner_url: serve.owner_url, ..Default::default() },
+            // The `deliveries` scenario's receiver listens on loopback.
+            webhooks: WebhooksConfig { allow_private_targets: true },
             ..Config::default()
         };
-        let app = Application::build(config, Options::default()).await?;
+        let options = Options { host_events: serve.host_events, ..Options::default() };
+        let app = Application::build(config, options).await?;
         println!("listening on {}", app.local_addr());
         let stdin_closed = async {
             let _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())).await;

@@ -37,11 +37,18 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// How often API keys' `last_used_at` is written (each key at most once a minute).
     pub key_usage_flush_every: std::time::Duration,
+    /// Whether changes write host apps' events (always, in service; the benchmark turns it off to
+    /// measure what they cost).
+    pub host_events: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), key_usage_flush_every: std::time::Duration::from_secs(5) }
+        Self {
+            clock: Arc::new(SystemClock),
+            key_usage_flush_every: std::time::Duration::from_secs(5),
+            host_events: true,
+        }
     }
 }
 
@@ -111,6 +118,7 @@ impl Application {
                 .password_hash_concurrency
                 .unwrap_or_else(|| ServiceSettings::default().password_hash_concurrency),
             billing_mode: config.billing.mode.into(),
+            host_events: options.host_events,
         };
         let tenantry = Arc::new(
             Tenantry::new(Arc::new(store.clone()), Arc::new(preset), options.clock, Arc::new(OsRandom), settings)

@@ -62,6 +62,9 @@ pub struct ServiceSettings {
     pub log_email_links: bool,
     pub password_hash_concurrency: usize,
     pub billing_mode: BillingMode,
+    /// Whether changes write host apps' events beside their audit records. Always on in service;
+    /// the benchmark turns it off to measure what events cost.
+    pub host_events: bool,
 }
 
 impl Default for ServiceSettings {
@@ -74,6 +77,7 @@ impl Default for ServiceSettings {
             log_email_links: true,
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             billing_mode: BillingMode::Managed,
+            host_events: true,
         }
     }
 }

@@ -121,7 +121,9 @@ impl<'a> Unit<'a> {
             metadata: change.event.metadata,
         };
         self.tenantry.append_audit(self.tx.as_mut(), &event).await?;
-        if let Some(host_event) = host_event_of(&event, change.event.object) {
+        let host_event =
+            if self.tenantry.settings.host_events { host_event_of(&event, change.event.object) } else { None };
+        if let Some(host_event) = host_event {
             self.tx.insert_event(&host_event).await?;
             self.evented = true;
         }

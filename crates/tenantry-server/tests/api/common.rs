@@ -116,7 +116,11 @@ pub async fn spawn_with(mut config: Config) -> TestApp {
     config.database.url = database.url.clone();
     config.database.owner_url = database.owner_url.clone();
     let clock = Arc::new(ManualClock::starting_now());
-    let options = Options { clock: clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
+    let options = Options {
+        clock: clock.clone(),
+        key_usage_flush_every: std::time::Duration::from_millis(50),
+        ..Options::default()
+    };
     let app = Application::build(config.clone(), options).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
     let db = database.admin_pool().await;
@@ -136,8 +140,11 @@ impl TestApp {
     /// database settings are this app's.
     pub async fn another_node_with(&self, mut config: Config) -> String {
         config.database = self.config.database.clone();
-        let options =
-            Options { clock: self.clock.clone(), key_usage_flush_every: std::time::Duration::from_millis(50) };
+        let options = Options {
+            clock: self.clock.clone(),
+            key_usage_flush_every: std::time::Duration::from_millis(50),
+            ..Options::default()
+        };
         let node = Application::build(config, options).await.expect("the second node builds");
         let base = format!("http://{}", node.local_addr());
         tokio::spawn(node.run(std::future::pending()));

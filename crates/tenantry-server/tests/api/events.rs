@@ -138,3 +138,26 @@ async fn a_reader_polling_during_eight_concurrent_writers_misses_nothing_and_see
         .collect();
     assert_eq!(logged, seen.into_iter().collect::<HashSet<_>>());
 }
+
+#[tokio::test]
+async fn events_are_kept_thirty_days() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    app.create_org(&ada, "Acme").await;
+    assert_eq!(app.events_once(2).await.len(), 2);
+
+    // A node prunes the log when it starts (and hourly after): 29 days on, nothing goes.
+    app.clock.advance(chrono::Duration::days(29));
+    app.another_node().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.events().await.len(), 2);
+    app.clock.advance(chrono::Duration::days(2));
+    app.another_node().await;
+    for _ in 0..100 {
+        if app.events().await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("events older than 30 days are still kept: {:?}", app.events().await);
+}
