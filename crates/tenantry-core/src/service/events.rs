@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use super::service_grants::ServiceGrant;
 use super::{Principal, Tenantry};
 use crate::domain::host_event::{EventPosition, EventTypes, HostEvent};
-use crate::domain::ids::{DeliveryId, EventId};
+use crate::domain::ids::EventId;
 use crate::domain::pagination::{Page, MAX_LIMIT};
-use crate::domain::webhook::{Channel, Delivery, DeliveryStatus};
+use crate::domain::webhook::Channel;
 use crate::{Error, Result};
 
 /// How long events are kept.
@@ -93,7 +93,6 @@ impl Tenantry {
             return Ok(0);
         }
         let endpoints: Vec<_> = w.tx().webhook_endpoints().await?.into_iter().filter(|e| e.is_enabled()).collect();
-        let now = self.clock.now();
         let mut queued = 0;
         for logged in &events {
             let event = &logged.event;
@@ -102,24 +101,14 @@ impl Tenantry {
                 .iter()
                 .filter(|e| e.created_at <= event.occurred_at && e.event_types.matches(&event.event_type));
             for endpoint in wanted {
-                let delivery = Delivery {
-                    id: DeliveryId::new(),
-                    channel: Channel::Webhook,
-                    endpoint_id: Some(endpoint.id),
-                    org_id: event.org_id,
-                    event_id: event.id,
-                    event_type: event.event_type.clone(),
-                    payload: event_body(event),
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    created_at: now,
-                    next_attempt_at: Some(now),
-                    last_attempt_at: None,
-                    response_status: None,
-                    response_body: None,
-                    latency_ms: None,
-                    last_error: None,
-                };
+                let delivery = self.new_delivery(
+                    Channel::Webhook,
+                    Some(endpoint.id),
+                    event.org_id,
+                    event.id,
+                    &event.event_type,
+                    event_body(event),
+                );
                 w.tx().insert_delivery(&delivery).await?;
                 queued += 1;
             }
