@@ -240,24 +240,29 @@ impl Context {
         }))
     }
 
-    /// `org-rename` with a webhook endpoint listening for `org.updated` on a local receiver;
-    /// prints how fast deliveries arrive, during the load and after it, until every event has.
+    /// `org-rename` with `WEBHOOK_ENDPOINTS` endpoints listening for `org.updated` on a local
+    /// receiver, so deliveries are asked for faster than changes are made; prints how fast they
+    /// arrive, during the load and after it, until every one has.
     async fn deliveries(&mut self, duration: Duration) -> anyhow::Result<Report> {
+        const WEBHOOK_ENDPOINTS: u64 = 4;
         let receiver = crate::receiver::Receiver::start().await?;
-        let endpoint = json!({ "url": format!("http://{}/hooks", receiver.addr), "event_types": ["org.updated"] });
-        let create = Call {
-            method: Method::POST,
-            path: "/v1/admin/webhooks".into(),
-            token: Some(crate::ADMIN_TOKEN.into()),
-            body: Some(endpoint.to_string()),
-        };
-        let (status, body) = request(self.addr, create).await?;
-        anyhow::ensure!(status == 201, "the endpoint was not created: {status} {}", String::from_utf8_lossy(&body));
+        for n in 0..WEBHOOK_ENDPOINTS {
+            let url = format!("http://{}/hooks/{n}", receiver.addr);
+            let create = Call {
+                method: Method::POST,
+                path: "/v1/admin/webhooks".into(),
+                token: Some(crate::ADMIN_TOKEN.into()),
+                body: Some(json!({ "url": url, "event_types": ["org.updated"] }).to_string()),
+            };
+            let (status, body) = request(self.addr, create).await?;
+            anyhow::ensure!(status == 201, "the endpoint was not created: {status} {}", String::from_utf8_lossy(&body));
+        }
         let make = self.org_renames().await?;
         let report =
             load("deliveries", self.addr, self.args.connections, Duration::from_secs(1), duration, make).await?;
         let (during, _) = receiver.received();
-        let expected = report.requests.saturating_sub(report.errors);
+        // The warm-up second's changes are delivered too, so this is a floor.
+        let expected = report.requests.saturating_sub(report.errors) * WEBHOOK_ENDPOINTS;
         let drain = std::time::Instant::now();
         let mut last = (0, std::time::Instant::now());
         loop {
@@ -273,7 +278,7 @@ impl Context {
         let (count, span) = receiver.received();
         let span = span.unwrap_or_default().as_secs_f64().max(f64::EPSILON);
         println!(
-            "deliveries: {count} of {expected} events delivered; {:.0}/s during the load, {:.0}/s overall, the backlog drained in {:.1} s",
+            "deliveries: {count} delivered (at least {expected} due); {:.0}/s during the load, {:.0}/s from the first to the last, the backlog drained in {:.1} s",
             during as f64 / report.elapsed.as_secs_f64(),
             count as f64 / span,
             drain.elapsed().as_secs_f64()

@@ -84,6 +84,11 @@ impl Tenantry {
     /// returns how many deliveries it queued. One node at a time does this (the others find the
     /// dispatcher's row taken and return at once), so each event reaches each endpoint once.
     pub async fn dispatch_events(&self) -> Result<usize> {
+        // Without an enabled endpoint there is nothing to fan out, and no write lock to take: an
+        // endpoint created later hears only of events after its creation.
+        if !self.store.read().await?.webhook_endpoints().await?.iter().any(|e| e.is_enabled()) {
+            return Ok(0);
+        }
         let mut w = self.bookkeeping().await?;
         let Some(mut position) = w.tx().lock_dispatch().await? else {
             return Ok(0);

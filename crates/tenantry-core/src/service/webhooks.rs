@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::events::event_body;
-use super::unit_of_work::{Change, Event};
+use super::unit_of_work::{Bookkeeping, Change, Event};
 use super::{RequestMeta, Tenantry};
 use crate::domain::audit::{Actor, Target};
 use crate::domain::host_event::{EventTypes, HostEvent};
@@ -44,6 +44,14 @@ pub struct WebhookChanges {
 pub struct WebhookWithSecret {
     pub endpoint: WebhookEndpoint,
     pub secret: String,
+}
+
+/// What became of a claimed delivery.
+pub enum Outcome {
+    /// It was attempted.
+    Attempted(Attempt),
+    /// It was not, its destination being gone (the reason).
+    Abandoned(String),
 }
 
 /// Where a claimed delivery goes, as the sender needs it.
@@ -331,10 +339,35 @@ impl Tenantry {
         })
     }
 
-    /// Records `attempt` at `delivery`: done when it succeeded; else retried with backoff, or
-    /// given up once three days have passed since the delivery was queued. An endpoint whose
-    /// attempts have all failed for three days is disabled, with an event saying so.
-    pub async fn record_delivery(&self, delivery: &Delivery, attempt: Attempt) -> Result<()> {
+    /// Records what became of a batch of claimed deliveries, in one transaction (one write per
+    /// batch rather than per delivery keeps a single-writer database free for the changes
+    /// themselves). See [`Tenantry::record_outcome`].
+    pub async fn record_deliveries(&self, outcomes: &[(Delivery, Outcome)]) -> Result<()> {
+        let mut w = self.bookkeeping().await?;
+        for (delivery, outcome) in outcomes {
+            self.record_outcome(&mut w, delivery, outcome).await?;
+        }
+        w.commit().await
+    }
+
+    /// An attempt is done when it succeeded; else retried with backoff, or given up once three
+    /// days have passed since the delivery was queued. An endpoint whose attempts have all failed
+    /// for three days is disabled, with an event saying so. A delivery whose destination is gone
+    /// is given up at once.
+    async fn record_outcome(&self, w: &mut Bookkeeping<'_>, delivery: &Delivery, outcome: &Outcome) -> Result<()> {
+        let attempt = match outcome {
+            Outcome::Abandoned(reason) => {
+                let given_up = Attempt {
+                    at: self.clock.now(),
+                    response_status: None,
+                    response_body: None,
+                    latency_ms: 0,
+                    error: Some(reason.clone()),
+                };
+                return Ok(w.tx().record_attempt(delivery.id, &given_up, DeliveryStatus::Failed, None).await?);
+            }
+            Outcome::Attempted(attempt) => attempt,
+        };
         let now = attempt.at;
         let attempts = delivery.attempts + 1;
         let (status, next) = if attempt.succeeded() {
@@ -345,50 +378,34 @@ impl Tenantry {
             let wait = with_jitter(retry_delay(attempts), self.unit_random());
             (DeliveryStatus::Pending, Some(now + wait))
         };
-        let mut w = self.bookkeeping().await?;
-        w.tx().record_attempt(delivery.id, &attempt, status, next).await?;
-        if let Some(id) = delivery.endpoint_id {
-            if let Some(mut endpoint) = w.tx().webhook_endpoint(id).await? {
-                let before = (endpoint.failing_since, endpoint.disabled_at);
-                if attempt.succeeded() {
-                    endpoint.failing_since = None;
-                } else {
-                    let since = *endpoint.failing_since.get_or_insert(now);
-                    if endpoint.is_enabled() && now - since >= RETRY_FOR {
-                        endpoint.disabled_at = Some(now);
-                        endpoint.disabled_reason = Some(format!(
-                            "every delivery failed for 3 days; the last error: {}",
-                            attempt.error.as_deref().unwrap_or("unknown")
-                        ));
-                    }
-                }
-                if before != (endpoint.failing_since, endpoint.disabled_at) {
-                    endpoint.updated_at = now;
-                    w.tx().update_webhook_endpoint(&endpoint).await?;
-                    if before.1.is_none() && endpoint.disabled_at.is_some() {
-                        let event =
-                            Event::new("webhook_endpoint.disabled", endpoint_target(id), endpoint_object(&endpoint))
-                                .with_object(endpoint_object(&endpoint));
-                        let change = Change { org: None, actor: Actor::new("system", "webhooks"), event };
-                        w.audit(&RequestMeta::default(), change).await?;
-                    }
-                }
+        w.tx().record_attempt(delivery.id, attempt, status, next).await?;
+        let Some(id) = delivery.endpoint_id else { return Ok(()) };
+        let Some(mut endpoint) = w.tx().webhook_endpoint(id).await? else { return Ok(()) };
+        let before = (endpoint.failing_since, endpoint.disabled_at);
+        if attempt.succeeded() {
+            endpoint.failing_since = None;
+        } else {
+            let since = *endpoint.failing_since.get_or_insert(now);
+            if endpoint.is_enabled() && now - since >= RETRY_FOR {
+                endpoint.disabled_at = Some(now);
+                endpoint.disabled_reason = Some(format!(
+                    "every delivery failed for 3 days; the last error: {}",
+                    attempt.error.as_deref().unwrap_or("unknown")
+                ));
             }
         }
-        w.commit().await
-    }
-
-    /// Gives up a delivery whose destination is gone.
-    pub async fn abandon_delivery(&self, delivery: &Delivery, reason: &str) -> Result<()> {
-        let attempt = Attempt {
-            at: self.clock.now(),
-            response_status: None,
-            response_body: None,
-            latency_ms: 0,
-            error: Some(reason.to_owned()),
-        };
-        let mut w = self.bookkeeping().await?;
-        w.tx().record_attempt(delivery.id, &attempt, DeliveryStatus::Failed, None).await?;
-        w.commit().await
+        if before == (endpoint.failing_since, endpoint.disabled_at) {
+            return Ok(());
+        }
+        endpoint.updated_at = now;
+        w.tx().update_webhook_endpoint(&endpoint).await?;
+        if before.1.is_none() && endpoint.disabled_at.is_some() {
+            let object = endpoint_object(&endpoint);
+            let event =
+                Event::new("webhook_endpoint.disabled", endpoint_target(id), object.clone()).with_object(object);
+            let change = Change { org: None, actor: Actor::new("system", "webhooks"), event };
+            w.audit(&RequestMeta::default(), change).await?;
+        }
+        Ok(())
     }
 }

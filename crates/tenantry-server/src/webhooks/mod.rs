@@ -15,6 +15,9 @@ pub use sender::{Outbound, Sender};
 /// How often the dispatcher looks for events even without being woken (events committed by
 /// other nodes wake only their own node).
 const DISPATCH_EVERY: Duration = Duration::from_secs(1);
+/// The pause between two rounds while events keep coming, so each round fans out a batch
+/// rather than each commit taking the write lock again.
+const BATCH_PAUSE: Duration = Duration::from_millis(20);
 /// How often events past their retention are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -25,13 +28,15 @@ pub async fn dispatch(tenantry: Arc<Tenantry>) {
         loop {
             match tenantry.dispatch_events().await {
                 Ok(0) => break,
-                Ok(_) => continue,
+                Ok(_) => tokio::time::sleep(BATCH_PAUSE).await,
                 Err(e) => {
                     tracing::error!(error = %e, "could not dispatch events to webhook endpoints");
                     break;
                 }
             }
         }
+        // At most one round per pause however many changes commit meanwhile (each wakes this).
+        tokio::time::sleep(BATCH_PAUSE).await;
         let _ = tokio::time::timeout(DISPATCH_EVERY, ready.notified()).await;
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use reqwest::header::CONTENT_TYPE;
 use tenantry_core::domain::webhook::{signature_header, Attempt, Delivery, RESPONSE_BODY_KEPT};
-use tenantry_core::service::webhooks::Destination;
+use tenantry_core::service::webhooks::{Destination, Outcome};
 use tenantry_core::Tenantry;
 
 use super::guard::{self, GuardedResolver};
@@ -55,7 +55,11 @@ impl Sender {
             match tenantry.claim_deliveries(BATCH).await {
                 Ok(claimed) if !claimed.is_empty() => {
                     let full = claimed.len() as u32 == BATCH;
-                    join_all(claimed.into_iter().map(|(delivery, to)| self.deliver(&tenantry, delivery, to))).await;
+                    let outcomes =
+                        join_all(claimed.into_iter().map(|(delivery, to)| self.deliver(&tenantry, delivery, to))).await;
+                    if let Err(e) = tenantry.record_deliveries(&outcomes).await {
+                        tracing::error!(error = %e, "could not record delivery attempts; they are retried after the lease");
+                    }
                     if full {
                         continue;
                     }
@@ -67,20 +71,18 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, tenantry: &Tenantry, delivery: Delivery, destination: Destination) {
-        let recorded = match self.request(tenantry, &delivery, destination).await {
-            Err(reason) => tenantry.abandon_delivery(&delivery, &reason).await,
+    async fn deliver(&self, tenantry: &Tenantry, delivery: Delivery, destination: Destination) -> (Delivery, Outcome) {
+        let outcome = match self.request(tenantry, &delivery, destination).await {
+            Err(reason) => Outcome::Abandoned(reason),
             Ok(request) => {
                 let attempt = attempt(tenantry, request).await;
                 if let Some(error) = &attempt.error {
                     tracing::warn!(delivery = %delivery.id, attempt = delivery.attempts + 1, %error, "delivery failed");
                 }
-                tenantry.record_delivery(&delivery, attempt).await
+                Outcome::Attempted(attempt)
             }
         };
-        if let Err(e) = recorded {
-            tracing::error!(delivery = %delivery.id, error = %e, "could not record a delivery attempt");
-        }
+        (delivery, outcome)
     }
 
     /// The request for one attempt, or why there is none to make.
