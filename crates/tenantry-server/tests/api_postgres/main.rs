@@ -12,6 +12,7 @@ const BACKEND: common::Backend = common::Backend::Postgres;
 mod shared;
 shared_modules!();
 
+mod event_log_order;
 mod member_status_nodes;
 mod outbox_claims;
 mod postgres_only;
