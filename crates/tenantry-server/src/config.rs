@@ -447,6 +447,8 @@ mod tests {
                     "open"
                 } else if *key == "brand.accent_color" {
                     "#123456"
+                } else if *key == "webhooks.allow_private_targets" {
+                    "true"
                 } else {
                     "x"
                 };
