@@ -28,6 +28,9 @@ pub struct AccessClaims {
     pub sub: String,
     /// The session (refresh-token family) the token belongs to; logging out ends it.
     pub sid: String,
+    /// How the session's login was authenticated (RFC 8176): `["pwd"]` or `["pwd", "otp"]`.
+    #[serde(default)]
+    pub amr: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +136,7 @@ mod tests {
             iss: ISSUER.into(),
             sub: "usr_1".into(),
             sid: "ses_1".into(),
+            amr: vec!["pwd".into()],
             org_id: None,
             role: None,
             permissions: vec![],

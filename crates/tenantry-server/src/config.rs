@@ -80,6 +80,11 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "the Telegram Bot API's base URL (default https://api.telegram.org)",
     ),
     (
+        "TENANTRY_MFA_ENCRYPTION_KEY",
+        "mfa.encryption_key",
+        "base64 of 32 random bytes sealing TOTP secrets (default: generated on first start, kept in the database)",
+    ),
+    (
         "TENANTRY_PASSWORD_HASH_CONCURRENCY",
         "auth.password_hash_concurrency",
         "password hashes computed at once (default: CPU count)",
@@ -107,6 +112,16 @@ pub struct Config {
     pub app_url: Option<String>,
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
+    pub mfa: MfaConfig,
+}
+
+/// Multi-factor authentication.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaConfig {
+    /// The AES-256-GCM key that seals TOTP secrets, base64 of 32 bytes (`openssl rand -base64
+    /// 32`). Kept outside the database, a copy of the database alone does not reveal them.
+    pub encryption_key: Option<String>,
 }
 
 /// Outbound webhook deliveries.
@@ -243,6 +258,7 @@ impl Default for Config {
             app_url: None,
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
+            mfa: MfaConfig::default(),
         }
     }
 }

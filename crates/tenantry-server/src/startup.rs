@@ -13,7 +13,7 @@ use tenantry_core::context::{Clock, OsRandom, SystemClock};
 use tenantry_core::domain::preset::Preset;
 use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::admin::AdminToken;
-use tenantry_core::service::ServiceSettings;
+use tenantry_core::service::{MfaKey, ServiceSettings};
 use tenantry_core::Tenantry;
 use tenantry_store::{Backend, ConnectOptions, Heard, PostgresRoles, SqlStore};
 use tokio::net::TcpListener;
@@ -119,6 +119,7 @@ impl Application {
                 .unwrap_or_else(|| ServiceSettings::default().password_hash_concurrency),
             billing_mode: config.billing.mode.into(),
             host_events: options.host_events,
+            mfa_encryption_key: config.mfa.encryption_key.clone().map(MfaKey),
         };
         let tenantry = Arc::new(
             Tenantry::new(Arc::new(store.clone()), Arc::new(preset), options.clock, Arc::new(OsRandom), settings)

@@ -148,13 +148,21 @@ pub fn member_page(org: OrgId, page: &str) -> StoreResult<Vec<Member>> {
         .collect()
 }
 
+pub const SESSION_COLUMNS: &str =
+    "id, user_id, active_org_id, created_at, revoked_at, amr, ip, user_agent, last_used_at";
+
 pub fn session(row: &AnyRow) -> StoreResult<Session> {
+    let amr: String = get(row, "amr")?;
     Ok(Session {
         id: id(row, "id")?,
         user_id: id(row, "user_id")?,
         active_org_id: opt_id(row, "active_org_id")?,
         created_at: time(row, "created_at")?,
         revoked_at: opt_time(row, "revoked_at")?,
+        amr: amr.split_whitespace().map(str::to_owned).collect(),
+        ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
+        last_used_at: opt_time(row, "last_used_at")?,
     })
 }
 

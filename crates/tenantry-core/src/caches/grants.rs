@@ -37,6 +37,8 @@ pub enum MemberGrant {
     Suspended,
     /// A member suspended in this org only: they keep the seat but hold nothing while it lasts.
     MemberSuspended,
+    /// A member of an org that requires MFA, without MFA.
+    MfaMissing,
 }
 
 pub struct GrantCache {
@@ -44,6 +46,8 @@ pub struct GrantCache {
     custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
     slugs: Cache<String, OrgId>,
     teams: Cache<OrgId, OrgTeams>,
+    /// Whether each org requires MFA of its members.
+    mfa_required: Cache<OrgId, bool>,
     generation: AtomicU64,
 }
 
@@ -54,6 +58,7 @@ impl Default for GrantCache {
             custom_roles: Cache::new(MAX_ORGS),
             slugs: Cache::new(MAX_ORGS),
             teams: Cache::new(MAX_ORGS),
+            mfa_required: Cache::new(MAX_ORGS),
             generation: AtomicU64::new(0),
         }
     }
@@ -113,6 +118,26 @@ impl GrantCache {
 
     /// After a membership of `user` in `org`, or one of their team memberships in it, was
     /// added, changed or removed.
+    pub fn mfa_required(&self, org: OrgId) -> Option<bool> {
+        self.mfa_required.get(&org)
+    }
+
+    pub fn fill_mfa_required(&self, org: OrgId, required: bool, seen: u64) {
+        self.mfa_required.insert(org, required);
+        if self.generation() != seen {
+            self.mfa_required.invalidate(&org);
+        }
+    }
+
+    /// The org's security settings changed: whether it requires MFA, and so its members' grants.
+    pub fn forget_org_security(&self, org: OrgId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.mfa_required.invalidate(&org);
+        self.members
+            .invalidate_entries_if(move |(o, _), _| *o == org)
+            .expect("the members cache supports invalidation closures");
+    }
+
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.members.invalidate(&(org, user));
@@ -141,6 +166,7 @@ impl GrantCache {
         self.members.invalidate_all();
         self.custom_roles.invalidate_all();
         self.teams.invalidate_all();
+        self.mfa_required.invalidate_all();
     }
 
     /// After `org`'s custom roles changed (which may also have moved members between roles).
@@ -157,6 +183,7 @@ impl GrantCache {
     pub fn forget_org(&self, org: OrgId, slug: &str) {
         self.forget_org_roles(org);
         self.forget_org_teams(org);
+        self.forget_org_security(org);
         self.slugs.invalidate(slug);
     }
 }

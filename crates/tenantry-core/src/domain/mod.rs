@@ -6,6 +6,7 @@ pub mod email;
 pub mod host_event;
 pub mod ids;
 pub mod invitation;
+pub mod mfa;
 pub mod models;
 pub mod pagination;
 pub mod password;

@@ -122,6 +122,13 @@ pub struct Session {
     pub active_org_id: Option<OrgId>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The factors the login proved (`pwd`, `otp`), carried into the session's access tokens.
+    pub amr: Vec<String>,
+    /// The client that logged in, as the sessions list shows it.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// When the session last issued tokens (login, refresh, switching org).
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]

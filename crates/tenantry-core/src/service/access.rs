@@ -2,6 +2,7 @@
 //! checking permissions. Orgs the caller has no standing in are reported as not found, exactly
 //! like orgs that do not exist.
 
+use super::mfa::mfa_required;
 use super::principal::{KeyPrincipal, Principal};
 use super::Tenantry;
 use crate::caches::grants::MemberGrant;
@@ -131,8 +132,21 @@ impl Tenantry {
     }
 
     /// The user's membership in the referenced org; not found unless they are a member, and
-    /// refused while the membership is suspended.
+    /// refused while the membership is suspended or while the org requires MFA they lack.
     pub(crate) async fn member_access(
+        &self,
+        tx: &mut dyn ReadTx,
+        user: UserId,
+        reference: &OrgRef,
+    ) -> Result<OrgAccess> {
+        let access = self.member_access_to_leave(tx, user, reference).await?;
+        self.require_member_mfa(tx, access.org.id, user).await?;
+        Ok(access)
+    }
+
+    /// Like `member_access`, without the org's MFA requirement: leaving is the one thing a member
+    /// without MFA may still do in an org that requires it.
+    pub(crate) async fn member_access_to_leave(
         &self,
         tx: &mut dyn ReadTx,
         user: UserId,
@@ -151,9 +165,18 @@ impl Tenantry {
     /// The referenced org, if `user` is a member of it (else not found), from the caches behind
     /// `authorize`: for reads that need only the org's id and the caller's membership.
     pub(crate) async fn member_org(&self, user: UserId, reference: &OrgRef) -> Result<OrgId> {
+        match self.member_org_grant(user, reference).await? {
+            (_, MemberGrant::MfaMissing) => Err(mfa_required()),
+            (org, _) => Ok(org),
+        }
+    }
+
+    /// The referenced org and the user's grant there; refused unless they are a member in good
+    /// standing, or one the org requires MFA of (for the caller to decide).
+    pub(crate) async fn member_org_grant(&self, user: UserId, reference: &OrgRef) -> Result<(OrgId, MemberGrant)> {
         let org = self.cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
         match self.cached_member_grant(org, user).await? {
-            MemberGrant::Role(..) => Ok(org),
+            grant @ (MemberGrant::Role(..) | MemberGrant::MfaMissing) => Ok((org, grant)),
             MemberGrant::NotMember => Err(Error::NotFound("organization")),
             MemberGrant::Suspended => Err(Error::Unauthorized("the account is suspended".into())),
             MemberGrant::MemberSuspended => Err(member_suspended()),

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::mfa::LoginOutcome;
 use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event, Unit, Write};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
@@ -98,14 +99,16 @@ impl Tenantry {
 
         self.queue_verification(&mut w, &user).await?;
 
-        let (tokens, _) = self.start_session(w.tx(), &user, Some(&org)).await?;
+        let (tokens, _) = self.start_session(w.tx(), &user, Some(&org), &["pwd"], meta).await?;
         let metadata = json!({ "email": email.as_str(), "personal_org_id": org.org.id.to_string() });
         let event = Event::new("user.signed_up", Target::new("user", user.id), metadata);
         w.commit(Change { org: Some(org.org.id), ..Change::by_user(user.id, event) }).await?;
         Ok(SignedIn { tokens, user, org: Some(org) })
     }
 
-    pub async fn login(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<SignedIn> {
+    /// The first step of a login: the session, or, for an account with MFA, the token of the
+    /// second step (`login_mfa`).
+    pub async fn login(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<LoginOutcome> {
         let ip = meta.ip.as_deref().unwrap_or("unknown");
         let throttle_key = email.trim().to_lowercase();
         let now = self.clock.now();
@@ -133,11 +136,26 @@ impl Tenantry {
         if user.status == UserStatus::Suspended {
             return Err(Error::forbidden("this account is suspended"));
         }
+        if self.store.read().await?.has_mfa(user.id).await? {
+            return Ok(LoginOutcome::MfaRequired { mfa_token: self.start_mfa_challenge(&user).await? });
+        }
         let mut w = self.write(meta).await?;
+        let signed_in = self.signed_in(&mut w, &user, &["pwd"], meta).await?;
+        w.commit(self.login_change(&user, "password")).await?;
+        Ok(LoginOutcome::SignedIn(Box::new(signed_in)))
+    }
+
+    /// Starts a session in the user's first org, for a login that proved the factors `amr`.
+    pub(crate) async fn signed_in(
+        &self,
+        w: &mut Unit<'_>,
+        user: &User,
+        amr: &[&str],
+        meta: &RequestMeta,
+    ) -> Result<SignedIn> {
         let first_org = w.tx().orgs_of_user(user.id, None).await?.into_iter().next();
-        let (tokens, _) = self.start_session(w.tx(), &user, first_org.as_ref()).await?;
-        w.commit(self.login_change(&user)).await?;
-        Ok(SignedIn { tokens, user, org: first_org })
+        let (tokens, _) = self.start_session(w.tx(), user, first_org.as_ref(), amr, meta).await?;
+        Ok(SignedIn { tokens, user: user.clone(), org: first_org })
     }
 
     /// Exchanges a refresh token for a new pair. A token that was already exchanged is a sign of
@@ -207,7 +225,9 @@ impl Tenantry {
             self.sessions.fill_live(token.session_id, token.user_id, seen);
         }
         let active_org = match org_header {
-            Some(reference) => Some(self.member_org(token.user_id, reference).await?),
+            // Naming an org that requires MFA the user lacks is allowed here: the org's routes
+            // refuse it, while leaving the org and enrolling stay open.
+            Some(reference) => Some(self.member_org_grant(token.user_id, reference).await?.0),
             None => token.org_id,
         };
         Ok(Principal::User(UserPrincipal { user_id: token.user_id, session_id: token.session_id, active_org }))
@@ -257,8 +277,9 @@ impl Tenantry {
         w.tx().set_session_org(principal.session_id, Some(access.org.id)).await?;
         let membership = access.membership().cloned().expect("member_access yields a member");
         let org = OrgWithRole { org: access.org, membership };
-        let (token, expires_in) =
-            self.access_token(w.tx(), principal.user_id, principal.session_id, Some(&org)).await?;
+        let session = w.tx().session(principal.session_id).await?.ok_or_else(no_longer_valid)?;
+        w.tx().touch_session(session.id, self.clock.now()).await?;
+        let (token, expires_in) = self.access_token(w.tx(), principal.user_id, &session, Some(&org)).await?;
         w.commit().await?;
         Ok((token, expires_in, org))
     }
@@ -355,13 +376,20 @@ impl Tenantry {
         tx: &mut dyn Tx,
         user: &User,
         org: Option<&OrgWithRole>,
+        amr: &[&str],
+        meta: &RequestMeta,
     ) -> Result<(TokenPair, Session)> {
+        let now = self.clock.now();
         let session = Session {
             id: SessionId::new(),
             user_id: user.id,
             active_org_id: org.map(|o| o.org.id),
-            created_at: self.clock.now(),
+            created_at: now,
             revoked_at: None,
+            amr: amr.iter().map(|f| (*f).to_owned()).collect(),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.as_deref().map(|agent| agent.chars().take(300).collect()),
+            last_used_at: Some(now),
         };
         tx.insert_session(&session).await?;
         let tokens = self.continue_session(tx, &session, user, org).await?;
@@ -383,7 +411,8 @@ impl Tenantry {
             used_at: None,
         })
         .await?;
-        let (access_token, expires_in) = self.access_token(tx, user.id, session.id, org).await?;
+        tx.touch_session(session.id, self.clock.now()).await?;
+        let (access_token, expires_in) = self.access_token(tx, user.id, session, org).await?;
         Ok(TokenPair { access_token, refresh_token: refresh.plain, expires_in })
     }
 
@@ -391,15 +420,22 @@ impl Tenantry {
         &self,
         tx: &mut dyn ReadTx,
         user: UserId,
-        session: SessionId,
+        session: &Session,
         org: Option<&OrgWithRole>,
     ) -> Result<(String, i64)> {
         let now = self.clock.now();
         let ttl = self.settings.access_token_ttl;
         // A suspended member's token names the org but grants nothing in it: host apps that read
         // tokens offline must not act on permissions the member may not use.
+        // So does the token of a member without MFA in an org that requires it.
+        let usable = match org {
+            Some(org) if org.membership.status == MemberStatus::Active => {
+                !self.org_requires_mfa(tx, org.org.id).await? || tx.has_mfa(user).await?
+            }
+            _ => false,
+        };
         let (permissions, team_ids) = match org {
-            Some(org) if org.membership.status == MemberStatus::Active => (
+            Some(org) if usable => (
                 self.permission_names(self.resolve_role(tx, org.org.id, org.role()).await?.permissions),
                 tx.team_roles_of(org.org.id, user).await?.into_iter().map(|place| place.team.to_string()).collect(),
             ),
@@ -408,7 +444,8 @@ impl Tenantry {
         let claims = AccessClaims {
             iss: ISSUER.into(),
             sub: user.to_string(),
-            sid: session.to_string(),
+            sid: session.id.to_string(),
+            amr: session.amr.clone(),
             org_id: org.map(|o| o.org.id.to_string()),
             role: org.map(|o| o.role().to_owned()),
             permissions,

@@ -176,6 +176,11 @@ impl Tenantry {
             MemberGrant::MemberSuspended => {
                 return Ok(Err(Decision::deny("the member is suspended in this organization")))
             }
+            MemberGrant::MfaMissing => {
+                return Ok(Err(Decision::deny(
+                    "the organization requires multi-factor authentication, which the user has not enabled",
+                )))
+            }
         };
         let held = match self.preset.role(&role_key) {
             Some(role) => role.permissions,
@@ -242,6 +247,10 @@ impl Tenantry {
             Some(membership) if membership.status == MemberStatus::Suspended => MemberGrant::MemberSuspended,
             Some(membership) => match tx.user(user).await? {
                 Some(account) if account.status == UserStatus::Active => {
+                    if self.org_requires_mfa(tx.as_mut(), org).await? && !tx.has_mfa(user).await? {
+                        self.grants.fill_member_grant(org, user, MemberGrant::MfaMissing, seen);
+                        return Ok(MemberGrant::MfaMissing);
+                    }
                     let teams = tx.team_roles_of(org, user).await?;
                     let teams = (!teams.is_empty()).then(|| TeamRoles::from(teams));
                     MemberGrant::Role(membership.role.into(), teams)

@@ -441,6 +441,8 @@ impl Tenantry {
         let org = tx.org(invitation.org_id).await?.ok_or(Error::NotFound("invitation"))?;
         let is_member = tx.membership(org.id, user.id).await?.is_some();
         InviteeFit::of(&invitation, &user, is_member).check()?;
+        // An org that requires MFA admits no one without it, from the first request on.
+        self.require_member_mfa(tx, org.id, user.id).await?;
         let role =
             self.find_role(tx, org.id, &invitation.role).await?.ok_or_else(|| role_unavailable(&invitation.role))?;
         self.check_inviter_grant(tx, &org, &invitation, &role).await?;

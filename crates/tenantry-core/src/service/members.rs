@@ -191,7 +191,7 @@ impl Tenantry {
     pub async fn leave_org(&self, principal: &Principal, reference: &OrgRef, meta: &RequestMeta) -> Result<()> {
         let user = principal.user()?;
         let mut w = self.write(meta).await?;
-        let access = self.member_access(w.tx(), user.user_id, reference).await?;
+        let access = self.member_access_to_leave(w.tx(), user.user_id, reference).await?;
         if access.role().is_some_and(|r| r.key == self.preset.owner_role) {
             return Err(last_owner());
         }

@@ -18,6 +18,7 @@ pub mod email;
 pub mod events;
 pub mod invitations;
 pub mod members;
+pub mod mfa;
 pub mod notifications;
 pub mod orgs;
 pub mod ownership;
@@ -26,6 +27,7 @@ pub mod principal;
 pub mod roles;
 pub mod security_events;
 pub mod service_grants;
+pub mod sessions;
 pub mod settings;
 pub mod teams;
 pub mod unit_of_work;
@@ -65,6 +67,19 @@ pub struct ServiceSettings {
     /// Whether changes write host apps' events beside their audit records. Always on in service;
     /// the benchmark turns it off to measure what events cost.
     pub host_events: bool,
+    /// The key that seals TOTP secrets (base64 of 32 bytes); without one, a key is generated on
+    /// first start and kept in the database.
+    pub mfa_encryption_key: Option<MfaKey>,
+}
+
+/// The configured MFA key, never printed.
+#[derive(Clone)]
+pub struct MfaKey(pub String);
+
+impl std::fmt::Debug for MfaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaKey(…)")
+    }
 }
 
 impl Default for ServiceSettings {
@@ -78,6 +93,7 @@ impl Default for ServiceSettings {
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             billing_mode: BillingMode::Managed,
             host_events: true,
+            mfa_encryption_key: None,
         }
     }
 }
@@ -101,6 +117,8 @@ pub struct Tenantry {
     /// The minute whose old rate windows were last pruned from the database.
     rate_windows_pruned: std::sync::atomic::AtomicI64,
     key_usage: key_usage::KeyUsage,
+    /// Seals and opens users' TOTP secrets.
+    mfa: crate::domain::mfa::MfaCipher,
     outbox_ready: Arc<Notify>,
     /// Woken when a change with a host apps' event commits (the dispatcher fans it out).
     events_ready: Arc<Notify>,
@@ -118,7 +136,10 @@ impl Tenantry {
         settings: ServiceSettings,
     ) -> Result<Self> {
         let tokens = tokens::TokenSigner::load_or_create(store.as_ref(), clock.as_ref()).await?;
+        let configured = settings.mfa_encryption_key.as_ref().map(|k| k.0.as_str());
+        let mfa = mfa::load_cipher(store.as_ref(), random.as_ref(), configured).await?;
         Ok(Self {
+            mfa,
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
             resends: account_settings::ResendThrottle::default(),
@@ -213,6 +234,8 @@ impl Tenantry {
             }
             CacheChange::Session { id } => self.sessions.forget_session(*id),
             CacheChange::UserSessions { user } => self.sessions.forget_user(*user),
+            CacheChange::UserMfa { user } => self.grants.forget_user(*user),
+            CacheChange::OrgSecurity { org } => self.grants.forget_org_security(*org),
         }
     }
 

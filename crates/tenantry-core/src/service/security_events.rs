@@ -160,8 +160,9 @@ fn anonymous(meta: &RequestMeta) -> Actor {
 
 impl Tenantry {
     /// The event of a successful login, committed with the session it starts.
-    pub(crate) fn login_change(&self, user: &User) -> Change {
-        Change::by_user(user.id, Event::new(LOGIN, Target::new("user", user.id), json!({})))
+    /// `factor` names the second factor, or `password` alone.
+    pub(crate) fn login_change(&self, user: &User, factor: &str) -> Change {
+        Change::by_user(user.id, Event::new(LOGIN, Target::new("user", user.id), json!({ "factor": factor })))
     }
 
     /// A failed login: for an account that exists (`user`) or an address that matches none.

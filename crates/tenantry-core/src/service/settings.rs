@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::mfa::org_security_changed;
 use super::unit_of_work::Event;
 use super::{Principal, RequestMeta, Tenantry};
 use crate::domain::audit::Target;
@@ -67,6 +68,20 @@ impl Tenantry {
             .save_org_settings(org, &settings, stored.version, self.clock.now())
             .await?
             .ok_or_else(|| Error::conflict("conflict", "the settings changed while saving; read them again"))?;
+        if stored.settings.security.mfa_required != settings.security.mfa_required {
+            // Whoever turns the requirement on must meet it, or they would lock themselves out.
+            if let Some(user) = w.access.user_id().filter(|_| settings.security.mfa_required) {
+                if !w.tx().has_mfa(user).await? {
+                    return Err(Error::Forbidden {
+                        code: "mfa_required",
+                        message: "enable multi-factor authentication on your own account before requiring it of \
+                                  the organization's members"
+                            .to_owned(),
+                    });
+                }
+            }
+            w.invalidate(org_security_changed(org));
+        }
         w.commit(Event::new("org.settings_updated", Target::new("organization", org), json!({ "changed": changed })))
             .await?;
         Ok(SettingsRead { settings: settings.for_reading(max), version })

@@ -14,6 +14,7 @@ mod audit;
 mod events;
 mod instance;
 mod invitations;
+mod mfa;
 mod orgs;
 mod outbox;
 mod ownership;
@@ -36,6 +37,7 @@ pub use audit::{AuditRead, AuditTx};
 pub use events::{EventsRead, EventsTx};
 pub use instance::{InstanceRead, InstanceTx};
 pub use invitations::{InvitationsRead, InvitationsTx};
+pub use mfa::{MfaChallenge, MfaRead, MfaTx, StoredTotp};
 pub use orgs::{OrgsRead, OrgsTx};
 pub use outbox::{OutboxRead, OutboxTx, UNFINISHED_ATTEMPT};
 pub use ownership::{OwnershipRead, OwnershipTx};
@@ -88,6 +90,7 @@ pub trait ReadTx:
     + TeamsRead
     + EventsRead
     + WebhooksRead
+    + MfaRead
     + Send
 {
 }
@@ -112,6 +115,7 @@ pub trait Tx:
     + TeamsTx
     + EventsTx
     + WebhooksTx
+    + MfaTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -198,4 +202,9 @@ pub enum CacheChange {
     Session { id: SessionId },
     /// Every session of a user was revoked (password reset).
     UserSessions { user: UserId },
+    /// A user enrolled in MFA or lost it (disabled, reset by the admin): orgs that require MFA
+    /// admit or refuse them from the next request.
+    UserMfa { user: UserId },
+    /// An org's security settings changed (whether it requires MFA of its members).
+    OrgSecurity { org: OrgId },
 }

@@ -1,11 +1,14 @@
 //! `/app/account`: the viewer's profile, a new verification email while the address is not
-//! confirmed, and changing the password (which ends the account's other sessions).
+//! confirmed, changing the password (which ends the account's other sessions), and the state of
+//! two-step verification and of the sessions, whose forms `security.rs` answers.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+
+use tenantry_core::service::sessions::SessionInfo;
 
 use super::context::Ctx;
 use super::date;
@@ -22,12 +25,43 @@ struct AccountPage {
     email: String,
     verified: bool,
     member_since: String,
+    mfa_enabled: bool,
+    recovery_codes_left: u32,
+    sessions: Vec<SessionRow>,
+}
+
+/// One session in the sessions list.
+struct SessionRow {
+    id: String,
+    started: String,
+    last_used: String,
+    from: String,
+    device: String,
+    two_step: bool,
+    current: bool,
+}
+
+impl From<SessionInfo> for SessionRow {
+    fn from(info: SessionInfo) -> Self {
+        let s = info.session;
+        Self {
+            id: s.id.to_string(),
+            started: date(s.created_at),
+            last_used: s.last_used_at.map(date).unwrap_or_default(),
+            from: s.ip.unwrap_or_else(|| "unknown".into()),
+            device: s.user_agent.map(|a| a.chars().take(80).collect()).unwrap_or_else(|| "unknown".into()),
+            two_step: s.amr.iter().any(|f| f == "otp"),
+            current: info.current,
+        }
+    }
 }
 
 /// The account page, with the refusal of the last form (if any) on top and beside its field.
-async fn render(ctx: Ctx, status: StatusCode, problem: Problem) -> Response {
+pub(super) async fn render(ctx: Ctx, status: StatusCode, problem: Problem) -> Response {
     let user = or_respond!(ctx.require_user());
     let me = shown_or_error!(ctx, ctx.state.tenantry.me(&user).await);
+    let (mfa_enabled, recovery_codes_left) = shown_or_error!(ctx, ctx.state.tenantry.mfa_status(&user).await);
+    let sessions = shown_or_error!(ctx, ctx.state.tenantry.list_sessions(&user).await);
     let shell = ctx.shell("Your account").with_viewer(&me, None);
     let page = AccountPage {
         shell,
@@ -36,6 +70,9 @@ async fn render(ctx: Ctx, status: StatusCode, problem: Problem) -> Response {
         email: me.user.email.as_str().to_owned(),
         verified: me.user.email_verified_at.is_some(),
         member_since: date(me.user.created_at),
+        mfa_enabled,
+        recovery_codes_left,
+        sessions: sessions.into_iter().map(SessionRow::from).collect(),
     };
     ctx.page(status, &page)
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tenantry_core::service::accounts::SignupInput;
+use tenantry_core::service::mfa::{LoginOutcome, SecondFactor};
 
 use super::context::{safe_return_path, Ctx};
 use super::session::{sign_in_cookies, sign_out_cookies};
@@ -20,6 +21,74 @@ struct LoginPage {
     problem: Problem,
     next: String,
     email: String,
+}
+
+/// The second step of a login with MFA.
+#[derive(Template)]
+#[template(path = "dashboard/login_mfa.html")]
+struct LoginMfaPage {
+    shell: Shell,
+    problem: Problem,
+    next: String,
+    mfa_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginMfaForm {
+    mfa_token: String,
+    code: String,
+    next: Option<String>,
+}
+
+/// The page asking for the code, after a password that was right for an account with MFA.
+pub(crate) fn second_step(
+    ctx: &Ctx,
+    status: StatusCode,
+    problem: Problem,
+    mfa_token: String,
+    next: String,
+) -> Response {
+    let page = LoginMfaPage { shell: ctx.shell("Two-step verification"), problem, next, mfa_token };
+    ctx.page(status, &page)
+}
+
+/// What a login answered, as the page that follows it: signed in (cookies, then `next`) or the
+/// second step.
+pub(crate) fn after_login(mut ctx: Ctx, state: &AppState, outcome: LoginOutcome, next: String) -> Response {
+    match outcome {
+        LoginOutcome::SignedIn(signed_in) => {
+            ctx.add_cookies(sign_in_cookies(state, &signed_in.tokens));
+            ctx.redirect(&next, None)
+        }
+        LoginOutcome::MfaRequired { mfa_token } => second_step(&ctx, StatusCode::OK, Problem::none(), mfa_token, next),
+    }
+}
+
+/// The one field of the second step takes either kind of code: six digits are the app's.
+fn second_factor(typed: &str) -> SecondFactor {
+    let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        SecondFactor::Code(digits)
+    } else {
+        SecondFactor::RecoveryCode(typed.to_owned())
+    }
+}
+
+pub async fn login_mfa(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<LoginMfaForm>) -> Response {
+    let next = safe_return_path(form.next.as_deref());
+    match state.tenantry.login_mfa(&form.mfa_token, second_factor(&form.code), &ctx.meta).await {
+        Ok(signed_in) => {
+            ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
+            ctx.redirect(&next, None)
+        }
+        Err(error) => {
+            let (status, mut problem) = Problem::from_error(error);
+            if problem.field.is_some() {
+                problem.field = Some("code".into());
+            }
+            second_step(&ctx, status, problem, form.mfa_token, next)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -72,13 +141,10 @@ pub async fn show_login(ctx: Ctx, Query(query): Query<Next>) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-pub async fn login(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(ctx: Ctx, State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let next = safe_return_path(form.next.as_deref());
     match state.tenantry.login(&form.email, &form.password, &ctx.meta).await {
-        Ok(signed_in) => {
-            ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
-            ctx.redirect(&next, None)
-        }
+        Ok(outcome) => after_login(ctx, &state, outcome, next),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
             let page = LoginPage { shell: ctx.shell("Log in"), problem, next, email: form.email };

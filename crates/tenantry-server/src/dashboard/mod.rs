@@ -38,6 +38,7 @@ mod context;
 mod members;
 mod orgs;
 mod roles;
+mod security;
 mod session;
 mod settings;
 mod shell;
@@ -53,6 +54,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use tenantry_core::Error;
 
+pub(crate) use self::auth::after_login;
 pub(crate) use self::context::Ctx;
 pub(crate) use self::session::{sign_in_cookies, sign_out_cookies};
 pub(crate) use self::shell::{Problem, Shell};
@@ -67,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(landing))
         .route("/assets/{file}", get(asset))
         .route("/login", get(auth::show_login).post(auth::login))
+        .route("/login/mfa", post(auth::login_mfa))
         .route("/signup", get(auth::show_signup).post(auth::signup))
         .route("/forgot-password", get(auth::show_forgot).post(auth::forgot))
         .route("/logout", get(auth::show_logout).post(auth::logout))
@@ -84,6 +87,11 @@ pub fn router() -> Router<AppState> {
         .route("/app/account", get(account::show))
         .route("/app/account/password", post(account::change_password))
         .route("/app/account/verification", post(account::resend_verification))
+        .route("/app/account/mfa", get(security::show_setup).post(security::start))
+        .route("/app/account/mfa/confirm", post(security::confirm))
+        .route("/app/account/mfa/disable", post(security::disable))
+        .route("/app/account/sessions/{id}/revoke", post(security::revoke_session))
+        .route("/app/account/sessions/revoke-others", post(security::revoke_others))
         .route("/admin", get(admin::home))
         .route("/admin/login", post(admin::login))
         .route("/admin/logout", post(admin::logout))

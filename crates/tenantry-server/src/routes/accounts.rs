@@ -6,6 +6,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::accounts::{SignedIn, SignupInput};
+use tenantry_core::service::mfa::LoginOutcome;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -144,16 +145,36 @@ pub async fn signup(
     Ok((StatusCode::CREATED, data(signed_in.into())))
 }
 
-/// Log in with email and password.
+/// The second step a login with MFA waits for.
+#[derive(Serialize, ToSchema)]
+pub struct MfaChallengeView {
+    /// Always `true`: no tokens yet.
+    pub mfa_required: bool,
+    /// For `POST /v1/auth/login/mfa`; lives 5 minutes and takes 5 attempts.
+    pub mfa_token: String,
+}
+
+/// What a login answers: the session, or (for an account with MFA) the second step.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginView {
+    Session(Box<SessionView>),
+    Mfa(MfaChallengeView),
+}
+
+/// Log in with email and password. An account with MFA gets `{mfa_required, mfa_token}` and no
+/// tokens; the code goes to `POST /v1/auth/login/mfa`.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", request_body = LoginBody,
-    responses((status = 200, body = Data<SessionView>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<LoginView>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<Json<Data<SessionView>>, ApiError> {
-    let signed_in = state.tenantry.login(&body.email, &body.password, &meta).await?;
-    Ok(data(signed_in.into()))
+) -> Result<Json<Data<LoginView>>, ApiError> {
+    Ok(data(match state.tenantry.login(&body.email, &body.password, &meta).await? {
+        LoginOutcome::SignedIn(signed_in) => LoginView::Session(Box::new((*signed_in).into())),
+        LoginOutcome::MfaRequired { mfa_token } => LoginView::Mfa(MfaChallengeView { mfa_required: true, mfa_token }),
+    }))
 }
 
 /// Exchange a refresh token for a new token pair. Reusing a refresh token ends its session.

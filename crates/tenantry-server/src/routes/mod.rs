@@ -9,6 +9,7 @@ pub mod events;
 pub mod invitations;
 pub mod members;
 pub mod meta;
+mod mfa;
 pub mod notifications;
 pub mod orgs;
 pub mod ownership;
@@ -47,4 +48,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(webhooks::router())
         .merge(notifications::router())
+        .merge(mfa::router())
 }

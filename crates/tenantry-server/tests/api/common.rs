@@ -1,6 +1,8 @@
 //! The test harness: a real server on port 0 with its own database (SQLite, or PostgreSQL in the
 //! suite's PostgreSQL run), a controllable clock and typed helpers for the calls most tests make.
 
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
@@ -517,5 +519,51 @@ impl TestApp {
     /// The types of the event log, oldest first, once there are at least `count`.
     pub async fn event_types(&self, count: usize) -> Vec<String> {
         self.events_once(count).await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+// TOTP as an authenticator app computes it, written here from RFC 6238 (independent of the
+// server's implementation), for the MFA tests.
+
+/// RFC 4648 base32 without padding, as the secret is given.
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits: u64 = 0;
+    let mut held = 0;
+    let mut out = Vec::new();
+    for c in text.chars() {
+        let value = ALPHABET.find(c).expect("a base32 character") as u64;
+        bits = (bits << 5) | value;
+        held += 5;
+        if held >= 8 {
+            held -= 8;
+            out.push((bits >> held) as u8);
+        }
+    }
+    out
+}
+
+/// The RFC 6238 code (HMAC-SHA-1, 6 digits) of `secret` for the 30-second step `step`.
+pub fn code_at_step(secret: &[u8], step: i64) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&(step as u64).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = (digest[19] & 0x0f) as usize;
+    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", value % 1_000_000)
+}
+
+pub fn step_now(app: &TestApp) -> i64 {
+    app.clock_now().timestamp() / 30
+}
+
+impl TestApp {
+    /// Enrols `account` and returns the secret; the confirming code used the current step.
+    pub async fn enrol_mfa(&self, account: &Account) -> Vec<u8> {
+        let r = self.post("/v1/me/mfa/totp", Some(&account.access), json!(null)).await.expect(200);
+        let secret = base32_decode(r.body["data"]["secret"].as_str().unwrap());
+        let code = code_at_step(&secret, step_now(self));
+        self.post("/v1/me/mfa/totp/confirm", Some(&account.access), json!({ "code": code })).await.expect(200);
+        secret
     }
 }

@@ -175,6 +175,16 @@ async fn audit_rows_are_hash_chained_per_org() {
 
 /// Every route the API serves, as (method, path).
 const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/auth/login/mfa"),
+    ("get", "/v1/me/mfa"),
+    ("post", "/v1/me/mfa/totp"),
+    ("delete", "/v1/me/mfa/totp"),
+    ("post", "/v1/me/mfa/totp/confirm"),
+    ("get", "/v1/me/sessions"),
+    ("delete", "/v1/me/sessions/{session}"),
+    ("post", "/v1/me/sessions/revoke-others"),
+    ("get", "/v1/orgs/{org}/mfa-impact"),
+    ("post", "/v1/admin/users/{user}/mfa/reset"),
     ("get", "/v1/events"),
     ("get", "/v1/admin/webhooks"),
     ("post", "/v1/admin/webhooks"),

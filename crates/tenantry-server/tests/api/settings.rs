@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use crate::common::{spawn_app, Response, TestApp, SERVICE_TOKEN};
+use crate::common::{spawn_app, Response, TestApp, ADMIN_TOKEN, SERVICE_TOKEN};
 
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 
@@ -53,6 +53,8 @@ async fn settings_start_at_their_defaults_with_etag_zero() {
 async fn a_put_replaces_the_document_masks_the_token_and_audits_the_changed_keys() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
+    // Requiring MFA of the org's members needs it of oneself first.
+    app.enrol_mfa(&ada).await;
     let org = &ada.personal_org;
     let r = put(&app, &ada.access, org, document(), Some("\"0\"")).await.expect(200);
     assert_eq!(r.headers["etag"], "\"1\"");
@@ -114,6 +116,7 @@ async fn a_put_replaces_the_document_masks_the_token_and_audits_the_changed_keys
 async fn a_stale_if_match_is_412_and_changes_nothing() {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
+    app.enrol_mfa(&ada).await;
     let org = &ada.personal_org;
     put(&app, &ada.access, org, document(), Some("\"0\"")).await.expect(200);
     let r = put(&app, &ada.access, org, json!({}), Some("\"0\"")).await.expect(412);
@@ -207,7 +210,11 @@ async fn settings_need_org_manage() {
     put(&app, &dev.access, &org, json!({}), None).await.expect(403);
     app.get(&path, Some(&eve.access)).await.expect(404);
     app.get(&path, Some(SERVICE_TOKEN)).await.expect(403);
+    app.enrol_mfa(&adm).await;
     put(&app, &adm.access, &org, json!({ "security": { "mfa_required": true } }), None).await.expect(200);
-    let r = app.get(&path, Some(&ada.access)).await.expect(200);
+    // From here the org refuses its members without MFA (the owner too); the admin token reads.
+    let r = app.get(&path, Some(&ada.access)).await.expect(403);
+    assert_eq!(r.code(), "mfa_required");
+    let r = app.get(&path, Some(ADMIN_TOKEN)).await.expect(200);
     assert_eq!(r.body["data"]["security"]["mfa_required"], true);
 }

@@ -41,6 +41,8 @@ macro_rules! shared_modules {
         mod dashboard_admin;
         #[path = "../api/dashboard_pages.rs"]
         mod dashboard_pages;
+        #[path = "../api/dashboard_security.rs"]
+        mod dashboard_security;
         #[path = "../api/email.rs"]
         mod email;
         #[path = "../api/events.rs"]
@@ -51,6 +53,8 @@ macro_rules! shared_modules {
         mod member_password_reset;
         #[path = "../api/member_status.rs"]
         mod member_status;
+        #[path = "../api/mfa.rs"]
+        mod mfa;
         #[path = "../api/org_deletion.rs"]
         mod org_deletion;
         #[path = "../api/orgs.rs"]

@@ -27,11 +27,8 @@ impl AccountsRead for SqlTx {
     }
 
     async fn session(&mut self, id: SessionId) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT id, user_id, active_org_id, created_at, revoked_at FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?;
+        let sql = format!("SELECT {} FROM sessions WHERE id = $1", rows::SESSION_COLUMNS);
+        let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(self.conn()).await.map_err(db_err)?;
         row.as_ref().map(rows::session).transpose()
     }
 
@@ -95,13 +92,18 @@ impl AccountsTx for SqlTx {
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id, user_id, active_org_id, created_at, revoked_at, amr, ip, user_agent, \
+             last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(session.id.to_string())
         .bind(session.user_id.to_string())
         .bind(session.active_org_id.map(|id| id.to_string()))
         .bind(ms(session.created_at))
         .bind(session.revoked_at.map(ms))
+        .bind(session.amr.join(" "))
+        .bind(session.ip.clone())
+        .bind(session.user_agent.clone())
+        .bind(session.last_used_at.map(ms))
         .execute(self.conn())
         .await
         .map_err(db_err)?;

@@ -13,6 +13,7 @@ mod audit;
 mod events;
 mod instance;
 mod invitations;
+mod mfa;
 mod orgs;
 mod outbox;
 mod ownership;

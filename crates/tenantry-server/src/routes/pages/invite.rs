@@ -9,11 +9,12 @@ use serde::Deserialize;
 use tenantry_core::domain::invitation::InvitationState;
 use tenantry_core::service::accounts::SignupInput;
 use tenantry_core::service::invitations::{InvitationPreview, InviteeFit};
+use tenantry_core::service::mfa::LoginOutcome;
 use tenantry_core::service::{Principal, UserPrincipal};
 use tenantry_core::Error;
 
 use super::{keep_token_private, plausible_token, set_cookie, Form};
-use crate::dashboard::Ctx;
+use crate::dashboard::{after_login, Ctx};
 use crate::dashboard::{date, sign_in_cookies, sign_out_cookies, Problem, Shell, Site};
 use crate::state::AppState;
 
@@ -96,6 +97,9 @@ struct InvitationPage {
     shell: Shell,
     problem: Problem,
     view: InvitationView,
+    /// When the org requires two-step verification the invitee lacks: the set-up form, which
+    /// comes back to this page.
+    mfa_setup_next: Option<String>,
 }
 
 fn page_url(token: &str) -> String {
@@ -103,7 +107,7 @@ fn page_url(token: &str) -> String {
 }
 
 fn show_page(ctx: &Ctx, status: StatusCode, title: &str, problem: Problem, view: InvitationView) -> Response {
-    let page = InvitationPage { shell: ctx.shell(title), problem, view };
+    let page = InvitationPage { shell: ctx.shell(title), problem, view, mfa_setup_next: None };
     keep_token_private(ctx.page(status, &page))
 }
 
@@ -207,8 +211,26 @@ fn invitation_view(p: &InvitationPreview, token: &str) -> (StatusCode, String, I
 
 /// The page again with the refusal of the last form on top.
 async fn refused(ctx: &Ctx, token: &str, e: Error) -> Response {
+    if matches!(e, Error::Forbidden { code: "mfa_required", .. }) {
+        return mfa_first(ctx, token).await;
+    }
     let (status, problem) = Problem::from_error(e);
     render(ctx, token, status, problem).await
+}
+
+/// The invitation again, leading the invitee through two-step set-up before accepting.
+async fn mfa_first(ctx: &Ctx, token: &str) -> Response {
+    let preview = match lookup(ctx, token, ctx.user.as_ref()).await {
+        Ok(preview) => preview,
+        Err(page) => return page,
+    };
+    let (_, title, view) = invitation_view(&preview, token);
+    let problem = Problem::text(format!(
+        "{} requires two-step verification of its members. Set it up for your account, then accept the invitation.",
+        preview.org_name
+    ));
+    let page = InvitationPage { shell: ctx.shell(title), problem, view, mfa_setup_next: Some(page_url(token)) };
+    keep_token_private(ctx.page(StatusCode::FORBIDDEN, &page))
 }
 
 pub async fn signup(
@@ -241,10 +263,12 @@ pub async fn login(
         return page;
     }
     match state.tenantry.login(&form.email, &form.password, &ctx.meta).await {
-        Ok(signed_in) => {
+        Ok(LoginOutcome::SignedIn(signed_in)) => {
             ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
             keep_token_private(ctx.redirect(&page_url(&token), None))
         }
+        // The second step comes back to this page once the code is given.
+        Ok(outcome) => keep_token_private(after_login(ctx, &state, outcome, page_url(&token))),
         Err(e) => refused(&ctx, &token, e).await,
     }
 }

@@ -18,6 +18,10 @@ pub struct LoginArgs {
     /// Read the password from the first line of standard input instead of prompting
     #[arg(long, requires = "email")]
     password_stdin: bool,
+    /// For an account with two-step verification: the authenticator app's code, or a recovery
+    /// code (asked for when absent and needed)
+    #[arg(long, value_name = "CODE")]
+    code: Option<String>,
     /// Log in with an org's API key instead (`-` reads it from standard input); needs --org
     #[arg(long, value_name = "KEY", conflicts_with_all = ["email", "password_stdin"], requires = "org")]
     api_key: Option<String>,
@@ -29,17 +33,27 @@ pub async fn login(args: LoginArgs) -> Result<()> {
     let mut api = Api::open(&args.global)?;
     match args.api_key {
         Some(key) => login_with_key(&mut api, &args.global, key).await,
-        None => login_with_password(&mut api, &args.global, args.email, args.password_stdin).await,
+        None => login_with_password(&mut api, &args.global, args.email, args.password_stdin, args.code).await,
     }
 }
 
-async fn login_with_password(api: &mut Api, global: &Global, email: Option<String>, from_stdin: bool) -> Result<()> {
+async fn login_with_password(
+    api: &mut Api,
+    global: &Global,
+    email: Option<String>,
+    from_stdin: bool,
+    code: Option<String>,
+) -> Result<()> {
     let email = match email {
         Some(email) => email,
         None => ask("Email: ", "--email")?,
     };
     let password = password(from_stdin)?;
-    let data = api.post("/v1/auth/login", json!({ "email": email, "password": password })).anonymous().data().await?;
+    let mut data =
+        api.post("/v1/auth/login", json!({ "email": email, "password": password })).anonymous().data().await?;
+    if data["mfa_required"] == json!(true) {
+        data = second_step(api, &data["mfa_token"], code).await?;
+    }
     let (Some(access), Some(refresh), Some(expires_in), Some(user_id)) = (
         data["access_token"].as_str(),
         data["refresh_token"].as_str(),
@@ -72,6 +86,23 @@ async fn login_with_password(api: &mut Api, global: &Global, email: Option<Strin
     output::print_text(&format!("Logged in to {} as {}.\n", api.server(), text(&data["user"]["email"])));
     print_active(&org);
     Ok(())
+}
+
+/// The second step of a login with two-step verification: six digits are the app's code,
+/// anything else a recovery code.
+async fn second_step(api: &mut Api, mfa_token: &Value, code: Option<String>) -> Result<Value> {
+    let code = match code {
+        Some(code) => code,
+        None => ask("Code from your authenticator app (or a recovery code): ", "--code")?,
+    };
+    let code = code.trim().to_owned();
+    let is_app_code = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let body = if is_app_code {
+        json!({ "mfa_token": mfa_token, "code": code })
+    } else {
+        json!({ "mfa_token": mfa_token, "recovery_code": code })
+    };
+    api.post("/v1/auth/login/mfa", body).anonymous().data().await
 }
 
 async fn login_with_key(api: &mut Api, global: &Global, key: String) -> Result<()> {
