@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tenantry_core::context::ManualClock;
+use tenantry_core::context::{Clock, ManualClock};
+use tenantry_core::domain::mfa::{TotpSecret, STEP_SECS};
 use tenantry_server::config::{BillingConfig, BillingMode};
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
@@ -425,6 +426,39 @@ fn an_ended_session_asks_for_a_new_login() {
     let run = ada.run(&["whoami"], None);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("log in again"), "{}", run.stderr);
+}
+
+#[test]
+fn a_login_with_two_step_verification_asks_for_the_code() {
+    let server = Server::start();
+    let (_, token) = server.signup("ada@example.com", "Ada Lovelace");
+    let (status, body) = server.api("POST", "/v1/me/mfa/totp", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let secret = TotpSecret::from_base32(body["data"]["secret"].as_str().unwrap()).unwrap();
+    let code_now = |server: &Server| secret.code_at_step(server.clock.now().timestamp() as u64 / STEP_SECS);
+    let (status, body) =
+        server.api("POST", "/v1/me/mfa/totp/confirm", Some(&token), Some(json!({ "code": code_now(&server) })));
+    assert_eq!(status, 200, "{body}");
+    let recovery = body["data"]["recovery_codes"][0].as_str().unwrap().to_owned();
+    server.clock.advance(chrono::Duration::seconds(30));
+
+    // Without a terminal to ask on, the code must come as --code.
+    let ada = Client::new();
+    let login = ["login", "--server", server.base.as_str(), "--email", "ada@example.com", "--password-stdin"];
+    let run = ada.run(&login, Some(PASSWORD));
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("--code"), "{}", run.stderr);
+    let code = code_now(&server);
+    let run = ada.run(&[&login[..], &["--code", &code]].concat(), Some(PASSWORD));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(ada.ok(&["whoami"]).contains("ada@example.com"));
+
+    // A recovery code works the same way, once.
+    let other = Client::new();
+    let run = other.run(&[&login[..], &["--code", &recovery]].concat(), Some(PASSWORD));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = other.run(&[&login[..], &["--code", &recovery]].concat(), Some(PASSWORD));
+    assert_ne!(run.code, 0, "a used recovery code: {}", run.stdout);
 }
 
 #[test]

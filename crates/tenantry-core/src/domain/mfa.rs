@@ -33,6 +33,11 @@ impl TotpSecret {
         Self(bytes)
     }
 
+    /// A secret as an authenticator app is given it (base32); `None` if it is not base32.
+    pub fn from_base32(text: &str) -> Option<Self> {
+        totp_rs::Secret::Encoded(text.trim().to_uppercase()).to_bytes().ok().map(Self)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -207,6 +212,14 @@ mod tests {
         for (time, expected) in vectors {
             assert_eq!(secret.code_at_step(time / STEP_SECS), expected[2..], "at T = {time}");
         }
+    }
+
+    #[test]
+    fn the_base32_form_reads_back() {
+        let secret = TotpSecret::from_bytes(b"12345678901234567890".to_vec());
+        assert_eq!(secret.base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(TotpSecret::from_base32(&secret.base32()).unwrap().as_bytes(), secret.as_bytes());
+        assert!(TotpSecret::from_base32("not base32!").is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tenantry_core::domain::ids::OrgRef;
+use tenantry_core::domain::ids::{OrgRef, UserId};
 use tenantry_core::domain::pagination::{Page, PageRequest};
 use tenantry_core::domain::secret::hash_token;
 use tenantry_core::service::Principal;
@@ -368,6 +368,34 @@ async fn set_suspended(
                 format!("{} may log in again.", user.email.as_str())
             };
             ctx.redirect(&back_to("/admin/users", form.q.as_deref()), Some(&notice))
+        }
+        Err(error) => {
+            let (status, problem) = Problem::from_error(error);
+            render_users(ctx, ListQuery { q: form.q, cursor: None }, status, problem).await
+        }
+    }
+}
+
+/// Removes a user's two-step verification (a lost phone and lost recovery codes).
+pub async fn reset_mfa(
+    ctx: Ctx,
+    Admin(admin): Admin,
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Response {
+    if !admin {
+        return not_signed_in(&ctx, "/admin/users");
+    }
+    let outcome = match user.parse::<UserId>() {
+        Ok(id) => state.tenantry.reset_mfa(&Principal::Admin, &id, &ctx.meta).await,
+        Err(_) => Err(tenantry_core::Error::NotFound("user")),
+    };
+    match outcome {
+        Ok(()) => {
+            let notice = "Two-step verification was removed and every session of the user ended; they log in with \
+                          their password and may set it up again.";
+            ctx.redirect(&back_to("/admin/users", form.q.as_deref()), Some(notice))
         }
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

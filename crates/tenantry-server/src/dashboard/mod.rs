@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{user}/suspend", post(admin::suspend))
         .route("/admin/users/{user}/unsuspend", post(admin::unsuspend))
+        .route("/admin/users/{user}/mfa-reset", post(admin::reset_mfa))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/webhooks", get(admin_webhooks::list).post(admin_webhooks::create))
         .route("/admin/webhooks/{id}", get(admin_webhooks::show))

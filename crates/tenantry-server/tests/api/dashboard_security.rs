@@ -114,3 +114,25 @@ async fn the_invitation_page_leads_through_set_up_into_an_org_that_requires_mfa(
     assert_eq!(joined.status, 200, "{}", joined.html);
     assert!(joined.html.contains("Welcome to Acme"), "{}", joined.html);
 }
+
+#[tokio::test]
+async fn the_admin_console_resets_a_users_two_step_verification() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    app.enrol_mfa(&ada).await;
+    let browser = Browser::new(&app);
+    let page = browser.get("/admin").await;
+    browser.submit("/admin/login", &page, &[("token", crate::common::ADMIN_TOKEN)]).await;
+    let users = browser.get("/admin/users?q=ada").await;
+    assert!(users.html.contains("Reset two-step verification of ada@example.com"), "{}", users.html);
+
+    let action = format!("/admin/users/{}/mfa-reset", ada.user_id);
+    let done = browser.submit(&action, &users, &[("q", "ada")]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.html.contains("Two-step verification was removed"), "{}", done.html);
+    app.get("/v1/me", Some(&ada.access)).await.expect(401);
+    // Again: there is nothing to reset, said on the page.
+    let again = browser.submit(&action, &users, &[("q", "ada")]).await;
+    assert_eq!(again.status, 409);
+    assert!(again.html.contains("no multi-factor authentication to reset"), "{}", again.html);
+}

@@ -23,4 +23,5 @@ mod flow;
 mod harness;
 mod plans;
 mod sessions;
+mod two_step;
 mod world;
