@@ -29,6 +29,8 @@ struct Document {
     telegram_bot_token: String,
     telegram_chat_id: String,
     mfa_required: bool,
+    /// Members without two-step verification, whom requiring it refuses (`mfa_impact`).
+    without_mfa: Vec<String>,
     retention_days: String,
     max_retention: u32,
 }
@@ -56,8 +58,10 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
         let read = shown_or_error!(ctx, tenantry.get_settings(&page.principal, &page.org_ref()).await);
         let max_retention =
             tenantry.list_plans().iter().find(|p| p.key == page.access.org.plan).map_or(0, |p| p.retention_days);
+        let without_mfa = shown_or_error!(ctx, tenantry.mfa_impact(&page.principal, &page.org_ref()).await);
         let s = read.settings;
         Some(Document {
+            without_mfa: without_mfa.iter().map(|m| m.email.as_str().to_owned()).collect(),
             version: read.version,
             email_enabled: s.notifications.email_enabled,
             slack_webhook_url: s.notifications.slack_webhook_url.unwrap_or_default(),

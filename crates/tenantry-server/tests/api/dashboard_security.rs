@@ -136,3 +136,24 @@ async fn the_admin_console_resets_a_users_two_step_verification() {
     assert_eq!(again.status, 409);
     assert!(again.html.contains("no multi-factor authentication to reset"), "{}", again.html);
 }
+
+#[tokio::test]
+async fn the_settings_page_names_the_members_requiring_mfa_would_refuse() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let bob = app.signup("bob@example.com", "Bob").await;
+    let org = app.create_org(&ada, "Acme").await;
+    let (id, slug) = (org["id"].as_str().unwrap(), org["slug"].as_str().unwrap());
+    app.set_plan(id, "team").await;
+    app.add_member(id, &bob, "viewer").await;
+    let browser = Browser::new(&app);
+    browser.log_in("ada@example.com", PASSWORD).await;
+    let page = browser.get(&format!("/app/org/{slug}/settings")).await;
+    assert!(
+        page.html.contains(
+            "2 member(s) have not set up two-step verification and would be refused: ada@example.com, bob@example.com."
+        ),
+        "{}",
+        page.html
+    );
+}
