@@ -157,7 +157,9 @@ impl Tenantry {
             MemberStatus::Suspended => "member.suspended",
             MemberStatus::Active => "member.unsuspended",
         };
-        Ok(Some(Event::new(action, Target::new("user", target), json!({ "role": current.key }))))
+        let event = Event::new(action, Target::new("user", target), json!({ "role": current.key }))
+            .with_object(objects::membership(&member.membership));
+        Ok(Some(event))
     }
 
     /// Removes a member. A member removing themselves is leaving.

@@ -516,6 +516,23 @@ impl TestApp {
         self.events().await
     }
 
+    /// The events of one org, oldest first, once there are at least `count` (see `events_once`).
+    pub async fn org_events_once(&self, org: &str, count: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let events: Vec<Value> = self.events().await.into_iter().filter(|e| e["org_id"] == org).collect();
+            if events.len() >= count {
+                return events;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.events().await.into_iter().filter(|e| e["org_id"] == org).collect()
+    }
+
+    /// The types of one org's events, oldest first, once there are at least `count`.
+    pub async fn org_event_types(&self, org: &str, count: usize) -> Vec<String> {
+        self.org_events_once(org, count).await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+    }
+
     /// The types of the event log, oldest first, once there are at least `count`.
     pub async fn event_types(&self, count: usize) -> Vec<String> {
         self.events_once(count).await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()

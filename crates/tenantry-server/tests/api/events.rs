@@ -157,13 +157,83 @@ async fn events_are_kept_thirty_days() {
     app.another_node().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.events().await.len(), 2);
+    app.signup("bob@example.com", "Bob").await;
+    // Two days later the first two are past 30 days and go; Bob's, a day old, stays.
     app.clock.advance(chrono::Duration::days(2));
     app.another_node().await;
     for _ in 0..100 {
-        if app.events().await.is_empty() {
+        let left = app.events().await;
+        if left.len() == 1 {
+            assert_eq!(left[0]["data"]["email"], "bob@example.com", "{left:?}");
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("events older than 30 days are still kept: {:?}", app.events().await);
+}
+
+/// After each call of an org's life, the log holds exactly the event that call wrote.
+#[tokio::test]
+async fn each_call_of_an_orgs_life_writes_exactly_its_event() {
+    let app = spawn_app().await;
+    let ada = app.signup("ada@example.com", "Ada").await;
+    let bob = app.signup("bob@example.com", "Bob").await;
+    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
+    app.set_plan(&org, "enterprise").await;
+    let mut seen = app.org_events_once(&org, 2).await.len();
+    // Each step's call, then the one event it must add to the org's log.
+    let mut step = |expected: &'static str| {
+        let app = &app;
+        let org = org.clone();
+        let before = seen;
+        seen += 1;
+        async move {
+            let events = app.org_events_once(&org, before + 1).await;
+            let added: Vec<&str> = events[before..].iter().map(|e| e["type"].as_str().unwrap()).collect();
+            assert_eq!(added, [expected], "after the call that writes {expected}");
+        }
+    };
+    let base = format!("/v1/orgs/{org}");
+    app.patch(&base, Some(&ada.access), json!({ "name": "Acme Robotics" })).await.expect(200);
+    step("org.updated").await;
+    app.put(&format!("{base}/settings"), Some(&ada.access), json!({ "retention_days": 30 })).await.expect(200);
+    step("org.settings_updated").await;
+    let invited = app
+        .post(&format!("{base}/invitations"), Some(&ada.access), json!({ "email": "bob@example.com", "role": "viewer" }))
+        .await
+        .expect(201);
+    step("invitation.created").await;
+    let token = invited.body["data"]["token"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/invitations/{token}/decline"), Some(&bob.access), json!({})).await.expect(200);
+    step("invitation.declined").await;
+    let again = app
+        .post(&format!("{base}/invitations"), Some(&ada.access), json!({ "email": "eve@example.com", "role": "viewer" }))
+        .await
+        .expect(201);
+    step("invitation.created").await;
+    let inv = again.body["data"]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("{base}/invitations/{inv}"), Some(&ada.access)).await.expect(204);
+    step("invitation.revoked").await;
+    let role = json!({ "key": "support", "name": "Support", "permissions": ["endpoints.view"] });
+    app.post(&format!("{base}/roles"), Some(&ada.access), role).await.expect(201);
+    step("role.created").await;
+    app.patch(&format!("{base}/roles/support"), Some(&ada.access), json!({ "name": "Helpdesk" })).await.expect(200);
+    step("role.updated").await;
+    app.delete(&format!("{base}/roles/support"), Some(&ada.access)).await.expect(204);
+    step("role.deleted").await;
+    let key = app.create_key(&ada, &org, &["endpoints.view"]).await;
+    step("api_key.created").await;
+    app.post(&format!("{base}/api-keys/{}/roll", key.id), Some(&ada.access), json!({})).await.expect(201);
+    step("api_key.rolled").await;
+    let team = app.post(&format!("{base}/teams"), Some(&ada.access), json!({ "name": "Core" })).await.expect(201);
+    step("team.created").await;
+    let team = team.body["data"]["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("{base}/teams/{team}"), Some(&ada.access), json!({ "name": "Platform" })).await.expect(200);
+    step("team.updated").await;
+    app.delete(&format!("{base}/teams/{team}"), Some(&ada.access)).await.expect(204);
+    step("team.deleted").await;
+    app.add_member(&org, &bob, "viewer").await;
+    step("member.added").await;
+    app.post(&format!("{base}/leave"), Some(&bob.access), json!({})).await.expect(204);
+    step("member.removed").await;
 }

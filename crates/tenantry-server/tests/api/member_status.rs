@@ -109,6 +109,24 @@ async fn a_suspended_member_is_refused_at_once_and_admitted_again_when_unsuspend
         ]
     );
     assert_eq!(events[0].3["role"], "developer");
+    // Host apps hear of both, each with the membership as it became (on PostgreSQL the log
+    // shows an event once no older transaction runs, so this waits a moment for them).
+    let mut changes: Vec<(String, String)> = Vec::new();
+    for _ in 0..100 {
+        changes = app
+            .org_events_once(org, 0)
+            .await
+            .iter()
+            .filter(|e| e["data"]["user_id"] == carol.user_id.as_str() && e["type"] != "member.added")
+            .map(|e| (e["type"].as_str().unwrap().to_owned(), e["data"]["status"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        if changes.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let changes: Vec<(&str, &str)> = changes.iter().map(|(t, s)| (t.as_str(), s.as_str())).collect();
+    assert_eq!(changes, [("member.suspended", "suspended"), ("member.unsuspended", "active")]);
 }
 
 #[tokio::test]

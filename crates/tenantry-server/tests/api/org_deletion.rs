@@ -101,6 +101,12 @@ async fn the_owner_deletes_an_org_and_nothing_of_it_stays_usable() {
         .unwrap();
     assert_eq!(actions.first().map(String::as_str), Some("org.created"));
     assert_eq!(actions.last().map(String::as_str), Some("org.deleted"));
+    // So does the event log host apps read: every change of the org, its deletion last.
+    let types = app.org_event_types(&org, 6).await;
+    assert_eq!(
+        types,
+        ["org.created", "org.plan_changed", "member.added", "org.settings_updated", "role.created", "org.deleted"]
+    );
 
     // The slug is free again, and checks by slug now reach the new org.
     let again = app.post("/v1/orgs", Some(&bob.access), json!({ "name": "Acme", "slug": "acme" })).await.expect(201);

@@ -109,4 +109,18 @@ async fn yipyaps_invitation_with_team_ids_joins_the_teams() {
     assert_eq!(accepted.expect(200).body["data"]["member"]["team_ids"], json!([team]));
     let members = app.get(&format!("/v1/orgs/{org}/teams/{team}/members"), Some(&owner.access)).await.expect(200);
     assert_eq!(members.body["data"][0]["role"], "member", "YipYap's default team role");
+    // The host app hears of each step: the team, the invitation, and the invitee joining both.
+    let types = app.org_event_types(&org, 7).await;
+    assert_eq!(
+        types,
+        [
+            "org.created",
+            "org.plan_changed",
+            "team.created",
+            "invitation.created",
+            "team.member_added",
+            "invitation.accepted",
+            "member.added"
+        ]
+    );
 }

@@ -86,6 +86,15 @@ async fn the_owner_hands_the_org_to_a_member_and_becomes_admin() {
     transfer(&app, &ada, &org, &bob.user_id, PASSWORD).await.expect(403);
     app.post(&format!("/v1/orgs/{org}/leave"), Some(&bob.access), json!({})).await.expect(409);
     app.post(&format!("/v1/orgs/{org}/leave"), Some(&ada.access), json!({})).await.expect(204);
+
+    // Host apps hear of the transfer and of Ada leaving, after the org's setup, and of nothing
+    // the refused attempts tried.
+    let events = app.org_events_once(&org, 5).await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["org.created", "org.plan_changed", "member.added", "org.ownership_transferred", "member.removed"]);
+    let transferred = events[3]["data"].to_string();
+    assert!(transferred.contains(&bob.user_id) && transferred.contains(&ada.user_id), "{transferred}");
+    assert_eq!(events[4]["data"]["user_id"], ada.user_id.as_str());
 }
 
 #[tokio::test]

@@ -14,6 +14,11 @@ use crate::test_db::{Backend, TestDatabase};
 /// whose reason starts with "accidental:" is a gap to close with a migration in both folders.
 const DELIBERATE: &[Deliberate] = &[
     Deliberate {
+        difference: "index events (tx, seq) only on PostgreSQL",
+        reason: "postgres/0014_event_indexes.sql: readers page PostgreSQL's events by the writing transaction \
+                 and seq; SQLite's tx is always 0, so it pages by seq, the primary key",
+    },
+    Deliberate {
         difference: "index memberships (org_id, user_id) only on SQLite",
         reason: "SQLite's side of the entry below: the same unique (org_id, user_id) index without the carried \
                  columns (SQLite has no INCLUDE, and generic plans are PostgreSQL's)",

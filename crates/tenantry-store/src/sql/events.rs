@@ -83,9 +83,18 @@ impl EventsRead for SqlTx {
             wanted.push(format!("type LIKE ${} ESCAPE '\\'", args.len() + 3));
         }
         let type_filter = if wanted.is_empty() { String::new() } else { format!("AND ({})", wanted.join(" OR ")) };
+        // SQLite's `tx` is always 0, so its order is `seq` alone: the primary key, no index to
+        // keep on every insert.
+        let after_cursor = match self.backend {
+            Backend::Postgres => "(tx > $1 OR (tx = $1 AND seq > $2))",
+            Backend::Sqlite => "tx = $1 AND seq > $2",
+        };
+        let order = match self.backend {
+            Backend::Postgres => "tx, seq",
+            Backend::Sqlite => "seq",
+        };
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE (tx > $1 OR (tx = $1 AND seq > $2)) AND {} {type_filter} \
-             ORDER BY tx, seq LIMIT $3",
+            "SELECT {EVENT_COLUMNS} FROM events WHERE {after_cursor} AND {} {type_filter} ORDER BY {order} LIMIT $3",
             self.settled()
         );
         let mut query = sqlx::query(&sql).bind(after.tx).bind(after.seq).bind(i64::from(limit));
@@ -117,12 +126,29 @@ impl EventsTx for SqlTx {
     }
 
     async fn prune_events(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+        // Events are written in time order, so the old ones are a prefix of `seq`: the first
+        // event young enough to keep is found by walking the primary key from the oldest, which
+        // reads only the rows about to go (no index on the time to keep up on every insert). The
+        // newest event always stays, so a `seq` is never handed out twice (see the migration
+        // 0014_event_indexes.sql).
         self.all_orgs(true).await?;
-        let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1")
-            .bind(ms(before))
-            .execute(self.conn())
-            .await
-            .map_err(db_err);
+        let first_kept: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT seq FROM events WHERE occurred_at >= $1 ORDER BY seq LIMIT 1")
+                .bind(ms(before))
+                .fetch_optional(self.conn())
+                .await
+                .map_err(db_err);
+        let done = match first_kept {
+            Ok(Some(seq)) => {
+                sqlx::query("DELETE FROM events WHERE seq < $1").bind(seq).execute(self.conn()).await.map_err(db_err)
+            }
+            // All are old: all go but the newest, whose `seq` SQLite's next rowid follows.
+            Ok(None) => sqlx::query("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events)")
+                .execute(self.conn())
+                .await
+                .map_err(db_err),
+            Err(e) => Err(e),
+        };
         self.all_orgs(false).await?;
         Ok(done?.rows_affected())
     }

@@ -1,0 +1,218 @@
+//! A node killed while it sends a webhook: the `tenantry` binary runs as a separate process, takes
+//! a delivery and is killed (SIGKILL) with the request in flight; another node on the same
+//! database retries it once the claim's lease has run out, and the receiver gets the same message
+//! (same `webhook-id`) again and answers it. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
+//! set (as CI sets it), else on one SQLite file shared by both processes.
+
+// The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
+#[allow(dead_code)]
+#[path = "../../tenantry-server/tests/api/test_db.rs"]
+mod test_db;
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tenantry_core::context::ManualClock;
+use tenantry_core::domain::webhook::CLAIM_LEASE;
+use tenantry_server::config::{DatabaseConfig, WebhooksConfig};
+use tenantry_server::startup::Options;
+use tenantry_server::{Application, Config};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use test_db::{Backend, TestDatabase, POSTGRES_URL_VAR};
+
+const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A receiver that never answers its first request (the sender is killed meanwhile) and answers
+/// every later one with 200. It keeps each request's `webhook-id`.
+#[derive(Clone, Default)]
+struct Receiver {
+    ids: Arc<Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    async fn start(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let ids = self.ids.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let ids = ids.clone();
+                tokio::spawn(async move {
+                    let Some(id) = read_webhook_id(&mut socket).await else { return };
+                    let first = {
+                        let mut ids = ids.lock().unwrap();
+                        ids.push(id);
+                        ids.len() == 1
+                    };
+                    if first {
+                        // Hold the connection open: the request stays in flight.
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                    } else {
+                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.ids.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.ids().len() < count && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.ids()
+    }
+}
+
+/// Reads one HTTP request's head and body; its `webhook-id` header.
+async fn read_webhook_id(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&bytes[..head_end]).into_owned();
+    let header = |name: &str| {
+        head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
+        })
+    };
+    let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    while bytes.len() < head_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    header("webhook-id")
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The `tenantry` binary serving `database` on `port`, as a process of its own.
+fn spawn_node(database: &TestDatabase, port: u16) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    if let Some(owner) = &database.owner_url {
+        command.env("TENANTRY_DATABASE_OWNER_URL", owner);
+    }
+    command
+        .arg("serve")
+        .env("TENANTRY_BIND", format!("127.0.0.1:{port}"))
+        .env("TENANTRY_DATABASE_URL", &database.url)
+        .env("TENANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("TENANTRY_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+        .env("TENANTRY_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the tenantry binary starts")
+}
+
+async fn call(client: &reqwest::Client, method: &str, url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = client.request(method.parse().unwrap(), url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the node answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_in_flight_on_a_killed_node_is_retried_by_another_after_the_lease() {
+    let backend = match std::env::var(POSTGRES_URL_VAR) {
+        Ok(_) => Backend::Postgres,
+        Err(_) => Backend::Sqlite,
+    };
+    let database = TestDatabase::create(backend).await;
+    let receiver = Receiver::default();
+    let hook = receiver.start().await;
+    let client = reqwest::Client::new();
+
+    // Node A, a process of its own: an endpoint, then a change whose event it starts to send.
+    let port = free_port();
+    let mut node_a = spawn_node(&database, port);
+    let a = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{a}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "node A did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = json!({ "url": hook, "event_types": ["user."] });
+    let (status, created) = call(&client, "POST", &format!("{a}/v1/admin/webhooks"), Some(ADMIN_TOKEN), body).await;
+    assert_eq!(status, 201, "{created}");
+    let endpoint = created["data"]["id"].as_str().unwrap().to_owned();
+    let body = json!({ "email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada" });
+    let (status, _) = call(&client, "POST", &format!("{a}/v1/auth/signup"), None, body).await;
+    assert_eq!(status, 201);
+    let first = receiver.wait_for(1).await;
+    assert_eq!(first.len(), 1, "node A sent the event");
+
+    // Killed with the request in flight: nothing of it answers or records anything any more.
+    node_a.kill().expect("SIGKILL");
+    node_a.wait().unwrap();
+
+    // Node B on the same database: it leaves the delivery alone while node A's lease runs, and
+    // takes it once the lease is over.
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        database: DatabaseConfig {
+            url: database.url.clone(),
+            owner_url: database.owner_url.clone(),
+            ..Config::default().database
+        },
+        webhooks: WebhooksConfig { allow_private_targets: true },
+        ..Config::default()
+    };
+    let node_b = Application::build(config, Options { clock: clock.clone(), ..Options::default() })
+        .await
+        .expect("node B builds");
+    let b = format!("http://{}", node_b.local_addr());
+    tokio::spawn(node_b.run(std::future::pending::<()>()));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(receiver.ids().len(), 1, "node B must not send while node A's claim holds");
+    clock.advance(CLAIM_LEASE + chrono::Duration::seconds(5));
+
+    let ids = receiver.wait_for(2).await;
+    assert_eq!(ids.len(), 2, "node B retried the delivery");
+    assert_eq!(ids[0], ids[1], "the same message, so the receiver can tell it is a retry");
+    let path = format!("{b}/v1/admin/webhooks/{endpoint}/deliveries");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, listed) = call(&client, "GET", &path, Some(ADMIN_TOKEN), Value::Null).await;
+        assert_eq!(status, 200, "{listed}");
+        let delivery = &listed["data"][0];
+        if delivery["status"] == "succeeded" {
+            assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+            assert_eq!(delivery["event_id"], ids[0].as_str());
+            assert_eq!(delivery["response_status"], 200);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the delivery did not succeed: {listed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
