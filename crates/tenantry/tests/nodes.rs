@@ -1,13 +1,17 @@
 //! A node killed while it sends a webhook: the `tenantry` binary runs as a separate process, takes
 //! a delivery and is killed (SIGKILL) with the request in flight; another node on the same
 //! database retries it once the claim's lease has run out, and the receiver gets the same message
-//! (same `webhook-id`) again and answers it. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
+//! (same `webhook-id`) again and answers it. The same for an email over SMTP. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
 //! set (as CI sets it), else on one SQLite file shared by both processes.
 
 // The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
 #[allow(dead_code)]
 #[path = "../../tenantry-server/tests/api/test_db.rs"]
 mod test_db;
+// The server suite's SMTP server on loopback, which keeps every message it accepts.
+#[allow(dead_code)]
+#[path = "../../tenantry-server/tests/api/smtp_sink.rs"]
+mod smtp_sink;
 
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
@@ -17,12 +21,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tenantry_core::context::ManualClock;
 use tenantry_core::domain::webhook::CLAIM_LEASE;
-use tenantry_server::config::{DatabaseConfig, WebhooksConfig};
+use tenantry_core::service::admin::OUTBOX_LEASE;
+use tenantry_server::config::{DatabaseConfig, EmailConfig, WebhooksConfig};
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use smtp_sink::SmtpSink;
 use test_db::{Backend, TestDatabase, POSTGRES_URL_VAR};
 
 const ADMIN_TOKEN: &str = "test-admin-token";
@@ -112,8 +118,9 @@ fn free_port() -> u16 {
 }
 
 /// The `tenantry` binary serving `database` on `port`, as a process of its own.
-fn spawn_node(database: &TestDatabase, port: u16) -> Child {
+fn spawn_node(database: &TestDatabase, port: u16, env: &[(&str, String)]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     if let Some(owner) = &database.owner_url {
         command.env("TENANTRY_DATABASE_OWNER_URL", owner);
     }
@@ -130,6 +137,41 @@ fn spawn_node(database: &TestDatabase, port: u16) -> Child {
         .expect("the tenantry binary starts")
 }
 
+async fn wait_until_serving(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "node A did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Node B, in this process on the same database, with a clock the test moves.
+async fn start_node_b(database: &TestDatabase, clock: Arc<ManualClock>, smtp_url: Option<String>) -> String {
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        database: DatabaseConfig {
+            url: database.url.clone(),
+            owner_url: database.owner_url.clone(),
+            ..Config::default().database
+        },
+        webhooks: WebhooksConfig { allow_private_targets: true },
+        email: EmailConfig { smtp_url, ..Config::default().email },
+        ..Config::default()
+    };
+    let node_b = Application::build(config, Options { clock, ..Options::default() }).await.expect("node B builds");
+    let base = format!("http://{}", node_b.local_addr());
+    tokio::spawn(node_b.run(std::future::pending::<()>()));
+    base
+}
+
+fn backend() -> Backend {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(_) => Backend::Postgres,
+        Err(_) => Backend::Sqlite,
+    }
+}
+
 async fn call(client: &reqwest::Client, method: &str, url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
     let mut request = client.request(method.parse().unwrap(), url).json(&body);
     if let Some(token) = token {
@@ -142,24 +184,16 @@ async fn call(client: &reqwest::Client, method: &str, url: &str, token: Option<&
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_in_flight_on_a_killed_node_is_retried_by_another_after_the_lease() {
-    let backend = match std::env::var(POSTGRES_URL_VAR) {
-        Ok(_) => Backend::Postgres,
-        Err(_) => Backend::Sqlite,
-    };
-    let database = TestDatabase::create(backend).await;
+    let database = TestDatabase::create(backend()).await;
     let receiver = Receiver::default();
     let hook = receiver.start().await;
     let client = reqwest::Client::new();
 
     // Node A, a process of its own: an endpoint, then a change whose event it starts to send.
     let port = free_port();
-    let mut node_a = spawn_node(&database, port);
+    let mut node_a = spawn_node(&database, port, &[]);
     let a = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{a}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "node A did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_serving(&client, &a).await;
     let body = json!({ "url": hook, "event_types": ["user."] });
     let (status, created) = call(&client, "POST", &format!("{a}/v1/admin/webhooks"), Some(ADMIN_TOKEN), body).await;
     assert_eq!(status, 201, "{created}");
@@ -215,4 +249,65 @@ async fn a_delivery_in_flight_on_a_killed_node_is_retried_by_another_after_the_l
         assert!(Instant::now() < deadline, "the delivery did not succeed: {listed}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A front for the SMTP sink on `sink_port` that holds its first connection open without a word
+/// (the mailer waits for the greeting while its node is killed) and passes every later one
+/// through. `connected` turns true when the first one arrives.
+async fn holding_first_connection(sink_port: u16, connected: Arc<Mutex<bool>>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let first = !std::mem::replace(&mut *connected.lock().unwrap(), true);
+            tokio::spawn(async move {
+                if first {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    drop(socket);
+                } else if let Ok(mut sink) = tokio::net::TcpStream::connect(("127.0.0.1", sink_port)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut socket, &mut sink).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_in_flight_on_a_killed_node_is_sent_once_by_another_after_the_lease() {
+    let database = TestDatabase::create(backend()).await;
+    let sink = SmtpSink::start().await;
+    let connected = Arc::new(Mutex::new(false));
+    let front = holding_first_connection(sink.port, connected.clone()).await;
+    let smtp_url = format!("smtp://127.0.0.1:{front}");
+    let client = reqwest::Client::new();
+
+    // Node A, a process of its own, starts sending the verification email of a signup.
+    let port = free_port();
+    let mut node_a = spawn_node(&database, port, &[("TENANTRY_SMTP_URL", smtp_url.clone())]);
+    let a = format!("http://127.0.0.1:{port}");
+    wait_until_serving(&client, &a).await;
+    let body = json!({ "email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada" });
+    let (status, _) = call(&client, "POST", &format!("{a}/v1/auth/signup"), None, body).await;
+    assert_eq!(status, 201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !*connected.lock().unwrap() {
+        assert!(Instant::now() < deadline, "node A never connected to the SMTP server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node_a.kill().expect("SIGKILL");
+    node_a.wait().unwrap();
+
+    // Node B leaves the message alone while node A's claim holds, then sends it, once.
+    let clock = Arc::new(ManualClock::starting_now());
+    start_node_b(&database, clock.clone(), Some(smtp_url)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(sink.messages.lock().unwrap().is_empty(), "node B must not send while node A's claim holds");
+    clock.advance(OUTBOX_LEASE + chrono::Duration::seconds(5));
+    let sent = sink.wait_for(1).await;
+    assert_eq!(sent.len(), 1, "node B sent the email");
+    assert!(sent[0].contains("ada@example.com"), "{}", sent[0]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages.lock().unwrap().len(), 1, "sent once");
 }
