@@ -1,6 +1,7 @@
 //! Two-step verification in Chromium with JavaScript off: set-up from the account page with the
-//! QR code, the recovery codes shown once, and the second step of the next login. The pages pass
-//! the accessibility check, fit 375 px, and the set-up page is photographed for the README.
+//! QR code, the recovery codes shown once, the second step of the next login, the settings page's
+//! word on who requiring it would refuse, and the console's reset. The pages pass the
+//! accessibility check, fit 375 px, and the set-up page is photographed for the README.
 
 use std::path::PathBuf;
 
@@ -68,5 +69,25 @@ async fn two_step_verification_is_set_up_and_asked_for_at_the_next_login_without
     browser.wait_text("main", "Recovery codes left: 10").await;
     browser.wait_text("main table", "two-step").await;
     fits_375(&browser, "the account page").await;
+
+    // The settings page names who requiring it would refuse.
+    browser.goto("/app").await;
+    browser.find("nav.side").await;
+    let slug = crate::world::current_slug(&browser).await;
+    browser.goto(&format!("/app/org/{slug}/settings")).await;
+    browser.wait_text("main", "Every member has two-step verification.").await;
+    check_page(&browser, "the settings page").await;
+    fits_375(&browser, "the settings page").await;
     browser.close().await;
+
+    // The admin console offers the reset beside each user.
+    let console = world.browser_with(false).await;
+    console.goto("/admin").await;
+    console.fill("#token", crate::common::ADMIN_TOKEN).await;
+    console.click_labelled("main form", "Sign in").await;
+    console.goto("/admin/users").await;
+    console.find("button[aria-label='Reset two-step verification of ada@example.com']").await;
+    check_page(&console, "the console's users").await;
+    fits_375(&console, "the console's users").await;
+    console.close().await;
 }
