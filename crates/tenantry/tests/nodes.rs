@@ -211,22 +211,7 @@ async fn a_delivery_in_flight_on_a_killed_node_is_retried_by_another_after_the_l
     // Node B on the same database: it leaves the delivery alone while node A's lease runs, and
     // takes it once the lease is over.
     let clock = Arc::new(ManualClock::starting_now());
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        admin_token: Some(ADMIN_TOKEN.into()),
-        database: DatabaseConfig {
-            url: database.url.clone(),
-            owner_url: database.owner_url.clone(),
-            ..Config::default().database
-        },
-        webhooks: WebhooksConfig { allow_private_targets: true },
-        ..Config::default()
-    };
-    let node_b = Application::build(config, Options { clock: clock.clone(), ..Options::default() })
-        .await
-        .expect("node B builds");
-    let b = format!("http://{}", node_b.local_addr());
-    tokio::spawn(node_b.run(std::future::pending::<()>()));
+    let b = start_node_b(&database, clock.clone(), None).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(receiver.ids().len(), 1, "node B must not send while node A's claim holds");
     clock.advance(CLAIM_LEASE + chrono::Duration::seconds(5));

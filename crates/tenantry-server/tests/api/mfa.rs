@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{backend, base32_decode, code_at_step, spawn_app, step_now, Backend, TestApp, ADMIN_TOKEN, PASSWORD, SERVICE_TOKEN};
+use crate::common::{Account, backend, base32_decode, code_at_step, spawn_app, step_now, Backend, TestApp, ADMIN_TOKEN, PASSWORD, SERVICE_TOKEN};
 
 #[test]
 fn the_tests_own_totp_matches_rfc_6238() {
@@ -225,8 +225,8 @@ async fn disabling_needs_the_password_and_a_code() {
     assert!(r.expect(200).body["data"]["access_token"].is_string());
 }
 
-#[tokio::test]
-async fn an_org_requiring_mfa_refuses_a_member_without_it_at_once_and_admits_them_after_enrolment() {
+/// Ada's org Acme (team plan) with Bob as an admin; Ada has MFA, Bob has not.
+async fn acme_with_bob() -> (TestApp, Account, Account, String) {
     let app = spawn_app().await;
     let ada = app.signup("ada@example.com", "Ada").await;
     let bob = app.signup("bob@example.com", "Bob").await;
@@ -234,6 +234,12 @@ async fn an_org_requiring_mfa_refuses_a_member_without_it_at_once_and_admits_the
     app.set_plan(&org, "team").await;
     app.add_member(&org, &bob, "admin").await;
     app.enrol_mfa(&ada).await;
+    (app, ada, bob, org)
+}
+
+#[tokio::test]
+async fn an_org_requiring_mfa_refuses_a_member_without_it_at_once_and_admits_them_after_enrolment() {
+    let (app, ada, bob, org) = acme_with_bob().await;
     let members = format!("/v1/orgs/{org}/members");
     // Warm every cache on the way: the change must reach them.
     app.get(&members, Some(&bob.access)).await.expect(200);
@@ -289,13 +295,7 @@ async fn an_org_requiring_mfa_refuses_a_member_without_it_at_once_and_admits_the
 
 #[tokio::test]
 async fn a_member_without_mfa_may_still_leave_and_their_tokens_carry_no_permissions_there() {
-    let app = spawn_app().await;
-    let ada = app.signup("ada@example.com", "Ada").await;
-    let bob = app.signup("bob@example.com", "Bob").await;
-    let org = app.create_org(&ada, "Acme").await["id"].as_str().unwrap().to_owned();
-    app.set_plan(&org, "team").await;
-    app.add_member(&org, &bob, "admin").await;
-    app.enrol_mfa(&ada).await;
+    let (app, ada, bob, org) = acme_with_bob().await;
     let body = json!({ "security": { "mfa_required": true } });
     app.put(&format!("/v1/orgs/{org}/settings"), Some(&ada.access), body).await.expect(200);
 
