@@ -172,6 +172,7 @@ impl Application {
             proxies,
             site: Arc::new(site),
             allow_private_targets: config.webhooks.allow_private_targets,
+            store: store.clone(),
         };
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());

@@ -18,6 +18,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     /// Whether webhook endpoints may resolve to private addresses (`webhooks.allow_private_targets`).
     pub allow_private_targets: bool,
+    /// The database, for readiness (`/ready`).
+    pub store: tenantry_store::SqlStore,
 }
 
 /// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about

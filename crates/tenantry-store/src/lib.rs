@@ -123,6 +123,38 @@ impl SqlStore {
         }
     }
 
+    /// The parts that keep this process from serving well, each with why: the database not
+    /// answering, its migrations not the ones this build expects, or (PostgreSQL) the cache
+    /// listener disconnected. Empty when ready.
+    pub async fn unready_parts(&self) -> Vec<(&'static str, String)> {
+        let mut failing = Vec::new();
+        let applied: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.reader).await;
+        let expected = match self.backend {
+            Backend::Sqlite => sqlite::MIGRATOR.iter().map(|m| m.version).max(),
+            Backend::Postgres => postgres::latest_migration(),
+        };
+        match applied {
+            Err(error) => failing.push(("database", error.to_string())),
+            Ok(applied) if applied != expected => failing.push((
+                "migrations",
+                format!(
+                    "the database is at migration {}, this build expects {}",
+                    applied.unwrap_or(0),
+                    expected.unwrap_or(0)
+                ),
+            )),
+            Ok(_) => {}
+        }
+        if self.bus.as_ref().is_some_and(|bus| !bus.is_connected()) {
+            failing.push((
+                "cache_listener",
+                "the connection that hears other nodes' cache changes is down; reconnecting".to_owned(),
+            ));
+        }
+        failing
+    }
+
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;

@@ -198,6 +198,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/orgs/{org}/notifications"),
     ("post", "/v1/orgs/{org}/notifications/test"),
     ("get", "/health"),
+    ("get", "/ready"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/openapi.json"),
     ("post", "/v1/auth/signup"),

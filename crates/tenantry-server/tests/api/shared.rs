@@ -67,6 +67,8 @@ macro_rules! shared_modules {
         mod plans;
         #[path = "../api/presets.rs"]
         mod presets;
+        #[path = "../api/ready.rs"]
+        mod ready;
         #[path = "../api/role_properties.rs"]
         mod role_properties;
         #[path = "../api/role_races.rs"]

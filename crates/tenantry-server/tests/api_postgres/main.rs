@@ -16,5 +16,6 @@ mod event_log_order;
 mod member_status_nodes;
 mod outbox_claims;
 mod postgres_only;
+mod ready_listener;
 mod schema_parity;
 mod webhook_nodes;

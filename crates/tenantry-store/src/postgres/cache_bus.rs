@@ -65,6 +65,8 @@ pub struct CacheBus {
     next: AtomicU64,
     waiting: Mutex<HashMap<u64, Waiter>>,
     follower: Mutex<Option<Follower>>,
+    /// Whether the listening connection is up and named (readiness reports it).
+    connected: std::sync::atomic::AtomicBool,
 }
 
 /// Changes sent in a transaction not yet committed: waited for after the commit, forgotten if
@@ -85,10 +87,21 @@ impl CacheBus {
             next: AtomicU64::new(0),
             waiting: Mutex::new(HashMap::new()),
             follower: Mutex::new(None),
+            connected: std::sync::atomic::AtomicBool::new(true),
         });
         bus.name_listener(&mut listener).await?;
         tokio::spawn(bus.clone().listen(listener));
         Ok(bus)
+    }
+
+    /// Whether the listener is connected: while it is not, this process may miss other processes'
+    /// cache changes (it empties its caches when it reconnects).
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Calls `apply` with every change other processes commit from now on, in the listening task.
@@ -239,6 +252,7 @@ impl CacheBus {
         loop {
             if !named {
                 named = self.name_listener(&mut listener).await.is_ok();
+                self.set_connected(named);
             }
             match listener.try_recv().await {
                 Ok(Some(notification)) => match serde_json::from_str::<Message>(notification.payload()) {
@@ -255,11 +269,13 @@ impl CacheBus {
                 },
                 Ok(None) => {
                     named = false;
+                    self.set_connected(false);
                     self.hear(Heard::Gap);
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the cache listener lost its connection; reconnecting");
                     named = false;
+                    self.set_connected(false);
                     self.hear(Heard::Gap);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -299,6 +315,7 @@ mod tests {
             next: AtomicU64::new(0),
             waiting: Mutex::new(HashMap::new()),
             follower: Mutex::new(None),
+            connected: std::sync::atomic::AtomicBool::new(true),
         }
     }
 

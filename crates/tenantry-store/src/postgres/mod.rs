@@ -17,6 +17,11 @@ use sqlx::AnyPool;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The newest migration this build carries.
+pub fn latest_migration() -> Option<i64> {
+    MIGRATOR.iter().map(|m| m.version).max()
+}
+
 /// Who migrates: the owner's connection URL. The application role is the user of `database.url`.
 #[derive(Debug, Clone)]
 pub struct PostgresRoles {
