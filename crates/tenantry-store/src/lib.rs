@@ -155,6 +155,20 @@ impl SqlStore {
         failing
     }
 
+    /// Writes a consistent copy of a live SQLite database to `target` (`VACUUM INTO`: one read
+    /// transaction, so the copy holds every write committed before it began and none half
+    /// written, while the server keeps writing). PostgreSQL has its own tools for this.
+    pub async fn backup_to(&self, target: &std::path::Path) -> Result<(), String> {
+        if self.backend == Backend::Postgres {
+            return Err("this database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)".into());
+        }
+        if target.exists() {
+            return Err(format!("{} exists already; choose a new file", target.display()));
+        }
+        let target = target.to_str().ok_or("the backup's path is not valid UTF-8")?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.writer).await.map(drop).map_err(|e| e.to_string())
+    }
+
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;

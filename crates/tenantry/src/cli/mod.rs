@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use commands::{audit, auth, billing, invites, keys, members, orgs, teams};
+use commands::{audit, auth, backup, billing, invites, keys, members, orgs, teams};
 use error::Result;
 
 pub const EXIT_CODES: &str = "\
@@ -114,6 +114,8 @@ pub enum Command {
     },
     /// Hand the active org to another member; you become an admin
     TransferOwnership(members::TransferArgs),
+    /// Copy the server's SQLite database to FILE while it runs (operators; PostgreSQL: pg_dump)
+    Backup(backup::BackupArgs),
     /// Print a completion script for your shell
     Completions {
         #[arg(value_enum)]
@@ -147,6 +149,7 @@ async fn dispatch(command: Command, cli: fn() -> clap::Command) -> Result<()> {
         Command::Plan { command, global } => billing::run(command, &global).await,
         Command::Audit { command, global } => audit::run(command, &global).await,
         Command::TransferOwnership(args) => members::transfer(args).await,
+        Command::Backup(args) => backup::backup(args).await,
         Command::Completions { shell } => {
             let mut command = cli();
             clap_complete::generate(shell, &mut command, "tenantry", &mut std::io::stdout());
