@@ -21,6 +21,7 @@
 //! history: from `0010` on, a schema change takes the same number in both folders, and the
 //! schema-parity test fails when the two schemas differ outside its list of deliberate differences.
 
+pub mod doctor;
 mod postgres;
 mod rows;
 mod sql;

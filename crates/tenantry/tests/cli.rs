@@ -74,6 +74,16 @@ impl Server {
         });
     }
 
+    /// Runs `sql` with foreign keys unchecked, as a hand edit of the file could.
+    fn tamper_unchecked(&self, sql: &str) {
+        self.runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await.unwrap();
+            sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut conn).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        });
+    }
+
     /// Stops serving and waits until the listener is closed.
     fn stop(&mut self) {
         let _ = self.stop.take().unwrap().send(());
@@ -765,4 +775,74 @@ fn a_backup_taken_under_writes_holds_every_acknowledged_write_and_its_chains_ver
     let (code, _, stderr) = operator("postgres://nobody@127.0.0.1:1/none", &["backup", "/tmp/never.db"]);
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains("pg_dump"), "{stderr}");
+}
+
+#[test]
+fn doctor_finds_each_fault_planted_in_the_database() {
+    let server = Server::start();
+    let (owner, token) = server.signup("owner@example.com", "Owner");
+    let (status, body) = server.api("POST", "/v1/orgs", Some(&token), Some(json!({ "name": "Acme", "slug": "acme" })));
+    assert_eq!(status, 201, "{body}");
+    let org = body["data"]["id"].as_str().unwrap().to_owned();
+    let doctor = || {
+        let (code, stdout, stderr) = operator(&server.database_url, &["doctor", "--json"]);
+        let kinds: Vec<String> = serde_json::from_str::<Vec<Value>>(&stdout)
+            .unwrap_or_else(|_| panic!("not JSON: {stdout}{stderr}"))
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect();
+        (code, kinds)
+    };
+    assert_eq!(doctor(), (0, vec![]));
+    let (code, stdout, _) = operator(&server.database_url, &["doctor"]);
+    assert_eq!((code, stdout.trim()), (0, "No problems found."));
+
+    // Each fault is written as someone editing the file would (foreign keys off), then found.
+    let faults = [
+        ("org_owner", format!("UPDATE memberships SET role = 'admin' WHERE org_id = '{org}' AND user_id = '{owner}'")),
+        (
+            "team_member_outside_org",
+            format!(
+                "INSERT INTO team_members (org_id, team_id, user_id, role, joined_at) \
+                 VALUES ('{org}', 'team_ghost', '{owner}', 'member', 0)"
+            ),
+        ),
+        (
+            "invitation_role_missing",
+            format!(
+                "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, \
+                 expires_at, created_at) VALUES ('inv_planted', '{org}', 'x@example.com', 'wizard', '[]', '{owner}', \
+                 'pending', 'planted', 0, 0)"
+            ),
+        ),
+        (
+            "invitation_team_missing",
+            format!(
+                "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, \
+                 expires_at, created_at) VALUES ('inv_planted_2', '{org}', 'y@example.com', 'viewer', \
+                 '[\"team_ghost\"]', '{owner}', 'pending', 'planted_2', 0, 0)"
+            ),
+        ),
+        (
+            "key_of_deleted_org",
+            format!(
+                "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at) \
+                 VALUES ('key_planted', 'org_gone', 'k', 'tn_live_x', 'planted', '[]', '{owner}', 0)"
+            ),
+        ),
+        ("audit_chain_broken", "UPDATE audit_events SET metadata = '{}' WHERE action = 'org.created'".to_owned()),
+    ];
+    for (kind, sql) in faults {
+        server.tamper_unchecked(&sql);
+        let (code, kinds) = doctor();
+        assert_eq!(code, 7, "{kind}: {kinds:?}");
+        assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kind} found once: {kinds:?}");
+    }
+    let (code, stdout, stderr) = operator(&server.database_url, &["doctor"]);
+    assert_eq!(code, 7);
+    assert!(
+        stdout.contains("org_owner: org ") && stdout.contains("key_of_deleted_org: API key key_planted"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("6 problem(s) found"), "{stderr}");
 }

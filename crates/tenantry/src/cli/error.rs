@@ -17,7 +17,7 @@ pub enum Exit {
     Refused = 5,
     /// The server failed (5xx), could not be reached, timed out, or did not answer as Tenantry does.
     Server = 6,
-    /// `audit verify` found a broken link in an audit chain.
+    /// `audit verify` found a broken link in an audit chain, or `doctor` a fault in the database.
     Tampered = 7,
 }
 

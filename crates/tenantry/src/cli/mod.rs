@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use commands::{audit, auth, backup, billing, invites, keys, members, orgs, teams};
+use commands::{audit, auth, backup, billing, doctor, invites, keys, members, orgs, teams};
 use error::Result;
 
 pub const EXIT_CODES: &str = "\
@@ -26,7 +26,7 @@ Client exit codes:
   4  not found (404)
   5  other refusal by the API (4xx: invalid request, conflict, plan limit, rate limit)
   6  server or connection error (5xx, connection refused, timeout, not a Tenantry answer)
-  7  `audit verify` found a broken audit chain
+  7  `audit verify` found a broken audit chain, or `doctor` a fault in the database
 
 The login is stored in $TENANTRY_CONFIG_DIR, else $XDG_CONFIG_HOME/tenantry, else ~/.config/tenantry.";
 
@@ -116,6 +116,8 @@ pub enum Command {
     TransferOwnership(members::TransferArgs),
     /// Copy the server's SQLite database to FILE while it runs (operators; PostgreSQL: pg_dump)
     Backup(backup::BackupArgs),
+    /// Check the server's database for faults the services never make (operators); exits 7 if any
+    Doctor(doctor::DoctorArgs),
     /// Print a completion script for your shell
     Completions {
         #[arg(value_enum)]
@@ -150,6 +152,7 @@ async fn dispatch(command: Command, cli: fn() -> clap::Command) -> Result<()> {
         Command::Audit { command, global } => audit::run(command, &global).await,
         Command::TransferOwnership(args) => members::transfer(args).await,
         Command::Backup(args) => backup::backup(args).await,
+        Command::Doctor(args) => doctor::doctor(args).await,
         Command::Completions { shell } => {
             let mut command = cli();
             clap_complete::generate(shell, &mut command, "tenantry", &mut std::io::stdout());

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod billing;
+pub mod doctor;
 pub mod invites;
 pub mod keys;
 pub mod members;
