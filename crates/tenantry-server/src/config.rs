@@ -31,6 +31,11 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For headers name the client",
     ),
     ("TENANTRY_LOG", "log", "log filter, e.g. info or tenantry=debug (default info)"),
+    (
+        "TENANTRY_SHUTDOWN_GRACE_SECS",
+        "shutdown_grace_secs",
+        "on SIGTERM or Ctrl-C, how long requests in flight may take to finish (default 30)",
+    ),
     ("TENANTRY_DATABASE_URL", "database.url", "database URL (default sqlite://tenantry.db)"),
     (
         "TENANTRY_DATABASE_OWNER_URL",
@@ -104,6 +109,8 @@ pub struct Config {
     #[serde(deserialize_with = "comma_separated")]
     pub trusted_proxies: Vec<String>,
     pub log: String,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish.
+    pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
     pub email: EmailConfig,
     pub billing: BillingConfig,
@@ -250,6 +257,7 @@ impl Default for Config {
             service_tokens: Vec::new(),
             trusted_proxies: Vec::new(),
             log: "info".into(),
+            shutdown_grace_secs: 30,
             database: DatabaseConfig::default(),
             email: EmailConfig::default(),
             billing: BillingConfig::default(),
@@ -452,7 +460,7 @@ mod tests {
     fn every_env_key_names_a_real_setting() {
         figment::Jail::expect_with(|jail| {
             for (env, key, _) in ENV_KEYS {
-                let value = if key.ends_with("ttl_secs")
+                let value = if key.ends_with("_secs")
                     || key.ends_with("_days")
                     || key.ends_with("_hours")
                     || key.ends_with("concurrency")

@@ -58,6 +58,8 @@ pub struct Application {
     state: AppState,
     store: SqlStore,
     admin_token: AdminToken,
+    /// How long requests in flight may take to finish once shutdown begins.
+    shutdown_grace: std::time::Duration,
 }
 
 /// Opens the database named by the configuration and applies pending migrations (on
@@ -190,7 +192,8 @@ impl Application {
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())
             .layer(axum::middleware::from_fn(crate::request_id::middleware));
-        Ok(Self { listener, router, state, store, admin_token })
+        let shutdown_grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
+        Ok(Self { listener, router, state, store, admin_token, shutdown_grace })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -218,12 +221,39 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then writes what is pending.
+    /// Serves until `shutdown` resolves, then shuts down gracefully: stops accepting, lets the
+    /// requests in flight finish (for at most `shutdown_grace_secs`), writes what is kept in
+    /// memory (API key usage, this node's rate-limit counts) and closes the database pool.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let (began, shutting_down) = tokio::sync::oneshot::channel::<()>();
+        let signalled = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing the requests in flight");
+            let _ = began.send(());
+        };
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(signalled);
+        let grace = self.shutdown_grace;
+        let served = tokio::select! {
+            served = served => served,
+            () = async {
+                if shutting_down.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; closing");
+                Ok(())
+            }
+        };
         if let Err(error) = self.state.tenantry.flush_key_usage().await {
             tracing::warn!(%error, "could not write API key usage at shutdown");
         }
+        if let Err(error) = self.state.tenantry.share_rate_counts().await {
+            tracing::warn!(%error, "could not write rate-limit counts at shutdown");
+        }
+        self.store.close().await;
         served
     }
 }

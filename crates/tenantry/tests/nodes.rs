@@ -1,7 +1,8 @@
 //! A node killed while it sends a webhook: the `tenantry` binary runs as a separate process, takes
 //! a delivery and is killed (SIGKILL) with the request in flight; another node on the same
 //! database retries it once the claim's lease has run out, and the receiver gets the same message
-//! (same `webhook-id`) again and answers it. The same for an email over SMTP. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
+//! (same `webhook-id`) again and answers it. The same for an email over SMTP. And a node asked to
+//! stop (SIGTERM) finishes the request in flight while refusing new connections. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
 //! set (as CI sets it), else on one SQLite file shared by both processes.
 
 // The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
@@ -295,4 +296,52 @@ async fn an_email_in_flight_on_a_killed_node_is_sent_once_by_another_after_the_l
     assert!(sent[0].contains("ada@example.com"), "{}", sent[0]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sink.messages.lock().unwrap().len(), 1, "sent once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refused() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    let mut node = spawn_node(&database, port, &[]);
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &format!("http://127.0.0.1:{port}")).await;
+
+    // A signup whose body is still arriving when the signal comes.
+    let body =
+        json!({ "email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada" }).to_string();
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /v1/auth/signup HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let terminated = Command::new("kill").args(["-TERM", &node.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    // New connections are refused once the node stops accepting.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        assert!(Instant::now() < deadline, "the node still accepts connections after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The request in flight still completes.
+    slow.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    // And the node exits by itself, cleanly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = node.try_wait().unwrap() {
+            assert!(status.success(), "exited with {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node did not exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
