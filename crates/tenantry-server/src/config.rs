@@ -30,7 +30,16 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "trusted_proxies",
         "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For headers name the client",
     ),
-    ("TENANTRY_LOG", "log", "log filter, e.g. info or tenantry=debug (default info)"),
+    (
+        "TENANTRY_LOG",
+        "log",
+        "log filter, e.g. info or tenantry=debug; add tenantry::access=info for a line per request (default info)",
+    ),
+    (
+        "TENANTRY_LOG_FORMAT",
+        "log_format",
+        "text (coloured only on a terminal) or json, one object per line (default text)",
+    ),
     (
         "TENANTRY_SHUTDOWN_GRACE_SECS",
         "shutdown_grace_secs",
@@ -109,6 +118,7 @@ pub struct Config {
     #[serde(deserialize_with = "comma_separated")]
     pub trusted_proxies: Vec<String>,
     pub log: String,
+    pub log_format: LogFormat,
     /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish.
     pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
@@ -120,6 +130,17 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
     pub mfa: MfaConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured only on a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// Multi-factor authentication.
@@ -257,6 +278,7 @@ impl Default for Config {
             service_tokens: Vec::new(),
             trusted_proxies: Vec::new(),
             log: "info".into(),
+            log_format: LogFormat::Text,
             shutdown_grace_secs: 30,
             database: DatabaseConfig::default(),
             email: EmailConfig::default(),
@@ -471,6 +493,8 @@ mod tests {
                     "open"
                 } else if *key == "brand.accent_color" {
                     "#123456"
+                } else if *key == "log_format" {
+                    "json"
                 } else if *key == "webhooks.allow_private_targets" {
                     "true"
                 } else {

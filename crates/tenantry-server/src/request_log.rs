@@ -1,4 +1,6 @@
-//! The request log: one span per request with its method, path and headers — never a secret.
+//! The request log: one span per request with its method, path and headers, and one access line
+//! per request (`tenantry::access`: request id, method, matched route, status, latency) — never a
+//! secret.
 //!
 //! Credentials in headers are marked sensitive before the span is made (they show as
 //! `Sensitive`). Paths can carry single-use tokens (`/accept-invite/{token}`,
@@ -27,6 +29,33 @@ pub fn redacted_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Logs one line per request once it is answered. The route is the matched pattern
+/// (`/v1/orgs/{org}/members`), never the raw path, so no id or token reaches the log. Off unless
+/// the `tenantry::access` target is enabled (e.g. `TENANTRY_LOG=info,tenantry::access=info`),
+/// so a busy node pays nothing for it by default.
+pub async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if !tracing::enabled!(target: "tenantry::access", tracing::Level::INFO) {
+        return next.run(request).await;
+    }
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "tenantry::access",
+        request_id = %crate::request_id::current_request_id(),
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
 }
 
 #[derive(Clone, Copy, Default)]

@@ -191,6 +191,7 @@ impl Application {
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())
+            .layer(axum::middleware::from_fn(crate::request_log::access_log))
             .layer(axum::middleware::from_fn(crate::request_id::middleware));
         let shutdown_grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
         Ok(Self { listener, router, state, store, admin_token, shutdown_grace })

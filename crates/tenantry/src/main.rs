@@ -3,11 +3,13 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use tenantry_server::config::LogFormat;
 use tenantry_server::startup::{open_store, Options};
 use tenantry_server::{Application, Config};
 
@@ -70,9 +72,7 @@ fn main() -> ExitCode {
 
 async fn server(path: &std::path::Path, migrate_only: bool) -> anyhow::Result<()> {
     let config = Config::load(path).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("log: not a valid filter")?)
-        .init();
+    init_logging(&config)?;
     if migrate_only {
         let store = open_store(&config).await?;
         store.close().await;
@@ -80,6 +80,20 @@ async fn server(path: &std::path::Path, migrate_only: bool) -> anyhow::Result<()
         return Ok(());
     }
     serve(config).await
+}
+
+/// Log lines to standard output: text (coloured only on a terminal) or one JSON object per line.
+/// The per-request access line (`tenantry::access`) is off unless the filter names it, so a busy
+/// node pays for it only when asked.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter = format!("tenantry::access=off,{}", config.log);
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).context("log: not a valid filter")?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -345,3 +345,58 @@ async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refus
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_have_one_object_per_line_with_the_request_and_no_secret() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    if let Some(owner) = &database.owner_url {
+        command.env("TENANTRY_DATABASE_OWNER_URL", owner);
+    }
+    let node = command
+        .arg("serve")
+        .env("TENANTRY_BIND", format!("127.0.0.1:{port}"))
+        .env("TENANTRY_DATABASE_URL", &database.url)
+        .env("TENANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("TENANTRY_LOG_FORMAT", "json")
+        .env("TENANTRY_LOG", "info,tenantry::access=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &base).await;
+
+    let password = "correct horse battery";
+    let body = json!({ "email": "ada@example.com", "password": password, "display_name": "Ada" });
+    let (_, signed_up) = call(&client, "POST", &format!("{base}/v1/auth/signup"), None, body).await;
+    let access = signed_up["data"]["access_token"].as_str().unwrap().to_owned();
+    let org = signed_up["data"]["org"]["id"].as_str().unwrap().to_owned();
+    call(&client, "GET", &format!("{base}/v1/orgs/{org}/members"), Some(&access), Value::Null).await;
+    let token = "q8Zr3_0kLx-9YwVbN2mT7uHcE4aS1dFgJ6pK5oI8rUe";
+    client.get(format!("{base}/accept-invite/{token}")).send().await.unwrap();
+    Command::new("kill").args(["-TERM", &node.id().to_string()]).status().unwrap();
+    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap()).await.unwrap();
+    let log = String::from_utf8(output.stdout).unwrap();
+
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not one JSON object: {line}")))
+        .collect();
+    let access_lines: Vec<&Value> = lines.iter().filter(|l| l["target"] == "tenantry::access").collect();
+    let members = access_lines
+        .iter()
+        .find(|l| l["route"] == "/v1/orgs/{org}/members")
+        .unwrap_or_else(|| panic!("no line for the members request: {log}"));
+    assert_eq!(members["status"], 200);
+    assert_eq!(members["method"], "GET");
+    assert!(members["request_id"].as_str().unwrap().starts_with("req_"), "{members}");
+    assert!(members["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert!(members["level"] == "INFO" && members["timestamp"].is_string(), "{members}");
+    assert!(access_lines.iter().any(|l| l["route"] == "/v1/auth/signup" && l["status"] == 201));
+    for secret in [password, access.as_str(), token] {
+        assert!(!log.contains(secret), "a secret reached the log: {log}");
+    }
+}
