@@ -118,10 +118,10 @@ fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The `tenantry` binary serving `database` on `port`, as a process of its own.
-fn spawn_node(database: &TestDatabase, port: u16, env: &[(&str, String)]) -> Child {
+/// The `tenantry` binary serving `database` on `port`, to be started as a process of its own:
+/// quiet (warnings only, output discarded) unless the caller says otherwise.
+fn node_command(database: &TestDatabase, port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
-    command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     if let Some(owner) = &database.owner_url {
         command.env("TENANTRY_DATABASE_OWNER_URL", owner);
     }
@@ -133,7 +133,14 @@ fn spawn_node(database: &TestDatabase, port: u16, env: &[(&str, String)]) -> Chi
         .env("TENANTRY_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
         .env("TENANTRY_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Starts `node_command` with `env` added.
+fn spawn_node(database: &TestDatabase, port: u16, env: &[(&str, String)]) -> Child {
+    node_command(database, port)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .spawn()
         .expect("the tenantry binary starts")
 }
@@ -350,19 +357,10 @@ async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refus
 async fn json_logs_have_one_object_per_line_with_the_request_and_no_secret() {
     let database = TestDatabase::create(backend()).await;
     let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
-    if let Some(owner) = &database.owner_url {
-        command.env("TENANTRY_DATABASE_OWNER_URL", owner);
-    }
-    let node = command
-        .arg("serve")
-        .env("TENANTRY_BIND", format!("127.0.0.1:{port}"))
-        .env("TENANTRY_DATABASE_URL", &database.url)
-        .env("TENANTRY_ADMIN_TOKEN", ADMIN_TOKEN)
+    let node = node_command(&database, port)
         .env("TENANTRY_LOG_FORMAT", "json")
         .env("TENANTRY_LOG", "info,tenantry::access=info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");

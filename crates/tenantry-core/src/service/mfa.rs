@@ -19,7 +19,7 @@ use crate::domain::mfa::{self, MfaCipher, TotpSecret, RECOVERY_CODES, SECRET_BYT
 use crate::domain::models::{Member, User, UserStatus};
 use crate::domain::permission::Permission;
 use crate::domain::secret::hash_token;
-use crate::store::{CacheChange, ReadTx, Stale, Store, Tx};
+use crate::store::{CacheChange, ReadTx, Stale, Store, StoredTotp, Tx};
 use crate::{Error, Result};
 
 /// How long the second step of a login may wait.
@@ -192,10 +192,8 @@ impl Tenantry {
         let Some(stored) = w.tx().totp(user.id).await?.filter(|t| t.confirmed_at.is_some()) else {
             return Err(Error::conflict("mfa_not_enabled", "multi-factor authentication is not enabled"));
         };
-        if !self
-            .accept_factor(w.tx(), &user, &stored.sealed, stored.last_step, &SecondFactor::Code(code.into()))
-            .await?
-            && !self.accept_factor(w.tx(), &user, "", 0, &SecondFactor::RecoveryCode(code.into())).await?
+        if !self.accept_factor(w.tx(), &user, &stored, &SecondFactor::Code(code.into())).await?
+            && !self.accept_factor(w.tx(), &user, &stored, &SecondFactor::RecoveryCode(code.into())).await?
         {
             drop(w);
             self.record_code_failure(&throttle_key, meta);
@@ -269,7 +267,7 @@ impl Tenantry {
             return Err(Error::forbidden("this account is suspended"));
         }
         let stored = w.tx().totp(user.id).await?.filter(|t| t.confirmed_at.is_some()).ok_or_else(invalid_mfa_token)?;
-        if !self.accept_factor(w.tx(), &user, &stored.sealed, stored.last_step, &factor).await? {
+        if !self.accept_factor(w.tx(), &user, &stored, &factor).await? {
             drop(w);
             self.record_code_failure(&throttle_key, meta);
             let field = if matches!(factor, SecondFactor::Code(_)) { "code" } else { "recovery_code" };
@@ -289,14 +287,13 @@ impl Tenantry {
         &self,
         tx: &mut dyn Tx,
         user: &User,
-        sealed: &str,
-        last_step: u64,
+        stored: &StoredTotp,
         factor: &SecondFactor,
     ) -> Result<bool> {
         match factor {
             SecondFactor::Code(code) => {
-                let secret = self.open_secret(sealed, user.id)?;
-                match secret.accepted_step(code, self.unix_now(), last_step) {
+                let secret = self.open_secret(&stored.sealed, user.id)?;
+                match secret.accepted_step(code, self.unix_now(), stored.last_step) {
                     Some(step) => Ok(tx.use_totp_step(user.id, step).await?),
                     None => Ok(false),
                 }
