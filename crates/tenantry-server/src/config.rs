@@ -99,6 +99,11 @@ pub const ENV_KEYS: &[(&str, &str, &str)] = &[
         "base64 of 32 random bytes sealing TOTP secrets (default: generated on first start, kept in the database)",
     ),
     (
+        "TENANTRY_METRICS_TOKEN",
+        "metrics.token",
+        "bearer token /metrics requires; unset: /metrics is open to whoever reaches the port",
+    ),
+    (
         "TENANTRY_PASSWORD_HASH_CONCURRENCY",
         "auth.password_hash_concurrency",
         "password hashes computed at once (default: CPU count)",
@@ -130,6 +135,15 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub notifications: NotificationsConfig,
     pub mfa: MfaConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// The `/metrics` endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` answers only requests bearing it (`Authorization: Bearer …`).
+    pub token: Option<String>,
 }
 
 /// How log lines are written.
@@ -289,6 +303,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             notifications: NotificationsConfig::default(),
             mfa: MfaConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod key_auth;
 pub mod mailer;
+pub mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod request_log;

@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An access token (JWT), the instance admin token, or a service token"))
+                    .description(Some("An access token (JWT), the instance admin token, a service token, or (for /metrics) the metrics token"))
                     .build(),
             ),
         );

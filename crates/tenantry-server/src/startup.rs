@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::dashboard::{Branding, Site};
 use crate::extract::BODY_LIMIT;
 use crate::mailer::Mailer;
+use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::request_log::RequestSpan;
 use crate::state::{AppState, Credentials};
@@ -168,6 +169,7 @@ impl Application {
         let refresh_cookie_secs = (config.auth.refresh_token_ttl_days as i64).saturating_mul(86_400);
         let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
         let credentials = Arc::new(Credentials { admin_hash, service_hashes });
+        let metrics = Arc::new(Metrics::new(tenantry.clone(), config.metrics.token.as_deref()));
         let state = AppState {
             tenantry,
             credentials,
@@ -175,6 +177,7 @@ impl Application {
             site: Arc::new(site),
             allow_private_targets: config.webhooks.allow_private_targets,
             store: store.clone(),
+            metrics: metrics.clone(),
         };
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());
@@ -192,6 +195,7 @@ impl Application {
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())
             .layer(axum::middleware::from_fn(crate::request_log::access_log))
+            .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::record))
             .layer(axum::middleware::from_fn(crate::request_id::middleware));
         let shutdown_grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
         Ok(Self { listener, router, state, store, admin_token, shutdown_grace })
@@ -221,7 +225,6 @@ impl Application {
         }
     }
 
-    /// Serves until `shutdown` resolves, then writes what is pending.
     /// Serves until `shutdown` resolves, then shuts down gracefully: stops accepting, lets the
     /// requests in flight finish (for at most `shutdown_grace_secs`), writes what is kept in
     /// memory (API key usage, this node's rate-limit counts) and closes the database pool.

@@ -18,8 +18,9 @@ pub struct AppState {
     pub site: Arc<Site>,
     /// Whether webhook endpoints may resolve to private addresses (`webhooks.allow_private_targets`).
     pub allow_private_targets: bool,
-    /// The database, for readiness (`/ready`).
+    /// The database, for readiness (`/ready`) and the metrics' pool figures.
     pub store: tenantry_store::SqlStore,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The non-user bearer tokens, kept only as SHA-256 hashes so comparing them leaks nothing about

@@ -64,6 +64,15 @@ pub struct ConnectOptions {
     pub max_connections: u32,
 }
 
+/// One connection pool's size at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub pool: &'static str,
+    pub open: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
 #[derive(Clone)]
 pub struct SqlStore {
     backend: Backend,
@@ -122,6 +131,28 @@ impl SqlStore {
             }
             None => false,
         }
+    }
+
+    /// Each connection pool's size: open connections, those in use, and the most it may open.
+    /// SQLite has two (one writer, the readers); PostgreSQL one.
+    pub fn pool_use(&self) -> Vec<PoolUse> {
+        let pools: &[(&'static str, &AnyPool)] = match self.backend {
+            Backend::Sqlite => &[("writer", &self.writer), ("readers", &self.reader)],
+            Backend::Postgres => &[("shared", &self.writer)],
+        };
+        pools
+            .iter()
+            .map(|(name, pool)| {
+                let open = pool.size();
+                let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+                PoolUse {
+                    pool: name,
+                    open,
+                    in_use: open.saturating_sub(idle),
+                    max: pool.options().get_max_connections(),
+                }
+            })
+            .collect()
     }
 
     /// The parts that keep this process from serving well, each with why: the database not

@@ -1,9 +1,10 @@
 //! A node killed while it sends a webhook: the `tenantry` binary runs as a separate process, takes
 //! a delivery and is killed (SIGKILL) with the request in flight; another node on the same
 //! database retries it once the claim's lease has run out, and the receiver gets the same message
-//! (same `webhook-id`) again and answers it. The same for an email over SMTP. And a node asked to
-//! stop (SIGTERM) finishes the request in flight while refusing new connections. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is
-//! set (as CI sets it), else on one SQLite file shared by both processes.
+//! (same `webhook-id`) again and answers it. The same for an email over SMTP. A node asked to stop
+//! (SIGTERM) finishes the request in flight while refusing new connections, and cuts a request
+//! still unfinished when its grace period ends. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL`
+//! is set (as CI sets it), else on one SQLite file shared by both processes.
 
 // The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
 #[allow(dead_code)]
@@ -305,15 +306,9 @@ async fn an_email_in_flight_on_a_killed_node_is_sent_once_by_another_after_the_l
     assert_eq!(sink.messages.lock().unwrap().len(), 1, "sent once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refused() {
-    let database = TestDatabase::create(backend()).await;
-    let port = free_port();
-    let mut node = spawn_node(&database, port, &[]);
-    let client = reqwest::Client::new();
-    wait_until_serving(&client, &format!("http://127.0.0.1:{port}")).await;
-
-    // A signup whose body is still arriving when the signal comes.
+/// A signup whose body is still arriving: the head and 10 bytes are sent; the rest is returned
+/// for the caller to send (or not).
+async fn start_slow_signup(port: u16) -> (tokio::net::TcpStream, Vec<u8>) {
     let body =
         json!({ "email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada" }).to_string();
     let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -324,10 +319,38 @@ async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refus
     );
     slow.write_all(head.as_bytes()).await.unwrap();
     slow.write_all(&body.as_bytes()[..10]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    (slow, body.as_bytes()[10..].to_vec())
+}
 
+fn send_sigterm(node: &Child) {
     let terminated = Command::new("kill").args(["-TERM", &node.id().to_string()]).status().unwrap();
     assert!(terminated.success());
+}
+
+/// Waits for the node to exit by itself, at most `within`.
+async fn exit_status(node: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = node.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the node did not exit within {within:?} of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refused() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    let mut node = spawn_node(&database, port, &[]);
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &format!("http://127.0.0.1:{port}")).await;
+
+    let (mut slow, rest) = start_slow_signup(port).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    send_sigterm(&node);
     // New connections are refused once the node stops accepting.
     let deadline = Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
@@ -336,21 +359,44 @@ async fn on_sigterm_a_request_in_flight_finishes_while_new_connections_are_refus
     }
 
     // The request in flight still completes.
-    slow.write_all(&body.as_bytes()[10..]).await.unwrap();
+    slow.write_all(&rest).await.unwrap();
     let mut answer = String::new();
     slow.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 
     // And the node exits by itself, cleanly.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = node.try_wait().unwrap() {
-            assert!(status.success(), "exited with {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the node did not exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = exit_status(&mut node, Duration::from_secs(20)).await;
+    assert!(status.success(), "exited with {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_still_in_flight_when_the_grace_period_ends_is_cut_and_the_node_exits() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    let mut node = spawn_node(&database, port, &[("TENANTRY_SHUTDOWN_GRACE_SECS", "1".into())]);
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &format!("http://127.0.0.1:{port}")).await;
+
+    // A client that never finishes its request.
+    let (mut stalled, _never_sent) = start_slow_signup(port).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = Instant::now();
+    send_sigterm(&node);
+
+    // The node waits out its one second of grace, no longer, and still exits cleanly.
+    let status = exit_status(&mut node, Duration::from_secs(15)).await;
+    assert!(status.success(), "exited with {status}");
+    let waited = signalled.elapsed();
+    assert!(waited >= Duration::from_millis(900), "exited after {waited:?}, before the grace period ended");
+    // The stalled request got no answer: its connection was closed.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut answer)).await;
+    assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "the connection is still open after the node exited");
+    assert!(!String::from_utf8_lossy(&answer).contains("201"), "{}", String::from_utf8_lossy(&answer));
+    // Nothing was written for it.
+    let users: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&database.admin_pool().await).await.unwrap();
+    assert_eq!(users, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::lookups::{LookupCounts, Lookups};
+
 use crate::domain::ids::{OrgId, TeamId, UserId};
 use crate::domain::permission::Role;
 #[cfg(test)]
@@ -49,7 +51,16 @@ pub struct GrantCache {
     /// Whether each org requires MFA of its members.
     mfa_required: Cache<OrgId, bool>,
     generation: AtomicU64,
+    lookups: [Lookups; 5],
 }
+
+/// `GrantCache::lookups`' entries, in the order of the metrics' `cache` label.
+const MEMBERS: usize = 0;
+const CUSTOM_ROLES: usize = 1;
+const SLUGS: usize = 2;
+const TEAMS: usize = 3;
+const MFA_REQUIRED: usize = 4;
+const LOOKUP_NAMES: [&str; 5] = ["member_grants", "custom_roles", "org_slugs", "org_teams", "org_mfa_required"];
 
 impl Default for GrantCache {
     fn default() -> Self {
@@ -60,18 +71,24 @@ impl Default for GrantCache {
             teams: Cache::new(MAX_ORGS),
             mfa_required: Cache::new(MAX_ORGS),
             generation: AtomicU64::new(0),
+            lookups: Default::default(),
         }
     }
 }
 
 impl GrantCache {
+    /// Each of the caches' hits and misses so far, by name.
+    pub fn lookups(&self) -> impl Iterator<Item = (&'static str, LookupCounts)> + '_ {
+        LOOKUP_NAMES.into_iter().zip(self.lookups.iter().map(Lookups::snapshot))
+    }
+
     /// Read before a database lookup whose result will be passed to a `fill_*`.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     pub fn member_grant(&self, org: OrgId, user: UserId) -> Option<MemberGrant> {
-        self.members.get(&(org, user))
+        self.lookups[MEMBERS].count(self.members.get(&(org, user)))
     }
 
     pub fn fill_member_grant(&self, org: OrgId, user: UserId, grant: MemberGrant, seen: u64) {
@@ -82,7 +99,7 @@ impl GrantCache {
     }
 
     pub fn custom_roles(&self, org: OrgId) -> Option<Arc<Vec<Role>>> {
-        self.custom_roles.get(&org)
+        self.lookups[CUSTOM_ROLES].count(self.custom_roles.get(&org))
     }
 
     pub fn fill_custom_roles(&self, org: OrgId, roles: Arc<Vec<Role>>, seen: u64) {
@@ -93,7 +110,7 @@ impl GrantCache {
     }
 
     pub fn slug(&self, slug: &str) -> Option<OrgId> {
-        self.slugs.get(slug)
+        self.lookups[SLUGS].count(self.slugs.get(slug))
     }
 
     /// A slug names one org until that org is deleted; the generation check keeps a fill that
@@ -106,7 +123,7 @@ impl GrantCache {
     }
 
     pub fn teams(&self, org: OrgId) -> Option<OrgTeams> {
-        self.teams.get(&org)
+        self.lookups[TEAMS].count(self.teams.get(&org))
     }
 
     pub fn fill_teams(&self, org: OrgId, teams: OrgTeams, seen: u64) {
@@ -116,10 +133,8 @@ impl GrantCache {
         }
     }
 
-    /// After a membership of `user` in `org`, or one of their team memberships in it, was
-    /// added, changed or removed.
     pub fn mfa_required(&self, org: OrgId) -> Option<bool> {
-        self.mfa_required.get(&org)
+        self.lookups[MFA_REQUIRED].count(self.mfa_required.get(&org))
     }
 
     pub fn fill_mfa_required(&self, org: OrgId, required: bool, seen: u64) {
@@ -138,6 +153,8 @@ impl GrantCache {
             .expect("the members cache supports invalidation closures");
     }
 
+    /// After a membership of `user` in `org`, or one of their team memberships in it, was
+    /// added, changed or removed.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.members.invalidate(&(org, user));

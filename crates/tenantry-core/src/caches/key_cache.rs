@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::lookups::{LookupCounts, Lookups};
+
 use crate::domain::api_key::ApiKey;
 use crate::domain::ids::{ApiKeyId, OrgId};
 use crate::domain::permission::PermissionSet;
@@ -31,6 +33,8 @@ pub struct KeyCache {
     by_hash: Cache<String, Option<Arc<CachedKey>>>,
     by_id: Cache<ApiKeyId, Option<Arc<CachedKey>>>,
     generation: AtomicU64,
+    by_hash_lookups: Lookups,
+    by_id_lookups: Lookups,
 }
 
 impl Default for KeyCache {
@@ -39,6 +43,8 @@ impl Default for KeyCache {
             by_hash: Cache::builder().max_capacity(MAX_KEYS).support_invalidation_closures().build(),
             by_id: Cache::builder().max_capacity(MAX_KEYS).support_invalidation_closures().build(),
             generation: AtomicU64::new(0),
+            by_hash_lookups: Lookups::default(),
+            by_id_lookups: Lookups::default(),
         }
     }
 }
@@ -51,11 +57,16 @@ impl KeyCache {
 
     /// `Some(None)`: known not to exist.
     pub fn by_hash(&self, hash: &str) -> Option<Option<Arc<CachedKey>>> {
-        self.by_hash.get(hash)
+        self.by_hash_lookups.count(self.by_hash.get(hash))
     }
 
     pub fn by_id(&self, id: ApiKeyId) -> Option<Option<Arc<CachedKey>>> {
-        self.by_id.get(&id)
+        self.by_id_lookups.count(self.by_id.get(&id))
+    }
+
+    /// Each of the caches' hits and misses so far, by name.
+    pub fn lookups(&self) -> impl Iterator<Item = (&'static str, LookupCounts)> {
+        [("keys_by_secret", self.by_hash_lookups.snapshot()), ("keys_by_id", self.by_id_lookups.snapshot())].into_iter()
     }
 
     pub fn fill_hash(&self, hash: &str, found: Option<Arc<CachedKey>>, seen: u64) {

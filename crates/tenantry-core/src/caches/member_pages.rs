@@ -18,6 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use moka::sync::Cache;
 
+use super::lookups::{LookupCounts, Lookups};
+
 use crate::domain::ids::OrgId;
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
@@ -63,6 +65,7 @@ pub struct MemberPageCache {
     pages: Cache<PageKey, Arc<CachedPage>>,
     epochs: Cache<OrgId, u64>,
     next_epoch: AtomicU64,
+    lookups: Lookups,
 }
 
 impl Default for MemberPageCache {
@@ -76,6 +79,7 @@ impl Default for MemberPageCache {
                 .build(),
             epochs: Cache::new(MAX_ORGS),
             next_epoch: AtomicU64::new(1),
+            lookups: Lookups::default(),
         }
     }
 }
@@ -88,8 +92,14 @@ impl MemberPageCache {
     }
 
     pub fn page(&self, org: OrgId, request: &PageRequest) -> Option<Arc<ListedPage>> {
-        let cached = self.pages.get(&key(org, request))?;
-        (self.epochs.get(&org) == Some(cached.epoch)).then(|| cached.page.clone())
+        let cached = self.pages.get(&key(org, request));
+        let current = cached.filter(|cached| self.epochs.get(&org) == Some(cached.epoch));
+        self.lookups.count(current.map(|cached| cached.page.clone()))
+    }
+
+    /// The cache's hits and misses so far (a page of an older epoch is a miss).
+    pub fn lookups(&self) -> LookupCounts {
+        self.lookups.snapshot()
     }
 
     pub fn fill(&self, org: OrgId, request: &PageRequest, page: Arc<ListedPage>, epoch: u64) {

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use moka::sync::Cache;
 
+use super::lookups::{LookupCounts, Lookups};
+
 use crate::domain::ids::{OrgId, SessionId, UserId};
 
 const MAX_TOKENS: u64 = 200_000;
@@ -35,6 +37,8 @@ pub struct SessionCache {
     /// Live sessions and their user.
     live: Cache<SessionId, UserId>,
     generation: AtomicU64,
+    token_lookups: Lookups,
+    live_lookups: Lookups,
 }
 
 impl Default for SessionCache {
@@ -43,13 +47,20 @@ impl Default for SessionCache {
             tokens: Cache::new(MAX_TOKENS),
             live: Cache::builder().max_capacity(MAX_SESSIONS).support_invalidation_closures().build(),
             generation: AtomicU64::new(0),
+            token_lookups: Lookups::default(),
+            live_lookups: Lookups::default(),
         }
     }
 }
 
 impl SessionCache {
     pub fn checked_token(&self, token_hash: &str) -> Option<CheckedToken> {
-        self.tokens.get(token_hash)
+        self.token_lookups.count(self.tokens.get(token_hash))
+    }
+
+    /// Each of the caches' hits and misses so far, by name.
+    pub fn lookups(&self) -> impl Iterator<Item = (&'static str, LookupCounts)> {
+        [("access_tokens", self.token_lookups.snapshot()), ("live_sessions", self.live_lookups.snapshot())].into_iter()
     }
 
     pub fn remember_token(&self, token_hash: String, token: CheckedToken) {
@@ -63,7 +74,7 @@ impl SessionCache {
 
     /// True when `session` is known to be live and to belong to `user`.
     pub fn is_live(&self, session: SessionId, user: UserId) -> bool {
-        self.live.get(&session) == Some(user)
+        self.live_lookups.count(self.live.get(&session)) == Some(user)
     }
 
     pub fn fill_live(&self, session: SessionId, user: UserId, seen: u64) {

@@ -4,6 +4,7 @@
 //! `concurrency` cores and never stalls other requests. Unknown emails are checked against a
 //! dummy hash so a login takes as long whether or not the account exists.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -46,6 +47,16 @@ impl std::fmt::Debug for Password {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// Hashes waiting for a permit.
+    waiting: Arc<AtomicUsize>,
+    concurrency: usize,
+}
+
+/// How busy the hasher is: a queue that stays long means logins wait on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLoad {
+    pub waiting: usize,
+    pub running: usize,
 }
 
 /// OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
@@ -83,7 +94,15 @@ fn verify_blocking(plain: &str, stored: &str) -> bool {
 impl PasswordHasher {
     /// `concurrency` bounds the hashes in flight (each takes 19 MiB and one core).
     pub fn new(concurrency: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(concurrency.max(1))) }
+        let concurrency = concurrency.max(1);
+        Self { permits: Arc::new(Semaphore::new(concurrency)), waiting: Arc::default(), concurrency }
+    }
+
+    pub fn load(&self) -> HashLoad {
+        HashLoad {
+            waiting: self.waiting.load(Ordering::Relaxed),
+            running: self.concurrency.saturating_sub(self.permits.available_permits()),
+        }
     }
 
     pub async fn hash(&self, password: &Password) -> String {
@@ -102,8 +121,29 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let permit = {
+            // Counted while it waits, and no longer once it has a permit or is dropped.
+            let _waiting = Waiting::enter(&self.waiting);
+            self.permits.acquire().await.expect("the semaphore is never closed")
+        };
+        let _permit = permit;
         tokio::task::spawn_blocking(work).await.expect("password hashing does not panic")
+    }
+}
+
+/// One hash in the queue, for as long as the guard lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Self(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -148,5 +188,31 @@ mod tests {
         let long = "a".repeat(127) + "b";
         let stored = hasher.hash(&Password::parse(long.clone()).unwrap()).await;
         assert!(!hasher.verify(&("a".repeat(127) + "c"), Some(&stored)).await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_load_counts_hashes_waiting_and_running() {
+        let hasher = PasswordHasher::new(1);
+        assert_eq!(hasher.load(), HashLoad { waiting: 0, running: 0 });
+        let password = || Password::parse("correct horse battery".into()).unwrap();
+        let (first, second) = (hasher.clone(), hasher.clone());
+        let hashes = [
+            tokio::spawn(async move { first.hash(&password()).await }),
+            tokio::spawn(async move { second.hash(&password()).await }),
+        ];
+        let mut seen_busy = None;
+        for _ in 0..200 {
+            let load = hasher.load();
+            if load == (HashLoad { waiting: 1, running: 1 }) {
+                seen_busy = Some(load);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(seen_busy, Some(HashLoad { waiting: 1, running: 1 }), "one hash runs, the other waits");
+        for hash in hashes {
+            hash.await.unwrap();
+        }
+        assert_eq!(hasher.load(), HashLoad { waiting: 0, running: 0 });
     }
 }

@@ -20,6 +20,7 @@ pub mod invitations;
 pub mod members;
 pub mod mfa;
 pub mod notifications;
+pub mod observed;
 pub mod orgs;
 pub mod ownership;
 pub mod plans;

@@ -18,6 +18,8 @@ pub const UNFINISHED_ATTEMPT: &str = "no outcome recorded: the attempt is under 
 pub trait OutboxRead: Send {
     /// Newest first, by id.
     async fn list_outbox(&mut self, page: &PageRequest) -> StoreResult<Vec<OutboxMessage>>;
+    /// Messages neither sent nor given up on.
+    async fn pending_outbox(&mut self) -> StoreResult<u64>;
 }
 
 /// The writes of this capability, only in write transactions (`Store::write`).

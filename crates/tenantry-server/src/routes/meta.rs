@@ -1,9 +1,9 @@
-//! Public, unversioned endpoints: health, the JWKS, and the OpenAPI document.
+//! Public, unversioned endpoints: health, readiness, metrics, the JWKS, and the OpenAPI document.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::Serialize;
@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(ready))
+        .routes(routes!(metrics))
         .routes(routes!(jwks))
         .routes(routes!(openapi_json))
 }
@@ -51,6 +52,22 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiErr
         failing.iter().map(|(part, why)| ((*part).to_owned(), Value::String(why.clone()))).collect();
     Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("not ready: {}", names.join(", ")))
         .with_details(serde_json::json!({ "failing": details })))
+}
+
+/// The node's metrics in Prometheus' text format (see `crate::metrics` for what they are). When
+/// `metrics.token` is set, only a request bearing it is answered.
+#[utoipa::path(get, path = "/metrics", tag = "meta", security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "unauthorized: `metrics.token` is set and this request does not bear it", body = ErrorBody),
+    ))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    let metrics = state.metrics.clone();
+    if !metrics.admits(&headers) {
+        return Err(ApiError::unauthorized("the metrics need `Authorization: Bearer <metrics.token>`"));
+    }
+    let text = metrics.render(&state).await.map_err(|_| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    Ok(([(header::CONTENT_TYPE, prometheus_client::encoding::prometheus_text::CONTENT_TYPE)], text))
 }
 
 /// Public keys for verifying access tokens offline (EdDSA / Ed25519).

@@ -199,6 +199,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/orgs/{org}/notifications/test"),
     ("get", "/health"),
     ("get", "/ready"),
+    ("get", "/metrics"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/openapi.json"),
     ("post", "/v1/auth/signup"),

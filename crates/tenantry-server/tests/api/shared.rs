@@ -53,6 +53,8 @@ macro_rules! shared_modules {
         mod member_password_reset;
         #[path = "../api/member_status.rs"]
         mod member_status;
+        #[path = "../api/metrics.rs"]
+        mod metrics;
         #[path = "../api/mfa.rs"]
         mod mfa;
         #[path = "../api/org_deletion.rs"]

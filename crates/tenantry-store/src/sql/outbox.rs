@@ -28,6 +28,14 @@ impl OutboxRead for SqlTx {
             .map_err(db_err)?;
         found.iter().map(rows::outbox).collect()
     }
+
+    async fn pending_outbox(&mut self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(count.max(0) as u64)
+    }
 }
 
 #[async_trait]
