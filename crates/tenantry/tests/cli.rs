@@ -2,6 +2,9 @@
 //! controllable clock), the built `tenantry` binary run as a subprocess with a temporary config
 //! directory, and the API called directly for what the client does not do (signup, accepting).
 
+#[path = "common/planted_faults.rs"]
+mod planted_faults;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -798,40 +801,7 @@ fn doctor_finds_each_fault_planted_in_the_database() {
     assert_eq!((code, stdout.trim()), (0, "No problems found."));
 
     // Each fault is written as someone editing the file would (foreign keys off), then found.
-    let faults = [
-        ("org_owner", format!("UPDATE memberships SET role = 'admin' WHERE org_id = '{org}' AND user_id = '{owner}'")),
-        (
-            "team_member_outside_org",
-            format!(
-                "INSERT INTO team_members (org_id, team_id, user_id, role, joined_at) \
-                 VALUES ('{org}', 'team_ghost', '{owner}', 'member', 0)"
-            ),
-        ),
-        (
-            "invitation_role_missing",
-            format!(
-                "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, \
-                 expires_at, created_at) VALUES ('inv_planted', '{org}', 'x@example.com', 'wizard', '[]', '{owner}', \
-                 'pending', 'planted', 0, 0)"
-            ),
-        ),
-        (
-            "invitation_team_missing",
-            format!(
-                "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, \
-                 expires_at, created_at) VALUES ('inv_planted_2', '{org}', 'y@example.com', 'viewer', \
-                 '[\"team_ghost\"]', '{owner}', 'pending', 'planted_2', 0, 0)"
-            ),
-        ),
-        (
-            "key_of_deleted_org",
-            format!(
-                "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at) \
-                 VALUES ('key_planted', 'org_gone', 'k', 'tn_live_x', 'planted', '[]', '{owner}', 0)"
-            ),
-        ),
-        ("audit_chain_broken", "UPDATE audit_events SET metadata = '{}' WHERE action = 'org.created'".to_owned()),
-    ];
+    let faults = planted_faults::faults(&org, &owner);
     for (kind, sql) in faults {
         server.tamper_unchecked(&sql);
         let (code, kinds) = doctor();

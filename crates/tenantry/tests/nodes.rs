@@ -4,13 +4,17 @@
 //! (same `webhook-id`) again and answers it. The same for an email over SMTP. A node asked to stop
 //! (SIGTERM) finishes the request in flight while refusing new connections, and cuts a request
 //! still unfinished when its grace period ends. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL`
-//! is set (as CI sets it), else on one SQLite file shared by both processes.
+//! is set (as CI sets it), else on one SQLite file shared by both processes. And `tenantry doctor`
+//! finds each planted fault on that database (on PostgreSQL, as the service's role under Row Level
+//! Security).
 
 // The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
 #[allow(dead_code)]
 #[path = "../../tenantry-server/tests/api/test_db.rs"]
 mod test_db;
 // The server suite's SMTP server on loopback, which keeps every message it accepts.
+#[path = "common/planted_faults.rs"]
+mod planted_faults;
 #[allow(dead_code)]
 #[path = "../../tenantry-server/tests/api/smtp_sink.rs"]
 mod smtp_sink;
@@ -442,5 +446,61 @@ async fn json_logs_have_one_object_per_line_with_the_request_and_no_secret() {
     assert!(access_lines.iter().any(|l| l["route"] == "/v1/auth/signup" && l["status"] == 201));
     for secret in [password, access.as_str(), token] {
         assert!(!log.contains(secret), "a secret reached the log: {log}");
+    }
+}
+
+/// Plants `sql` as a hand edit of the database would: with foreign keys (and, on PostgreSQL,
+/// the triggers that keep the audit log append-only) not enforced.
+async fn plant(database: &TestDatabase, sql: &str) {
+    let pool = database.admin_pool().await;
+    let mut conn = pool.acquire().await.unwrap();
+    let unchecked = match backend() {
+        Backend::Sqlite => "PRAGMA foreign_keys = OFF",
+        Backend::Postgres => "SET session_replication_role = replica",
+    };
+    sqlx::query(unchecked).execute(&mut *conn).await.unwrap();
+    sqlx::query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("planting `{sql}`: {e}"));
+}
+
+/// `tenantry doctor --json` against `database` as the service connects to it: on PostgreSQL the
+/// application role, under Row Level Security.
+fn doctor(database: &TestDatabase) -> (i32, Vec<String>) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .args(["doctor", "--json"])
+        .env("TENANTRY_CONFIG", "/nonexistent/tenantry.toml")
+        .env("TENANTRY_DATABASE_URL", &database.url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let findings: Vec<Value> = serde_json::from_str(&stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code().unwrap(), findings.iter().map(|f| f["kind"].as_str().unwrap().to_owned()).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_finds_each_planted_fault_on_this_runs_database() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    let mut node = spawn_node(&database, port, &[]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_serving(&client, &base).await;
+    let signup = json!({ "email": "owner@example.com", "password": "correct horse battery", "display_name": "Owner" });
+    let (status, body) = call(&client, "POST", &format!("{base}/v1/auth/signup"), None, signup).await;
+    assert_eq!(status, 201, "{body}");
+    let (owner, token) = (body["data"]["user"]["id"].as_str().unwrap(), body["data"]["access_token"].as_str().unwrap());
+    let (status, body) =
+        call(&client, "POST", &format!("{base}/v1/orgs"), Some(token), json!({ "name": "Acme", "slug": "acme" })).await;
+    assert_eq!(status, 201, "{body}");
+    let org = body["data"]["id"].as_str().unwrap();
+    node.kill().unwrap();
+    node.wait().unwrap();
+
+    assert_eq!(doctor(&database), (0, vec![]));
+    for (kind, sql) in planted_faults::faults(org, owner) {
+        plant(&database, &sql).await;
+        let (code, kinds) = doctor(&database);
+        assert_eq!(code, 7, "{kind}: {kinds:?}");
+        assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kind} found once: {kinds:?}");
     }
 }
