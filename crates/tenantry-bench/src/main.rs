@@ -107,6 +107,10 @@ pub struct Args {
     /// `org-rename` with and without it).
     #[arg(long)]
     pub no_events: bool,
+    /// Serve without counting and timing each request for `/metrics`, to measure what that
+    /// costs (compare `authorize` with and without it).
+    #[arg(long)]
+    pub no_metrics: bool,
 }
 
 impl Args {
@@ -130,8 +134,14 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse().scaled();
     if let Some(url) = args.serve.clone() {
         let threads = args.server_threads;
-        let host_events = !args.no_events;
-        return server::serve(server::ServeArgs { url, owner_url: args.serve_owner, threads, host_events });
+        let (host_events, request_metrics) = (!args.no_events, !args.no_metrics);
+        return server::serve(server::ServeArgs {
+            url,
+            owner_url: args.serve_owner,
+            threads,
+            host_events,
+            request_metrics,
+        });
     }
     let setup = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let database = setup.block_on(database::Database::create(args.postgres.as_deref()))?;
@@ -140,6 +150,7 @@ fn main() -> anyhow::Result<()> {
         owner_url: database.owner_url.clone(),
         threads: args.server_threads,
         host_events: !args.no_events,
+        request_metrics: !args.no_metrics,
     })?;
     let addr = server.addr;
 

@@ -19,6 +19,8 @@ pub struct ServeArgs {
     pub threads: usize,
     /// Whether changes write host apps' events.
     pub host_events: bool,
+    /// Whether requests are counted and timed for `/metrics`.
+    pub request_metrics: bool,
 }
 
 /// The server's process; ended when dropped.
@@ -48,6 +50,9 @@ impl Server {
         }
         if !serve.host_events {
             command.arg("--no-events");
+        }
+        if !serve.request_metrics {
+            command.arg("--no-metrics");
         }
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -96,7 +101,8 @@ pub fn serve(serve: ServeArgs) -> anyhow::Result<()> {
             webhooks: WebhooksConfig { allow_private_targets: true },
             ..Config::default()
         };
-        let options = Options { host_events: serve.host_events, ..Options::default() };
+        let options =
+            Options { host_events: serve.host_events, request_metrics: serve.request_metrics, ..Options::default() };
         let app = Application::build(config, options).await?;
         println!("listening on {}", app.local_addr());
         let stdin_closed = async {

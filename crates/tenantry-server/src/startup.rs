@@ -31,7 +31,7 @@ use crate::mailer::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::request_log::RequestSpan;
-use crate::state::{AppState, Credentials};
+use crate::state::{AppState, Credentials, Shared};
 
 /// Knobs for embedding the application (tests control the clock and the flush pace).
 pub struct Options {
@@ -41,6 +41,9 @@ pub struct Options {
     /// Whether changes write host apps' events (always, in service; the benchmark turns it off to
     /// measure what they cost).
     pub host_events: bool,
+    /// Whether each request is counted and timed for `/metrics` (always, in service; the
+    /// benchmark turns it off to measure what it costs).
+    pub request_metrics: bool,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             key_usage_flush_every: std::time::Duration::from_secs(5),
             host_events: true,
+            request_metrics: true,
         }
     }
 }
@@ -170,7 +174,7 @@ impl Application {
         let site = Site::new(brand, tenantry.public_url(), refresh_cookie_secs).map_err(anyhow::Error::msg)?;
         let credentials = Arc::new(Credentials { admin_hash, service_hashes });
         let metrics = Arc::new(Metrics::new(tenantry.clone(), config.metrics.token.as_deref()));
-        let state = AppState {
+        let state = AppState::new(Shared {
             tenantry,
             credentials,
             proxies,
@@ -178,7 +182,7 @@ impl Application {
             allow_private_targets: config.webhooks.allow_private_targets,
             store: store.clone(),
             metrics: metrics.clone(),
-        };
+        });
         let (router, doc) = api_router();
         let router = router.merge(crate::dashboard::router());
         let doc = Arc::new(doc.to_json().context("cannot serialise the OpenAPI document")?);
@@ -194,9 +198,13 @@ impl Application {
             // Credentials show as "Sensitive" in the request log.
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
             .layer(CatchPanicLayer::new())
-            .layer(axum::middleware::from_fn(crate::request_log::access_log))
-            .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::record))
-            .layer(axum::middleware::from_fn(crate::request_id::middleware));
+            .layer(axum::middleware::from_fn(crate::request_log::access_log));
+        let router = if options.request_metrics {
+            router.layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::record))
+        } else {
+            router
+        };
+        let router = router.layer(axum::middleware::from_fn(crate::request_id::middleware));
         let shutdown_grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
         Ok(Self { listener, router, state, store, admin_token, shutdown_grace })
     }

@@ -9,8 +9,26 @@ use tenantry_core::Tenantry;
 use crate::client_addr::TrustedProxies;
 use crate::dashboard::Site;
 
+/// Cloned for every middleware and handler of every request, so it is one pointer: cloning it is
+/// one reference count, not one per part (each a cache line the cores would pass back and forth).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub tenantry: Arc<Tenantry>,
     pub credentials: Arc<Credentials>,
     pub proxies: Arc<TrustedProxies>,

@@ -11,8 +11,8 @@
 //!   `tenantry_database_up`, 0 when that read failed.
 //! - `tenantry_db_connections_open`, `…_in_use` and `…_max` by pool.
 //!
-//! Request figures are recorded by `record` on every request; everything else is read when
-//! scraped, so it costs nothing between scrapes.
+//! Request figures are recorded by `record` on every request, per thread (`requests`);
+//! everything else is read when scraped, so it costs nothing between scrapes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,28 +23,18 @@ use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tenantry_core::domain::secret::hash_token;
 use tenantry_core::Tenantry;
 
 use crate::state::AppState;
+use requests::{RequestCollector, RequestFigures};
 
-/// Latency buckets, in seconds: the hot paths answer in well under a millisecond, a page of a
-/// large org in a few, a password check in tens to hundreds.
-const LATENCY_BUCKETS: [f64; 14] =
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    method: &'static str,
-    route: String,
-    status: &'static str,
-}
+mod requests;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
@@ -54,8 +44,7 @@ struct PoolLabels {
 /// The node's registry and the handles `record` and the scrape write to.
 pub struct Metrics {
     registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    latency: LatencyFamily,
+    requests: Arc<RequestFigures>,
     hash_queue: Gauge,
     hashes_running: Gauge,
     email_backlog: Gauge,
@@ -71,18 +60,8 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(tenantry: Arc<Tenantry>, token: Option<&str>) -> Self {
         let mut registry = Registry::with_prefix("tenantry");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "Requests answered, by method, matched route and status class",
-            requests.clone(),
-        );
-        let latency: LatencyFamily = Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
-        registry.register(
-            "http_request_duration_seconds",
-            "Time to answer a request (to its response head), by method, matched route and status class",
-            latency.clone(),
-        );
+        let requests = Arc::new(RequestFigures::default());
+        registry.register_collector(Box::new(RequestCollector(requests.clone())));
         registry.register_collector(Box::new(CacheLookups(tenantry)));
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let gauge = Gauge::default();
@@ -106,7 +85,6 @@ impl Metrics {
         Self {
             registry,
             requests,
-            latency,
             hash_queue,
             hashes_running,
             email_backlog,
@@ -117,11 +95,6 @@ impl Metrics {
             connections_max,
             token_hash: token.map(hash_token),
         }
-    }
-
-    fn observe(&self, labels: RequestLabels, seconds: f64) {
-        self.latency.get_or_create(&labels).observe(seconds);
-        self.requests.get_or_create(&labels).inc();
     }
 
     /// Reads what is measured at the scrape and renders the whole registry.
@@ -165,9 +138,6 @@ impl Metrics {
     }
 }
 
-/// Histograms with this module's buckets, made by a plain function so the type can be named.
-type LatencyFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
-
 fn gauge_value(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
@@ -199,10 +169,12 @@ fn status_class(status: StatusCode) -> &'static str {
 pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    // A copy, not a clone of the route's shared string: cloning would have every core count
+    // references on one shared cache line.
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
     let response = next.run(request).await;
-    let labels = RequestLabels { method, route, status: status_class(response.status()) };
-    metrics.observe(labels, started.elapsed().as_secs_f64());
+    let route = route.as_deref().unwrap_or("unmatched");
+    metrics.requests.record(method, route, status_class(response.status()), started.elapsed().as_secs_f64());
     response
 }
 
