@@ -96,6 +96,21 @@ pub async fn request(addr: SocketAddr, call: Call) -> anyhow::Result<(u16, Bytes
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
+/// A page of the dashboard as a signed-in browser gets it (the session cookie), with its body.
+pub async fn page(addr: SocketAddr, path: &str, session: &str) -> anyhow::Result<(u16, Bytes)> {
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(driver);
+    let request = Request::builder()
+        .uri(path)
+        .header("host", "localhost")
+        .header("cookie", format!("tenantry_session={session}"))
+        .body(Full::new(Bytes::new()))?;
+    let response = sender.send_request(request).await?;
+    let status = response.status().as_u16();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
 fn http_request(call: Call) -> anyhow::Result<Request<Full<Bytes>>> {
     let mut builder = Request::builder().method(call.method).uri(call.path).header("host", "localhost");
     if let Some(token) = call.token {

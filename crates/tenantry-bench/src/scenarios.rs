@@ -198,7 +198,10 @@ impl Context {
                         format!("/app/org/{}/members?cursor={cursor}", big.id)
                     }),
                 );
+                let paths: Vec<String> = paths.collect();
+                self.report_page_weight(&paths[0], &token).await?;
                 let pages: Vec<Vec<u8>> = paths
+                    .into_iter()
                     .map(|path| {
                         format!("GET {path} HTTP/1.1\r\nhost: localhost\r\ncookie: tenantry_session={token}\r\n\r\n")
                             .into_bytes()
@@ -211,6 +214,30 @@ impl Context {
             other => anyhow::bail!("unknown scenario `{other}`"),
         };
         load(name, self.addr, self.args.connections, Duration::from_secs(1), duration, make).await
+    }
+
+    /// Prints what a members page weighs, alone and with the stylesheet and script it links: the
+    /// page budget is 60 KB with both.
+    async fn report_page_weight(&self, path: &str, session: &str) -> anyhow::Result<()> {
+        let (status, html) = crate::client::page(self.addr, path, session).await?;
+        anyhow::ensure!(status == 200, "the members page answered {status}");
+        let text = String::from_utf8_lossy(&html);
+        let mut assets = 0;
+        for marker in ["href=\"/assets/", "src=\"/assets/"] {
+            for (at, _) in text.match_indices(marker) {
+                let start = at + marker.len() - "/assets/".len();
+                let Some(end) = text[start..].find('"') else { continue };
+                let (status, body) = crate::client::page(self.addr, &text[start..start + end], session).await?;
+                anyhow::ensure!(status == 200, "an asset of the page answered {status}");
+                assets += body.len();
+            }
+        }
+        println!(
+            "  a members page weighs {:.1} KB, {:.1} KB with its stylesheet and script",
+            html.len() as f64 / 1024.0,
+            (html.len() + assets) as f64 / 1024.0
+        );
+        Ok(())
     }
 
     /// An access token of the big org's owner.
