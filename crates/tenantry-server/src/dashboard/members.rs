@@ -18,7 +18,7 @@ use tenantry_core::service::members::MemberPatch;
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, date, Confirm, NoFields, Typed};
+use super::{confirm_page, date, day, Confirm, NoFields, Typed};
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -136,7 +136,7 @@ async fn render(
                 role: m.membership.role.clone(),
                 role_name,
                 teams: team_slugs(&m.team_ids),
-                joined: date(m.membership.joined_at),
+                joined: day(m.membership.joined_at),
                 is_me,
                 is_owner,
                 suspended: m.membership.status == MemberStatus::Suspended,

@@ -234,6 +234,11 @@ pub fn date(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The day alone, where the time adds nothing and a page shows it fifty times (members' joining).
+pub fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
 #[derive(Template)]
 #[template(path = "dashboard/landing.html")]
 struct LandingPage {

@@ -393,3 +393,35 @@ async fn the_teams_page_explains_the_plans_limit_and_hides_other_orgs_teams() {
     let forged = mallory.post(&format!("/app/org/{slug}/teams/only/delete"), &[]).await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
 }
+
+/// SPEC 15's budget: a page of 50 members with role dropdowns, the owner viewing, weighs at most
+/// 60 KB together with the stylesheet and script it links.
+#[tokio::test]
+async fn a_members_page_of_fifty_weighs_at_most_60_kb_with_its_stylesheet_and_script() {
+    let app = spawn_app().await;
+    let ada = app.verified_signup("ada.lovelace@analytical-engines.example", "Ada Lovelace").await;
+    let org = app.create_org(&ada, "Analytical Engines International").await;
+    let (id, slug) = (org["id"].as_str().unwrap(), org["slug"].as_str().unwrap().to_owned());
+    app.set_plan(id, "enterprise").await;
+    for n in 0..55 {
+        let email = format!("member.number.{n:03}@analytical-engines.example");
+        let member = app.signup(&email, &format!("Member Number {n:03} Babbage")).await;
+        app.add_member(id, &member, ["developer", "viewer", "admin"][n % 3]).await;
+    }
+    let browser = Browser::log_in(&app, "ada.lovelace@analytical-engines.example").await;
+    let page = browser.get(&format!("/app/org/{slug}/members")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html.matches("<select id=\"role-").count(), 50, "a full page of role dropdowns");
+    let mut weight = page.html.len();
+    for marker in ["href=\"/assets/", "src=\"/assets/"] {
+        for (at, _) in page.html.match_indices(marker) {
+            let start = at + marker.len() - "/assets/".len();
+            let end = start + page.html[start..].find('"').unwrap();
+            let asset = browser.get(&page.html[start..end]).await;
+            assert_eq!(asset.status, StatusCode::OK);
+            weight += asset.html.len();
+        }
+    }
+    println!("a members page of 50 weighs {weight} bytes with its assets (HTML {})", page.html.len());
+    assert!(weight <= 60 * 1024, "the page weighs {weight} bytes with its assets (HTML {})", page.html.len());
+}

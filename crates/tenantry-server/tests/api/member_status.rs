@@ -255,7 +255,7 @@ async fn the_dashboard_shows_suspended_members_and_suspends_with_a_plain_form() 
 
     let page = browser.get("/app/org/acme/members").await;
     assert_eq!(page.status, 200);
-    assert!(page.html.contains(&format!("action=\"{}\"", status_form(carol))), "{}", page.html);
+    assert!(page.html.contains(&format!("formaction=\"{}\"", status_form(carol))), "{}", page.html);
     // Not on the owner's row, nor on one's own.
     assert!(!page.html.contains(&format!("action=\"{}\"", status_form(ada))));
     assert!(!page.html.contains(&format!("action=\"{}\"", status_form(bob))));

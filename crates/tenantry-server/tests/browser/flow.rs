@@ -136,6 +136,13 @@ async fn life_of_an_org(javascript: bool) {
     let dropdown = row.find(Locator::Css("select")).await.unwrap();
     assert_eq!(dropdown.prop("value").await.unwrap().as_deref(), Some("admin"));
 
+    // Suspension from the row's button (which submits the page's one shared form), and back.
+    owner.click_in(&row, "Suspend").await;
+    owner.expect_notice("Mia Member is suspended.").await;
+    let row = owner.row(MEMBER_EMAIL).await;
+    owner.click_in(&row, "Unsuspend").await;
+    owner.expect_notice("Mia Member is no longer suspended.").await;
+
     // A team: created on the Teams page, with the member as its lead.
     owner.click_labelled("nav.side", "Teams").await;
     owner.expect_h1("Teams").await;
