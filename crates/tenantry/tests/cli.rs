@@ -495,7 +495,7 @@ fn an_api_key_logs_in_for_its_org() {
     assert_eq!(bot.json(&["members", "list"]).as_array().unwrap().len(), 1);
     // Its scopes bound it: listing keys needs api_keys.manage.
     let run = bot.run(&["keys", "list"], None);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.code, 8, "{}", run.stderr);
     assert!(run.stderr.contains("scope_missing"), "{}", run.stderr);
 
     // A key proves nothing about another org, and a wrong key is refused before anything is stored.
@@ -550,9 +550,52 @@ fn refusals_and_usage_errors_have_their_own_exit_codes() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("plan_limit_reached"), "{}", run.stderr);
 
-    // Completions for each shell.
+    // Logged in, but not allowed: a refusal by permission (403) has its own code, so a script
+    // does not log in again for nothing.
+    let (_, owner_token) = server.signup("olivia@example.com", "Olivia");
+    let (status, org) =
+        server.api("POST", "/v1/orgs", Some(&owner_token), Some(json!({ "name": "Closed", "slug": "closed" })));
+    assert_eq!(status, 201, "{org}");
+    let (status, body) = server.api("PUT", "/v1/orgs/closed/plan", Some(ADMIN_TOKEN), Some(json!({ "plan": "team" })));
+    assert_eq!(status, 200, "{body}");
+    let ada_id = ada.json(&["whoami"])["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = server.api(
+        "POST",
+        "/v1/admin/orgs/closed/members",
+        Some(ADMIN_TOKEN),
+        Some(json!({ "user_id": ada_id, "role": "viewer" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let run = ada.run(&["keys", "create", "ci", "--scope", "endpoints.view", "--org", "closed"], None);
+    assert_eq!(run.code, 8, "{}", run.stderr);
+    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+
+    // Completions for each shell, and into a pipe already closed (`| head`) without a panic.
     for shell in ["bash", "zsh", "fish"] {
         assert!(ada.ok(&["completions", shell]).contains("members"), "{shell}");
+    }
+    let mut closed = Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(closed.stdout.take());
+    let output = closed.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("panicked"), "{:?}: {stderr}", output.status);
+}
+
+#[test]
+fn operator_commands_refuse_a_database_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("never.db");
+    let url = format!("sqlite://{}", missing.display());
+    for args in [&["audit", "verify"][..], &["doctor"], &["backup", dir.path().join("copy.db").to_str().unwrap()]] {
+        let (code, stdout, stderr) = operator(&url, args);
+        assert_eq!(code, 4, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("no database at"), "{args:?}: {stderr}");
+        assert!(!missing.exists(), "{args:?} created the database");
     }
 }
 
@@ -602,6 +645,12 @@ fn audit_events_are_listed_exported_and_their_chains_verified() {
     let csv = std::fs::read_to_string(&file).unwrap();
     assert!(csv.starts_with("id,occurred_at,actor_type,actor_id,action"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + all.as_array().unwrap().len());
+    let events = all.as_array().unwrap().len();
+    assert!(
+        run.stderr.contains(&format!("Wrote {events} events (")) && run.stderr.contains("audit.csv"),
+        "says what it wrote: {}",
+        run.stderr
+    );
     assert!(!ada.dir.path().join("audit.csv.part").exists());
     let jsonl = ada.ok(&["audit", "export", "--format", "jsonl", "--action", "org.updated"]);
     let exported: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -697,7 +746,7 @@ fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
     let accept = format!("/v1/invitations/{}/accept", grace_invite["token"].as_str().unwrap());
     assert_eq!(server.api("POST", &accept, Some(&grace_access), None).0, 200);
     let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some("not my password"));
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.code, 8, "{}", run.stderr);
     let run = ada.run(&["transfer-ownership", "grace@example.com", "--password-stdin"], Some(PASSWORD));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let org = ada.json(&["org", "show"]);

@@ -9,7 +9,7 @@ pub enum Exit {
     Local = 1,
     /// Bad arguments (clap's own errors use 2 as well) or a missing active org.
     Usage = 2,
-    /// Not logged in, the session ended, or the API refused the credentials (401, 403).
+    /// Not logged in, the session ended, or the API refused the credentials (401).
     Auth = 3,
     /// 404 from the API, or no member matching the given email.
     NotFound = 4,
@@ -19,6 +19,9 @@ pub enum Exit {
     Server = 6,
     /// `audit verify` found a broken link in an audit chain, or `doctor` a fault in the database.
     Tampered = 7,
+    /// Logged in, but the API refused for want of a permission or standing (403): logging in
+    /// again will not help, unlike `Auth`.
+    Forbidden = 8,
 }
 
 #[derive(Debug)]
@@ -57,7 +60,8 @@ impl CliError {
     /// An error body of the API (SPEC 10): its code, message and, for invalid requests, the field.
     pub fn api(status: u16, code: &str, message: &str, field: Option<&str>, request_id: Option<&str>) -> Self {
         let exit = match status {
-            401 | 403 => Exit::Auth,
+            401 => Exit::Auth,
+            403 => Exit::Forbidden,
             404 => Exit::NotFound,
             400..=499 => Exit::Refused,
             _ => Exit::Server,

@@ -22,11 +22,12 @@ Client exit codes:
   0  success
   1  local failure (config directory, output file, terminal)
   2  usage error (bad arguments, no active org)
-  3  not logged in, session ended, or credentials refused (401, 403)
+  3  not logged in, session ended, or credentials refused (401)
   4  not found (404)
   5  other refusal by the API (4xx: invalid request, conflict, plan limit, rate limit)
   6  server or connection error (5xx, connection refused, timeout, not a Tenantry answer)
   7  `audit verify` found a broken audit chain, or `doctor` a fault in the database
+  8  refused for want of a permission (403): logged in, but not allowed
 
 The login is stored in $TENANTRY_CONFIG_DIR, else $XDG_CONFIG_HOME/tenantry, else ~/.config/tenantry.";
 
@@ -154,8 +155,11 @@ async fn dispatch(command: Command, cli: fn() -> clap::Command) -> Result<()> {
         Command::Backup(args) => backup::backup(args).await,
         Command::Doctor(args) => doctor::doctor(args).await,
         Command::Completions { shell } => {
-            let mut command = cli();
-            clap_complete::generate(shell, &mut command, "tenantry", &mut std::io::stdout());
+            // Written whole through `print_text`, so a closed pipe ends it quietly (clap_complete
+            // itself panics on a write error).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli(), "tenantry", &mut script);
+            output::print_text(&String::from_utf8_lossy(&script));
             Ok(())
         }
     }

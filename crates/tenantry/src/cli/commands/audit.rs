@@ -131,8 +131,7 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
 
 async fn verify(config: &Path, global: &Global) -> Result<()> {
     let config = tenantry_server::Config::load(config).map_err(|e| CliError::usage(format!("configuration: {e}")))?;
-    let store =
-        tenantry_server::startup::connect_store(&config).await.map_err(|e| CliError::server(format!("{e:#}")))?;
+    let store = super::operator_store(&config).await?;
     let reports = verify_audit_chains(&store, global.org.as_deref()).await;
     store.close().await;
     let reports = reports.map_err(|e| match e {
@@ -209,8 +208,12 @@ async fn export(mut response: reqwest::Response, path: Option<&Path>, format: Fo
     drop(sink);
     progress.finish();
     match (streamed, part, path) {
-        (Ok(()), Some(part), Some(path)) => fs::rename(&part, path)
-            .map_err(|e| CliError::local(format!("cannot move the export to {}: {e}", path.display()))),
+        (Ok(()), Some(part), Some(path)) => {
+            fs::rename(&part, path)
+                .map_err(|e| CliError::local(format!("cannot move the export to {}: {e}", path.display())))?;
+            eprintln!("Wrote {} events ({}) to {}.", progress.rows(), human_bytes(progress.bytes), path.display());
+            Ok(())
+        }
         (Err(error), Some(part), _) => {
             let _ = fs::remove_file(part);
             Err(error)

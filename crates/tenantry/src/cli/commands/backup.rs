@@ -25,8 +25,7 @@ pub async fn backup(args: BackupArgs) -> Result<()> {
             "the database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)",
         ));
     }
-    let store =
-        tenantry_server::startup::connect_store(&config).await.map_err(|e| CliError::server(format!("{e:#}")))?;
+    let store = super::operator_store(&config).await?;
     let done = store.backup_to(&args.file).await;
     store.close().await;
     done.map_err(CliError::usage)?;

@@ -27,8 +27,7 @@ pub async fn doctor(args: DoctorArgs) -> Result<()> {
     let config =
         tenantry_server::Config::load(&args.config).map_err(|e| CliError::usage(format!("configuration: {e}")))?;
     let preset = Preset::load(&config.preset).map_err(|e| CliError::usage(format!("preset: {e}")))?;
-    let store =
-        tenantry_server::startup::connect_store(&config).await.map_err(|e| CliError::server(format!("{e:#}")))?;
+    let store = super::operator_store(&config).await?;
     let roles =
         RoleBook { owner_role: &preset.owner_role, built_in: preset.roles.iter().map(|r| r.key.as_str()).collect() };
     let found = store.doctor_findings(&roles).await.map_err(|e| CliError::server(e.to_string()));

@@ -15,7 +15,7 @@ use std::io::{BufRead, IsTerminal};
 
 use serde_json::Value;
 
-use super::error::{CliError, Result};
+use super::error::{CliError, Exit, Result};
 use super::http::{seg, Api};
 
 /// A password typed without echo, or the first line of standard input with `--password-stdin`.
@@ -68,4 +68,21 @@ pub async fn find_member(api: &mut Api, org: &str, who: &str) -> Result<Value> {
 /// How a member is named in messages: their email, else their user id.
 pub fn member_name(member: &Value) -> String {
     member["email"].as_str().or(member["user_id"].as_str()).unwrap_or("the member").to_owned()
+}
+
+/// The server's database for an operator command (`audit verify`, `backup`, `doctor`), opened as
+/// it is: never migrated, and a SQLite file that does not exist is refused rather than created
+/// empty (an empty database would verify and back up as if all were well).
+pub async fn operator_store(config: &tenantry_server::Config) -> Result<tenantry_store::SqlStore> {
+    let url = &config.database.url;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).exists() {
+            return Err(CliError::new(
+                Exit::NotFound,
+                format!("no database at {path} (database.url {url}); is this the server's configuration?"),
+            ));
+        }
+    }
+    tenantry_server::startup::connect_store(config).await.map_err(|e| CliError::server(format!("{e:#}")))
 }
