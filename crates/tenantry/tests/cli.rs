@@ -257,6 +257,13 @@ fn an_owner_runs_an_org_from_the_terminal() {
     assert!(active[0].contains("acme"), "{table}");
     ada.ok(&["org", "rename", "Acme, Inc."]);
     assert_eq!(ada.json(&["org", "show"])["name"], "Acme, Inc.");
+    assert!(ada.ok(&["org", "show"]).lines().any(|l| l.starts_with("Metadata") && l.ends_with('-')));
+    let token = ada.stored()["user"]["access_token"].as_str().unwrap().to_owned();
+    let metadata = json!({ "metadata": { "region": "eu-west", "seats_paid": 12 } });
+    let (status, body) = server.api("PATCH", "/v1/orgs/acme", Some(&token), Some(metadata));
+    assert_eq!(status, 200, "{body}");
+    let shown = ada.ok(&["org", "show"]);
+    assert!(shown.contains("region=eu-west") && shown.contains("seats_paid=12"), "{shown}");
 
     // The free plan admits no second member; this deployment lets the owner upgrade.
     ada.ok(&["plan", "set", "team"]);
@@ -317,6 +324,24 @@ fn an_owner_runs_an_org_from_the_terminal() {
     ada.ok(&["logout"]);
     assert!(!ada.credentials().exists());
     assert_eq!(ada.run(&["members", "list"], None).code, 3);
+}
+
+#[test]
+fn the_active_org_is_resumed_at_the_next_login() {
+    let server = Server::start();
+    server.signup("ada@example.com", "Ada Lovelace");
+    let ada = Client::new();
+    ada.login(&server, "ada@example.com");
+    let personal = ada.json(&["org", "show"])["slug"].as_str().unwrap().to_owned();
+    ada.json(&["org", "create", "Acme", "--slug", "acme"]);
+    ada.ok(&["org", "use", "acme"]);
+    ada.ok(&["logout"]);
+    ada.login(&server, "ada@example.com");
+    assert_eq!(ada.json(&["org", "show"])["slug"], "acme", "the org active at logout");
+    ada.ok(&["org", "use", &personal]);
+    ada.ok(&["logout"]);
+    ada.login(&server, "ada@example.com");
+    assert_eq!(ada.json(&["org", "show"])["slug"], personal.as_str());
 }
 
 #[test]
@@ -719,7 +744,9 @@ fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
 
     let first = ada.json(&["invite", "grace@example.com"]);
     let id = first["id"].as_str().unwrap();
-    let resent = ada.json(&["invites", "resend", id]);
+    // Named by the invitee's email as well as by id.
+    let resent = ada.json(&["invites", "resend", "GRACE@example.com"]);
+    assert_eq!(resent["id"], id);
     assert_ne!(resent["token"], first["token"], "a new link");
     let old = first["token"].as_str().unwrap();
     assert_ne!(server.api("GET", &format!("/v1/invitations/{old}"), None, None).0, 200, "the old link is dead");
@@ -737,6 +764,16 @@ fn invitations_are_resent_and_revoked_keys_rolled_and_ownership_handed_over() {
     assert_eq!(rolled["scopes"], key["scopes"]);
     assert_eq!(server.api("GET", "/v1/orgs/acme", Some(key["secret"].as_str().unwrap()), None).0, 401);
     assert_eq!(server.api("GET", "/v1/orgs/acme", Some(rolled["secret"].as_str().unwrap()), None).0, 200);
+    // A key is named by its name as well as by id; a name two live keys share is refused.
+    ada.ok(&["keys", "revoke", "ci"]);
+    assert_eq!(server.api("GET", "/v1/orgs/acme", Some(rolled["secret"].as_str().unwrap()), None).0, 401);
+    let run = ada.run(&["keys", "revoke", "ci"], None);
+    assert_eq!(run.code, 4, "no live key is named ci any more: {}", run.stderr);
+    ada.json(&["keys", "create", "deploy", "--scope", "endpoints.view"]);
+    ada.json(&["keys", "create", "deploy", "--scope", "endpoints.view"]);
+    let run = ada.run(&["keys", "revoke", "deploy"], None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("2 keys are named `deploy`"), "{}", run.stderr);
 
     // Ownership goes to a member only, and only with the owner's password.
     let grace_invite = ada.json(&["invite", "grace@example.com", "--role", "admin"]);

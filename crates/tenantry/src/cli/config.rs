@@ -16,6 +16,9 @@ use super::error::{CliError, Result};
 
 const FILE: &str = "credentials.toml";
 const LOCK: &str = "credentials.lock";
+/// The org that was active when the user last logged out of a server, so the next login there
+/// resumes it.
+const LAST_ORG: &str = "last-org.toml";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +41,12 @@ pub struct Credentials {
 pub struct ActiveOrg {
     pub id: String,
     pub slug: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LastOrg {
+    server: String,
+    org: ActiveOrg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +123,22 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(CliError::local(format!("cannot remove {}: {e}", path.display()))),
         }
+    }
+
+    /// Remembers `org` as the one active on `server` at logout.
+    pub fn remember_org(&self, server: &str, org: &ActiveOrg) -> Result<()> {
+        self.ensure_dir()?;
+        let path = self.dir.join(LAST_ORG);
+        let text = toml::to_string(&LastOrg { server: server.to_owned(), org: org.clone() })
+            .map_err(|e| CliError::local(format!("cannot encode the active org: {e}")))?;
+        fs::write(&path, text).map_err(|e| CliError::local(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// The org active at the last logout from `server`, if any (a damaged file counts as none).
+    pub fn remembered_org(&self, server: &str) -> Option<ActiveOrg> {
+        let text = fs::read_to_string(self.dir.join(LAST_ORG)).ok()?;
+        let last: LastOrg = toml::from_str(&text).ok()?;
+        (last.server == server).then_some(last.org)
     }
 
     /// Blocks until no other `tenantry` process holds the lock; released when the file drops.

@@ -78,6 +78,11 @@ async fn login_with_password(
     let mut org = data["org"].clone();
     if let Some(reference) = &global.org {
         org = super::orgs::switch(api, reference).await?;
+    } else if let Some(last) = api.store().remembered_org(api.server()).filter(|last| org["id"] != last.id.as_str()) {
+        // Resume the org active at the last logout, if this user may still use it.
+        if let Ok(resumed) = super::orgs::switch(api, &last.id).await {
+            org = resumed;
+        }
     }
     if global.json {
         output::json(&json!({ "server": api.server(), "user": data["user"], "org": org }));
@@ -146,6 +151,9 @@ pub async fn logout(global: &Global) -> Result<()> {
         }
     }
     let _lock = api.store().lock()?;
+    if let (Some(_), Some(org)) = (&credentials.user, &credentials.org) {
+        api.store().remember_org(&credentials.server, org)?;
+    }
     api.store().remove()?;
     if !global.json {
         output::print_text(&format!("Logged out of {}.\n", credentials.server));

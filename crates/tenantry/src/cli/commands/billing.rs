@@ -12,8 +12,10 @@ use crate::cli::Global;
 pub enum PlanCommand {
     /// The org's plan with its limits and features
     Show,
-    /// Change the org's plan. With billing mode `managed` (the default) plans change through
-    /// billing or the instance admin; with `open`, holders of billing.change_plan may
+    /// Change the org's plan (billing mode `open` only; needs billing.change_plan)
+    ///
+    /// With billing mode `managed` (the default) plans change only through billing or the
+    /// instance admin; with `open`, members holding billing.change_plan change them here.
     Set {
         /// A plan key, e.g. free, starter, team, enterprise
         plan: String,

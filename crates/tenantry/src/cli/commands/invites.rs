@@ -35,12 +35,12 @@ pub enum InvitesCommand {
     },
     /// Revoke a pending invitation: its link stops working
     Revoke {
-        /// The invitation id (inv_…)
+        /// The invitation's id (inv_…) or the invitee's email
         id: String,
     },
     /// Send an invitation again with a new link and a fresh expiry
     Resend {
-        /// The invitation id (inv_…)
+        /// The invitation's id (inv_…) or the invitee's email
         id: String,
     },
 }
@@ -95,6 +95,7 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
             Ok(())
         }
         InvitesCommand::Revoke { id } => {
+            let id = super::find_invitation(&mut api, &org, &id).await?;
             let path = format!("/v1/orgs/{}/invitations/{}", seg(&org), seg(&id));
             api.call(reqwest::Method::DELETE, path).in_org(&org).body().await?;
             if !global.json {
@@ -103,6 +104,7 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
             Ok(())
         }
         InvitesCommand::Resend { id } => {
+            let id = super::find_invitation(&mut api, &org, &id).await?;
             let path = format!("/v1/orgs/{}/invitations/{}/resend", seg(&org), seg(&id));
             let issued = api.call(reqwest::Method::POST, path).in_org(&org).data().await?;
             let headline = format!("Sent {} a new invitation link ({})", text(&issued["email"]), text(&issued["id"]));

@@ -30,12 +30,12 @@ pub enum KeysCommand {
     List(Limit),
     /// Revoke a key: it is refused from the next request on
     Revoke {
-        /// The key id (key_…)
+        /// The key's id (key_…) or name
         id: String,
     },
     /// Replace a key's secret, keeping its name and scopes; the new secret is printed this once
     Roll {
-        /// The key id (key_…)
+        /// The key's id (key_…) or name
         id: String,
         /// Seconds the old secret keeps working (up to 30 days) [default: it stops at once]
         #[arg(long, value_name = "SECS")]
@@ -82,6 +82,7 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
             Ok(())
         }
         KeysCommand::Revoke { id } => {
+            let id = super::find_key(&mut api, &org, &id).await?;
             api.call(reqwest::Method::DELETE, format!("{keys}/{}", seg(&id))).in_org(&org).body().await?;
             if !global.json {
                 output::print_text(&format!("Revoked API key {id}.\n"));
@@ -89,6 +90,7 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
             Ok(())
         }
         KeysCommand::Roll { id, old_expires_in } => {
+            let id = super::find_key(&mut api, &org, &id).await?;
             let body = json!({ "old_expires_in": old_expires_in });
             let issued = api.post(format!("{keys}/{}/roll", seg(&id)), body).in_org(&org).data().await?;
             print_issued(&issued, "Rolled", global);

@@ -65,6 +65,42 @@ pub async fn find_member(api: &mut Api, org: &str, who: &str) -> Result<Value> {
         .ok_or_else(|| CliError::not_found(format!("no member of {org} has the email or id `{who}`")))
 }
 
+/// An API key of `org` named by id (`key_…`) or by name (among keys not revoked; a name that
+/// several keys share must be given as an id).
+pub async fn find_key(api: &mut Api, org: &str, which: &str) -> Result<String> {
+    if which.starts_with("key_") {
+        return Ok(which.to_owned());
+    }
+    let keys = api.list(&format!("/v1/orgs/{}/api-keys", seg(org)), Some(org), &[], None).await?;
+    let named: Vec<&Value> = keys.iter().filter(|k| k["name"] == which && k["revoked_at"].is_null()).collect();
+    match named.as_slice() {
+        [key] => Ok(key["id"].as_str().unwrap_or_default().to_owned()),
+        [] => Err(CliError::not_found(format!("no API key of {org} is named `{which}`"))),
+        several => {
+            let ids: Vec<&str> = several.iter().filter_map(|k| k["id"].as_str()).collect();
+            Err(CliError::usage(format!(
+                "{} keys are named `{which}` ({}): name one by its id",
+                ids.len(),
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// A pending invitation of `org` named by id (`inv_…`) or by the invitee's email.
+pub async fn find_invitation(api: &mut Api, org: &str, which: &str) -> Result<String> {
+    if which.starts_with("inv_") {
+        return Ok(which.to_owned());
+    }
+    let pending = [("state", Some("pending".to_owned()))];
+    let invitations = api.list(&format!("/v1/orgs/{}/invitations", seg(org)), Some(org), &pending, None).await?;
+    invitations
+        .iter()
+        .find(|i| i["email"].as_str().is_some_and(|email| email.eq_ignore_ascii_case(which)))
+        .and_then(|i| i["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| CliError::not_found(format!("no pending invitation of {org} is to `{which}`")))
+}
+
 /// How a member is named in messages: their email, else their user id.
 pub fn member_name(member: &Value) -> String {
     member["email"].as_str().or(member["user_id"].as_str()).unwrap_or("the member").to_owned()

@@ -154,7 +154,23 @@ fn show(org: &Value, global: &Global) {
         ("Your role", text(&org["role"])),
         ("Personal", if org["is_personal"] == true { "yes" } else { "no" }.to_owned()),
         ("Created", time::show(&org["created_at"])),
+        ("Metadata", metadata(&org["metadata"])),
     ]);
+}
+
+/// An org's metadata as `key=value` pairs (values that are not strings as JSON), or `-`.
+fn metadata(value: &Value) -> String {
+    match value.as_object() {
+        Some(entries) if !entries.is_empty() => entries
+            .iter()
+            .map(|(key, value)| match value {
+                Value::String(text) => format!("{key}={text}"),
+                other => format!("{key}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "-".to_owned(),
+    }
 }
 
 /// `Acme (acme, org_…)`, and the caller's role when known.
