@@ -6,7 +6,8 @@
 //! still unfinished when its grace period ends. On PostgreSQL when `TENANTRY_TEST_POSTGRES_URL`
 //! is set (as CI sets it), else on one SQLite file shared by both processes. And `tenantry doctor`
 //! finds each planted fault on that database (on PostgreSQL, as the service's role under Row Level
-//! Security).
+//! Security). And the README's curl tour runs as written against the binary (with bash, curl and
+//! jq, which `.ci/run` installs).
 
 // The server suite's per-test databases: a fresh PostgreSQL database with its own roles.
 #[allow(dead_code)]
@@ -503,4 +504,56 @@ async fn doctor_finds_each_planted_fault_on_this_runs_database() {
         assert_eq!(code, 7, "{kind}: {kinds:?}");
         assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kind} found once: {kinds:?}");
     }
+}
+
+/// The `sh` blocks of the README's curl tour after the one that starts the server, as one script.
+fn readme_tour() -> String {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("## A quick tour with curl").expect("the README has its tour");
+    // Up to the next heading (`## ` or `### `; a `#` alone starts a comment in the blocks).
+    let after = &readme[start + 1..];
+    let end = start + 1 + ["\n## ", "\n### "].iter().filter_map(|h| after.find(h)).min().expect("a heading follows");
+    let mut blocks = Vec::new();
+    let mut rest = &readme[start..end];
+    while let Some(open) = rest.find("```sh\n") {
+        let body = &rest[open + 6..];
+        let close = body.find("```").expect("a closed block");
+        blocks.push(&body[..close]);
+        rest = &body[close + 3..];
+    }
+    assert!(blocks.len() >= 3 && blocks[0].contains("cargo run"), "the tour opens by starting the server");
+    blocks[1..].concat()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_curl_tour_runs_as_written() {
+    let database = TestDatabase::create(backend()).await;
+    let port = free_port();
+    // As the tour starts the server (its first block), on this test's database and port.
+    let env = [("TENANTRY_ADMIN_TOKEN", "admin-secret".to_owned()), ("TENANTRY_SERVICE_TOKENS", "host-secret".into())];
+    let mut node = spawn_node(&database, port, &env);
+    wait_until_serving(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+
+    let script = readme_tour().replace("localhost:8080", &format!("127.0.0.1:{port}"));
+    let dir = tempfile::tempdir().unwrap();
+    // The node is a process of its own: waiting here holds up nothing it needs.
+    let output = Command::new("bash")
+        .args(["-eu", "-o", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs");
+    node.kill().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the tour stopped ({}): {stderr}\n{stdout}", output.status);
+    // Every answer is a success: no step printed an error body (a value jq could not find would
+    // be `null` in the next step's address or body, and refused there).
+    assert!(!stdout.contains("\"error\":{"), "a step was refused: {stdout}");
+    // The answers the tour shows in its comments.
+    for shown in ["\"allowed\":false", "\"allowed\":true", "\"valid\":true", "X-RateLimit-Limit", "member.role_changed"]
+    {
+        assert!(stdout.to_lowercase().contains(&shown.to_lowercase()), "no {shown} in the tour's output: {stdout}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("audit-events.csv")).expect("the export was written");
+    assert!(csv.starts_with("id,occurred_at,"), "{csv}");
 }
