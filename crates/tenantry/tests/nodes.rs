@@ -543,6 +543,7 @@ async fn the_readmes_curl_tour_runs_as_written() {
         .output()
         .expect("bash runs");
     node.kill().unwrap();
+    node.wait().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the tour stopped ({}): {stderr}\n{stdout}", output.status);

@@ -138,7 +138,7 @@ impl Collector for RequestCollector {
         };
         let mut counts = encoder.encode_descriptor(
             "http_requests",
-            "Requests answered, by method, matched route and status class",
+            "Requests answered, by method, matched route and status class.",
             None,
             MetricType::Counter,
         )?;
@@ -148,7 +148,7 @@ impl Collector for RequestCollector {
         }
         let mut latencies = encoder.encode_descriptor(
             "http_request_duration_seconds",
-            "Time to answer a request (to its response head), by method, matched route and status class",
+            "Time to answer a request (to its response head), by method, matched route and status class.",
             None,
             MetricType::Histogram,
         )?;
