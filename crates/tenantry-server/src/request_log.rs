@@ -31,6 +31,16 @@ pub fn redacted_path(path: &str) -> String {
         .join("/")
 }
 
+/// The route a request matched, as its pattern (`/v1/orgs/{org}/members`), or `unmatched`: what
+/// the access log and the metrics name a request by, so no id or token ever reaches either. A
+/// copy, not a clone of the router's shared string, whose reference count every core would write.
+pub fn matched_route(request: &axum::extract::Request) -> String {
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned())
+}
+
 /// Logs one line per request once it is answered. The route is the matched pattern
 /// (`/v1/orgs/{org}/members`), never the raw path, so no id or token reaches the log. Off unless
 /// the `tenantry::access` target is enabled (e.g. `TENANTRY_LOG=info,tenantry::access=info`),
@@ -41,10 +51,7 @@ pub async fn access_log(request: axum::extract::Request, next: axum::middleware:
     }
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = matched_route(&request);
     let response = next.run(request).await;
     tracing::info!(
         target: "tenantry::access",

@@ -121,12 +121,10 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let permit = {
-            // Counted while it waits, and no longer once it has a permit or is dropped.
-            let _waiting = Waiting::enter(&self.waiting);
-            self.permits.acquire().await.expect("the semaphore is never closed")
-        };
-        let _permit = permit;
+        // Counted while it waits, and no longer once it has a permit (or its caller gave up).
+        let waiting = Waiting::enter(&self.waiting);
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        drop(waiting);
         tokio::task::spawn_blocking(work).await.expect("password hashing does not panic")
     }
 }

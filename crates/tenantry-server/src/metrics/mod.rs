@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -169,12 +169,9 @@ fn status_class(status: StatusCode) -> &'static str {
 pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
-    // A copy, not a clone of the route's shared string: cloning would have every core count
-    // references on one shared cache line.
-    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let route = crate::request_log::matched_route(&request);
     let response = next.run(request).await;
-    let route = route.as_deref().unwrap_or("unmatched");
-    metrics.requests.record(method, route, status_class(response.status()), started.elapsed().as_secs_f64());
+    metrics.requests.record(method, &route, status_class(response.status()), started.elapsed().as_secs_f64());
     response
 }
 
