@@ -3,11 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
 use tenantry_core::domain::ids::OrgRef;
-use tenantry_core::service::accounts::{SignedIn, SignupInput};
+use tenantry_core::service::accounts::SignupInput;
 use tenantry_core::service::mfa::LoginOutcome;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,6 +14,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, OrgView, UserView};
+use tenantry_types::accounts::{
+    AcceptedView, LoginBody, LoginView, MeView, MfaChallengeView, RefreshBody, ResetConfirmBody, ResetRequestBody,
+    SessionView, SignupBody, SwitchOrgBody, SwitchedView, TokenBody,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,108 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_password_reset))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignupBody {
-    #[schema(example = "ada@example.com")]
-    pub email: String,
-    /// 8 to 128 characters.
-    pub password: String,
-    #[schema(example = "Ada Lovelace")]
-    pub display_name: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginBody {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshBody {
-    pub refresh_token: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SwitchOrgBody {
-    /// An org id or slug.
-    pub org_id: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenBody {
-    pub token: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetRequestBody {
-    pub email: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetConfirmBody {
-    pub token: String,
-    pub new_password: String,
-}
-
-/// Tokens and the signed-in user.
-#[derive(Serialize, ToSchema)]
-pub struct SessionView {
-    /// EdDSA JWT; send as `Authorization: Bearer …`.
-    pub access_token: String,
-    /// Single use: each refresh returns a new one.
-    pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until `access_token` expires.
-    pub expires_in: i64,
-    pub user: UserView,
-    /// The session's active org (after signup, the personal org).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org: Option<OrgView>,
-}
-
-impl From<SignedIn> for SessionView {
-    fn from(s: SignedIn) -> Self {
-        Self {
-            access_token: s.tokens.access_token,
-            refresh_token: s.tokens.refresh_token,
-            token_type: "Bearer",
-            expires_in: s.tokens.expires_in,
-            user: UserView::from(&s.user),
-            org: s.org.as_ref().map(OrgView::with_role),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MeView {
-    pub user: UserView,
-    /// Every org the user belongs to, with the user's role.
-    pub orgs: Vec<OrgView>,
-    pub active_org_id: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SwitchedView {
-    pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    pub org: OrgView,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AcceptedView {
-    pub message: &'static str,
-}
-
 /// Create an account and its personal organization.
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "accounts", request_body = SignupBody,
     responses((status = 201, body = Data<SessionView>), (status = 400, body = ErrorBody), (status = 409, description = "email_taken", body = ErrorBody)))]
@@ -143,23 +43,6 @@ pub async fn signup(
     let input = SignupInput { email: body.email, password: body.password, display_name: body.display_name };
     let signed_in = state.tenantry.signup(input, &meta).await?;
     Ok((StatusCode::CREATED, data(signed_in.into())))
-}
-
-/// The second step a login with MFA waits for.
-#[derive(Serialize, ToSchema)]
-pub struct MfaChallengeView {
-    /// Always `true`: no tokens yet.
-    pub mfa_required: bool,
-    /// For `POST /v1/auth/login/mfa`; lives 5 minutes and takes 5 attempts.
-    pub mfa_token: String,
-}
-
-/// What a login answers: the session, or (for an account with MFA) the second step.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum LoginView {
-    Session(Box<SessionView>),
-    Mfa(MfaChallengeView),
 }
 
 /// Log in with email and password. An account with MFA gets `{mfa_required, mfa_token}` and no
@@ -220,7 +103,7 @@ pub async fn switch_org(
     ApiJson(body): ApiJson<SwitchOrgBody>,
 ) -> Result<Json<Data<SwitchedView>>, ApiError> {
     let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &OrgRef::from(body.org_id.as_str())).await?;
-    Ok(data(SwitchedView { access_token, token_type: "Bearer", expires_in, org: OrgView::with_role(&org) }))
+    Ok(data(SwitchedView { access_token, token_type: "Bearer".to_owned(), expires_in, org: OrgView::with_role(&org) }))
 }
 
 /// Confirm an email address with the token from the verification email.
@@ -246,7 +129,7 @@ pub async fn request_password_reset(
     state.tenantry.request_password_reset(&body.email, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
-        data(AcceptedView { message: "if the address has an account, a reset link is on its way" }),
+        data(AcceptedView { message: "if the address has an account, a reset link is on its way".to_owned() }),
     ))
 }
 

@@ -5,10 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::admin::AdminNewOrg;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, AdminUserView, Data, ErrorBody, List, MemberView, OrgView, OutboxView};
+use tenantry_types::admin::{AdminAddMemberBody, AdminCreateOrgBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,31 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct SearchParams {
     /// Part of a slug or name (orgs) or of an email or display name (users), ignoring case.
     pub q: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdminCreateOrgBody {
-    /// The user who owns the new org.
-    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub owner_id: String,
-    #[schema(example = "Engineering")]
-    pub name: String,
-    /// Derived from the name when absent.
-    #[schema(example = "engineering")]
-    pub slug: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdminAddMemberBody {
-    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub user_id: String,
-    /// Any role of the org but the owner's.
-    #[schema(example = "admin")]
-    pub role: String,
 }
 
 /// Every org of the instance, by id; `?q=` searches slugs and names.

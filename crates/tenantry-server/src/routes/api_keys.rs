@@ -3,11 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::api_keys::NewKey;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,30 +13,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, ApiKeyView, Data, ErrorBody, IssuedKeyView, List};
+use tenantry_types::api_keys::{CreateKeyBody, RollKeyBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key)).routes(routes!(roll_key))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateKeyBody {
-    #[schema(example = "CI pipeline")]
-    pub name: String,
-    /// Catalog permissions, or `resource.*` or a bare `resource` for all of a resource; none beyond
-    /// your own.
-    #[schema(example = json!(["endpoints.*", "requests.replay"]))]
-    pub scopes: Vec<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    /// One of the preset's key prefixes (e.g. `tn_test_`); the first one when absent.
-    pub prefix: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RollKeyBody {
-    /// Seconds the old key keeps working (0 to 30 days); it stops at once when absent.
-    pub old_expires_in: Option<i64>,
 }
 
 /// The org's keys, oldest first. Secrets are never shown again; `prefix` tells keys apart.

@@ -8,12 +8,11 @@ use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use tenantry_core::domain::audit::{ActionFilter, Actor, AuditFilter, Target};
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::audit::{AuditExport, HostEvent};
 use tenantry_core::Tenantry;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,7 +21,8 @@ use crate::auth::{AdminAuth, Caller};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
-use crate::views::{data, list, AuditEventView, Data, ErrorBody, List, TypedRef};
+use crate::views::{data, list, AuditEventView, Data, ErrorBody, List};
+use tenantry_types::audit::HostEventBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -77,23 +77,6 @@ pub struct FormatParam {
     /// `csv` or `jsonl`.
     #[param(inline)]
     pub format: ExportFormat,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HostEventBody {
-    /// Who did it, in the host app's terms.
-    pub actor: TypedRef,
-    /// Dotted lowercase words (`^[a-z_]+(\.[a-z_]+)+$`), outside Tenantry's own namespaces
-    /// (`org.`, `member.`, `role.`, …).
-    #[schema(example = "deploy.created")]
-    pub action: String,
-    pub target: TypedRef,
-    /// A JSON object of at most 16 KiB.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    /// When it happened; now when absent. At most five minutes ahead of the server's clock.
-    pub occurred_at: Option<DateTime<Utc>>,
 }
 
 /// The org's audit events, newest first (`audit.view`; plan feature `audit_log`).

@@ -3,11 +3,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use tenantry_core::domain::ids::{ApiKeyId, UserId};
 use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::service::authorize::{Check, Decision, Subject, Wanted};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,66 +13,10 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody};
+use tenantry_types::authorize::{AuthorizeAnswer, AuthorizeBody, CheckBody, DecisionView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(authorize))
-}
-
-/// Who a check is about: a user (through their membership) or an API key (through its scopes).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubjectBody {
-    #[schema(value_type = Option<String>, example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub user_id: Option<UserId>,
-    #[schema(value_type = Option<String>)]
-    pub key_id: Option<ApiKeyId>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckBody {
-    pub subject: SubjectBody,
-    /// The org, by id or slug.
-    #[schema(example = "acme")]
-    pub org: String,
-    /// A team of the org, by id or slug: the subject's team role there counts too.
-    #[schema(example = "engineering")]
-    pub team: Option<String>,
-    /// One permission …
-    #[schema(example = "endpoints.create")]
-    pub permission: Option<String>,
-    /// … or several, all of which must be held.
-    pub permissions: Option<Vec<String>>,
-}
-
-/// One check (`subject`, `org`, `permission` or `permissions`), or a batch of up to 100 under
-/// `checks`. One flat shape rather than two alternatives, so a bad field is named exactly.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AuthorizeBody {
-    pub checks: Option<Vec<CheckBody>>,
-    pub subject: Option<SubjectBody>,
-    #[schema(example = "acme")]
-    pub org: Option<String>,
-    /// A team of the org, by id or slug: the subject's team role there counts too.
-    pub team: Option<String>,
-    #[schema(example = "endpoints.create")]
-    pub permission: Option<String>,
-    pub permissions: Option<Vec<String>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DecisionView {
-    pub allowed: bool,
-    /// The role (or key) and the permission that decided, e.g. "role `viewer` lacks endpoints.delete".
-    pub reason: String,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum AuthorizeAnswer {
-    Single(DecisionView),
-    Batch(Vec<DecisionView>),
 }
 
 fn check(body: CheckBody, field: &str) -> Result<Check, ApiError> {

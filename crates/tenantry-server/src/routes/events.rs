@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use tenantry_core::domain::host_event::{EventTypes, HostEvent};
 use tenantry_core::domain::pagination::DEFAULT_LIMIT;
 use tenantry_core::service::events::event_body;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::views::{list, ErrorBody, List};
+use tenantry_types::events::EventView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_event_log))
@@ -34,20 +35,6 @@ pub struct EventParams {
     /// 1–100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-}
-
-/// One event: `data` is the object after the change (never a secret).
-#[derive(Serialize, ToSchema)]
-pub struct EventView {
-    #[schema(example = "evt_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub id: String,
-    #[serde(rename = "type")]
-    #[schema(example = "member.added")]
-    pub event_type: String,
-    pub occurred_at: String,
-    pub org_id: Option<String>,
-    #[schema(value_type = Object)]
-    pub data: Value,
 }
 
 fn view(event: HostEvent) -> Value {

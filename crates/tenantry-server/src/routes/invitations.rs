@@ -7,7 +7,6 @@ use axum::Json;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::invitations::NewInvitation;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,6 +18,7 @@ use crate::views::{
     data, list, AcceptedInvitationView, Data, ErrorBody, InvitationPreviewView, InvitationView, IssuedInvitationView,
     List,
 };
+use tenantry_types::invitations::InviteBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,22 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview_invitation))
         .routes(routes!(accept_invitation))
         .routes(routes!(decline_invitation))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteBody {
-    #[schema(example = "grace@example.com")]
-    pub email: String,
-    /// A role of the org; the preset's default invitation role when absent.
-    #[schema(example = "developer")]
-    pub role: Option<String>,
-    /// Teams the invitee joins (`team_…`).
-    #[serde(default)]
-    pub team_ids: Vec<String>,
-    /// Lifetime in seconds: default 604800 (7 days), at most 2592000 (30 days).
-    #[schema(example = 604800)]
-    pub expires_in: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -6,20 +6,19 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
-use crate::routes::accounts::AcceptedView;
 use crate::state::AppState;
 use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::models::MemberStatus;
 use tenantry_core::service::members::MemberPatch;
+use tenantry_types::accounts::AcceptedView;
+use tenantry_types::members::ChangeMemberBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,34 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_member, change_member, remove_member))
         .routes(routes!(leave))
         .routes(routes!(send_password_reset))
-}
-
-/// What to change of a member: a role, a status, or both (at least one).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeMemberBody {
-    /// A built-in role of the preset or one of the org's custom roles (`members.change_role`).
-    #[schema(example = "admin")]
-    pub role: Option<String>,
-    /// `suspended` keeps the seat but refuses the member everywhere in the org until set back to
-    /// `active` (`members.remove`).
-    pub status: Option<MemberStatusField>,
-}
-
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberStatusField {
-    Active,
-    Suspended,
-}
-
-impl From<MemberStatusField> for MemberStatus {
-    fn from(status: MemberStatusField) -> Self {
-        match status {
-            MemberStatusField::Active => Self::Active,
-            MemberStatusField::Suspended => Self::Suspended,
-        }
-    }
 }
 
 /// The members of an org you belong to, in the order they joined.
@@ -149,5 +120,8 @@ pub async fn send_password_reset(
     ClientMeta(meta): ClientMeta,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
     state.tenantry.send_member_password_reset(&caller, &org, &user, &meta).await?;
-    Ok((StatusCode::ACCEPTED, data(AcceptedView { message: "a password reset link is on its way to the member" })))
+    Ok((
+        StatusCode::ACCEPTED,
+        data(AcceptedView { message: "a password reset link is on its way to the member".to_owned() }),
+    ))
 }

@@ -6,15 +6,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
-use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::ErrorBody;
+use tenantry_types::meta::Health;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,16 +24,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    #[schema(example = "ok")]
-    pub status: &'static str,
-}
-
 /// Liveness: answers without touching the database.
 #[utoipa::path(get, path = "/health", tag = "meta", responses((status = 200, body = Health)))]
 pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health { status: "ok".to_owned() })
 }
 
 /// Readiness: the database answers, its migrations are the ones this build expects and (on
@@ -45,7 +38,7 @@ pub async fn health() -> Json<Health> {
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let failing = state.store.unready_parts().await;
     if failing.is_empty() {
-        return Ok(Json(Health { status: "ready" }));
+        return Ok(Json(Health { status: "ready".to_owned() }));
     }
     let names: Vec<&str> = failing.iter().map(|(part, _)| *part).collect();
     let details: serde_json::Map<String, Value> =

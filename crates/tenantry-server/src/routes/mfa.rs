@@ -4,22 +4,21 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use tenantry_core::domain::ids::{OrgRef, SessionId, UserId};
-use tenantry_core::service::mfa::{SecondFactor, TotpEnrolment};
-use tenantry_core::service::sessions::SessionInfo;
+use tenantry_core::service::mfa::SecondFactor;
 use tenantry_core::service::Principal;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AdminAuth, AuthUser, Caller};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
-use crate::routes::accounts::SessionView;
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MemberView};
+use tenantry_types::accounts::SessionView;
+use tenantry_types::mfa::{
+    CodeBody, DisableTotpBody, LoginMfaBody, MfaStatusView, RecoveryCodesView, SessionInfoView, TotpEnrolmentView,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,91 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_other_sessions))
         .routes(routes!(mfa_impact))
         .routes(routes!(reset_mfa))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginMfaBody {
-    /// From the first step's answer.
-    pub mfa_token: String,
-    /// The 6-digit code of the authenticator app; or give `recovery_code`.
-    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
-    pub code: Option<String>,
-    /// One of the ten recovery codes (each works once).
-    #[schema(example = "abcd-efgh-ijkl-mnop")]
-    pub recovery_code: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeBody {
-    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
-    pub code: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DisableTotpBody {
-    pub password: String,
-    /// A current code, or a recovery code.
-    pub code: String,
-}
-
-/// A new TOTP secret, pending until confirmed with a code.
-#[derive(Serialize, ToSchema)]
-pub struct TotpEnrolmentView {
-    /// Base32, for typing into an authenticator app.
-    pub secret: String,
-    pub otpauth_url: String,
-    /// The `otpauth_url` as a QR code (SVG).
-    pub qr_svg: String,
-}
-
-impl From<TotpEnrolment> for TotpEnrolmentView {
-    fn from(e: TotpEnrolment) -> Self {
-        Self { secret: e.secret, otpauth_url: e.otpauth_url, qr_svg: e.qr_svg }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RecoveryCodesView {
-    /// Ten single-use codes, shown this once.
-    pub recovery_codes: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MfaStatusView {
-    pub enabled: bool,
-    pub recovery_codes_left: u32,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SessionInfoView {
-    #[schema(example = "ses_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub id: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    /// How the login was authenticated: `["pwd"]` or `["pwd", "otp"]`.
-    pub amr: Vec<String>,
-    /// Whether this is the session of the request.
-    pub current: bool,
-}
-
-impl From<SessionInfo> for SessionInfoView {
-    fn from(info: SessionInfo) -> Self {
-        let s = info.session;
-        Self {
-            id: s.id.to_string(),
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            ip: s.ip,
-            user_agent: s.user_agent,
-            amr: s.amr,
-            current: info.current,
-        }
-    }
 }
 
 /// Finish a login with MFA: the `mfa_token` and a code (or a recovery code).

@@ -4,10 +4,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
 use tenantry_core::domain::ids::OrgRef;
-use tenantry_core::service::notifications::{Notification, NotificationSent, Severity};
-use utoipa::ToSchema;
+use tenantry_core::service::notifications::{Notification, Severity};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,39 +14,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody};
+use tenantry_types::notifications::{NotificationBody, NotificationView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(send_notification)).routes(routes!(send_test_notification))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationBody {
-    #[schema(example = "Monitor api.example.com is down", min_length = 1, max_length = 200)]
-    pub subject: String,
-    #[schema(example = "No answer since 09:12 UTC.", min_length = 1, max_length = 4000)]
-    pub text: String,
-    /// `info` (default), `warning` or `critical`.
-    #[schema(example = "critical")]
-    pub severity: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct NotificationView {
-    pub id: String,
-    /// The channels it was queued to: `email`, `slack`, `telegram`.
-    pub channels: Vec<String>,
-    pub email_recipients: usize,
-}
-
-impl From<NotificationSent> for NotificationView {
-    fn from(sent: NotificationSent) -> Self {
-        Self {
-            id: sent.id.to_string(),
-            channels: sent.channels.iter().map(|c| (*c).to_owned()).collect(),
-            email_recipients: sent.email_recipients,
-        }
-    }
 }
 
 /// Send a notification to the channels the org's settings name (service tokens granted

@@ -3,11 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::Value;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::orgs::OrgPatch;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,35 +13,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List, OrgView};
+use tenantry_types::orgs::{CreateOrgBody, DeleteOrgBody, UpdateOrgBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org, delete_org))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateOrgBody {
-    #[schema(example = "Acme, Inc.")]
-    pub name: String,
-    /// Lowercase letters, digits and hyphens, 3–48 characters; derived from the name when absent.
-    /// Cannot be changed later.
-    #[schema(example = "acme")]
-    pub slug: Option<String>,
-    /// A JSON object of at most 8 KiB.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateOrgBody {
-    pub name: Option<String>,
-    /// Replaces the whole metadata object.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    /// Refused: slugs are immutable. Present so the refusal can say so.
-    #[schema(value_type = Option<String>)]
-    pub slug: Option<Value>,
 }
 
 /// The orgs you belong to, with your role in each.
@@ -103,14 +75,6 @@ pub async fn update_org(
     let patch = OrgPatch { name: body.name, metadata: body.metadata };
     let access = state.tenantry.update_org(&caller, &org, patch, &meta).await?;
     Ok(data(OrgView::for_caller(&access)))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteOrgBody {
-    /// The org's slug, typed again to confirm.
-    #[schema(example = "acme")]
-    pub confirm_slug: String,
 }
 
 /// Delete an org (owner only, confirming with its slug). Its memberships, invitations and API keys

@@ -2,8 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,20 +11,10 @@ use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, OrgView};
 use tenantry_core::domain::ids::OrgRef;
+use tenantry_types::ownership::TransferBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(transfer_ownership))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferBody {
-    /// A member of the org (in some presets, one holding a given role, e.g. `admin`).
-    #[schema(example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub new_owner_user_id: String,
-    /// The owner's own password, re-entered. Required of the owner; the instance admin names the
-    /// new owner alone.
-    pub current_password: Option<String>,
 }
 
 /// Hand the org to another member (the owner, re-entering the password, or the instance admin).

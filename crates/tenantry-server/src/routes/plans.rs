@@ -2,8 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,28 +11,13 @@ use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, BillingView, Data, ErrorBody, OrgView, PlanView};
 use tenantry_core::domain::ids::OrgRef;
+use tenantry_types::plans::{BillingCustomerBody, ChangePlanBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plans))
         .routes(routes!(change_plan))
         .routes(routes!(get_billing, set_billing_customer))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePlanBody {
-    /// A plan key from `GET /v1/plans`.
-    #[schema(example = "starter")]
-    pub plan: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BillingCustomerBody {
-    /// The payment provider's customer id; `null` clears it.
-    #[schema(example = "cus_Q1w2E3r4")]
-    pub billing_customer_id: Option<String>,
 }
 
 /// The plans of this deployment, with their limits (`-1` = unlimited) and features.

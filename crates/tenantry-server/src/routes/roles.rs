@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::roles::{RoleInput, RolePatch};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,30 +15,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, RoleView};
+use tenantry_types::roles::{CreateRoleBody, UpdateRoleBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_roles, create_role)).routes(routes!(update_role, delete_role))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRoleBody {
-    /// 2–32 lowercase letters, digits or underscores, starting with a letter; unique in the org.
-    #[schema(example = "support")]
-    pub key: String,
-    #[schema(example = "Support")]
-    pub name: String,
-    /// Permissions from the catalog, none beyond your own.
-    #[schema(example = json!(["endpoints.view", "requests.replay"]))]
-    pub permissions: Vec<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateRoleBody {
-    pub name: Option<String>,
-    /// Replaces the role's permissions.
-    pub permissions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, IntoParams)]

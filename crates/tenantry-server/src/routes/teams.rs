@@ -3,13 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tenantry_core::domain::ids::{OrgRef, TeamRef, UserId};
-use tenantry_core::domain::team::{Team, TeamMember};
+use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::service::teams::{team_member_id, NewTeam, TeamPatch};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,6 +13,9 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List};
+use tenantry_types::teams::{
+    AddTeamMemberBody, CreateTeamBody, TeamMemberView, TeamRoleBody, TeamView, UpdateTeamBody,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,103 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_team, update_team, delete_team))
         .routes(routes!(list_team_members, add_team_member))
         .routes(routes!(change_team_member_role, remove_team_member))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TeamView {
-    #[schema(example = "team_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub id: String,
-    pub org_id: String,
-    #[schema(example = "engineering")]
-    pub slug: String,
-    #[schema(example = "Engineering")]
-    pub name: String,
-    pub description: String,
-    #[schema(value_type = Object)]
-    pub metadata: Value,
-    pub created_at: DateTime<Utc>,
-    pub member_count: u64,
-}
-
-impl From<&Team> for TeamView {
-    fn from(team: &Team) -> Self {
-        Self {
-            id: team.id.to_string(),
-            org_id: team.org_id.to_string(),
-            slug: team.slug.to_string(),
-            name: team.name.clone(),
-            description: team.description.clone(),
-            metadata: team.metadata.clone(),
-            created_at: team.created_at,
-            member_count: team.member_count,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TeamMemberView {
-    pub user_id: String,
-    pub email: String,
-    pub display_name: String,
-    /// A team role of the preset.
-    #[schema(example = "lead")]
-    pub role: String,
-    pub joined_at: DateTime<Utc>,
-}
-
-impl From<&TeamMember> for TeamMemberView {
-    fn from(member: &TeamMember) -> Self {
-        Self {
-            user_id: member.membership.user_id.to_string(),
-            email: member.email.to_string(),
-            display_name: member.display_name.clone(),
-            role: member.membership.role.clone(),
-            joined_at: member.membership.joined_at,
-        }
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTeamBody {
-    #[schema(example = "Engineering")]
-    pub name: String,
-    /// Unique within the org; derived from the name when absent.
-    #[schema(example = "engineering")]
-    pub slug: Option<String>,
-    pub description: Option<String>,
-    /// A JSON object of at most 8 KiB.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateTeamBody {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-    pub description: Option<String>,
-    /// Replaces the whole metadata object.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddTeamMemberBody {
-    /// A member of the org.
-    #[schema(value_type = String, example = "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
-    pub user_id: UserId,
-    /// A team role of the preset.
-    #[schema(example = "member")]
-    pub role: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TeamRoleBody {
-    #[schema(example = "lead")]
-    pub role: String,
 }
 
 /// The teams of an org you belong to, oldest first.

@@ -4,8 +4,6 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::Json;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,6 +13,7 @@ use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MeteredView, UsageView};
 use tenantry_core::domain::ids::OrgRef;
+use tenantry_types::usage::MeterBody;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated `Idempotency-Key`.
@@ -22,15 +21,6 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(org_usage)).routes(routes!(my_usage)).routes(routes!(meter))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MeterBody {
-    /// Gauges (`endpoints`): positive to add, negative to remove. Monthly counters (`requests`):
-    /// positive only.
-    #[schema(example = 1)]
-    pub delta: i64,
 }
 
 /// An org's usage against its plan (any member, the org's API keys, admin and service tokens).
