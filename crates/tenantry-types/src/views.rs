@@ -294,7 +294,7 @@ pub struct NotificationSettingsView {
     pub telegram_chat_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettingsView {
     /// Members must use MFA (enforced once MFA is available).
@@ -364,12 +364,6 @@ impl Default for SettingsView {
 impl Default for NotificationSettingsView {
     fn default() -> Self {
         Self { email_enabled: true, slack_webhook_url: None, telegram_bot_token: None, telegram_chat_id: None }
-    }
-}
-
-impl Default for SecuritySettingsView {
-    fn default() -> Self {
-        Self { mfa_required: false }
     }
 }
 
