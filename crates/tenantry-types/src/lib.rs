@@ -25,6 +25,7 @@ pub mod usage;
 pub mod verify;
 pub mod views;
 pub mod webhooks;
+mod whole;
 
 pub use tenantry_ids as ids;
 

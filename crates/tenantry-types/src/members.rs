@@ -1,16 +1,62 @@
+use crate::authorize::schema_of;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde_json::json;
+use std::borrow::Cow;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
-/// What to change of a member: a role, a status, or both (at least one).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// What to change of a member: a role, a status, or both (at least one). Its schema is written out
+/// below: the derived one cannot say "at least one".
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeMemberBody {
     /// A built-in role of the preset or one of the org's custom roles (`members.change_role`).
-    #[schema(example = "admin")]
     pub role: Option<String>,
     /// `suspended` keeps the seat but refuses the member everywhere in the org until set back to
     /// `active` (`members.remove`).
     pub status: Option<MemberStatusField>,
+}
+
+// `role`, `status` or both: a `oneOf` of "role given" and "no role, status given".
+impl PartialSchema for ChangeMemberBody {
+    fn schema() -> RefOr<Schema> {
+        let role = json!({
+            "type": "string",
+            "description": "A built-in role of the preset or one of the org's custom roles (`members.change_role`).",
+            "example": "admin"
+        });
+        let status = json!({
+            "$ref": "#/components/schemas/MemberStatusField",
+            "description": "`suspended` keeps the seat but refuses the member everywhere in the org until set back to `active` (`members.remove`)."
+        });
+        schema_of(json!({
+            "description": "What to change of a member: a role, a status, or both (at least one).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["role"],
+                    "properties": { "role": role, "status": { "oneOf": [{ "type": "null" }, status] } },
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": { "role": { "type": "null" }, "status": status },
+                    "additionalProperties": false
+                }
+            ]
+        }))
+    }
+}
+
+impl ToSchema for ChangeMemberBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ChangeMemberBody")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((MemberStatusField::name().into(), MemberStatusField::schema()));
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]

@@ -1,28 +1,65 @@
 use chrono::{DateTime, Utc};
+use crate::authorize::schema_of;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde_json::json;
+use std::borrow::Cow;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// The second step of a login: the `mfa_token` and exactly one of `code` and `recovery_code`
+/// (its schema is written out below: the derived one cannot say "exactly one").
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct LoginMfaBody {
     /// From the first step's answer.
     pub mfa_token: String,
     /// The 6-digit code of the authenticator app; or give `recovery_code`.
-    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
     pub code: Option<String>,
     /// One of the ten recovery codes (each works once).
-    #[schema(example = "abcd-efgh-ijkl-mnop")]
     pub recovery_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+impl PartialSchema for LoginMfaBody {
+    fn schema() -> RefOr<Schema> {
+        let token = json!({ "type": "string", "description": "From the first step's answer." });
+        let code = json!({ "type": "string", "description": "The 6-digit code of the authenticator app.", "example": "123456" });
+        let recovery =
+            json!({ "type": "string", "description": "One of the ten recovery codes (each works once).", "example": "abcd-efgh-ijkl-mnop" });
+        let absent = json!({ "type": "null" });
+        schema_of(json!({
+            "description": "The `mfa_token` and exactly one of `code` and `recovery_code`.",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["mfa_token", "code"],
+                    "properties": { "mfa_token": token, "code": code, "recovery_code": absent },
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "required": ["mfa_token", "recovery_code"],
+                    "properties": { "mfa_token": token, "code": absent, "recovery_code": recovery },
+                    "additionalProperties": false
+                }
+            ]
+        }))
+    }
+}
+
+impl ToSchema for LoginMfaBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("LoginMfaBody")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     #[schema(example = "123456", pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DisableTotpBody {
     pub password: String,

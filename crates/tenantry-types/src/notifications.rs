@@ -1,15 +1,17 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationBody {
-    #[schema(example = "Monitor api.example.com is down", min_length = 1, max_length = 200)]
+    /// 1 to 200 characters once trimmed.
+    #[schema(example = "Monitor api.example.com is down", min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
-    #[schema(example = "No answer since 09:12 UTC.", min_length = 1, max_length = 4000)]
+    /// 1 to 4000 characters once trimmed.
+    #[schema(example = "No answer since 09:12 UTC.", min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
     /// `info` (default), `warning` or `critical`.
-    #[schema(example = "critical")]
+    #[schema(example = "critical", value_type = Option<String>, pattern = "^(info|warning|critical)$")]
     pub severity: Option<String>,
 }
 

@@ -272,7 +272,8 @@ pub struct SettingsView {
     pub notifications: NotificationSettingsView,
     /// Days of history kept, at most the plan's. Reads show the effective value; write `null` to
     /// follow the plan's maximum.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 1)]
+    #[serde(deserialize_with = "crate::whole::optional")]
     pub retention_days: Option<u32>,
     pub security: SecuritySettingsView,
     pub sso: SsoSettingsView,
@@ -311,14 +312,17 @@ pub struct SsoSettingsView {}
 #[serde(default, deny_unknown_fields)]
 pub struct IngestSettingsView {
     /// Rotate the ingest token every this many days (1–365); `null`: never.
+    #[serde(deserialize_with = "crate::whole::optional")]
+    #[schema(minimum = 1, maximum = 365)]
     pub token_rotation_days: Option<u32>,
     /// Hours the previous token keeps working after a rotation (0–168).
-    #[schema(example = 24)]
+    #[schema(example = 24, minimum = 0, maximum = 168)]
+    #[serde(deserialize_with = "crate::whole::number")]
     pub rotation_grace_hours: u32,
 }
 
 /// Who acted, or what was acted on: `{type, id}`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TypedRef {
     #[serde(rename = "type")]

@@ -55,7 +55,7 @@ pub struct DeliveryView {
     pub payload: Value,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookBody {
     /// An http(s) URL on the public internet (unless `webhooks.allow_private_targets`).
@@ -68,7 +68,7 @@ pub struct CreateWebhookBody {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookBody {
     #[schema(max_length = 2000)]

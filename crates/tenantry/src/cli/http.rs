@@ -1,22 +1,32 @@
 //! Talking to the server: the stored login, bearer tokens (refreshed when they expire), the
-//! active org, request building, full pagination, and turning answers into `CliError`s.
+//! active org, and turning the typed client's failures into `CliError`s.
+//!
+//! Requests go through `tenantry_client::Client` with the API's own request and answer types
+//! (`tenantry_client::types`); this module adds what a command line needs around it: credentials
+//! from the config directory, a refresh and one retry when the server refuses an access token,
+//! and messages and exit codes that say what went wrong. Commands name each request by method
+//! and path (rather than through the client's operation methods) because those messages name
+//! the route, e.g. when a server too old to have it answers.
 
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::{Method, Response, StatusCode};
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use tenantry_client::{Client, ClientError};
 
 use super::config::{ActiveOrg, Credentials, Store, UserSession};
 use super::error::{CliError, Result};
 use super::Global;
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
-const ORG_HEADER: &str = "x-organization-id";
-/// The API's largest page.
-const PAGE: u32 = 100;
 
 pub struct Api {
-    http: reqwest::Client,
+    /// The server, without credentials: each request gets the current bearer token, which a
+    /// refresh may replace between two requests of one command.
+    client: Client,
     server: String,
     store: Store,
     /// The stored login, when it is for `server`.
@@ -47,7 +57,9 @@ impl Api {
             .read_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| CliError::local(format!("cannot start the HTTP client: {e}")))?;
-        Ok(Self { http, server, store, login, other_server, org_override: global.org.clone() })
+        let client = Client::with_http(http, &server)
+            .map_err(|_| CliError::usage(format!("--server / TENANTRY_URL: `{server}` is not an http(s) URL")))?;
+        Ok(Self { client, server, store, login, other_server, org_override: global.org.clone() })
     }
 
     pub fn server(&self) -> &str {
@@ -101,43 +113,8 @@ impl Api {
         self.call(Method::GET, path)
     }
 
-    pub fn post(&mut self, path: impl Into<String>, body: Value) -> Call<'_> {
+    pub fn post<B: Serialize + ?Sized>(&mut self, path: impl Into<String>, body: &B) -> Call<'_> {
         self.call(Method::POST, path).json(body)
-    }
-
-    /// Every item of a list endpoint, following cursors, or the first `limit`.
-    pub async fn list(
-        &mut self,
-        path: &str,
-        org: Option<&str>,
-        query: &[(&str, Option<String>)],
-        limit: Option<u32>,
-    ) -> Result<Vec<Value>> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let want =
-                limit.map_or(PAGE, |limit| (limit as usize).saturating_sub(items.len()).min(PAGE as usize) as u32);
-            if want == 0 {
-                return Ok(items);
-            }
-            let mut call = self.get(path).query("limit", Some(want.to_string())).query("cursor", cursor.take());
-            for (key, value) in query {
-                call = call.query(key, value.clone());
-            }
-            if let Some(org) = org {
-                call = call.in_org(org);
-            }
-            let page = call.body().await?;
-            match page["data"].as_array() {
-                Some(data) => items.extend(data.iter().cloned()),
-                None => return Err(CliError::server(format!("{path} did not answer with a list"))),
-            }
-            cursor = page["pagination"]["next_cursor"].as_str().map(str::to_owned);
-            if cursor.is_none() {
-                return Ok(items);
-            }
-        }
     }
 
     /// Replaces the stored login by `update` applied to the newest stored copy, under the lock, so a
@@ -152,10 +129,6 @@ impl Api {
         self.store.save(&credentials)?;
         self.login = Some(credentials);
         Ok(())
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server)
     }
 
     /// The bearer token, refreshing a user's expired access token first.
@@ -184,54 +157,86 @@ impl Api {
             self.login = Some(credentials);
             return Ok(());
         }
-        let path = "/v1/auth/refresh";
-        let response = self
-            .http
-            .post(self.url(path))
-            .json(&json!({ "refresh_token": session.refresh_token }))
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.server, &e))?;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(CliError::auth("your session has ended; log in again with `tenantry login`"));
-        }
-        let body = checked(response, "POST", path, &self.server).await?;
-        let data = &body["data"];
-        match (data["access_token"].as_str(), data["refresh_token"].as_str(), data["expires_in"].as_i64()) {
-            (Some(access), Some(refresh), Some(expires_in)) => {
-                session.access_token = access.to_owned();
-                session.refresh_token = refresh.to_owned();
-                session.access_expires_at = now() + expires_in;
+        let refreshed = match self.client.refresh(&session.refresh_token).await {
+            Ok(refreshed) => refreshed,
+            Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => {
+                return Err(CliError::auth("your session has ended; log in again with `tenantry login`"))
             }
-            _ => return Err(CliError::server("the server's answer to a token refresh lacks the tokens")),
-        }
+            Err(e) => return Err(refusal(e, &Method::POST, "/v1/auth/refresh", &self.server)),
+        };
+        session.access_token = refreshed.access_token;
+        session.refresh_token = refreshed.refresh_token;
+        session.access_expires_at = now() + refreshed.expires_in;
         self.store.save(&credentials)?;
         self.login = Some(credentials);
         Ok(())
     }
+
+    /// Whether requests carry a user's access token, which a refresh can replace.
+    fn refreshable(&self) -> bool {
+        self.login.as_ref().is_some_and(|c| c.user.is_some() && c.api_key.is_none())
+    }
+
+    /// Runs `request` on a client holding the current bearer token (none when `anonymous`) and
+    /// `org`; when the server refuses a user's access token, refreshes it and runs it once more.
+    /// `method` and `path` name the request in messages.
+    async fn authorized<T, F, Fut>(
+        &mut self,
+        (method, path): (&Method, &str),
+        org: Option<&str>,
+        anonymous: bool,
+        request: F,
+    ) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let mut retried = false;
+        loop {
+            let token = if anonymous { None } else { Some(self.bearer().await?) };
+            let mut client = self.client.clone();
+            if let Some(token) = &token {
+                client = client.with_token(token.as_str());
+            }
+            if let Some(org) = org {
+                client = client.in_org(org);
+            }
+            let result = request(client).await;
+            let refused = matches!(&result, Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED));
+            match token {
+                // The server's clock or a revoked access token may disagree with the stored expiry.
+                Some(token) if refused && !retried && self.refreshable() => {
+                    retried = true;
+                    self.refresh(&token).await?;
+                }
+                _ => return result.map_err(|e| refusal(e, method, path, &self.server)),
+            }
+        }
+    }
 }
 
-/// A request being built; `body`, `data` or `send` sends it.
+/// A request being built; `data`, `list`, `no_content` or `stream` sends it.
 pub struct Call<'a> {
     api: &'a mut Api,
     method: Method,
     path: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
+    query: Vec<(&'static str, String)>,
+    /// Kept as JSON so a retry after a refresh can send it again.
+    body: Option<serde_json::Result<Value>>,
     org: Option<String>,
     anonymous: bool,
 }
 
 impl Call<'_> {
-    pub fn query(mut self, key: &str, value: Option<String>) -> Self {
+    pub fn query(mut self, key: &'static str, value: Option<String>) -> Self {
         if let Some(value) = value {
-            self.query.push((key.to_owned(), value));
+            self.query.push((key, value));
         }
         self
     }
 
-    pub fn json(mut self, body: Value) -> Self {
-        self.body = Some(body);
+    pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
+        self.body = Some(serde_json::to_value(body));
         self
     }
 
@@ -248,100 +253,82 @@ impl Call<'_> {
     }
 
     /// The answer's `data`.
-    pub async fn data(self) -> Result<Value> {
-        Ok(self.body().await?.get_mut("data").map(Value::take).unwrap_or(Value::Null))
+    pub async fn data<T: DeserializeOwned>(self) -> Result<T> {
+        self.request(|call| call.data::<T>()).await
     }
 
-    /// The whole JSON answer (`Null` for 204).
-    pub async fn body(self) -> Result<Value> {
-        let (method, path, server) = (self.method.to_string(), self.path.clone(), self.api.server.clone());
-        let response = self.send().await?;
-        checked(response, &method, &path, &server).await
+    /// For answers without a body (204).
+    pub async fn no_content(self) -> Result<()> {
+        self.request(tenantry_client::Call::no_content).await
     }
 
     /// The successful response, unread (for streaming).
     pub async fn stream(self) -> Result<Response> {
-        let (method, path, server) = (self.method.to_string(), self.path.clone(), self.api.server.clone());
-        let response = self.send().await?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        Err(refusal(response, &method, &path, &server).await)
+        self.request(tenantry_client::Call::send).await
     }
 
-    async fn send(self) -> Result<Response> {
+    /// Every item of a list endpoint (a `GET`), following cursors, or the first `limit`.
+    pub async fn list<T: DeserializeOwned>(self, limit: Option<u32>) -> Result<Vec<T>> {
+        let Call { api, method, path, query, body: _, org, anonymous } = self;
+        let limit = limit.map(|limit| limit as usize);
+        let (path, query) = (path.as_str(), query.as_slice());
+        let request = move |client: Client| async move { client.list_all::<T>(path, query, limit).await };
+        api.authorized((&method, path), org.as_deref(), anonymous, request).await
+    }
+
+    async fn request<T, F, Fut>(self, finish: F) -> Result<T>
+    where
+        F: Fn(tenantry_client::Call) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
         let Call { api, method, path, query, body, org, anonymous } = self;
-        let mut retried = false;
-        loop {
-            let token = if anonymous { None } else { Some(api.bearer().await?) };
-            let mut request = api.http.request(method.clone(), api.url(&path)).query(&query);
-            if let Some(token) = &token {
-                request = request.bearer_auth(token);
-            }
-            if let Some(org) = &org {
-                request = request.header(ORG_HEADER, org);
-            }
+        let body = body
+            .transpose()
+            .map_err(|e| CliError::local(format!("cannot encode the request to {method} {path}: {e}")))?;
+        let build = |client: Client| {
+            let mut call = client.call(method.clone(), &path).query(&query);
             if let Some(body) = &body {
-                request = request.json(body);
+                call = call.json(body);
             }
-            let response = request.send().await.map_err(|e| unreachable(&api.server, &e))?;
-            // The server's clock or a revoked access token may disagree with the stored expiry.
-            let user_token = api.login.as_ref().is_some_and(|c| c.user.is_some() && c.api_key.is_none());
-            if response.status() == StatusCode::UNAUTHORIZED && !retried && user_token {
-                if let Some(token) = token {
-                    retried = true;
-                    api.refresh(&token).await?;
-                    continue;
-                }
-            }
-            return Ok(response);
-        }
+            finish(call)
+        };
+        api.authorized((&method, &path), org.as_deref(), anonymous, build).await
     }
 }
 
-/// The JSON body of a successful answer, or the API's error as a `CliError`.
-async fn checked(response: Response, method: &str, path: &str, server: &str) -> Result<Value> {
-    if !response.status().is_success() {
-        return Err(refusal(response, method, path, server).await);
-    }
-    let text = response.text().await.map_err(|e| unreachable(server, &e))?;
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_str(&text).map_err(|_| {
-        CliError::server(format!(
-            "{server} answered {method} {path} with something other than JSON; is it a Tenantry server?"
-        ))
-    })
-}
-
-/// An unsuccessful answer: the API's error body (SPEC 10), or a server that is not this API.
-async fn refusal(response: Response, method: &str, path: &str, server: &str) -> CliError {
-    let status = response.status();
-    let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let text = match response.text().await {
-        Ok(text) => text,
-        Err(e) => return unreachable(server, &e),
-    };
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let error = &body["error"];
-    let missing = || {
+/// A failed request as a `CliError`: the API's error (SPEC 10), a server that is not this API,
+/// or no answer at all.
+fn refusal(error: ClientError, method: &Method, path: &str, server: &str) -> CliError {
+    let missing = |status: StatusCode| {
         CliError::server(format!(
             "{server} does not offer {method} {path} ({status}); it runs an older Tenantry than this client, or is not Tenantry"
         ))
     };
-    match (error["code"].as_str(), error["message"].as_str()) {
+    match error {
+        ClientError::Transport(e) => unreachable(server, &e),
         // The server's answer for a route it does not have, as opposed to a missing object.
-        (Some("not_found"), Some("no such route")) | (Some("method_not_allowed"), _) => missing(),
-        (Some(code), Some(message)) => CliError::api(
-            status.as_u16(),
-            code,
-            message,
-            error["details"]["field"].as_str(),
-            error["request_id"].as_str().or(request_id.as_deref()),
-        ),
-        _ if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED => missing(),
-        _ => CliError::server(format!("{server} answered {method} {path} with {status} and no API error")),
+        ClientError::Api { status, error }
+            if (error.code == "not_found" && error.message == "no such route") || error.code == "method_not_allowed" =>
+        {
+            missing(status)
+        }
+        ClientError::Api { status, error } => {
+            let field = error.details.as_ref().and_then(|d| d["field"].as_str());
+            CliError::api(status.as_u16(), &error.code, &error.message, field, Some(&error.request_id))
+        }
+        // A success in a shape the API's types do not describe: not Tenantry, or another version.
+        ClientError::Unexpected { status, detail } if status.is_success() => CliError::server(format!(
+            "{server} answered {method} {path} with something this client cannot read ({detail}); is it a Tenantry server of this version?"
+        )),
+        ClientError::Unexpected { status, .. }
+            if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED =>
+        {
+            missing(status)
+        }
+        ClientError::Unexpected { status, .. } => {
+            CliError::server(format!("{server} answered {method} {path} with {status} and no API error"))
+        }
+        ClientError::BadUrl(url) => CliError::usage(format!("--server / TENANTRY_URL: `{url}` is not an http(s) URL")),
     }
 }
 

@@ -1,9 +1,10 @@
 //! What commands print: aligned tables and key-value blocks for people, the API's `data` as JSON
 //! for scripts (`--json`).
 
+use std::fmt::Display;
 use std::io::Write;
 
-use serde_json::Value;
+use serde::Serialize;
 
 /// Columns padded to their widest cell, two spaces apart.
 pub struct Table {
@@ -57,8 +58,12 @@ pub fn fields(pairs: &[(&str, String)]) {
     print_text(&out);
 }
 
-pub fn json(value: &Value) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+/// A value as the API sends it, for `--json`. Through `serde_json::Value`, whose objects keep their
+/// keys sorted, so the output reads the same whichever way the value was made.
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    let text = serde_json::to_value(value)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot encode the answer as JSON: {e}\"}}"));
     print_text(&format!("{text}\n"));
 }
 
@@ -68,26 +73,23 @@ pub fn print_text(text: &str) {
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
-/// A string field, or `-`.
-pub fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".to_owned(),
-        other => other.to_string(),
-    }
+/// A value that may be absent, or `-`.
+pub fn or_dash<T: Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| value.to_string())
 }
 
-/// A list of strings joined with commas.
-pub fn joined(value: &Value) -> String {
-    match value.as_array() {
-        Some(items) if !items.is_empty() => items.iter().map(text).collect::<Vec<_>>().join(","),
-        _ => "-".to_owned(),
+/// A list of strings joined with commas, or `-`.
+pub fn joined(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items.join(",")
     }
 }
 
 /// A plan limit: `-1` is unlimited.
-pub fn limit(value: &Value) -> String {
-    match value.as_i64() {
+pub fn limit(value: Option<i64>) -> String {
+    match value {
         Some(-1) => "unlimited".to_owned(),
         Some(n) => n.to_string(),
         None => "-".to_owned(),

@@ -1,19 +1,19 @@
 //! Instants on the command line (`--since 7d`, `--expires-at 2026-12-31`) and in tables.
 
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
-use serde_json::Value;
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Timelike, Utc};
 
-/// For `--since`/`--until`: RFC 3339, a date (midnight UTC), or an age such as `30m`, `24h`, `7d`, `2w`.
+/// For `--since`/`--until`: RFC 3339, a date (midnight UTC), or an age such as `30m`, `24h`, `7d`, `2w`;
+/// as RFC 3339, for the query string.
 pub fn past(input: &str) -> Result<String, String> {
-    parse(input, -1)
+    parse(input, -1).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// For `--expires-at`: RFC 3339, a date (midnight UTC), or a lifetime such as `90d`.
-pub fn future(input: &str) -> Result<String, String> {
+pub fn future(input: &str) -> Result<DateTime<Utc>, String> {
     parse(input, 1)
 }
 
-fn parse(input: &str, direction: i32) -> Result<String, String> {
+fn parse(input: &str, direction: i32) -> Result<DateTime<Utc>, String> {
     let input = input.trim();
     let instant = if let Ok(at) = DateTime::parse_from_rfc3339(input) {
         at.with_timezone(&Utc)
@@ -27,7 +27,8 @@ fn parse(input: &str, direction: i32) -> Result<String, String> {
                 .to_owned(),
         );
     };
-    Ok(instant.to_rfc3339_opts(SecondsFormat::Secs, true))
+    // Whole seconds, as a person would write them.
+    Ok(instant.with_nanosecond(0).unwrap_or(instant))
 }
 
 fn span(input: &str) -> Option<Duration> {
@@ -43,20 +44,14 @@ fn span(input: &str) -> Option<Duration> {
     }
 }
 
-/// An API time (RFC 3339) as `2026-05-01 12:00` (UTC); `-` when absent.
-pub fn show(value: &Value) -> String {
-    match value.as_str() {
-        Some(raw) => match DateTime::parse_from_rfc3339(raw) {
-            Ok(at) => at.with_timezone(&Utc).format("%Y-%m-%d %H:%M").to_string(),
-            Err(_) => raw.to_owned(),
-        },
-        None => "-".to_owned(),
-    }
+/// An API time as `2026-05-01 12:00` (UTC); `-` when absent.
+pub fn show(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
 }
 
 /// Whether an API time lies in the past.
-pub fn passed(value: &Value) -> bool {
-    value.as_str().and_then(|raw| DateTime::parse_from_rfc3339(raw).ok()).is_some_and(|at| at <= Utc::now())
+pub fn passed(at: Option<DateTime<Utc>>) -> bool {
+    at.is_some_and(|at| at <= Utc::now())
 }
 
 #[cfg(test)]
@@ -66,11 +61,11 @@ mod tests {
     #[test]
     fn accepts_rfc3339_dates_and_spans() {
         assert_eq!(past("2026-05-01T14:00:00+02:00").unwrap(), "2026-05-01T12:00:00Z");
-        assert_eq!(future("2026-12-31").unwrap(), "2026-12-31T00:00:00Z");
+        assert_eq!(future("2026-12-31").unwrap().to_rfc3339_opts(SecondsFormat::Secs, true), "2026-12-31T00:00:00Z");
         let week_ago = DateTime::parse_from_rfc3339(&past("7d").unwrap()).unwrap();
         let drift = (Utc::now() - Duration::days(7) - week_ago.with_timezone(&Utc)).num_seconds().abs();
         assert!(drift <= 2, "7d is a week ago, off by {drift}s");
-        assert!(DateTime::parse_from_rfc3339(&future("90d").unwrap()).unwrap() > Utc::now());
+        assert!(future("90d").unwrap() > Utc::now());
     }
 
     #[test]

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
-
+use tenantry_client::types::{AuditEventView, TypedRef};
 use tenantry_core::service::audit::verify_audit_chains;
 
 use crate::cli::error::{CliError, Exit, Result};
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, text, Table};
+use crate::cli::output::{self, or_dash, Table};
 use crate::cli::time;
 use crate::cli::Global;
 
@@ -94,9 +94,13 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
     let events = format!("/v1/orgs/{}/audit-events", seg(&org));
     match command {
         AuditCommand::List { filters, limit } => {
-            let list = api.list(&events, Some(&org), &filters.query(), limit).await?;
+            let mut call = api.get(events).in_org(&org);
+            for (key, value) in filters.query() {
+                call = call.query(key, value);
+            }
+            let list: Vec<AuditEventView> = call.list(limit).await?;
             if global.json {
-                output::json(&Value::Array(list));
+                output::json(&list);
                 return Ok(());
             }
             if list.is_empty() {
@@ -104,13 +108,13 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
                 return Ok(());
             }
             let mut table = Table::new(&["TIME", "ACTOR", "ACTION", "TARGET", "IP"]);
-            for event in &list {
+            for event in list {
                 table.row(vec![
-                    time::show(&event["occurred_at"]),
-                    typed(&event["actor"]),
-                    text(&event["action"]),
-                    typed(&event["target"]),
-                    text(&event["ip"]),
+                    time::show(Some(event.occurred_at)),
+                    typed(&event.actor),
+                    event.action,
+                    typed(&event.target),
+                    or_dash(event.ip),
                 ]);
             }
             table.print();
@@ -173,11 +177,8 @@ async fn verify(config: &Path, global: &Global) -> Result<()> {
 }
 
 /// `user:usr_…` for `{type, id}`.
-fn typed(value: &Value) -> String {
-    match (value["type"].as_str(), value["id"].as_str()) {
-        (Some(kind), Some(id)) => format!("{kind}:{id}"),
-        _ => text(value),
-    }
+fn typed(reference: &TypedRef) -> String {
+    format!("{}:{}", reference.kind, reference.id)
 }
 
 /// Streams the body to `path` (through a `.part` file renamed at the end, so a broken transfer

@@ -1,13 +1,14 @@
 //! `login`, `logout` and `whoami`.
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde::Serialize;
+use tenantry_client::types::{LoginBody, LoginMfaBody, LoginView, MeView, OrgView, SessionView, UserView};
 
 use super::{ask, password, stdin_line};
 use crate::cli::config::{ActiveOrg, Credentials, UserSession};
 use crate::cli::error::{CliError, Result};
 use crate::cli::http::{now, seg, Api};
-use crate::cli::output::{self, fields, text};
+use crate::cli::output::{self, fields, or_dash};
 use crate::cli::Global;
 
 #[derive(Args)]
@@ -49,53 +50,67 @@ async fn login_with_password(
         None => ask("Email: ", "--email")?,
     };
     let password = password(from_stdin)?;
-    let mut data =
-        api.post("/v1/auth/login", json!({ "email": email, "password": password })).anonymous().data().await?;
-    if data["mfa_required"] == json!(true) {
-        data = second_step(api, &data["mfa_token"], code).await?;
-    }
-    let (Some(access), Some(refresh), Some(expires_in), Some(user_id)) = (
-        data["access_token"].as_str(),
-        data["refresh_token"].as_str(),
-        data["expires_in"].as_i64(),
-        data["user"]["id"].as_str(),
-    ) else {
-        return Err(CliError::server("the server's answer to the login lacks the tokens"));
+    let answer = api.post("/v1/auth/login", &LoginBody { email, password }).anonymous().data().await?;
+    let session = match answer {
+        LoginView::Session(session) => *session,
+        LoginView::Mfa(challenge) => second_step(api, challenge.mfa_token, code).await?,
     };
     let user = UserSession {
-        id: user_id.to_owned(),
-        email: text(&data["user"]["email"]),
-        access_token: access.to_owned(),
-        access_expires_at: now() + expires_in,
-        refresh_token: refresh.to_owned(),
+        id: session.user.id.clone(),
+        email: session.user.email.clone(),
+        access_token: session.access_token,
+        access_expires_at: now() + session.expires_in,
+        refresh_token: session.refresh_token,
     };
-    let org = active_org(&data["org"]);
-    let credentials = Credentials { server: api.server().to_owned(), api_key: None, org, user: Some(user) };
+    let credentials = Credentials {
+        server: api.server().to_owned(),
+        api_key: None,
+        org: session.org.as_ref().map(active_org),
+        user: Some(user),
+    };
     let _lock = api.store().lock()?;
     api.store().save(&credentials)?;
     drop(_lock);
     api.use_credentials(credentials);
-    let mut org = data["org"].clone();
+    let mut org = session.org;
     if let Some(reference) = &global.org {
-        org = super::orgs::switch(api, reference).await?;
-    } else if let Some(last) = api.store().remembered_org(api.server()).filter(|last| org["id"] != last.id.as_str()) {
+        org = Some(super::orgs::switch(api, reference).await?);
+    } else if let Some(last) =
+        api.store().remembered_org(api.server()).filter(|last| org.as_ref().is_none_or(|org| org.id != last.id))
+    {
         // Resume the org active at the last logout, if this user may still use it.
         if let Ok(resumed) = super::orgs::switch(api, &last.id).await {
-            org = resumed;
+            org = Some(resumed);
         }
     }
     if global.json {
-        output::json(&json!({ "server": api.server(), "user": data["user"], "org": org }));
+        output::json(&UserLogin { server: api.server(), user: &session.user, org: org.as_ref() });
         return Ok(());
     }
-    output::print_text(&format!("Logged in to {} as {}.\n", api.server(), text(&data["user"]["email"])));
-    print_active(&org);
+    output::print_text(&format!("Logged in to {} as {}.\n", api.server(), session.user.email));
+    print_active(org.as_ref());
     Ok(())
+}
+
+/// What `login --json` prints for a user.
+#[derive(Serialize)]
+struct UserLogin<'a> {
+    server: &'a str,
+    user: &'a UserView,
+    org: Option<&'a OrgView>,
+}
+
+/// What `login --json` and `whoami --json` print for an API key.
+#[derive(Serialize)]
+struct KeyLogin<'a> {
+    server: &'a str,
+    api_key: String,
+    org: &'a OrgView,
 }
 
 /// The second step of a login with two-step verification: six digits are the app's code,
 /// anything else a recovery code.
-async fn second_step(api: &mut Api, mfa_token: &Value, code: Option<String>) -> Result<Value> {
+async fn second_step(api: &mut Api, mfa_token: String, code: Option<String>) -> Result<SessionView> {
     let code = match code {
         Some(code) => code,
         None => ask("Code from your authenticator app (or a recovery code): ", "--code")?,
@@ -103,11 +118,11 @@ async fn second_step(api: &mut Api, mfa_token: &Value, code: Option<String>) -> 
     let code = code.trim().to_owned();
     let is_app_code = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
     let body = if is_app_code {
-        json!({ "mfa_token": mfa_token, "code": code })
+        LoginMfaBody { mfa_token, code: Some(code), recovery_code: None }
     } else {
-        json!({ "mfa_token": mfa_token, "recovery_code": code })
+        LoginMfaBody { mfa_token, code: None, recovery_code: Some(code) }
     };
-    api.post("/v1/auth/login/mfa", body).anonymous().data().await
+    api.post("/v1/auth/login/mfa", &body).anonymous().data().await
 }
 
 async fn login_with_key(api: &mut Api, global: &Global, key: String) -> Result<()> {
@@ -120,17 +135,21 @@ async fn login_with_key(api: &mut Api, global: &Global, key: String) -> Result<(
         org: None,
         user: None,
     });
-    let org = api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?;
-    let credentials =
-        Credentials { server: api.server().to_owned(), api_key: Some(key.clone()), org: active_org(&org), user: None };
+    let org: OrgView = api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?;
+    let credentials = Credentials {
+        server: api.server().to_owned(),
+        api_key: Some(key.clone()),
+        org: Some(active_org(&org)),
+        user: None,
+    };
     let _lock = api.store().lock()?;
     api.store().save(&credentials)?;
     if global.json {
-        output::json(&json!({ "server": api.server(), "api_key": key_prefix(&key), "org": org }));
+        output::json(&KeyLogin { server: api.server(), api_key: key_prefix(&key), org: &org });
         return Ok(());
     }
     output::print_text(&format!("Logged in to {} with API key {}.\n", api.server(), key_prefix(&key)));
-    print_active(&org);
+    print_active(Some(&org));
     Ok(())
 }
 
@@ -144,8 +163,8 @@ pub async fn logout(global: &Global) -> Result<()> {
     };
     if credentials.user.is_some() {
         // The session ends on the server first; one that already ended is just as good.
-        match api.call(reqwest::Method::POST, "/v1/auth/logout").body().await {
-            Ok(_) => {}
+        match api.call(reqwest::Method::POST, "/v1/auth/logout").no_content().await {
+            Ok(()) => {}
             Err(e) if e.exit == crate::cli::error::Exit::Auth => {}
             Err(e) => eprintln!("warning: could not end the session on the server ({e}); forgetting it here anyway"),
         }
@@ -172,54 +191,51 @@ pub async fn whoami(global: &Global) -> Result<()> {
     let credentials = api.credentials()?.clone();
     if let Some(key) = &credentials.api_key {
         let org = api.org()?;
-        let org = api.get(format!("/v1/orgs/{}", seg(&org))).in_org(&org).data().await?;
+        let org: OrgView = api.get(format!("/v1/orgs/{}", seg(&org))).in_org(&org).data().await?;
         if global.json {
-            output::json(&json!({ "server": api.server(), "api_key": key_prefix(key), "org": org }));
+            output::json(&KeyLogin { server: api.server(), api_key: key_prefix(key), org: &org });
             return Ok(());
         }
         fields(&[
             ("Server", api.server().to_owned()),
             ("API key", key_prefix(key)),
-            ("Org", format!("{} ({}, {})", text(&org["name"]), text(&org["slug"]), text(&org["id"]))),
+            ("Org", format!("{} ({}, {})", org.name, org.slug, org.id)),
         ]);
         return Ok(());
     }
-    let me = api.get("/v1/me").data().await?;
+    let me: MeView = api.get("/v1/me").data().await?;
     if global.json {
         output::json(&me);
         return Ok(());
     }
-    let user = &me["user"];
+    let user = &me.user;
     let active = match credentials.org {
-        Some(active) => me["orgs"]
-            .as_array()
-            .and_then(|orgs| orgs.iter().find(|o| o["id"] == active.id.as_str()))
-            .map(|o| {
-                format!("{} ({}, {}), role {}", text(&o["name"]), text(&o["slug"]), text(&o["id"]), text(&o["role"]))
-            })
+        Some(active) => me
+            .orgs
+            .iter()
+            .find(|o| o.id == active.id)
+            .map(|o| format!("{} ({}, {}), role {}", o.name, o.slug, o.id, or_dash(o.role.as_deref())))
             .unwrap_or_else(|| format!("{} (you are no longer a member)", active.slug)),
         None => "none (choose one with `tenantry org use`)".to_owned(),
     };
-    let verified = if user["email_verified"] == true { "" } else { " (not verified)" };
+    let verified = if user.email_verified { "" } else { " (not verified)" };
     fields(&[
         ("Server", api.server().to_owned()),
-        ("User", format!("{} <{}>{verified}", text(&user["display_name"]), text(&user["email"]))),
-        ("User id", text(&user["id"])),
+        ("User", format!("{} <{}>{verified}", user.display_name, user.email)),
+        ("User id", user.id.clone()),
         ("Active org", active),
-        ("Orgs", me["orgs"].as_array().map_or(0, Vec::len).to_string()),
+        ("Orgs", me.orgs.len().to_string()),
     ]);
     Ok(())
 }
 
-pub fn active_org(org: &Value) -> Option<ActiveOrg> {
-    Some(ActiveOrg { id: org["id"].as_str()?.to_owned(), slug: org["slug"].as_str()?.to_owned() })
+pub fn active_org(org: &OrgView) -> ActiveOrg {
+    ActiveOrg { id: org.id.clone(), slug: org.slug.clone() }
 }
 
-fn print_active(org: &Value) {
-    match org["id"].as_str() {
-        Some(id) => {
-            output::print_text(&format!("Active org: {} ({}, {})\n", text(&org["name"]), text(&org["slug"]), id))
-        }
+fn print_active(org: Option<&OrgView>) {
+    match org {
+        Some(org) => output::print_text(&format!("Active org: {} ({}, {})\n", org.name, org.slug, org.id)),
         None => output::print_text("No active org yet: choose one with `tenantry org use <id-or-slug>`.\n"),
     }
 }

@@ -1,11 +1,11 @@
 //! `usage` and `plan show | set`.
 
 use clap::Subcommand;
-use serde_json::{json, Value};
+use tenantry_client::types::{ChangePlanBody, OrgView, PlanView, UsageView};
 
 use crate::cli::error::{CliError, Result};
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, fields, joined, limit, text, Table};
+use crate::cli::output::{self, fields, joined, limit, Table};
 use crate::cli::Global;
 
 #[derive(Subcommand)]
@@ -25,16 +25,16 @@ pub enum PlanCommand {
 pub async fn usage(global: &Global) -> Result<()> {
     let mut api = Api::open(global)?;
     let org = api.org()?;
-    let usage = api.get(format!("/v1/orgs/{}/usage", seg(&org))).in_org(&org).data().await?;
+    let usage: UsageView = api.get(format!("/v1/orgs/{}/usage", seg(&org))).in_org(&org).data().await?;
     if global.json {
         output::json(&usage);
         return Ok(());
     }
-    let limits = &usage["limits"];
+    let of = |metric: &str| limit(usage.limits.get(metric).copied());
     let mut table = Table::new(&["METRIC", "USED", "LIMIT"]);
-    table.row(vec!["members".into(), text(&usage["member_count"]), limit(&limits["members"])]);
-    table.row(vec!["endpoints".into(), text(&usage["endpoint_count"]), limit(&limits["endpoints"])]);
-    table.row(vec!["requests this month".into(), text(&usage["requests_this_month"]), limit(&limits["requests"])]);
+    table.row(vec!["members".into(), usage.member_count.to_string(), of("members")]);
+    table.row(vec!["endpoints".into(), usage.endpoint_count.to_string(), of("endpoints")]);
+    table.row(vec!["requests this month".into(), usage.requests_this_month.to_string(), of("requests")]);
     table.print();
     Ok(())
 }
@@ -44,50 +44,40 @@ pub async fn run(command: PlanCommand, global: &Global) -> Result<()> {
     let org = api.org()?;
     match command {
         PlanCommand::Show => {
-            let current = api.get(format!("/v1/orgs/{}", seg(&org))).in_org(&org).data().await?;
-            let plans = api.get("/v1/plans").anonymous().data().await?;
+            let current: OrgView = api.get(format!("/v1/orgs/{}", seg(&org))).in_org(&org).data().await?;
+            let plans: Vec<PlanView> = api.get("/v1/plans").anonymous().data().await?;
             let plan = plans
-                .as_array()
-                .and_then(|plans| plans.iter().find(|p| p["key"] == current["plan"]))
-                .cloned()
-                .ok_or_else(|| {
-                CliError::server(format!("the server lists no plan `{}`", text(&current["plan"])))
-            })?;
+                .into_iter()
+                .find(|p| p.key == current.plan)
+                .ok_or_else(|| CliError::server(format!("the server lists no plan `{}`", current.plan)))?;
             show(&plan, &current, global);
             Ok(())
         }
         PlanCommand::Set { plan } => {
             let path = format!("/v1/orgs/{}/plan", seg(&org));
-            let updated =
-                api.call(reqwest::Method::PUT, path).in_org(&org).json(json!({ "plan": plan })).data().await?;
+            let call = api.call(reqwest::Method::PUT, path).in_org(&org).json(&ChangePlanBody { plan });
+            let updated: OrgView = call.data().await?;
             if global.json {
                 output::json(&updated);
             } else {
-                output::print_text(&format!(
-                    "{} is now on the {} plan.\n",
-                    text(&updated["slug"]),
-                    text(&updated["plan"])
-                ));
+                output::print_text(&format!("{} is now on the {} plan.\n", updated.slug, updated.plan));
             }
             Ok(())
         }
     }
 }
 
-fn show(plan: &Value, org: &Value, global: &Global) {
+fn show(plan: &PlanView, org: &OrgView, global: &Global) {
     if global.json {
         output::json(plan);
         return;
     }
-    let mut rows =
-        vec![("Org", text(&org["slug"])), ("Plan", format!("{} ({})", text(&plan["name"]), text(&plan["key"])))];
-    if let Some(limits) = plan["limits"].as_object() {
-        for (metric, value) in limits {
-            rows.push((metric.as_str(), limit(value)));
-        }
+    let mut rows = vec![("Org", org.slug.clone()), ("Plan", format!("{} ({})", plan.name, plan.key))];
+    for (metric, value) in &plan.limits {
+        rows.push((metric.as_str(), limit(Some(*value))));
     }
-    rows.push(("retention days", text(&plan["retention_days"])));
-    rows.push(("API calls/minute", text(&plan["api_calls_per_minute"])));
-    rows.push(("features", joined(&plan["features"])));
+    rows.push(("retention days", plan.retention_days.to_string()));
+    rows.push(("API calls/minute", plan.api_calls_per_minute.to_string()));
+    rows.push(("features", joined(&plan.features)));
     fields(&rows);
 }

@@ -1,11 +1,11 @@
 //! `invite` and `invites list | revoke | resend`.
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
+use tenantry_client::types::{InvitationView, InviteBody, IssuedInvitationView};
 
 use crate::cli::error::Result;
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, text, Table};
+use crate::cli::output::{self, Table};
 use crate::cli::time;
 use crate::cli::{Global, Limit};
 
@@ -57,9 +57,11 @@ pub enum State {
 pub async fn invite(args: InviteArgs) -> Result<()> {
     let mut api = Api::open(&args.global)?;
     let org = api.org()?;
-    let body = json!({ "email": args.email, "role": args.role, "expires_in": args.expires_in });
-    let issued = api.post(format!("/v1/orgs/{}/invitations", seg(&org)), body).in_org(&org).data().await?;
-    let headline = format!("Invited {} as {} ({})", text(&issued["email"]), text(&issued["role"]), text(&issued["id"]));
+    let body = InviteBody { email: args.email, role: args.role, team_ids: Vec::new(), expires_in: args.expires_in };
+    let issued: IssuedInvitationView =
+        api.post(format!("/v1/orgs/{}/invitations", seg(&org)), &body).in_org(&org).data().await?;
+    let invitation = &issued.invitation;
+    let headline = format!("Invited {} as {} ({})", invitation.email, invitation.role, invitation.id);
     print_issued(&issued, &headline, &args.global);
     Ok(())
 }
@@ -71,9 +73,10 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
         InvitesCommand::List { state, limit } => {
             let state = state.and_then(|s| s.to_possible_value()).map(|v| v.get_name().to_owned());
             let path = format!("/v1/orgs/{}/invitations", seg(&org));
-            let invitations = api.list(&path, Some(&org), &[("state", state)], limit.limit).await?;
+            let invitations: Vec<InvitationView> =
+                api.get(path).in_org(&org).query("state", state).list(limit.limit).await?;
             if global.json {
-                output::json(&Value::Array(invitations));
+                output::json(&invitations);
                 return Ok(());
             }
             if invitations.is_empty() {
@@ -81,14 +84,14 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
                 return Ok(());
             }
             let mut table = Table::new(&["ID", "EMAIL", "ROLE", "STATE", "EXPIRES", "INVITED BY"]);
-            for inv in &invitations {
+            for inv in invitations {
                 table.row(vec![
-                    text(&inv["id"]),
-                    text(&inv["email"]),
-                    text(&inv["role"]),
-                    text(&inv["state"]),
-                    time::show(&inv["expires_at"]),
-                    text(&inv["invited_by"]),
+                    inv.id,
+                    inv.email,
+                    inv.role,
+                    inv.state,
+                    time::show(Some(inv.expires_at)),
+                    inv.invited_by,
                 ]);
             }
             table.print();
@@ -97,7 +100,7 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
         InvitesCommand::Revoke { id } => {
             let id = super::find_invitation(&mut api, &org, &id).await?;
             let path = format!("/v1/orgs/{}/invitations/{}", seg(&org), seg(&id));
-            api.call(reqwest::Method::DELETE, path).in_org(&org).body().await?;
+            api.call(reqwest::Method::DELETE, path).in_org(&org).no_content().await?;
             if !global.json {
                 output::print_text(&format!("Revoked invitation {id}.\n"));
             }
@@ -106,8 +109,8 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
         InvitesCommand::Resend { id } => {
             let id = super::find_invitation(&mut api, &org, &id).await?;
             let path = format!("/v1/orgs/{}/invitations/{}/resend", seg(&org), seg(&id));
-            let issued = api.call(reqwest::Method::POST, path).in_org(&org).data().await?;
-            let headline = format!("Sent {} a new invitation link ({})", text(&issued["email"]), text(&issued["id"]));
+            let issued: IssuedInvitationView = api.call(reqwest::Method::POST, path).in_org(&org).data().await?;
+            let headline = format!("Sent {} a new invitation link ({})", issued.invitation.email, issued.invitation.id);
             print_issued(&issued, &headline, global);
             Ok(())
         }
@@ -115,14 +118,14 @@ pub async fn run(command: InvitesCommand, global: &Global) -> Result<()> {
 }
 
 /// The accept link is shown to the inviter only here, once (the invitee also gets it by email).
-fn print_issued(issued: &Value, headline: &str, global: &Global) {
+fn print_issued(issued: &IssuedInvitationView, headline: &str, global: &Global) {
     if global.json {
         output::json(issued);
         return;
     }
     output::print_text(&format!(
         "{headline}; it expires {}.\nAccept link (also emailed): {}\n",
-        time::show(&issued["expires_at"]),
-        text(&issued["accept_url"]),
+        time::show(Some(issued.invitation.expires_at)),
+        issued.accept_url,
     ));
 }

@@ -1,11 +1,12 @@
 //! `keys create | list | revoke | roll`.
 
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use serde_json::{json, Value};
+use tenantry_client::types::{ApiKeyView, CreateKeyBody, IssuedKeyView, RollKeyBody};
 
 use crate::cli::error::Result;
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, joined, text, Table};
+use crate::cli::output::{self, joined, Table};
 use crate::cli::time;
 use crate::cli::{Global, Limit};
 
@@ -21,7 +22,7 @@ pub enum KeysCommand {
         scopes: Vec<String>,
         /// When the key stops working: RFC 3339, a date, or a lifetime such as 90d [default: never]
         #[arg(long, value_parser = time::future)]
-        expires_at: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
         /// One of the preset's key prefixes, e.g. tn_test_ [default: the first]
         #[arg(long)]
         prefix: Option<String>,
@@ -49,15 +50,15 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
     let keys = format!("/v1/orgs/{}/api-keys", seg(&org));
     match command {
         KeysCommand::Create { name, scopes, expires_at, prefix } => {
-            let body = json!({ "name": name, "scopes": scopes, "expires_at": expires_at, "prefix": prefix });
-            let issued = api.post(keys, body).in_org(&org).data().await?;
+            let body = CreateKeyBody { name, scopes, expires_at, prefix };
+            let issued: IssuedKeyView = api.post(keys, &body).in_org(&org).data().await?;
             print_issued(&issued, "Created", global);
             Ok(())
         }
         KeysCommand::List(limit) => {
-            let list = api.list(&keys, Some(&org), &[], limit.limit).await?;
+            let list: Vec<ApiKeyView> = api.get(keys).in_org(&org).list(limit.limit).await?;
             if global.json {
-                output::json(&Value::Array(list));
+                output::json(&list);
                 return Ok(());
             }
             if list.is_empty() {
@@ -68,14 +69,14 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
                 Table::new(&["ID", "NAME", "PREFIX", "STATUS", "SCOPES", "CREATED", "EXPIRES", "LAST USED"]);
             for key in &list {
                 table.row(vec![
-                    text(&key["id"]),
-                    text(&key["name"]),
-                    text(&key["prefix"]),
+                    key.id.clone(),
+                    key.name.clone(),
+                    key.prefix.clone(),
                     status(key).to_owned(),
-                    joined(&key["scopes"]),
-                    time::show(&key["created_at"]),
-                    time::show(&key["expires_at"]),
-                    time::show(&key["last_used_at"]),
+                    joined(&key.scopes),
+                    time::show(Some(key.created_at)),
+                    time::show(key.expires_at),
+                    time::show(key.last_used_at),
                 ]);
             }
             table.print();
@@ -83,7 +84,7 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
         }
         KeysCommand::Revoke { id } => {
             let id = super::find_key(&mut api, &org, &id).await?;
-            api.call(reqwest::Method::DELETE, format!("{keys}/{}", seg(&id))).in_org(&org).body().await?;
+            api.call(reqwest::Method::DELETE, format!("{keys}/{}", seg(&id))).in_org(&org).no_content().await?;
             if !global.json {
                 output::print_text(&format!("Revoked API key {id}.\n"));
             }
@@ -91,8 +92,9 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
         }
         KeysCommand::Roll { id, old_expires_in } => {
             let id = super::find_key(&mut api, &org, &id).await?;
-            let body = json!({ "old_expires_in": old_expires_in });
-            let issued = api.post(format!("{keys}/{}/roll", seg(&id)), body).in_org(&org).data().await?;
+            let body = RollKeyBody { old_expires_in };
+            let issued: IssuedKeyView =
+                api.post(format!("{keys}/{}/roll", seg(&id)), &body).in_org(&org).data().await?;
             print_issued(&issued, "Rolled", global);
             if !global.json {
                 let old = match old_expires_in {
@@ -106,10 +108,10 @@ pub async fn run(command: KeysCommand, global: &Global) -> Result<()> {
     }
 }
 
-fn status(key: &Value) -> &'static str {
-    if !key["revoked_at"].is_null() {
+fn status(key: &ApiKeyView) -> &'static str {
+    if key.revoked_at.is_some() {
         "revoked"
-    } else if time::passed(&key["expires_at"]) {
+    } else if time::passed(key.expires_at) {
         "expired"
     } else {
         "active"
@@ -117,7 +119,7 @@ fn status(key: &Value) -> &'static str {
 }
 
 /// The secret goes to stdout (alone, or in the JSON), the warning to stderr, so either can be piped.
-fn print_issued(issued: &Value, verb: &str, global: &Global) {
+fn print_issued(issued: &IssuedKeyView, verb: &str, global: &Global) {
     eprintln!("warning: the secret is shown only this once; store it now.");
     if global.json {
         output::json(issued);
@@ -125,9 +127,9 @@ fn print_issued(issued: &Value, verb: &str, global: &Global) {
     }
     output::print_text(&format!(
         "{verb} API key {} ({}) with scopes {}.\n\n    {}\n\n",
-        text(&issued["name"]),
-        text(&issued["id"]),
-        joined(&issued["scopes"]),
-        text(&issued["secret"]),
+        issued.key.name,
+        issued.key.id,
+        joined(&issued.key.scopes),
+        issued.secret,
     ));
 }

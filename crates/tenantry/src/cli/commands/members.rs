@@ -1,12 +1,12 @@
 //! `members list | role | suspend | unsuspend | remove` and `transfer-ownership`.
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use tenantry_client::types::{ChangeMemberBody, MemberStatusField, MemberView, OrgView, TransferBody};
 
-use super::{find_member, member_name, password};
+use super::{find_member, password};
 use crate::cli::error::Result;
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, text, Table};
+use crate::cli::output::{self, or_dash, Table};
 use crate::cli::time;
 use crate::cli::{Global, Limit};
 
@@ -55,59 +55,60 @@ pub async fn run(command: MembersCommand, global: &Global) -> Result<()> {
     let org = api.org()?;
     match command {
         MembersCommand::List(limit) => {
-            let members = api.list(&format!("/v1/orgs/{}/members", seg(&org)), Some(&org), &[], limit.limit).await?;
+            let path = format!("/v1/orgs/{}/members", seg(&org));
+            let members: Vec<MemberView> = api.get(path).in_org(&org).list(limit.limit).await?;
             if global.json {
-                output::json(&Value::Array(members));
+                output::json(&members);
                 return Ok(());
             }
             let mut table = Table::new(&["USER ID", "EMAIL", "NAME", "ROLE", "STATUS", "JOINED"]);
-            for m in &members {
-                table.row(vec![
-                    text(&m["user_id"]),
-                    text(&m["email"]),
-                    text(&m["display_name"]),
-                    text(&m["role"]),
-                    text(&m["status"]),
-                    time::show(&m["joined_at"]),
-                ]);
+            for m in members {
+                table.row(vec![m.user_id, m.email, m.display_name, m.role, m.status, time::show(Some(m.joined_at))]);
             }
             table.print();
             Ok(())
         }
         MembersCommand::Role { user, role } => {
-            let member = find_member(&mut api, &org, &user).await?;
-            let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&text(&member["user_id"])));
-            let updated =
-                api.call(reqwest::Method::PATCH, path).in_org(&org).json(json!({ "role": role })).data().await?;
+            let body = ChangeMemberBody { role: Some(role), status: None };
+            let updated = change(&mut api, &org, &user, &body).await?;
             if global.json {
                 output::json(&updated);
             } else {
-                output::print_text(&format!("{} is now {}.\n", member_name(&updated), text(&updated["role"])));
+                output::print_text(&format!("{} is now {}.\n", updated.email, updated.role));
             }
             Ok(())
         }
-        MembersCommand::Suspend { user } => set_status(&mut api, &org, &user, "suspended", global).await,
-        MembersCommand::Unsuspend { user } => set_status(&mut api, &org, &user, "active", global).await,
+        MembersCommand::Suspend { user } => {
+            set_status(&mut api, &org, &user, MemberStatusField::Suspended, global).await
+        }
+        MembersCommand::Unsuspend { user } => {
+            set_status(&mut api, &org, &user, MemberStatusField::Active, global).await
+        }
         MembersCommand::Remove { user } => {
             let member = find_member(&mut api, &org, &user).await?;
-            let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&text(&member["user_id"])));
-            api.call(reqwest::Method::DELETE, path).in_org(&org).body().await?;
+            let path = format!("/v1/orgs/{}/members/{}", seg(&org), seg(&member.user_id));
+            api.call(reqwest::Method::DELETE, path).in_org(&org).no_content().await?;
             if !global.json {
-                output::print_text(&format!("Removed {} from the org.\n", member_name(&member)));
+                output::print_text(&format!("Removed {} from the org.\n", member.email));
             }
             Ok(())
         }
     }
 }
 
-async fn set_status(api: &mut Api, org: &str, user: &str, status: &str, global: &Global) -> Result<()> {
+/// Applies `body` to the member `user` names and returns the member as changed.
+async fn change(api: &mut Api, org: &str, user: &str, body: &ChangeMemberBody) -> Result<MemberView> {
     let member = find_member(api, org, user).await?;
-    let path = format!("/v1/orgs/{}/members/{}", seg(org), seg(&text(&member["user_id"])));
-    let updated = api.call(reqwest::Method::PATCH, path).in_org(org).json(json!({ "status": status })).data().await?;
+    let path = format!("/v1/orgs/{}/members/{}", seg(org), seg(&member.user_id));
+    api.call(reqwest::Method::PATCH, path).in_org(org).json(body).data().await
+}
+
+async fn set_status(api: &mut Api, org: &str, user: &str, status: MemberStatusField, global: &Global) -> Result<()> {
+    let updated = change(api, org, user, &ChangeMemberBody { role: None, status: Some(status) }).await?;
     if global.json {
         output::json(&updated);
     } else {
-        output::print_text(&format!("{} is now {}.\n", member_name(&updated), text(&updated["status"])));
+        output::print_text(&format!("{} is now {}.\n", updated.email, updated.status));
     }
     Ok(())
 }
@@ -117,16 +118,17 @@ pub async fn transfer(args: TransferArgs) -> Result<()> {
     let org = api.org()?;
     let member = find_member(&mut api, &org, &args.user).await?;
     let password = password(args.password_stdin)?;
-    let body = json!({ "new_owner_user_id": member["user_id"], "current_password": password });
-    let updated = api.post(format!("/v1/orgs/{}/transfer-ownership", seg(&org)), body).in_org(&org).data().await?;
+    let body = TransferBody { new_owner_user_id: member.user_id.clone(), current_password: Some(password) };
+    let updated: OrgView =
+        api.post(format!("/v1/orgs/{}/transfer-ownership", seg(&org)), &body).in_org(&org).data().await?;
     if args.global.json {
         output::json(&updated);
     } else {
         output::print_text(&format!(
             "{} now owns {}; your role is {}.\n",
-            member_name(&member),
-            text(&updated["slug"]),
-            text(&updated["role"])
+            member.email,
+            updated.slug,
+            or_dash(updated.role.as_deref())
         ));
     }
     Ok(())

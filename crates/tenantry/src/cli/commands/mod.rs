@@ -13,7 +13,7 @@ pub mod teams;
 
 use std::io::{BufRead, IsTerminal};
 
-use serde_json::Value;
+use tenantry_client::types::{ApiKeyView, InvitationView, MemberView};
 
 use super::error::{CliError, Exit, Result};
 use super::http::{seg, Api};
@@ -54,14 +54,14 @@ pub fn ask(prompt: &str, flag: &str) -> Result<String> {
 }
 
 /// A member of `org` named by user id (`usr_…`), membership id (`mem_…`) or email.
-pub async fn find_member(api: &mut Api, org: &str, who: &str) -> Result<Value> {
+pub async fn find_member(api: &mut Api, org: &str, who: &str) -> Result<MemberView> {
     if who.starts_with("usr_") {
         return api.get(format!("/v1/orgs/{}/members/{}", seg(org), seg(who))).in_org(org).data().await;
     }
-    let members = api.list(&format!("/v1/orgs/{}/members", seg(org)), Some(org), &[], None).await?;
+    let members: Vec<MemberView> = api.get(format!("/v1/orgs/{}/members", seg(org))).in_org(org).list(None).await?;
     members
         .into_iter()
-        .find(|m| m["id"] == who || m["email"].as_str().is_some_and(|email| email.eq_ignore_ascii_case(who)))
+        .find(|m| m.id == who || m.email.eq_ignore_ascii_case(who))
         .ok_or_else(|| CliError::not_found(format!("no member of {org} has the email or id `{who}`")))
 }
 
@@ -71,13 +71,13 @@ pub async fn find_key(api: &mut Api, org: &str, which: &str) -> Result<String> {
     if which.starts_with("key_") {
         return Ok(which.to_owned());
     }
-    let keys = api.list(&format!("/v1/orgs/{}/api-keys", seg(org)), Some(org), &[], None).await?;
-    let named: Vec<&Value> = keys.iter().filter(|k| k["name"] == which && k["revoked_at"].is_null()).collect();
+    let keys: Vec<ApiKeyView> = api.get(format!("/v1/orgs/{}/api-keys", seg(org))).in_org(org).list(None).await?;
+    let named: Vec<&ApiKeyView> = keys.iter().filter(|k| k.name == which && k.revoked_at.is_none()).collect();
     match named.as_slice() {
-        [key] => Ok(key["id"].as_str().unwrap_or_default().to_owned()),
+        [key] => Ok(key.id.clone()),
         [] => Err(CliError::not_found(format!("no API key of {org} is named `{which}`"))),
         several => {
-            let ids: Vec<&str> = several.iter().filter_map(|k| k["id"].as_str()).collect();
+            let ids: Vec<&str> = several.iter().map(|k| k.id.as_str()).collect();
             Err(CliError::usage(format!(
                 "{} keys are named `{which}` ({}): name one by its id",
                 ids.len(),
@@ -92,18 +92,14 @@ pub async fn find_invitation(api: &mut Api, org: &str, which: &str) -> Result<St
     if which.starts_with("inv_") {
         return Ok(which.to_owned());
     }
-    let pending = [("state", Some("pending".to_owned()))];
-    let invitations = api.list(&format!("/v1/orgs/{}/invitations", seg(org)), Some(org), &pending, None).await?;
+    let path = format!("/v1/orgs/{}/invitations", seg(org));
+    let pending = Some("pending".to_owned());
+    let invitations: Vec<InvitationView> = api.get(path).in_org(org).query("state", pending).list(None).await?;
     invitations
-        .iter()
-        .find(|i| i["email"].as_str().is_some_and(|email| email.eq_ignore_ascii_case(which)))
-        .and_then(|i| i["id"].as_str().map(str::to_owned))
+        .into_iter()
+        .find(|i| i.email.eq_ignore_ascii_case(which))
+        .map(|i| i.id)
         .ok_or_else(|| CliError::not_found(format!("no pending invitation of {org} is to `{which}`")))
-}
-
-/// How a member is named in messages: their email, else their user id.
-pub fn member_name(member: &Value) -> String {
-    member["email"].as_str().or(member["user_id"].as_str()).unwrap_or("the member").to_owned()
 }
 
 /// The server's database for an operator command (`audit verify`, `backup`, `doctor`), opened as

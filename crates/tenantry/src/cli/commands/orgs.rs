@@ -1,12 +1,14 @@
 //! `org list | use | create | show | rename`.
 
 use clap::Subcommand;
-use serde_json::{json, Value};
+// An org's metadata is the host app's own JSON object, shown as it is.
+use serde_json::Value;
+use tenantry_client::types::{CreateOrgBody, OrgView, SwitchOrgBody, SwitchedView, UpdateOrgBody};
 
 use super::auth::active_org;
-use crate::cli::error::{CliError, Result};
+use crate::cli::error::Result;
 use crate::cli::http::{now, seg, Api};
-use crate::cli::output::{self, fields, text, Table};
+use crate::cli::output::{self, fields, or_dash, Table};
 use crate::cli::time;
 use crate::cli::{Global, Limit};
 
@@ -47,30 +49,31 @@ pub async fn run(command: OrgCommand, global: &Global) -> Result<()> {
             Ok(())
         }
         OrgCommand::Create { name, slug } => {
-            let org = api.post("/v1/orgs", json!({ "name": name, "slug": slug })).data().await?;
+            let org: OrgView = api.post("/v1/orgs", &CreateOrgBody { name, slug, metadata: None }).data().await?;
             if global.json {
                 output::json(&org);
             } else {
                 output::print_text(&format!(
                     "Created org {}.\nMake it the active org with `tenantry org use {}`.\n",
                     describe(&org),
-                    text(&org["slug"])
+                    org.slug
                 ));
             }
             Ok(())
         }
         OrgCommand::Show => {
             let reference = api.org()?;
-            let org = api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?;
+            let org: OrgView = api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?;
             show(&org, global);
             Ok(())
         }
         OrgCommand::Rename { name } => {
             let reference = api.org()?;
-            let org = api
+            let body = UpdateOrgBody { name: Some(name), ..UpdateOrgBody::default() };
+            let org: OrgView = api
                 .call(reqwest::Method::PATCH, format!("/v1/orgs/{}", seg(&reference)))
                 .in_org(&reference)
-                .json(json!({ "name": name }))
+                .json(&body)
                 .data()
                 .await?;
             if global.json {
@@ -84,15 +87,15 @@ pub async fn run(command: OrgCommand, global: &Global) -> Result<()> {
 }
 
 async fn list(api: &mut Api, global: &Global, limit: Limit) -> Result<()> {
-    let orgs = if api.credentials()?.api_key.is_some() {
+    let orgs: Vec<OrgView> = if api.credentials()?.api_key.is_some() {
         // A key belongs to exactly one org.
         let reference = api.org()?;
         vec![api.get(format!("/v1/orgs/{}", seg(&reference))).in_org(&reference).data().await?]
     } else {
-        api.list("/v1/orgs", None, &[], limit.limit).await?
+        api.get("/v1/orgs").list(limit.limit).await?
     };
     if global.json {
-        output::json(&Value::Array(orgs));
+        output::json(&orgs);
         return Ok(());
     }
     if orgs.is_empty() {
@@ -101,15 +104,15 @@ async fn list(api: &mut Api, global: &Global, limit: Limit) -> Result<()> {
     }
     let mut table = Table::new(&["", "ID", "SLUG", "NAME", "ROLE", "PLAN", "MEMBERS"]);
     for org in &orgs {
-        let active = api.is_active(org["id"].as_str().unwrap_or(""), org["slug"].as_str().unwrap_or(""));
+        let active = api.is_active(&org.id, &org.slug);
         table.row(vec![
             if active { "*" } else { "" }.to_owned(),
-            text(&org["id"]),
-            text(&org["slug"]),
-            text(&org["name"]),
-            text(&org["role"]),
-            text(&org["plan"]),
-            text(&org["seat_count"]),
+            org.id.clone(),
+            org.slug.clone(),
+            org.name.clone(),
+            or_dash(org.role.as_deref()),
+            org.plan.clone(),
+            org.seat_count.to_string(),
         ]);
     }
     table.print();
@@ -118,43 +121,40 @@ async fn list(api: &mut Api, global: &Global, limit: Limit) -> Result<()> {
 
 /// Makes `reference` the active org and returns it. A user's session switches on the server too,
 /// so its tokens carry the org; an API key can only confirm its own org.
-pub async fn switch(api: &mut Api, reference: &str) -> Result<Value> {
+pub async fn switch(api: &mut Api, reference: &str) -> Result<OrgView> {
     if api.credentials()?.api_key.is_some() {
-        let org = api.get(format!("/v1/orgs/{}", seg(reference))).in_org(reference).data().await?;
-        api.update_login(|c| c.org = active_org(&org))?;
+        let org: OrgView = api.get(format!("/v1/orgs/{}", seg(reference))).in_org(reference).data().await?;
+        api.update_login(|c| c.org = Some(active_org(&org)))?;
         return Ok(org);
     }
-    let data = api.post("/v1/auth/switch-org", json!({ "org_id": reference })).data().await?;
-    let (Some(access), Some(expires_in)) = (data["access_token"].as_str(), data["expires_in"].as_i64()) else {
-        return Err(CliError::server("the server's answer to switch-org lacks the access token"));
-    };
-    let org = data["org"].clone();
+    let body = SwitchOrgBody { org_id: reference.to_owned() };
+    let switched: SwitchedView = api.post("/v1/auth/switch-org", &body).data().await?;
     api.update_login(|c| {
-        c.org = active_org(&org);
+        c.org = Some(active_org(&switched.org));
         if let Some(user) = c.user.as_mut() {
-            user.access_token = access.to_owned();
-            user.access_expires_at = now() + expires_in;
+            user.access_token = switched.access_token;
+            user.access_expires_at = now() + switched.expires_in;
         }
     })?;
-    Ok(org)
+    Ok(switched.org)
 }
 
-fn show(org: &Value, global: &Global) {
+fn show(org: &OrgView, global: &Global) {
     if global.json {
         output::json(org);
         return;
     }
     fields(&[
-        ("Name", text(&org["name"])),
-        ("Slug", text(&org["slug"])),
-        ("Id", text(&org["id"])),
-        ("Plan", text(&org["plan"])),
-        ("Members", text(&org["seat_count"])),
-        ("Owner", text(&org["owner_id"])),
-        ("Your role", text(&org["role"])),
-        ("Personal", if org["is_personal"] == true { "yes" } else { "no" }.to_owned()),
-        ("Created", time::show(&org["created_at"])),
-        ("Metadata", metadata(&org["metadata"])),
+        ("Name", org.name.clone()),
+        ("Slug", org.slug.clone()),
+        ("Id", org.id.clone()),
+        ("Plan", org.plan.clone()),
+        ("Members", org.seat_count.to_string()),
+        ("Owner", org.owner_id.clone()),
+        ("Your role", or_dash(org.role.as_deref())),
+        ("Personal", if org.is_personal { "yes" } else { "no" }.to_owned()),
+        ("Created", time::show(Some(org.created_at))),
+        ("Metadata", metadata(&org.metadata)),
     ]);
 }
 
@@ -174,7 +174,7 @@ fn metadata(value: &Value) -> String {
 }
 
 /// `Acme (acme, org_…)`, and the caller's role when known.
-pub fn describe(org: &Value) -> String {
-    let role = org["role"].as_str().map(|r| format!(", your role: {r}")).unwrap_or_default();
-    format!("{} ({}, {}){role}", text(&org["name"]), text(&org["slug"]), text(&org["id"]))
+pub fn describe(org: &OrgView) -> String {
+    let role = org.role.as_deref().map(|r| format!(", your role: {r}")).unwrap_or_default();
+    format!("{} ({}, {}){role}", org.name, org.slug, org.id)
 }

@@ -2,12 +2,15 @@
 
 use clap::Subcommand;
 use reqwest::Method;
-use serde_json::{json, Value};
+use tenantry_client::types::ids::UserId;
+use tenantry_client::types::{
+    AddTeamMemberBody, CreateTeamBody, TeamMemberView, TeamRoleBody, TeamView, UpdateTeamBody,
+};
 
-use super::{find_member, member_name};
-use crate::cli::error::Result;
+use super::find_member;
+use crate::cli::error::{CliError, Result};
 use crate::cli::http::{seg, Api};
-use crate::cli::output::{self, text, Table};
+use crate::cli::output::{self, Table};
 use crate::cli::time;
 use crate::cli::{Global, Limit};
 
@@ -89,18 +92,18 @@ fn team_path(org: &str, team: &str) -> String {
     format!("/v1/orgs/{}/teams/{}", seg(org), seg(team))
 }
 
-fn show_team(team: &Value, global: &Global) {
+fn show_team(team: &TeamView, global: &Global) {
     if global.json {
         output::json(team);
         return;
     }
     output::fields(&[
-        ("ID", text(&team["id"])),
-        ("Slug", text(&team["slug"])),
-        ("Name", text(&team["name"])),
-        ("Description", text(&team["description"])),
-        ("Members", text(&team["member_count"])),
-        ("Created", time::show(&team["created_at"])),
+        ("ID", team.id.clone()),
+        ("Slug", team.slug.clone()),
+        ("Name", team.name.clone()),
+        ("Description", team.description.clone()),
+        ("Members", team.member_count.to_string()),
+        ("Created", time::show(Some(team.created_at))),
     ]);
 }
 
@@ -109,43 +112,39 @@ pub async fn run(command: TeamsCommand, global: &Global) -> Result<()> {
     let org = api.org()?;
     match command {
         TeamsCommand::List(limit) => {
-            let teams = api.list(&format!("/v1/orgs/{}/teams", seg(&org)), Some(&org), &[], limit.limit).await?;
+            let path = format!("/v1/orgs/{}/teams", seg(&org));
+            let teams: Vec<TeamView> = api.get(path).in_org(&org).list(limit.limit).await?;
             if global.json {
-                output::json(&Value::Array(teams));
+                output::json(&teams);
                 return Ok(());
             }
             let mut table = Table::new(&["ID", "SLUG", "NAME", "MEMBERS", "CREATED"]);
-            for t in &teams {
-                table.row(vec![
-                    text(&t["id"]),
-                    text(&t["slug"]),
-                    text(&t["name"]),
-                    text(&t["member_count"]),
-                    time::show(&t["created_at"]),
-                ]);
+            for t in teams {
+                table.row(vec![t.id, t.slug, t.name, t.member_count.to_string(), time::show(Some(t.created_at))]);
             }
             table.print();
             Ok(())
         }
         TeamsCommand::Create { name, slug, description } => {
-            let body = json!({ "name": name, "slug": slug, "description": description });
-            let team = api.post(format!("/v1/orgs/{}/teams", seg(&org)), body).in_org(&org).data().await?;
+            let body = CreateTeamBody { name, slug, description, metadata: None };
+            let team: TeamView = api.post(format!("/v1/orgs/{}/teams", seg(&org)), &body).in_org(&org).data().await?;
             show_team(&team, global);
             Ok(())
         }
         TeamsCommand::Show { team } => {
-            let team = api.get(team_path(&org, &team)).in_org(&org).data().await?;
+            let team: TeamView = api.get(team_path(&org, &team)).in_org(&org).data().await?;
             show_team(&team, global);
             Ok(())
         }
         TeamsCommand::Rename { team, name } => {
+            let body = UpdateTeamBody { name: Some(name), ..UpdateTeamBody::default() };
             let call = api.call(Method::PATCH, team_path(&org, &team)).in_org(&org);
-            let team = call.json(json!({ "name": name })).data().await?;
+            let team: TeamView = call.json(&body).data().await?;
             show_team(&team, global);
             Ok(())
         }
         TeamsCommand::Delete { team } => {
-            api.call(Method::DELETE, team_path(&org, &team)).in_org(&org).body().await?;
+            api.call(Method::DELETE, team_path(&org, &team)).in_org(&org).no_content().await?;
             if !global.json {
                 output::print_text(&format!("Deleted the team {team}.\n"));
             }
@@ -158,56 +157,52 @@ pub async fn run(command: TeamsCommand, global: &Global) -> Result<()> {
 async fn members(api: &mut Api, org: &str, command: TeamMembersCommand, global: &Global) -> Result<()> {
     match command {
         TeamMembersCommand::List { team, limit } => {
-            let members = api.list(&format!("{}/members", team_path(org, &team)), Some(org), &[], limit.limit).await?;
+            let path = format!("{}/members", team_path(org, &team));
+            let members: Vec<TeamMemberView> = api.get(path).in_org(org).list(limit.limit).await?;
             if global.json {
-                output::json(&Value::Array(members));
+                output::json(&members);
                 return Ok(());
             }
             let mut table = Table::new(&["USER ID", "EMAIL", "NAME", "TEAM ROLE", "JOINED"]);
-            for m in &members {
-                table.row(vec![
-                    text(&m["user_id"]),
-                    text(&m["email"]),
-                    text(&m["display_name"]),
-                    text(&m["role"]),
-                    time::show(&m["joined_at"]),
-                ]);
+            for m in members {
+                table.row(vec![m.user_id, m.email, m.display_name, m.role, time::show(Some(m.joined_at))]);
             }
             table.print();
             Ok(())
         }
         TeamMembersCommand::Add { team, user, role } => {
             let member = find_member(api, org, &user).await?;
-            let body = json!({ "user_id": member["user_id"], "role": role });
-            let added = api.post(format!("{}/members", team_path(org, &team)), body).in_org(org).data().await?;
+            let user_id: UserId = member.user_id.parse().map_err(|_| {
+                CliError::server(format!("the server names a member by `{}`, which is not a user id", member.user_id))
+            })?;
+            let body = AddTeamMemberBody { user_id, role };
+            let path = format!("{}/members", team_path(org, &team));
+            let added: TeamMemberView = api.post(path, &body).in_org(org).data().await?;
             if global.json {
                 output::json(&added);
             } else {
-                output::print_text(&format!("Added {} to {team} as {}.\n", member_name(&added), text(&added["role"])));
+                output::print_text(&format!("Added {} to {team} as {}.\n", added.email, added.role));
             }
             Ok(())
         }
         TeamMembersCommand::Role { team, user, role } => {
             let member = find_member(api, org, &user).await?;
-            let path = format!("{}/members/{}", team_path(org, &team), seg(&text(&member["user_id"])));
-            let updated = api.call(Method::PATCH, path).in_org(org).json(json!({ "role": role })).data().await?;
+            let path = format!("{}/members/{}", team_path(org, &team), seg(&member.user_id));
+            let call = api.call(Method::PATCH, path).in_org(org).json(&TeamRoleBody { role });
+            let updated: TeamMemberView = call.data().await?;
             if global.json {
                 output::json(&updated);
             } else {
-                output::print_text(&format!(
-                    "{} is now {} in {team}.\n",
-                    member_name(&updated),
-                    text(&updated["role"])
-                ));
+                output::print_text(&format!("{} is now {} in {team}.\n", updated.email, updated.role));
             }
             Ok(())
         }
         TeamMembersCommand::Remove { team, user } => {
             let member = find_member(api, org, &user).await?;
-            let path = format!("{}/members/{}", team_path(org, &team), seg(&text(&member["user_id"])));
-            api.call(Method::DELETE, path).in_org(org).body().await?;
+            let path = format!("{}/members/{}", team_path(org, &team), seg(&member.user_id));
+            api.call(Method::DELETE, path).in_org(org).no_content().await?;
             if !global.json {
-                output::print_text(&format!("Removed {} from {team}.\n", member_name(&member)));
+                output::print_text(&format!("Removed {} from {team}.\n", member.email));
             }
             Ok(())
         }
