@@ -23,4 +23,5 @@ mod operations;
 pub mod host;
 
 pub use client::{Call, Client, ClientError};
+pub use operations::path_segment;
 pub use tenantry_types as types;

@@ -12,10 +12,13 @@ use tenantry_types::{
 
 use crate::{Client, ClientError};
 
+use path_segment as seg;
+
 type Result<T> = std::result::Result<T, ClientError>;
 
-/// One path segment, percent-encoded (everything but unreserved characters).
-pub(crate) fn seg(segment: &str) -> String {
+/// One path segment, percent-encoded (everything but unreserved characters), for paths built
+/// by hand with [`Client::call`].
+pub fn path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -212,7 +215,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use super::seg;
+    use super::path_segment as seg;
 
     #[test]
     fn a_segment_cannot_reach_another_path() {

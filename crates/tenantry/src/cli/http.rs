@@ -15,6 +15,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+pub use tenantry_client::path_segment as seg;
 use tenantry_client::{Client, ClientError};
 
 use super::config::{ActiveOrg, Credentials, Store, UserSession};
@@ -378,17 +379,4 @@ pub fn normalize_server(url: &str) -> Result<String> {
         return Err(CliError::usage(format!("--server / TENANTRY_URL: `{url}` is not an http(s) URL")));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
-}
-
-/// A path segment with everything but unreserved characters percent-encoded.
-pub fn seg(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
