@@ -164,6 +164,18 @@ pub fn request_meta(client: Option<IpAddr>, user_agent: Option<&HeaderValue>) ->
     }
 }
 
+/// An id named in a path (`/members/{user}`), parsed here so the services take typed ids. A
+/// malformed id names nothing, so it is "not found" exactly like a well-formed one that does not
+/// exist: answers never tell ids of another kind or shape apart from missing ones.
+pub fn path_id<T: std::str::FromStr>(raw: &str, what: &'static str) -> tenantry_core::Result<T> {
+    raw.parse().map_err(|_| tenantry_core::Error::NotFound(what))
+}
+
+/// A user id given in a request body's `field` (a bad request when it is not one).
+pub fn body_user_id(raw: &str, field: &str) -> tenantry_core::Result<tenantry_core::domain::ids::UserId> {
+    raw.parse().map_err(|_| tenantry_core::Error::invalid(field, "is not a user id (`usr_…`)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ pub const MAX_QUERY_CHARS: usize = 100;
 
 /// An org the admin creates on a user's behalf.
 pub struct AdminNewOrg {
-    pub owner_id: String,
+    pub owner_id: UserId,
     pub name: String,
     pub slug: Option<String>,
     pub metadata: Option<Value>,
@@ -106,8 +106,7 @@ impl Tenantry {
     }
 
     pub async fn admin_create_org(&self, new: AdminNewOrg, meta: &RequestMeta) -> Result<OrgWithRole> {
-        let owner: UserId =
-            new.owner_id.parse().map_err(|_| Error::invalid("owner_id", "is not a user id (`usr_…`)"))?;
+        let owner = new.owner_id;
         let mut w = self.write(meta).await?;
         if w.tx().user(owner).await?.is_none() {
             return Err(Error::invalid("owner_id", "no user has this id"));
@@ -126,11 +125,10 @@ impl Tenantry {
     pub async fn admin_add_member(
         &self,
         reference: &OrgRef,
-        user_id: &str,
+        user_id: UserId,
         role_key: &str,
         meta: &RequestMeta,
     ) -> Result<Member> {
-        let user_id: UserId = user_id.parse().map_err(|_| Error::invalid("user_id", "is not a user id (`usr_…`)"))?;
         let mut w = self.operator_write(&Principal::Admin, reference, None, meta).await?;
         let org = w.org_id();
         let user = w.tx().user(user_id).await?.ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
@@ -166,8 +164,7 @@ impl Tenantry {
     }
 
     /// Suspends (ending every session at once) or reinstates a user.
-    pub async fn admin_set_suspended(&self, user: &str, suspended: bool, meta: &RequestMeta) -> Result<User> {
-        let id: UserId = user.parse().map_err(|_| Error::NotFound("user"))?;
+    pub async fn admin_set_suspended(&self, id: UserId, suspended: bool, meta: &RequestMeta) -> Result<User> {
         let status = if suspended { UserStatus::Suspended } else { UserStatus::Active };
         let mut w = self.write(meta).await?;
         let mut user = w.tx().user(id).await?.ok_or(Error::NotFound("user"))?;

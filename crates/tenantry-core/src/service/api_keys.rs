@@ -205,8 +205,7 @@ impl Tenantry {
     }
 
     /// The org's key `id`, loaded in `tx`; another org's key is not found.
-    async fn org_key(&self, tx: &mut dyn ReadTx, org: OrgId, id: &str) -> Result<KeyWithPlan> {
-        let id: ApiKeyId = id.parse().map_err(|_| Error::NotFound("API key"))?;
+    async fn org_key(&self, tx: &mut dyn ReadTx, org: OrgId, id: ApiKeyId) -> Result<KeyWithPlan> {
         tx.api_key_by_id(id).await?.filter(|k| k.key.org_id == org).ok_or(Error::NotFound("API key"))
     }
 
@@ -216,7 +215,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        id: &str,
+        id: ApiKeyId,
         meta: &RequestMeta,
     ) -> Result<()> {
         let mut w = self.org_write(principal, reference, Some(Permission::ApiKeysManage), meta).await?;
@@ -238,7 +237,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        id: &str,
+        id: ApiKeyId,
         old_expires_in: Option<i64>,
         meta: &RequestMeta,
     ) -> Result<IssuedKey> {

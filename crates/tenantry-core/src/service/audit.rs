@@ -10,7 +10,7 @@ use crate::domain::audit::{
     is_valid_action, Actor, AuditEvent, AuditFilter, AuditRecord, Chain, ChainBreak, ChainWalker, ChainedRecord,
     Target, MAX_FIELD_LEN, MAX_METADATA_BYTES, RESERVED_NAMESPACES,
 };
-use crate::domain::ids::{EventId, OrgId, OrgRef};
+use crate::domain::ids::{EventId, OrgRef};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::Permission;
 use crate::service::service_grants::ServiceGrant;
@@ -206,17 +206,15 @@ impl Tenantry {
 /// Walks every chain (or the chain of one org, by id or slug) and reports each chain's first
 /// broken link. Reads in batches, so logs of any size are checked in constant memory. Needs only
 /// the store: `tenantry audit verify` runs it beside (or without) a running service.
-pub async fn verify_audit_chains(store: &dyn Store, org: Option<&str>) -> Result<Vec<ChainReport>> {
+pub async fn verify_audit_chains(store: &dyn Store, org: Option<&OrgRef>) -> Result<Vec<ChainReport>> {
     let chains = match org {
         None => store.read().await?.audit_chains().await?,
         // A deleted org's chain is still checked by its id.
-        Some(reference) => match reference.parse::<OrgId>() {
-            Ok(id) => vec![Some(id)],
-            Err(_) => {
-                let org = store.read().await?.org_by_slug(reference).await?.ok_or(Error::NotFound("organization"))?;
-                vec![Some(org.id)]
-            }
-        },
+        Some(OrgRef::Id(id)) => vec![Some(*id)],
+        Some(OrgRef::Slug(slug)) => {
+            let org = store.read().await?.org_by_slug(slug).await?.ok_or(Error::NotFound("organization"))?;
+            vec![Some(org.id)]
+        }
     };
     let mut reports = Vec::with_capacity(chains.len());
     for chain in chains {

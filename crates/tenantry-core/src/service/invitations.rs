@@ -312,7 +312,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        id: &str,
+        id: InvitationId,
         meta: &RequestMeta,
     ) -> Result<()> {
         let mut w = self.org_write(principal, reference, Some(Permission::MembersInvite), meta).await?;
@@ -333,7 +333,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        id: &str,
+        id: InvitationId,
         meta: &RequestMeta,
     ) -> Result<IssuedInvitation> {
         let mut w = self.org_write(principal, reference, Some(Permission::MembersInvite), meta).await?;
@@ -545,8 +545,7 @@ impl Tenantry {
     }
 
     /// An invitation of `org` by id; another org's is not found.
-    async fn find_invitation(&self, tx: &mut dyn ReadTx, org: &Org, id: &str) -> Result<Invitation> {
-        let id: InvitationId = id.parse().map_err(|_| Error::NotFound("invitation"))?;
+    async fn find_invitation(&self, tx: &mut dyn ReadTx, org: &Org, id: InvitationId) -> Result<Invitation> {
         tx.invitation(org.id, id).await?.ok_or(Error::NotFound("invitation"))
     }
 

@@ -31,12 +31,11 @@ fn last_owner() -> Error {
 
 impl Tenantry {
     /// The member `user` of the org, as seen by `access`'s holder.
-    async fn find_member(&self, tx: &mut dyn ReadTx, org: OrgId, user: &str) -> Result<Member> {
-        let user: UserId = user.parse().map_err(|_| Error::NotFound("member"))?;
+    async fn find_member(&self, tx: &mut dyn ReadTx, org: OrgId, user: UserId) -> Result<Member> {
         tx.member(org, user).await?.ok_or(Error::NotFound("member"))
     }
 
-    pub async fn get_member(&self, principal: &Principal, reference: &OrgRef, user: &str) -> Result<Member> {
+    pub async fn get_member(&self, principal: &Principal, reference: &OrgRef, user: UserId) -> Result<Member> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.find_member(tx.as_mut(), access.org.id, user).await
@@ -46,7 +45,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        user: &str,
+        user: UserId,
         role_key: &str,
         meta: &RequestMeta,
     ) -> Result<Member> {
@@ -60,7 +59,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        user: &str,
+        user: UserId,
         patch: &MemberPatch,
         meta: &RequestMeta,
     ) -> Result<Member> {
@@ -167,7 +166,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        user: &str,
+        user: UserId,
         meta: &RequestMeta,
     ) -> Result<()> {
         // Leaving needs no permission; removing someone else needs `members.remove`.
@@ -215,7 +214,7 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        user: &str,
+        user: UserId,
         meta: &RequestMeta,
     ) -> Result<()> {
         let mut w = self.org_write(principal, reference, Some(Permission::OrgManage), meta).await?;

@@ -38,12 +38,10 @@ impl Tenantry {
         &self,
         principal: &Principal,
         reference: &OrgRef,
-        new_owner: &str,
+        new_owner: UserId,
         current_password: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<Transferred> {
-        let new_owner: UserId =
-            new_owner.parse().map_err(|_| Error::invalid("new_owner_user_id", "is not a user id (`usr_…`)"))?;
         if matches!(principal, Principal::Admin) {
             let w = self.org_write(principal, reference, Some(Permission::OrgTransferOwnership), meta).await?;
             let owner = w.access.org.owner_id;
@@ -96,9 +94,9 @@ impl Tenantry {
             return Err(Error::invalid("new_owner_user_id", "is a suspended account"));
         }
         let former_owner_role = self.former_owner_role();
-        if !w.tx().set_owner(org_id, owner, new_owner).await? {
-            return Err(Error::conflict("conflict", "ownership changed meanwhile; read the org again"));
-        }
+        let owned = w.tx().set_owner(org_id, owner, new_owner).await?;
+        let owned = owned.ok_or(Error::conflict("conflict", "ownership changed meanwhile; read the org again"))?;
+        w.invalidate(owned);
         let demoted = w.tx().set_member_role(org_id, owner, &former_owner_role).await?;
         let promoted = w.tx().set_member_role(org_id, new_owner, &self.preset.owner_role).await?;
         w.invalidate_all(demoted.into_iter().chain(promoted));

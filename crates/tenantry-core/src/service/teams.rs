@@ -82,11 +82,6 @@ fn not_in_team() -> Error {
     Error::NotFound("team member")
 }
 
-/// A team member's user id as a path names it; a malformed one names no team member.
-pub fn team_member_id(raw: &str) -> Result<UserId> {
-    raw.parse().map_err(|_| not_in_team())
-}
-
 impl Tenantry {
     /// The team of `org` the reference names; another org's team is not found, like a missing one.
     async fn find_team(&self, tx: &mut dyn ReadTx, access: &OrgAccess, team: &TeamRef) -> Result<Team> {

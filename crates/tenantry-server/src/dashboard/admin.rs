@@ -19,6 +19,7 @@ use tenantry_core::service::Principal;
 use super::context::{encode, safe_return_path, Ctx};
 use super::date;
 use super::shell::{AdminSection, Problem, Shell};
+use crate::extract::path_id;
 use crate::routes::pages::{cookie, Form};
 use crate::security_events::Refused;
 use crate::state::AppState;
@@ -360,7 +361,8 @@ async fn set_suspended(
     if !admin {
         return not_signed_in(&ctx, "/admin/users");
     }
-    match state.tenantry.admin_set_suspended(&user, suspended, &ctx.meta).await {
+    let done = async { state.tenantry.admin_set_suspended(path_id(&user, "user")?, suspended, &ctx.meta).await }.await;
+    match done {
         Ok(user) => {
             let notice = if suspended {
                 format!("{} is suspended: every session ended and they cannot log in.", user.email.as_str())

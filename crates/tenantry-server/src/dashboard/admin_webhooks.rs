@@ -20,6 +20,7 @@ use super::admin::{not_signed_in, Admin};
 use super::context::{encode, Ctx};
 use super::shell::{AdminSection, Problem, Shell};
 use super::{confirm_page, date, Confirm, NoFields};
+use crate::extract::path_id;
 use crate::routes::pages::{cookie, Form};
 use crate::state::AppState;
 use crate::webhooks::guard;
@@ -274,7 +275,7 @@ async fn after(ctx: Ctx, id: &str, done: tenantry_core::Result<String>) -> Respo
 }
 
 fn parsed(id: &str) -> tenantry_core::Result<WebhookId> {
-    id.parse().map_err(|_| tenantry_core::Error::NotFound("webhook endpoint"))
+    path_id(id, "webhook endpoint")
 }
 
 /// `POST /admin/webhooks/{id}/test`.
@@ -371,7 +372,7 @@ pub async fn redeliver(
     }
     let tenantry = ctx.state.tenantry.clone();
     let done = async {
-        let delivery: DeliveryId = delivery.parse().map_err(|_| tenantry_core::Error::NotFound("delivery"))?;
+        let delivery: DeliveryId = path_id(&delivery, "delivery")?;
         tenantry.redeliver(parsed(&id)?, delivery).await
     }
     .await;

@@ -20,6 +20,7 @@ use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
 use super::{confirm_page, date, Confirm, Fields, NoFields};
+use crate::extract::path_id;
 use crate::routes::pages::{cookie, Form};
 use crate::state::AppState;
 
@@ -228,11 +229,14 @@ pub async fn roll(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     // The service checks the range; the choices offered are 0, an hour and a day.
-    match state
-        .tenantry
-        .roll_api_key(&principal, &OrgRef::from(slug.as_str()), &key, Some(form.old_expires_in), &ctx.meta)
-        .await
-    {
+    let org = OrgRef::from(slug.as_str());
+    let rolled = async {
+        state
+            .tenantry
+            .roll_api_key(&principal, &org, path_id(&key, "API key")?, Some(form.old_expires_in), &ctx.meta)
+            .await
+    };
+    match rolled.await {
         Ok(issued) => {
             reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was rolled; here is its new secret.")
         }
@@ -264,7 +268,8 @@ pub async fn revoke(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.revoke_api_key(&principal, &OrgRef::from(slug.as_str()), &key, &ctx.meta).await {
+    let org = OrgRef::from(slug.as_str());
+    match async { state.tenantry.revoke_api_key(&principal, &org, path_id(&key, "API key")?, &ctx.meta).await }.await {
         Ok(()) => ctx.redirect(&reveal_path(&slug), Some("The key was revoked.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

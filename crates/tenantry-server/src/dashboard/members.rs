@@ -19,6 +19,7 @@ use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
 use super::{confirm_page, date, day, Confirm, NoFields, Typed};
+use crate::extract::path_id;
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -225,8 +226,11 @@ pub async fn change_role(
     Form(form): Form<RoleForm>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done =
-        state.tenantry.change_member_role(&principal, &OrgRef::from(slug.as_str()), &user, &form.role, &ctx.meta).await;
+    let org = OrgRef::from(slug.as_str());
+    let done = async {
+        state.tenantry.change_member_role(&principal, &org, path_id(&user, "member")?, &form.role, &ctx.meta).await
+    }
+    .await;
     answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
         .await
 }
@@ -250,7 +254,10 @@ pub async fn change_status(
         return refused(ctx, &slug, error, String::new()).await;
     };
     let patch = MemberPatch { role: None, status: Some(status) };
-    let done = state.tenantry.update_member(&principal, &OrgRef::from(slug.as_str()), &user, &patch, &ctx.meta).await;
+    let org = OrgRef::from(slug.as_str());
+    let done =
+        async { state.tenantry.update_member(&principal, &org, path_id(&user, "member")?, &patch, &ctx.meta).await }
+            .await;
     answered(ctx, &slug, done, |member| match member.membership.status {
         MemberStatus::Suspended => format!("{} is suspended.", member.display_name),
         MemberStatus::Active => format!("{} is no longer suspended.", member.display_name),
@@ -260,8 +267,11 @@ pub async fn change_status(
 
 pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Members, "Remove member").await);
-    let member =
-        shown_or_error!(ctx, ctx.state.tenantry.get_member(&page.principal, &OrgRef::from(slug.as_str()), &user).await);
+    let org = OrgRef::from(slug.as_str());
+    let member = shown_or_error!(
+        ctx,
+        async { ctx.state.tenantry.get_member(&page.principal, &org, path_id(&user, "member")?).await }.await
+    );
     let question = format!(
         "Remove {} ({}) from {}? They lose access at once; their account stays.",
         member.display_name,
@@ -290,7 +300,9 @@ pub async fn remove(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.remove_member(&principal, &OrgRef::from(slug.as_str()), &user, &ctx.meta).await;
+    let org = OrgRef::from(slug.as_str());
+    let done =
+        async { state.tenantry.remove_member(&principal, &org, path_id(&user, "member")?, &ctx.meta).await }.await;
     answered(ctx, &slug, done, |()| "The member was removed.".to_owned()).await
 }
 
@@ -325,7 +337,10 @@ pub async fn resend_invitation(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.resend_invitation(&principal, &OrgRef::from(slug.as_str()), &id, &ctx.meta).await;
+    let org = OrgRef::from(slug.as_str());
+    let done =
+        async { state.tenantry.resend_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await }
+            .await;
     answered(ctx, &slug, done, |issued| {
         format!("A new invitation link was sent to {}.", issued.invitation.email.as_str())
     })
@@ -339,6 +354,9 @@ pub async fn revoke_invitation(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    let done = state.tenantry.revoke_invitation(&principal, &OrgRef::from(slug.as_str()), &id, &ctx.meta).await;
+    let org = OrgRef::from(slug.as_str());
+    let done =
+        async { state.tenantry.revoke_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await }
+            .await;
     answered(ctx, &slug, done, |()| "The invitation was revoked.".to_owned()).await
 }

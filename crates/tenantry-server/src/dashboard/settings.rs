@@ -214,12 +214,12 @@ pub async fn transfer(
             Error::invalid("new_owner_user_id", format!("no member of this organization has the email {email}"));
         return refused(ctx, &slug, error).await;
     };
-    let new_owner = member.membership.user_id.to_string();
+    let new_owner = member.membership.user_id;
     match tenantry
         .transfer_ownership(
             &principal,
             &OrgRef::from(slug.as_str()),
-            &new_owner,
+            new_owner,
             Some(&form.current_password),
             &ctx.meta,
         )

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::domain::pagination::PageRequest;
 use tenantry_core::domain::permission::Permission;
-use tenantry_core::service::teams::{team_member_id, NewTeam, TeamPatch};
+use tenantry_core::service::teams::{NewTeam, TeamPatch};
 use tenantry_core::Error;
 
 use super::context::{encode, Ctx};
 use super::orgs::OrgPage;
 use super::shell::{Problem, Section, Shell};
 use super::{confirm_page, date, Confirm, NoFields, Typed};
+use crate::extract::path_id;
 use crate::routes::pages::Form;
 use crate::state::AppState;
 
@@ -309,7 +310,7 @@ pub async fn change_role(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done = match team_member_id(&user) {
+    let done = match path_id(&user, "team member") {
         Ok(user) => {
             state
                 .tenantry
@@ -336,7 +337,7 @@ pub async fn remove_member(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done = match team_member_id(&user) {
+    let done = match path_id(&user, "team member") {
         Ok(user) => {
             state.tenantry.remove_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &ctx.meta).await
         }

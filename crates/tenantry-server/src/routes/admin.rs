@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::auth::AdminAuth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
+use crate::extract::{body_user_id, path_id, ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, AdminUserView, Data, ErrorBody, List, MemberView, OrgView, OutboxView};
 use tenantry_types::admin::{AdminAddMemberBody, AdminCreateOrgBody};
@@ -51,7 +51,7 @@ pub async fn list_orgs(
 }
 
 /// Create an org owned by a user.
-#[utoipa::path(post, path = "/v1/admin/orgs", operation_id = "admin_create_org", tag = "admin", security(("bearer" = [])), request_body = AdminCreateOrgBody,
+#[utoipa::path(post, path = "/v1/admin/orgs", operation_id = "admin_create_org", tag = "admin", security(("bearer" = [])), request_body(content = AdminCreateOrgBody, example = json!({"owner_id": "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M", "name": "Engineering", "slug": "engineering", "metadata": {"cost_center": "42"}})),
     responses((status = 201, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
 pub async fn create_org(
     State(state): State<AppState>,
@@ -59,14 +59,15 @@ pub async fn create_org(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<AdminCreateOrgBody>,
 ) -> Result<(StatusCode, Json<Data<OrgView>>), ApiError> {
-    let new = AdminNewOrg { owner_id: body.owner_id, name: body.name, slug: body.slug, metadata: body.metadata };
+    let owner_id = body_user_id(&body.owner_id, "owner_id")?;
+    let new = AdminNewOrg { owner_id, name: body.name, slug: body.slug, metadata: body.metadata };
     let org = state.tenantry.admin_create_org(new, &meta).await?;
     Ok((StatusCode::CREATED, data(OrgView::plain(&org.org))))
 }
 
 /// Add a user to an org directly, without an invitation. The owner role is refused, and the
 /// plan's member limit applies (402 `plan_limit_reached`; change the plan first).
-#[utoipa::path(post, path = "/v1/admin/orgs/{org}/members", tag = "admin", security(("bearer" = [])), request_body = AdminAddMemberBody,
+#[utoipa::path(post, path = "/v1/admin/orgs/{org}/members", tag = "admin", security(("bearer" = [])), request_body(content = AdminAddMemberBody, example = json!({"user_id": "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M", "role": "developer"})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<MemberView>), (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already_member", body = ErrorBody)))]
@@ -77,7 +78,8 @@ pub async fn add_member(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<AdminAddMemberBody>,
 ) -> Result<(StatusCode, Json<Data<MemberView>>), ApiError> {
-    let member = state.tenantry.admin_add_member(&org, &body.user_id, &body.role, &meta).await?;
+    let member =
+        state.tenantry.admin_add_member(&org, body_user_id(&body.user_id, "user_id")?, &body.role, &meta).await?;
     Ok((StatusCode::CREATED, data(MemberView::from(&member))))
 }
 
@@ -106,7 +108,7 @@ pub async fn suspend_user(
     Path(user): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<AdminUserView>>, ApiError> {
-    Ok(data(state.tenantry.admin_set_suspended(&user, true, &meta).await?.into()))
+    Ok(data(state.tenantry.admin_set_suspended(path_id(&user, "user")?, true, &meta).await?.into()))
 }
 
 /// Lift a suspension; the user logs in again.
@@ -119,7 +121,7 @@ pub async fn unsuspend_user(
     Path(user): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<AdminUserView>>, ApiError> {
-    Ok(data(state.tenantry.admin_set_suspended(&user, false, &meta).await?.into()))
+    Ok(data(state.tenantry.admin_set_suspended(path_id(&user, "user")?, false, &meta).await?.into()))
 }
 
 /// The email outbox, newest first.

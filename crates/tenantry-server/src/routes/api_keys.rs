@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, ApiKeyView, Data, ErrorBody, IssuedKeyView, List};
 use tenantry_types::api_keys::{CreateKeyBody, RollKeyBody};
@@ -34,7 +34,7 @@ pub async fn list_keys(
 }
 
 /// Create a key. The response is the only time its `secret` is shown.
-#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys", tag = "api keys", security(("bearer" = [])), request_body = CreateKeyBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys", tag = "api keys", security(("bearer" = [])), request_body(content = CreateKeyBody, example = json!({"name": "CI pipeline", "scopes": ["endpoints.*", "requests.replay"], "expires_at": "2099-01-01T00:00:00Z"})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<IssuedKeyView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_key(
@@ -59,13 +59,13 @@ pub async fn revoke_key(
     Path((org, key)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.revoke_api_key(&caller, &org, &key, &meta).await?;
+    state.tenantry.revoke_api_key(&caller, &org, path_id(&key, "API key")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Replace a key with a new secret of the same name and scopes. The old key stops at once, or
 /// after `old_expires_in` seconds.
-#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys/{key}/roll", tag = "api keys", security(("bearer" = [])), request_body = RollKeyBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys/{key}/roll", tag = "api keys", security(("bearer" = [])), request_body(content = RollKeyBody, example = json!({"old_expires_in": 3600})),
     params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "key id")),
     responses((status = 201, body = Data<IssuedKeyView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "key_inactive", body = ErrorBody)))]
@@ -76,6 +76,7 @@ pub async fn roll_key(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<RollKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
-    let issued = state.tenantry.roll_api_key(&caller, &org, &key, body.old_expires_in, &meta).await?;
+    let issued =
+        state.tenantry.roll_api_key(&caller, &org, path_id(&key, "API key")?, body.old_expires_in, &meta).await?;
     Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
 }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
+use crate::extract::{path_id, ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{
     data, list, AcceptedInvitationView, Data, ErrorBody, InvitationPreviewView, InvitationView, IssuedInvitationView,
@@ -35,10 +35,22 @@ pub struct ListParams {
     state: Option<String>,
 }
 
+/// The states `?state=` names (the service parses them; this is their schema).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationStateParam {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+    Declined,
+}
+
 /// Invite someone by email (`members.invite`). The response alone carries the token and the
 /// accept URL; the invitee also gets them by email.
 #[utoipa::path(post, path = "/v1/orgs/{org}/invitations", tag = "invitations", security(("bearer" = [])),
-    request_body = InviteBody, params(("org" = String, Path, description = "org id or slug")),
+    request_body(content = InviteBody, example = json!({"email": "grace@example.com", "role": "developer", "team_ids": ["team_01HX2Z8Q6Y3V4W5T6R7S8P9N0M"], "expires_in": 604800})), params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<IssuedInvitationView>), (status = 400, body = ErrorBody),
         (status = 402, description = "plan_limit_reached: members plus pending invitations would exceed the plan", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -59,7 +71,7 @@ pub async fn create_invitation(
 /// The org's invitations in creation order (`members.invite`), optionally in one state.
 #[utoipa::path(get, path = "/v1/orgs/{org}/invitations", tag = "invitations", security(("bearer" = [])),
     params(("org" = String, Path, description = "org id or slug"),
-        ("state" = Option<String>, Query, description = "pending, accepted, expired, revoked or declined"),
+        ("state" = Option<InvitationStateParam>, Query, inline, description = "Only the invitations in this state"),
         ("limit" = Option<u32>, Query, description = "1–100, default 20"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = List<InvitationView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -85,7 +97,7 @@ pub async fn revoke_invitation(
     Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.revoke_invitation(&caller, &org, &inv, &meta).await?;
+    state.tenantry.revoke_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,7 +114,7 @@ pub async fn resend_invitation(
     Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<IssuedInvitationView>>, ApiError> {
-    let issued = state.tenantry.resend_invitation(&caller, &org, &inv, &meta).await?;
+    let issued = state.tenantry.resend_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
     Ok(data(issued.into()))
 }
 

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
 use tenantry_core::domain::ids::OrgRef;
@@ -57,7 +57,7 @@ pub async fn get_member(
     Caller(caller): Caller,
     Path((org, user)): Path<(OrgRef, String)>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
-    let member = state.tenantry.get_member(&caller, &org, &user).await?;
+    let member = state.tenantry.get_member(&caller, &org, path_id(&user, "member")?).await?;
     Ok(data(MemberView::from(&member)))
 }
 
@@ -65,7 +65,7 @@ pub async fn get_member(
 /// their own role or status, the owner's role changes only by transfer and the owner is never
 /// suspended, and nobody grants a role holding a permission they lack.
 #[utoipa::path(patch, path = "/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
-    request_body = ChangeMemberBody,
+    request_body(content = ChangeMemberBody, example = json!({"role": "admin"})),
     params(("org" = String, Path, description = "org id or slug"), ("user" = String, Path, description = "user id")),
     responses((status = 200, body = Data<MemberView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
@@ -77,7 +77,7 @@ pub async fn change_member(
     ApiJson(body): ApiJson<ChangeMemberBody>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
     let patch = MemberPatch { role: body.role, status: body.status.map(MemberStatus::from) };
-    let member = state.tenantry.update_member(&caller, &org, &user, &patch, &meta).await?;
+    let member = state.tenantry.update_member(&caller, &org, path_id(&user, "member")?, &patch, &meta).await?;
     Ok(data(MemberView::from(&member)))
 }
 
@@ -91,7 +91,7 @@ pub async fn remove_member(
     Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.remove_member(&caller, &org, &user, &meta).await?;
+    state.tenantry.remove_member(&caller, &org, path_id(&user, "member")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,7 +119,7 @@ pub async fn send_password_reset(
     Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
-    state.tenantry.send_member_password_reset(&caller, &org, &user, &meta).await?;
+    state.tenantry.send_member_password_reset(&caller, &org, path_id(&user, "member")?, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
         data(AcceptedView { message: "a password reset link is on its way to the member".to_owned() }),

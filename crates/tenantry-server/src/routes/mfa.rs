@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{AdminAuth, AuthUser, Caller};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta};
+use crate::extract::{path_id, ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MemberView};
 use tenantry_types::accounts::SessionView;
@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Finish a login with MFA: the `mfa_token` and a code (or a recovery code).
-#[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "accounts", request_body = LoginMfaBody,
+#[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "accounts", request_body(content = LoginMfaBody, example = json!({"mfa_token": "mfa_5dWq1cR8Yt2Hn7Pk3Lm9Vb4Xz", "code": "123456"})),
     responses((status = 200, body = Data<SessionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn login_mfa(
@@ -74,7 +74,7 @@ pub async fn start_totp(
 }
 
 /// Confirm enrolment with a code from the app; returns ten recovery codes, shown once.
-#[utoipa::path(post, path = "/v1/me/mfa/totp/confirm", tag = "accounts", security(("bearer" = [])), request_body = CodeBody,
+#[utoipa::path(post, path = "/v1/me/mfa/totp/confirm", tag = "accounts", security(("bearer" = [])), request_body(content = CodeBody, example = json!({"code": "123456"})),
     responses((status = 200, body = Data<RecoveryCodesView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn confirm_totp(
@@ -88,7 +88,7 @@ pub async fn confirm_totp(
 }
 
 /// Turn MFA off, with the password and a code.
-#[utoipa::path(delete, path = "/v1/me/mfa/totp", tag = "accounts", security(("bearer" = [])), request_body = DisableTotpBody,
+#[utoipa::path(delete, path = "/v1/me/mfa/totp", tag = "accounts", security(("bearer" = [])), request_body(content = DisableTotpBody, example = json!({"password": "correct horse battery", "code": "123456"})),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn disable_totp(
@@ -122,7 +122,7 @@ pub async fn revoke_session(
     Path(session): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    let id: SessionId = session.parse().map_err(|_| tenantry_core::Error::NotFound("session"))?;
+    let id: SessionId = path_id(&session, "session")?;
     state.tenantry.revoke_session(&user, &id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -165,7 +165,7 @@ pub async fn reset_mfa(
     Path(user): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    let user: UserId = user.parse().map_err(|_| tenantry_core::Error::NotFound("user"))?;
+    let user: UserId = path_id(&user, "user")?;
     state.tenantry.reset_mfa(&Principal::Admin, &user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

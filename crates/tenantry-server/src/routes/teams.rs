@@ -4,13 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use tenantry_core::domain::ids::{OrgRef, TeamRef};
-use tenantry_core::service::teams::{team_member_id, NewTeam, TeamPatch};
+use tenantry_core::service::teams::{NewTeam, TeamPatch};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List};
 use tenantry_types::teams::{
@@ -40,7 +40,7 @@ pub async fn list_teams(
 }
 
 /// Create a team (`teams.manage`), within the plan's `teams` limit.
-#[utoipa::path(post, path = "/v1/orgs/{org}/teams", tag = "teams", security(("bearer" = [])), request_body = CreateTeamBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/teams", tag = "teams", security(("bearer" = [])), request_body(content = CreateTeamBody, example = json!({"name": "Platform", "slug": "platform", "description": "Runs the platform", "metadata": {"area": "infra"}})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<TeamView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 402, description = "plan_limit_reached", body = ErrorBody), (status = 403, body = ErrorBody),
@@ -71,7 +71,7 @@ pub async fn get_team(
 }
 
 /// Edit a team (`teams.manage`, or `team.manage` in this team).
-#[utoipa::path(patch, path = "/v1/orgs/{org}/teams/{team}", tag = "teams", security(("bearer" = [])), request_body = UpdateTeamBody,
+#[utoipa::path(patch, path = "/v1/orgs/{org}/teams/{team}", tag = "teams", security(("bearer" = [])), request_body(content = UpdateTeamBody, example = json!({"name": "Platform Core", "description": "Runs the core platform"})),
     params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
     responses((status = 200, body = Data<TeamView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
@@ -119,7 +119,7 @@ pub async fn list_team_members(
 /// Add an org member to the team with a team role (the team's managers; nobody grants a team
 /// role holding a permission they lack).
 #[utoipa::path(post, path = "/v1/orgs/{org}/teams/{team}/members", tag = "teams", security(("bearer" = [])),
-    request_body = AddTeamMemberBody,
+    request_body(content = AddTeamMemberBody, example = json!({"user_id": "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M", "role": "lead"})),
     params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug")),
     responses((status = 201, body = Data<TeamMemberView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already_team_member", body = ErrorBody)))]
@@ -137,7 +137,7 @@ pub async fn add_team_member(
 
 /// Change a team member's team role (the team's managers, without escalation).
 #[utoipa::path(patch, path = "/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams", security(("bearer" = [])),
-    request_body = TeamRoleBody,
+    request_body(content = TeamRoleBody, example = json!({"role": "member"})),
     params(("org" = String, Path, description = "org id or slug"), ("team" = String, Path, description = "team id or slug"),
         ("user" = String, Path, description = "user id")),
     responses((status = 200, body = Data<TeamMemberView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -149,7 +149,7 @@ pub async fn change_team_member_role(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<TeamRoleBody>,
 ) -> Result<Json<Data<TeamMemberView>>, ApiError> {
-    let (team, user) = (TeamRef::from(team), team_member_id(&user)?);
+    let (team, user) = (TeamRef::from(team), path_id(&user, "team member")?);
     let member = state.tenantry.change_team_member_role(&caller, &org, &team, user, &body.role, &meta).await?;
     Ok(data(TeamMemberView::from(&member)))
 }
@@ -165,7 +165,7 @@ pub async fn remove_team_member(
     Path((org, team, user)): Path<(OrgRef, String, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    let (team, user) = (TeamRef::from(team), team_member_id(&user)?);
+    let (team, user) = (TeamRef::from(team), path_id(&user, "team member")?);
     state.tenantry.remove_team_member(&caller, &org, &team, user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

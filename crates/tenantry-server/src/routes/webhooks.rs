@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::AdminAuth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientMeta, Pagination};
+use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List};
 use crate::webhooks::guard;
@@ -39,7 +39,7 @@ fn event_types(types: &[String]) -> Result<EventTypes, ApiError> {
 }
 
 fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
-    raw.parse().map_err(|_| ApiError::from(tenantry_core::Error::NotFound("webhook endpoint")))
+    Ok(path_id(raw, "webhook endpoint")?)
 }
 
 /// Every webhook endpoint, oldest first.
@@ -54,7 +54,7 @@ pub async fn list_webhooks(
 }
 
 /// Create an endpoint; its secret is in this answer only.
-#[utoipa::path(post, path = "/v1/admin/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = CreateWebhookBody,
+#[utoipa::path(post, path = "/v1/admin/webhooks", tag = "webhooks", security(("bearer" = [])), request_body(content = CreateWebhookBody, example = json!({"url": "https://app.example.com/webhooks/tenantry", "event_types": ["member.", "org.deleted"], "description": "Mirrors members into the app"})),
     responses((status = 201, body = Data<WebhookWithSecretView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn create_webhook(
@@ -85,7 +85,7 @@ pub async fn get_webhook(
 }
 
 /// Change an endpoint's URL, event types or description; disable or enable it.
-#[utoipa::path(patch, path = "/v1/admin/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), request_body = UpdateWebhookBody,
+#[utoipa::path(patch, path = "/v1/admin/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), request_body(content = UpdateWebhookBody, example = json!({"event_types": ["member.", "org.", "team."], "enabled": true})),
     params(("id" = String, Path)),
     responses((status = 200, body = Data<WebhookView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody)))]
@@ -174,8 +174,7 @@ pub async fn redeliver(
     _admin: AdminAuth,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Data<DeliveryView>>), ApiError> {
-    let delivery: DeliveryId =
-        delivery.parse().map_err(|_| ApiError::from(tenantry_core::Error::NotFound("delivery")))?;
+    let delivery: DeliveryId = path_id(&delivery, "delivery")?;
     let redelivered = state.tenantry.redeliver(webhook_id(&id)?, delivery).await?;
     Ok((StatusCode::ACCEPTED, data(redelivered.into())))
 }

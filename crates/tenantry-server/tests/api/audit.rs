@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tenantry_core::domain::audit::ChainBreak;
-use tenantry_core::domain::ids::OrgId;
+use tenantry_core::domain::ids::{OrgId, OrgRef};
 use tenantry_core::service::audit::{verify_audit_chains, ChainReport};
 
 use crate::common::{spawn_app, Account, TestApp, ADMIN_TOKEN, HOST_TOKEN, PASSWORD};
@@ -381,7 +381,7 @@ async fn verify_passes_an_intact_log_after_a_thousand_concurrent_changes() {
         let report = reports.iter().find(|r| r.chain.map(|o| o.to_string()).as_deref() == Some(org.as_str())).unwrap();
         assert_eq!(report.checked, 1 + 250, "org.created and its 250 updates");
     }
-    let by_slug = verify_audit_chains(&app.store, Some("one")).await.unwrap();
+    let by_slug = verify_audit_chains(&app.store, Some(&OrgRef::from("one"))).await.unwrap();
     assert_eq!(by_slug.len(), 1);
     assert_eq!(by_slug[0].checked, 251);
 }

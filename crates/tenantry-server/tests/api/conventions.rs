@@ -334,3 +334,38 @@ async fn list_responses_use_the_pagination_envelope() {
     let r = app.get("/health", None).await.expect(200);
     assert_eq!(r.body["status"], "ok");
 }
+
+/// Ids in paths are parsed before any service sees them; one of the wrong kind or shape names
+/// nothing, so it is 404 like an id that does not exist, and a user id in a body is a 400 naming
+/// its field.
+#[tokio::test]
+async fn an_id_of_the_wrong_shape_is_not_found_and_a_bad_user_id_in_a_body_names_its_field() {
+    let app = spawn_app().await;
+    let owner = app.signup("ada@example.com", "Ada").await;
+    let org = app.create_org(&owner, "Acme").await;
+    let slug = org["slug"].as_str().unwrap();
+    let token = Some(owner.access.as_str());
+    let other_kind = &owner.personal_org;
+    app.post("/v1/orgs/acme/teams", token, json!({"name": "Platform"})).await.expect(201);
+    for id in ["nope", "usr_nope", other_kind] {
+        app.get(&format!("/v1/orgs/{slug}/members/{id}"), token).await.expect(404);
+        app.patch(&format!("/v1/orgs/{slug}/members/{id}"), token, json!({"role": "viewer"})).await.expect(404);
+        app.delete(&format!("/v1/orgs/{slug}/members/{id}"), token).await.expect(404);
+        app.delete(&format!("/v1/orgs/{slug}/api-keys/{id}"), token).await.expect(404);
+        app.post(&format!("/v1/orgs/{slug}/api-keys/{id}/roll"), token, json!({})).await.expect(404);
+        app.delete(&format!("/v1/orgs/{slug}/invitations/{id}"), token).await.expect(404);
+        app.delete(&format!("/v1/orgs/{slug}/teams/platform/members/{id}"), token).await.expect(404);
+        app.delete(&format!("/v1/me/sessions/{id}"), token).await.expect(404);
+        app.post(&format!("/v1/admin/users/{id}/suspend"), Some(ADMIN_TOKEN), json!({})).await.expect(404);
+    }
+    let r = app
+        .post(&format!("/v1/orgs/{slug}/transfer-ownership"), token, json!({"new_owner_user_id": "nope", "current_password": PASSWORD}))
+        .await
+        .expect(400);
+    assert_eq!(r.body["error"]["details"]["field"], "new_owner_user_id");
+    let r = app
+        .post(&format!("/v1/admin/orgs/{slug}/members"), Some(ADMIN_TOKEN), json!({"user_id": other_kind, "role": "viewer"}))
+        .await
+        .expect(400);
+    assert_eq!(r.body["error"]["details"]["field"], "user_id");
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 use tenantry_client::types::{AuditEventView, TypedRef};
+use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::audit::verify_audit_chains;
 
 use crate::cli::error::{CliError, Exit, Result};
@@ -136,7 +137,8 @@ pub async fn run(command: AuditCommand, global: &Global) -> Result<()> {
 async fn verify(config: &Path, global: &Global) -> Result<()> {
     let config = tenantry_server::Config::load(config).map_err(|e| CliError::usage(format!("configuration: {e}")))?;
     let store = super::operator_store(&config).await?;
-    let reports = verify_audit_chains(&store, global.org.as_deref()).await;
+    let org = global.org.as_deref().map(OrgRef::from);
+    let reports = verify_audit_chains(&store, org.as_ref()).await;
     store.close().await;
     let reports = reports.map_err(|e| match e {
         tenantry_core::Error::NotFound(_) => CliError::not_found("no such organization"),
