@@ -6,7 +6,12 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyBody {
     /// 1 to 100 characters once trimmed, without control characters.
-    #[schema(example = "CI pipeline", min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        example = "CI pipeline",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// Catalog permissions, or `resource.*` or a bare `resource` for all of a resource; none beyond
     /// your own.

@@ -61,7 +61,8 @@ pub(crate) fn schema_of(value: serde_json::Value) -> RefOr<Schema> {
 /// `null`, for a single check at the top level.
 fn check_branch(many: bool, batch_field: bool) -> serde_json::Value {
     let absent = json!({ "type": "null" });
-    let permission = json!({ "type": "string", "description": "The permission to check.", "example": "endpoints.create" });
+    let permission =
+        json!({ "type": "string", "description": "The permission to check.", "example": "endpoints.create" });
     let permissions = json!({
         "type": "array",
         "items": { "type": "string" },

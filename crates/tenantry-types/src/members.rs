@@ -30,12 +30,18 @@ impl PartialSchema for ChangeMemberBody {
             "description": "`suspended` keeps the seat but refuses the member everywhere in the org until set back to `active` (`members.remove`)."
         });
         schema_of(json!({
+            "type": "object",
             "description": "What to change of a member: a role, a status, or both (at least one).",
+            "properties": {
+                "role": { "type": ["string", "null"], "description": role["description"], "example": "admin" },
+                "status": { "oneOf": [{ "type": "null" }, status.clone()] }
+            },
+            "additionalProperties": false,
             "oneOf": [
                 {
                     "type": "object",
                     "required": ["role"],
-                    "properties": { "role": role, "status": { "oneOf": [{ "type": "null" }, status] } },
+                    "properties": { "role": role, "status": { "oneOf": [{ "type": "null" }, status.clone()] } },
                     "additionalProperties": false
                 },
                 {

@@ -1,5 +1,5 @@
-use chrono::{DateTime, Utc};
 use crate::authorize::schema_of;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::borrow::Cow;
@@ -23,8 +23,7 @@ impl PartialSchema for LoginMfaBody {
     fn schema() -> RefOr<Schema> {
         let token = json!({ "type": "string", "description": "From the first step's answer." });
         let code = json!({ "type": "string", "description": "The 6-digit code of the authenticator app.", "example": "123456" });
-        let recovery =
-            json!({ "type": "string", "description": "One of the ten recovery codes (each works once).", "example": "abcd-efgh-ijkl-mnop" });
+        let recovery = json!({ "type": "string", "description": "One of the ten recovery codes (each works once).", "example": "abcd-efgh-ijkl-mnop" });
         let absent = json!({ "type": "null" });
         schema_of(json!({
             "description": "The `mfa_token` and exactly one of `code` and `recovery_code`.",

@@ -8,7 +8,12 @@ pub struct CreateRoleBody {
     #[schema(example = "support", min_length = 2, max_length = 32, pattern = "^[a-z][a-z0-9_]{1,31}$")]
     pub key: String,
     /// 1 to 64 characters once trimmed, without control characters.
-    #[schema(example = "Support", min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        example = "Support",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// Permissions from the catalog, none beyond your own.
     #[schema(example = json!(["endpoints.view", "requests.replay"]))]
@@ -19,7 +24,11 @@ pub struct CreateRoleBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoleBody {
     /// 1 to 64 characters once trimmed, without control characters.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     /// Replaces the role's permissions.
     pub permissions: Option<Vec<String>>,

@@ -35,14 +35,28 @@ pub struct TeamMemberView {
 #[serde(deny_unknown_fields)]
 pub struct CreateTeamBody {
     /// 1 to 100 characters once trimmed, without control characters.
-    #[schema(example = "Engineering", min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        example = "Engineering",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// Lowercase letters, digits and single hyphens, 3–48 characters, not a reserved word; unique
     /// within the org; derived from the name when absent.
-    #[schema(example = "engineering", min_length = 3, max_length = 48, pattern = "^(?!(?:about|accept-invite|account|admin|administrator|api|app|apps|assets|auth|billing|blog|dashboard|docs|help|health|invitations|login|logout|me|new|null|oauth|openapi|org|orgs|organization|organizations|owner|personal|root|security|settings|signup|static|status|support|system|tenantry|undefined|user|users|v1|v2|www)$)(?=[a-z0-9-]{3,48}$)[a-z0-9]+(?:-[a-z0-9]+)*$")]
+    #[schema(
+        example = "engineering",
+        min_length = 3,
+        max_length = 48,
+        pattern = "^(?!(?:about|accept-invite|account|admin|administrator|api|app|apps|assets|auth|billing|blog|dashboard|docs|help|health|invitations|login|logout|me|new|null|oauth|openapi|org|orgs|organization|organizations|owner|personal|root|security|settings|signup|static|status|support|system|tenantry|undefined|user|users|v1|v2|www)$)(?=[a-z0-9-]{3,48}$)[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     /// At most 500 characters, without control characters but line breaks.
-    #[schema(example = "The platform team", max_length = 500, pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        example = "The platform team",
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub description: Option<String>,
     /// A JSON object of at most 8 KiB.
     #[schema(value_type = Option<Object>)]
@@ -53,10 +67,18 @@ pub struct CreateTeamBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTeamBody {
     /// 1 to 100 characters once trimmed, without control characters.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     /// Lowercase letters, digits and single hyphens, 3–48 characters, not a reserved word.
-    #[schema(min_length = 3, max_length = 48, pattern = "^(?!(?:about|accept-invite|account|admin|administrator|api|app|apps|assets|auth|billing|blog|dashboard|docs|help|health|invitations|login|logout|me|new|null|oauth|openapi|org|orgs|organization|organizations|owner|personal|root|security|settings|signup|static|status|support|system|tenantry|undefined|user|users|v1|v2|www)$)(?=[a-z0-9-]{3,48}$)[a-z0-9]+(?:-[a-z0-9]+)*$")]
+    #[schema(
+        min_length = 3,
+        max_length = 48,
+        pattern = "^(?!(?:about|accept-invite|account|admin|administrator|api|app|apps|assets|auth|billing|blog|dashboard|docs|help|health|invitations|login|logout|me|new|null|oauth|openapi|org|orgs|organization|organizations|owner|personal|root|security|settings|signup|static|status|support|system|tenantry|undefined|user|users|v1|v2|www)$)(?=[a-z0-9-]{3,48}$)[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     /// At most 500 characters, without control characters but line breaks.
     #[schema(max_length = 500, pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$")]

@@ -42,10 +42,25 @@ pub struct FilterParams {
     pub action: Option<String>,
     /// The target's id.
     pub target: Option<String>,
-    /// Events at or after this time (RFC 3339).
+    /// Events at or after this time (RFC 3339; empty is the same as absent).
+    #[param(schema_with = time_or_empty)]
     pub since: Option<String>,
-    /// Events before this time (RFC 3339).
+    /// Events before this time (RFC 3339; empty is the same as absent).
+    #[param(schema_with = time_or_empty)]
     pub until: Option<String>,
+}
+
+/// An RFC 3339 time, or the empty string (a form's empty field, read as absent).
+fn time_or_empty() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
+        .into()
 }
 
 impl FilterParams {
@@ -96,7 +111,7 @@ pub async fn list_events(
 }
 
 /// Add a host app's own event to the org's log (service tokens and the instance admin).
-#[utoipa::path(post, path = "/v1/orgs/{org}/audit-events", tag = "audit", security(("bearer" = [])), request_body = HostEventBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/audit-events", tag = "audit", security(("bearer" = [])), request_body(content = HostEventBody, example = json!({"actor": {"type": "user", "id": "usr_42"}, "action": "deploy.created", "target": {"type": "deployment", "id": "dep_7"}, "metadata": {"commit": "4f2a9c1"}})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<AuditEventView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn add_event(
@@ -121,7 +136,10 @@ pub async fn add_event(
 /// permissions as the list.
 #[utoipa::path(get, path = "/v1/orgs/{org}/audit-events/export", tag = "audit", security(("bearer" = [])),
     params(("org" = String, Path, description = "org id or slug"), FormatParam, FilterParams),
-    responses((status = 200, description = "text/csv or application/jsonl, one event per row", content_type = "text/csv"),
+    responses((status = 200, description = "The events, one per row: CSV (with a header row) for `format=csv`, JSON Lines (one event object a line) for `format=jsonl`",
+            content((String = "text/csv", example = "id,occurred_at,actor_type,actor_id,action,target_type,target_id,ip,user_agent,metadata,hash\n"),
+                (String = "application/jsonl")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"audit-events.csv\"` (or `.jsonl`)"))),
         (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export_events(
     State(state): State<AppState>,

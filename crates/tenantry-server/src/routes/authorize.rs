@@ -43,7 +43,7 @@ fn view(decision: Decision) -> DecisionView {
 }
 
 /// Authorization checks for host apps (service tokens) and the instance admin.
-#[utoipa::path(post, path = "/v1/authorize", tag = "host apps", security(("bearer" = [])), request_body = AuthorizeBody,
+#[utoipa::path(post, path = "/v1/authorize", tag = "host apps", security(("bearer" = [])), request_body(content = AuthorizeBody, example = json!({"subject": {"user_id": "usr_01HX2Z8Q6Y3V4W5T6R7S8P9N0M"}, "org": "acme", "team": "platform", "permission": "endpoints.create"})),
     responses((status = 200, body = Data<AuthorizeAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn authorize(
     State(state): State<AppState>,

@@ -26,14 +26,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
-    /// The id of the last event already read (exclusive); absent reads from the oldest kept.
-    #[param(example = "evt_01HX2Z8Q6Y3V4W5T6R7S8P9N0M")]
+    /// The id of the last event already read (exclusive), one that is still kept; absent reads
+    /// from the oldest kept.
+    #[param(example = "evt_01HX2Z8Q6Y3V4W5T6R7S8P9N0M", pattern = "^(evt_[0-7][0-9A-HJKMNP-TV-Z]{25})?$")]
     pub after: Option<String>,
-    /// Comma-separated types, each exact (`member.added`) or a prefix ending in `.` (`member.`).
-    #[param(example = "member.,org.deleted")]
+    /// Comma-separated types, each exact (`member.added`) or a prefix ending in `.` (`member.`):
+    /// lowercase letters, digits, `_` and single dots, not starting with a dot, at most 100
+    /// characters each.
+    #[param(
+        example = "member.,org.deleted",
+        pattern = "^\\s*(?:[a-z0-9_]{1,100}(?:\\.[a-z0-9_]{1,100})*\\.?)?\\s*(?:,\\s*(?:[a-z0-9_]{1,100}(?:\\.[a-z0-9_]{1,100})*\\.?)?\\s*)*$"
+    )]
     pub types: Option<String>,
     /// 1–100, default 20.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 

@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let mut router = OpenApiRouter::new()
         .merge(meta::router())
         .merge(accounts::router())
         .merge(orgs::router())
@@ -48,5 +48,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(webhooks::router())
         .merge(notifications::router())
-        .merge(mfa::router())
+        .merge(mfa::router());
+    // The error answers shared by whole classes of operations, once every operation is known
+    // (the `ApiDoc` modifiers run before the routes add their paths).
+    utoipa::Modify::modify(&crate::openapi::CommonResponses, router.get_openapi_mut());
+    router
 }

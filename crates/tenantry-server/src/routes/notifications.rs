@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Send a notification to the channels the org's settings name (service tokens granted
 /// `notifications`). Delivery is retried; the answer says where it was queued.
 #[utoipa::path(post, path = "/v1/orgs/{org}/notifications", tag = "notifications", security(("bearer" = [])),
-    request_body = NotificationBody, params(("org" = String, Path, description = "org id or slug")),
+    request_body(content = NotificationBody, example = json!({"subject": "Monitor api.example.com is down", "text": "No answer since 09:12 UTC.", "severity": "critical"})), params(("org" = String, Path, description = "org id or slug")),
     responses((status = 202, body = Data<NotificationView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn send_notification(

@@ -33,7 +33,7 @@ pub async fn list_orgs(
 }
 
 /// Create an org; you become its owner.
-#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgBody,
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body(content = CreateOrgBody, example = json!({"name": "Acme, Inc.", "slug": "acme", "metadata": {"region": "eu"}})),
     responses((status = 201, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
 pub async fn create_org(
     State(state): State<AppState>,
@@ -59,7 +59,7 @@ pub async fn get_org(
 }
 
 /// Rename an org or replace its metadata (`org.manage`).
-#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body = UpdateOrgBody,
+#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body(content = UpdateOrgBody, example = json!({"name": "Acme Corp", "metadata": {"region": "eu", "tier": "gold"}})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_org(
@@ -80,7 +80,7 @@ pub async fn update_org(
 /// Delete an org (owner only, confirming with its slug). Its memberships, invitations and API keys
 /// go with it; users and the audit log remain. A personal org cannot be deleted while it is its
 /// owner's only org.
-#[utoipa::path(delete, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body = DeleteOrgBody,
+#[utoipa::path(delete, path = "/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body(content = DeleteOrgBody, example = json!({"confirm_slug": "acme"})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "only_org", body = ErrorBody)))]

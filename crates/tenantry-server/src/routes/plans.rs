@@ -30,7 +30,7 @@ pub async fn list_plans(State(state): State<AppState>) -> Json<Data<Vec<PlanView
 /// Change an org's plan. With `billing.mode = managed` (the default) only the instance admin and
 /// service tokens may; with `open`, also holders of `billing.change_plan`. Downgrading below
 /// current usage is allowed and blocks further growth.
-#[utoipa::path(put, path = "/v1/orgs/{org}/plan", tag = "billing", security(("bearer" = [])), request_body = ChangePlanBody,
+#[utoipa::path(put, path = "/v1/orgs/{org}/plan", tag = "billing", security(("bearer" = [])), request_body(content = ChangePlanBody, example = json!({"plan": "team"})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 200, body = Data<OrgView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn change_plan(
@@ -57,7 +57,7 @@ pub async fn get_billing(
 }
 
 /// Store the payment provider's customer id (`billing.update_payment`; admin and service tokens).
-#[utoipa::path(put, path = "/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body = BillingCustomerBody,
+#[utoipa::path(put, path = "/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body(content = BillingCustomerBody, example = json!({"billing_customer_id": "cus_Q1w2E3r4"})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 200, body = Data<BillingView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_billing_customer(

@@ -43,7 +43,7 @@ pub async fn list_roles(
 }
 
 /// Define a custom role (`members.change_role`; plan feature `custom_roles`).
-#[utoipa::path(post, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])), request_body = CreateRoleBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])), request_body(content = CreateRoleBody, example = json!({"key": "support", "name": "Support", "permissions": ["endpoints.view", "requests.replay"]})),
     params(("org" = String, Path, description = "org id or slug")),
     responses((status = 201, body = Data<RoleView>), (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "role_exists", body = ErrorBody)))]
@@ -60,7 +60,7 @@ pub async fn create_role(
 }
 
 /// Rename a custom role or replace its permissions (`members.change_role`).
-#[utoipa::path(patch, path = "/v1/orgs/{org}/roles/{key}", tag = "roles", security(("bearer" = [])), request_body = UpdateRoleBody,
+#[utoipa::path(patch, path = "/v1/orgs/{org}/roles/{key}", tag = "roles", security(("bearer" = [])), request_body(content = UpdateRoleBody, example = json!({"name": "Customer support", "permissions": ["endpoints.view"]})),
     params(("org" = String, Path, description = "org id or slug"), ("key" = String, Path, description = "role key")),
     responses((status = 200, body = Data<RoleView>), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_role(

@@ -39,7 +39,7 @@ pub async fn get_settings(
 
 /// Replace the org's settings (`org.manage`). Send `If-Match` with the `ETag` you read to refuse
 /// the write (412 `precondition_failed`) if someone changed them since.
-#[utoipa::path(put, path = "/v1/orgs/{org}/settings", tag = "orgs", security(("bearer" = [])), request_body = SettingsView,
+#[utoipa::path(put, path = "/v1/orgs/{org}/settings", tag = "orgs", security(("bearer" = [])), request_body(content = SettingsView, example = json!({"notifications": {"email_enabled": true}, "retention_days": 7, "security": {"mfa_required": false}, "ingest": {"token_rotation_days": 30, "rotation_grace_hours": 24}})),
     params(("org" = String, Path, description = "org id or slug"), ("If-Match" = Option<String>, Header, description = "the ETag read")),
     responses((status = 200, body = Data<SettingsView>, headers(("ETag" = String))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 412, description = "precondition_failed", body = ErrorBody)))]

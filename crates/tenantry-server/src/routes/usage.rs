@@ -38,7 +38,12 @@ pub async fn org_usage(
 /// The usage of the caller's org: an API key's own org, or a user's active org
 /// (`x-organization-id`, else the access token's `org_id`).
 #[utoipa::path(get, path = "/v1/usage", tag = "billing", security(("bearer" = [])),
-    responses((status = 200, body = Data<UsageView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<UsageView>, headers(
+            ("X-RateLimit-Limit" = u32, description = "To an API key: the requests it may make this UTC minute (the plan's `api_calls_per_minute`)"),
+            ("X-RateLimit-Remaining" = u32, description = "To an API key: the requests left this minute"),
+            ("X-RateLimit-Reset" = i64, description = "To an API key: when the minute ends, in Unix seconds"))),
+        (status = 400, description = "invalid_request: no org to report on (a user without an active org, or an admin or service token)", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn my_usage(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -50,9 +55,9 @@ pub async fn my_usage(
 /// An increment past the plan's limit is refused with 402 and changes nothing; a gauge never goes
 /// below zero (409). With an `Idempotency-Key` header, a retry within 24 hours gets the first
 /// answer again (marked `Idempotent-Replayed: true`) and counts nothing.
-#[utoipa::path(post, path = "/v1/orgs/{org}/usage/{metric}", tag = "host apps", security(("bearer" = [])), request_body = MeterBody,
+#[utoipa::path(post, path = "/v1/orgs/{org}/usage/{metric}", tag = "host apps", security(("bearer" = [])), request_body(content = MeterBody, example = json!({"delta": 1})),
     params(("org" = String, Path, description = "org id or slug"), ("metric" = String, Path, description = "a metric of the preset, e.g. `endpoints` or `requests`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters")),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", pattern = "^[\\x21-\\x7e]{1,255}$")),
     responses((status = 200, body = Data<MeteredView>), (status = 400, body = ErrorBody), (status = 402, description = "plan_limit_reached", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "usage_below_zero or idempotency_key_reused", body = ErrorBody)))]
 pub async fn meter(

@@ -18,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Verify an API key for a host app (service token or instance admin).
-#[utoipa::path(post, path = "/v1/keys/verify", tag = "host apps", security(("bearer" = [])), request_body = VerifyBody,
+#[utoipa::path(post, path = "/v1/keys/verify", tag = "host apps", security(("bearer" = [])), request_body(content = VerifyBody, example = json!({"key": "tn_live_5Fq8Wd2Lk9Zr3Mx7Pb1Nc6Vt4Hs0Jy3bQ9xQk", "permission": "endpoints.create"})),
     responses((status = 200, body = Data<VerificationView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn verify_key(
     State(state): State<AppState>,

@@ -369,3 +369,22 @@ async fn an_id_of_the_wrong_shape_is_not_found_and_a_bad_user_id_in_a_body_names
         .expect(400);
     assert_eq!(r.body["error"]["details"]["field"], "user_id");
 }
+
+/// JSON Schema counts `3600.0` as an integer, so clients generated from the document may send
+/// one: whole numbers written with a fraction part are taken, real fractions are not.
+#[tokio::test]
+async fn an_integer_field_takes_a_whole_number_written_with_a_fraction_part() {
+    let app = spawn_app().await;
+    let owner = app.signup("ada@example.com", "Ada").await;
+    let token = Some(owner.access.as_str());
+    let org = &owner.personal_org;
+    let key = app
+        .post(&format!("/v1/orgs/{org}/api-keys"), token, json!({"name": "ci", "scopes": ["endpoints.view"]}))
+        .await
+        .expect(201);
+    let id = key.body["data"]["id"].as_str().unwrap().to_owned();
+    let roll = format!("/v1/orgs/{org}/api-keys/{id}/roll");
+    let r = app.post(&roll, token, json!({"old_expires_in": 3600.5})).await.expect(400);
+    assert_eq!(r.body["error"]["details"]["field"], "old_expires_in");
+    app.post(&roll, token, json!({"old_expires_in": 3600.0})).await.expect(201);
+}
