@@ -6,8 +6,8 @@
 //! requests per second with p50/p99 latency. Run it with:
 //!
 //! ```sh
-//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members
-//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members \
+//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members,me
+//! cargo run --release -p tenantry-bench -- --scenarios health,authorize,verify,members,me \
 //!     --postgres postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //!
@@ -16,6 +16,8 @@
 //! org (each seeded org has ten teams and each non-owner member is in one of them, as lead or
 //! member), so team roles decide some answers; `verify` checks random keys of the 100,000 seeded with
 //! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000;
+//! `me` asks `GET /v1/me` as 1,000 seeded members, each signed in once before the load (in the
+//! default dataset each belongs to two orgs), a random one's access token on each request;
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
 //! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
 //!
@@ -32,10 +34,10 @@
 //! The server runs in a process of its own (the benchmark started again with `--serve`), and its
 //! resident memory is printed after each scenario: all of it, and in brackets its heap (where the
 //! caches live), without the database file SQLite maps into memory.
-//! Before authorize and verify are measured, every subject and key they will ask about is asked
-//! about once, so the figures are the steady state (`--cold` skips that). When `health` ran too,
-//! each scenario's throughput is also shown as a share of health's, the figure SPEC 11 sets a
-//! floor for.
+//! Before authorize, verify and me are measured, every subject, key and token they will ask about
+//! is asked about once, so the figures are the steady state (`--cold` skips that). When `health`
+//! ran too, each scenario's throughput is also shown as a share of health's, the figure SPEC 11
+//! sets a floor for.
 
 mod client;
 mod database;
@@ -83,8 +85,8 @@ pub struct Args {
     /// benchmark creates and drops its own database and roles. SQLite when absent.
     #[arg(long)]
     pub postgres: Option<String>,
-    /// Measure authorize and verify from cold caches, without first asking about every subject
-    /// and key once.
+    /// Measure authorize, verify and me from cold caches, without first asking about every
+    /// subject, key and token once.
     #[arg(long)]
     pub cold: bool,
     /// Threads of the server's runtime.
@@ -184,7 +186,7 @@ fn main() -> anyhow::Result<()> {
             println!("{report} {rss:>13}");
             match name.as_str() {
                 "health" => health = Some(report.rps()),
-                "authorize" | "authorize-team" | "verify" | "members" => {
+                "authorize" | "authorize-team" | "verify" | "members" | "me" => {
                     if let Some(health) = health {
                         println!("{:<28} {:>9.0}% of health", "", 100.0 * report.rps() / health);
                     }

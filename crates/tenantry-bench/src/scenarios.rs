@@ -52,6 +52,11 @@ fn authorize_team_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
         .collect()
 }
 
+/// Seeded members the `me` scenario signs in, each with its own access token.
+const ME_USERS: usize = 1_000;
+/// Logins sent at once while signing them in: enough to keep the server's password hashing busy.
+const CONCURRENT_LOGINS: usize = 8;
+
 /// A cheap, well-spread hash of two counters (SplitMix64), for picking requests at random.
 fn mix(a: u64, b: u64) -> u64 {
     let mut z = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
@@ -163,6 +168,22 @@ impl Context {
                 self.warm("/v1/keys/verify", &bodies).await?;
                 Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/keys/verify", body))).picked_by(random)
             }
+            "me" => {
+                let tokens = self.member_tokens(ME_USERS).await?;
+                let calls = |tokens: &[String]| -> Vec<Call> {
+                    let me = |token: &String| Call {
+                        method: Method::GET,
+                        path: "/v1/me".into(),
+                        token: Some(token.clone()),
+                        body: None,
+                    };
+                    tokens.iter().map(me).collect()
+                };
+                if !self.args.cold {
+                    crate::client::each_once(self.addr, self.args.connections, calls(&tokens)).await?;
+                }
+                Rendered::new(calls(&tokens)).picked_by(random)
+            }
             "members" => {
                 let data = self.dataset().await?;
                 let big = data.big_org.as_ref().ok_or_else(|| anyhow::anyhow!("members needs --big-org-members"))?;
@@ -238,6 +259,31 @@ impl Context {
             (html.len() + assets) as f64 / 1024.0
         );
         Ok(())
+    }
+
+    /// Access tokens of `count` seeded members spread over the dataset, each signed in once (so
+    /// setting up costs a password hash per member).
+    async fn member_tokens(&mut self, count: usize) -> anyhow::Result<Vec<String>> {
+        let members = self.dataset().await?.members.len();
+        let count = count.min(members);
+        let started = std::time::Instant::now();
+        // The seeded user of membership `m` is `seed{m}@bench.test`.
+        let emails: Vec<String> = (0..count).map(|n| format!("seed{}@bench.test", n * members / count)).collect();
+        let mut tokens = Vec::with_capacity(count);
+        for batch in emails.chunks(CONCURRENT_LOGINS) {
+            let mut logins = tokio::task::JoinSet::new();
+            for email in batch {
+                let login = anonymous_post("/v1/auth/login", json!({ "email": email, "password": SEED_PASSWORD }));
+                logins.spawn(request(self.addr, login));
+            }
+            for (status, body) in logins.join_all().await.into_iter().collect::<anyhow::Result<Vec<_>>>()? {
+                anyhow::ensure!(status == 200, "a seeded member could not log in: {status}");
+                let answer: serde_json::Value = serde_json::from_slice(&body)?;
+                tokens.push(answer["data"]["access_token"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        println!("  {count} members signed in in {:.1} s", started.elapsed().as_secs_f64());
+        Ok(tokens)
     }
 
     /// An access token of the big org's owner.

@@ -64,7 +64,8 @@ impl Tenantry {
         let hash = self.passwords.hash(&password).await;
         let now = self.clock.now();
         let mut w = self.write(meta).await?;
-        w.tx().set_password_hash(user.id, &hash).await?;
+        let changed = w.tx().set_password_hash(user.id, &hash).await?;
+        w.invalidate(changed);
         let stale = w.tx().revoke_other_sessions(user.id, principal.session_id, now).await?;
         w.invalidate(stale);
         let metadata = json!({ "other_sessions_revoked": true });

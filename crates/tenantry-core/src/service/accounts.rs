@@ -1,12 +1,15 @@
 //! Accounts and sessions: signup (with the personal org), login, refresh-token rotation with reuse
 //! detection, logout, the active org, email verification and password reset.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::mfa::LoginOutcome;
 use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event, Unit, Write};
 use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use crate::caches::me::Found;
 use crate::caches::session_cache::CheckedToken;
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
@@ -257,12 +260,41 @@ impl Tenantry {
         Ok(token)
     }
 
+    /// The caller's account and orgs. Host apps ask on every page load, so it is answered from
+    /// memory (`MeCache`) and reads the database only for what a change made stale.
     pub async fn me(&self, principal: &UserPrincipal) -> Result<Me> {
-        let mut tx = self.store.read().await?;
-        let user = tx.user(principal.user_id).await?.ok_or(Error::NotFound("user"))?;
-        let orgs = tx.orgs_of_user(user.id, None).await?;
-        let active_org_id = principal.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
-        Ok(Me { user, orgs, active_org_id })
+        let (found, active_org_id) = self.my_account(principal).await?;
+        Ok(Me { user: found.user().clone(), orgs: found.orgs(), active_org_id })
+    }
+
+    /// [`Self::me`] as `render` renders it (the API's JSON). The rendering is kept with the
+    /// cached account and served again until the account or one of its orgs changes, so `render`
+    /// must depend on nothing but the answer.
+    pub async fn me_rendered(
+        &self,
+        principal: &UserPrincipal,
+        render: impl FnOnce(&Me) -> Vec<u8>,
+    ) -> Result<Arc<[u8]>> {
+        let (found, active_org_id) = self.my_account(principal).await?;
+        Ok(found
+            .rendered(active_org_id, || render(&Me { user: found.user().clone(), orgs: found.orgs(), active_org_id })))
+    }
+
+    /// The caller's account and orgs, and their active org if they are still a member of it.
+    async fn my_account(&self, principal: &UserPrincipal) -> Result<(Found, Option<OrgId>)> {
+        let id = principal.user_id;
+        let seen = self.me_cache.generation();
+        let found = match self.me_cache.get(id) {
+            Some(found) => found,
+            None => {
+                let mut tx = self.store.read().await?;
+                let user = tx.user(id).await?.ok_or(Error::NotFound("user"))?;
+                let orgs = tx.orgs_of_user(id, None).await?;
+                self.me_cache.fill(user, orgs, seen)
+            }
+        };
+        let active_org_id = principal.active_org.filter(|org| found.is_member_of(*org));
+        Ok((found, active_org_id))
     }
 
     /// Makes another of the caller's orgs active for the session and returns an access token for it.
@@ -293,7 +325,8 @@ impl Tenantry {
             .consume_email_token(EmailTokenKind::VerifyEmail, &hash_token(token), now)
             .await?
             .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
-        w.tx().set_email_verified(user, now).await?;
+        let stale = w.tx().set_email_verified(user, now).await?;
+        w.invalidate(stale);
         w.commit(Change::by_user(user, Event::new("user.email_verified", Target::new("user", user), json!({})))).await
     }
 
@@ -321,10 +354,12 @@ impl Tenantry {
             .consume_email_token(EmailTokenKind::ResetPassword, &hash_token(token), now)
             .await?
             .ok_or_else(|| Error::invalid("token", "is invalid, expired or already used"))?;
-        w.tx().set_password_hash(user_id, &hash).await?;
+        let stale = w.tx().set_password_hash(user_id, &hash).await?;
+        w.invalidate(stale);
         let user = w.tx().user(user_id).await?.ok_or(Error::NotFound("user"))?;
         if user.email_verified_at.is_none() {
-            w.tx().set_email_verified(user_id, now).await?;
+            let stale = w.tx().set_email_verified(user_id, now).await?;
+            w.invalidate(stale);
             // Whoever held the account before its address was proven may not be its owner: keys
             // they made must not outlive the real owner taking it back.
             self.revoke_keys_of_unverified(&mut w, user_id).await?;

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use tokio::sync::Notify;
 
-use crate::caches::{grants, key_cache, key_usage, member_pages, rate_limit, session_cache, throttle};
+use crate::caches::{grants, key_cache, key_usage, me, member_pages, rate_limit, session_cache, throttle};
 use crate::context::{Clock, Random};
 use crate::domain::password::PasswordHasher;
 use crate::domain::plan::BillingMode;
@@ -113,6 +113,8 @@ pub struct Tenantry {
     grants: grants::GrantCache,
     sessions: session_cache::SessionCache,
     member_pages: member_pages::MemberPageCache,
+    /// Users' accounts (their row and memberships) and orgs: what `me` answers with.
+    me_cache: me::MeCache,
     keys: key_cache::KeyCache,
     rate_limits: rate_limit::RateLimiter,
     /// The minute whose old rate windows were last pruned from the database.
@@ -148,6 +150,7 @@ impl Tenantry {
             grants: grants::GrantCache::default(),
             sessions: session_cache::SessionCache::default(),
             member_pages: member_pages::MemberPageCache::default(),
+            me_cache: me::MeCache::default(),
             keys: key_cache::KeyCache::default(),
             rate_limits: rate_limit::RateLimiter::default(),
             rate_windows_pruned: std::sync::atomic::AtomicI64::new(0),
@@ -213,13 +216,19 @@ impl Tenantry {
             CacheChange::Member { org, user } => {
                 self.grants.forget_member(*org, *user);
                 self.member_pages.forget_org(*org);
+                self.me_cache.forget_member(*org, *user);
             }
+            CacheChange::Org { org } => self.me_cache.forget_org(*org),
             CacheChange::OrgRoles { org } => {
                 self.grants.forget_org_roles(*org);
                 self.member_pages.forget_org(*org);
+                self.me_cache.forget_org_members(*org);
             }
             CacheChange::Key { id, secret_hash } => self.keys.forget(*id, secret_hash),
-            CacheChange::OrgPlan { org } => self.keys.forget_org(*org),
+            CacheChange::OrgPlan { org } => {
+                self.keys.forget_org(*org);
+                self.me_cache.forget_org(*org);
+            }
             CacheChange::OrgTeams { org } => {
                 self.grants.forget_org_teams(*org);
                 self.member_pages.forget_org(*org);
@@ -228,11 +237,14 @@ impl Tenantry {
                 self.grants.forget_org(*org, slug);
                 self.keys.forget_org(*org);
                 self.member_pages.forget_org(*org);
+                self.me_cache.forget_org(*org);
             }
             CacheChange::UserStatus { user } => {
                 self.grants.forget_user(*user);
                 self.sessions.forget_user(*user);
+                self.me_cache.forget_user(*user);
             }
+            CacheChange::User { user } => self.me_cache.forget_user(*user),
             CacheChange::Session { id } => self.sessions.forget_session(*id),
             CacheChange::UserSessions { user } => self.sessions.forget_user(*user),
             CacheChange::UserMfa { user } => self.grants.forget_user(*user),
@@ -245,6 +257,7 @@ impl Tenantry {
         self.grants.clear();
         self.sessions.clear();
         self.member_pages.clear();
+        self.me_cache.clear();
         self.keys.clear();
     }
 

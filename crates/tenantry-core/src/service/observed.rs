@@ -20,6 +20,7 @@ impl Tenantry {
         lookups.extend(self.keys.lookups());
         lookups.extend(self.sessions.lookups());
         lookups.push(("member_pages", self.member_pages.lookups()));
+        lookups.extend(self.me_cache.lookups());
         lookups
     }
 

@@ -191,7 +191,8 @@ impl Tenantry {
             return Ok(w.access);
         }
         let org = w.access.org.clone();
-        w.tx().update_org_profile(&org).await?;
+        let stale = w.tx().update_org_profile(&org).await?;
+        w.invalidate(stale);
         let event = Event::new("org.updated", Target::new("organization", org.id), Value::Object(changes))
             .with_object(objects::org(&org));
         w.commit(event).await

@@ -111,9 +111,9 @@ impl Tenantry {
         }
         let from = std::mem::replace(&mut w.access.org.billing_customer_id, customer.clone());
         let org = w.org_id();
-        if !w.tx().set_billing_customer(org, customer.as_deref()).await? {
-            return Err(Error::NotFound("organization"));
-        }
+        let stale =
+            w.tx().set_billing_customer(org, customer.as_deref()).await?.ok_or(Error::NotFound("organization"))?;
+        w.invalidate(stale);
         let metadata = json!({ "from": from, "to": customer });
         let access =
             w.commit(Event::new("org.billing_customer_changed", Target::new("organization", org), metadata)).await?;

@@ -21,8 +21,8 @@ pub trait AccountsRead: Send {
 #[async_trait]
 pub trait AccountsTx: AccountsRead {
     async fn insert_user(&mut self, user: &User) -> StoreResult<()>;
-    async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
+    async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<Stale>;
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<Stale>;
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
     async fn set_session_org(&mut self, id: SessionId, org: Option<OrgId>) -> StoreResult<()>;
     async fn revoke_session(&mut self, id: SessionId, at: DateTime<Utc>) -> StoreResult<Stale>;

@@ -184,8 +184,10 @@ impl IntoIterator for MaybeStale {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CacheChange {
     /// A user's membership in an org, or one of their team memberships in it, was added, changed
-    /// or removed.
+    /// or removed (adding or removing one also moves the org's seat count).
     Member { org: OrgId, user: UserId },
+    /// An org's own row changed: its name or metadata, its owner or its billing customer.
+    Org { org: OrgId },
     /// An org's custom roles changed (and members may have moved between roles).
     OrgRoles { org: OrgId },
     /// An API key was created, rolled or revoked.
@@ -198,6 +200,8 @@ pub enum CacheChange {
     OrgDeleted { org: OrgId, slug: String },
     /// A user was suspended or unsuspended (suspension also revokes their sessions).
     UserStatus { user: UserId },
+    /// Another column of a user's row changed: their address was verified, their password set.
+    User { user: UserId },
     /// A session was revoked: logout, or reuse of one of its refresh tokens.
     Session { id: SessionId },
     /// Every session of a user was revoked (password reset).

@@ -34,7 +34,7 @@ pub trait OrgsRead: Send {
 pub trait OrgsTx: OrgsRead {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
     /// Writes `name` and `metadata`; nothing else of an org changes through this call.
-    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()>;
+    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<Stale>;
     /// Deletes the org; everything scoped to it (memberships, roles, invitations, keys, usage,
     /// settings) goes with it. `None` when there is no such org.
     async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale>;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{MaybeStale, StoreResult};
 use crate::domain::ids::{OrgId, UserId};
 
 /// The reads of this capability (none).
@@ -10,6 +10,6 @@ pub trait OwnershipRead: Send {}
 
 #[async_trait]
 pub trait OwnershipTx: OwnershipRead {
-    /// Makes `to` the org's owner if `from` still is; `false` when someone else owns it by now.
-    async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<bool>;
+    /// Makes `to` the org's owner if `from` still is; `None` when someone else owns it by now.
+    async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<MaybeStale>;
 }

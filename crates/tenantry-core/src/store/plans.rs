@@ -12,6 +12,6 @@ pub trait PlansRead: Send {}
 pub trait PlansTx: PlansRead {
     /// Sets the org's plan; `None` when there is no such org.
     async fn set_org_plan(&mut self, org: OrgId, plan: &str) -> StoreResult<MaybeStale>;
-    /// Sets (or, with `None`, clears) the org's billing customer id; `false` when there is no such org.
-    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool>;
+    /// Sets (or, with `None`, clears) the org's billing customer id; `None` when there is no such org.
+    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<MaybeStale>;
 }

@@ -1,7 +1,9 @@
 //! `/v1/auth/*` and `/v1/me`: signup, login, tokens, the active org, email flows.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::accounts::SignupInput;
@@ -33,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Create an account and its personal organization.
-#[utoipa::path(post, path = "/v1/auth/signup", tag = "accounts", request_body = SignupBody,
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "accounts", request_body(content = SignupBody, example = json!({"email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada Lovelace"})),
     responses((status = 201, body = Data<SessionView>), (status = 400, body = ErrorBody), (status = 409, description = "email_taken", body = ErrorBody)))]
 pub async fn signup(
     State(state): State<AppState>,
@@ -47,7 +49,7 @@ pub async fn signup(
 
 /// Log in with email and password. An account with MFA gets `{mfa_required, mfa_token}` and no
 /// tokens; the code goes to `POST /v1/auth/login/mfa`.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", request_body = LoginBody,
+#[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", request_body(content = LoginBody, example = json!({"email": "ada@example.com", "password": "correct horse battery"})),
     responses((status = 200, body = Data<LoginView>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -61,7 +63,7 @@ pub async fn login(
 }
 
 /// Exchange a refresh token for a new token pair. Reusing a refresh token ends its session.
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "accounts", request_body = RefreshBody,
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "accounts", request_body(content = RefreshBody, example = json!({"refresh_token": "rt_3q2+7w9Zk1mX0pLs8VnB4cD6eF"})),
     responses((status = 200, body = Data<SessionView>), (status = 401, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -85,17 +87,25 @@ pub async fn logout(
 /// The signed-in user with their orgs and roles.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Data<MeView>), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Data<MeView>>, ApiError> {
-    let me = state.tenantry.me(&user).await?;
-    Ok(data(MeView {
-        user: UserView::from(&me.user),
-        orgs: me.orgs.iter().map(OrgView::with_role).collect(),
-        active_org_id: me.active_org_id.map(|id| id.to_string()),
-    }))
+pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, ApiError> {
+    // Host apps ask on every page load: the answer comes from a cache, which keeps its JSON.
+    let body = state
+        .tenantry
+        .me_rendered(&user, |me| {
+            let view = MeView {
+                user: UserView::from(&me.user),
+                orgs: me.orgs.iter().map(OrgView::with_role).collect(),
+                active_org_id: me.active_org_id.map(|id| id.to_string()),
+            };
+            serde_json::to_vec(&Data { data: view }).expect("an answer serialises to JSON")
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], Bytes::from_owner(body))
+        .into_response())
 }
 
 /// Make another of your orgs the active one; returns an access token for it.
-#[utoipa::path(post, path = "/v1/auth/switch-org", tag = "accounts", security(("bearer" = [])), request_body = SwitchOrgBody,
+#[utoipa::path(post, path = "/v1/auth/switch-org", tag = "accounts", security(("bearer" = [])), request_body(content = SwitchOrgBody, example = json!({"org_id": "acme"})),
     responses((status = 200, body = Data<SwitchedView>), (status = 404, body = ErrorBody)))]
 pub async fn switch_org(
     State(state): State<AppState>,
@@ -107,7 +117,7 @@ pub async fn switch_org(
 }
 
 /// Confirm an email address with the token from the verification email.
-#[utoipa::path(post, path = "/v1/auth/verify-email", tag = "accounts", request_body = TokenBody,
+#[utoipa::path(post, path = "/v1/auth/verify-email", tag = "accounts", request_body(content = TokenBody, example = json!({"token": "Qm9vdHN0cmFwIHRva2VuIGZyb20gdGhlIGVtYWls"})),
     responses((status = 204), (status = 400, body = ErrorBody)))]
 pub async fn verify_email(
     State(state): State<AppState>,
@@ -119,7 +129,7 @@ pub async fn verify_email(
 }
 
 /// Email a password reset link, if the address has an account (the answer is the same either way).
-#[utoipa::path(post, path = "/v1/auth/password-reset/request", tag = "accounts", request_body = ResetRequestBody,
+#[utoipa::path(post, path = "/v1/auth/password-reset/request", tag = "accounts", request_body(content = ResetRequestBody, example = json!({"email": "ada@example.com"})),
     responses((status = 202, body = Data<AcceptedView>), (status = 400, body = ErrorBody)))]
 pub async fn request_password_reset(
     State(state): State<AppState>,
@@ -134,7 +144,7 @@ pub async fn request_password_reset(
 }
 
 /// Set a new password with the token from the reset email. Ends every session of the account.
-#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "accounts", request_body = ResetConfirmBody,
+#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "accounts", request_body(content = ResetConfirmBody, example = json!({"token": "Qm9vdHN0cmFwIHRva2VuIGZyb20gdGhlIGVtYWls", "new_password": "another horse battery"})),
     responses((status = 204), (status = 400, body = ErrorBody)))]
 pub async fn confirm_password_reset(
     State(state): State<AppState>,

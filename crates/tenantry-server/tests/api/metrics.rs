@@ -88,6 +88,11 @@ async fn requests_are_counted_by_matched_route_and_caches_by_hit_and_miss() {
     for _ in 0..2 {
         app.get(&format!("/v1/orgs/{org}/members"), Some(&owner.access)).await.expect(200);
     }
+    // The first answer reads the owner's account (their row and memberships) and orgs; the later
+    // ones find them.
+    for _ in 0..3 {
+        app.get("/v1/me", Some(&owner.access)).await.expect(200);
+    }
     app.get("/v1/no/such/route/org_01HX2Z8Q6Y3V4W5T6R7S8P9N0M", None).await.expect(404);
     app.post("/v1/keys/verify", Some(SERVICE_TOKEN), json!({ "key": "tn_live_not_a_key" })).await;
 
@@ -117,6 +122,11 @@ async fn requests_are_counted_by_matched_route_and_caches_by_hit_and_miss() {
     assert!(keys_miss >= 1.0, "a key is looked up in the database once: {keys_miss}");
     for cache in ["member_grants", "custom_roles", "org_slugs", "access_tokens", "live_sessions", "member_pages"] {
         assert!(find(&samples, "tenantry_cache_lookups_total", &[("cache", cache), ("result", "miss")]).is_some());
+    }
+    // Owning two orgs, the owner's answer looks up two orgs each time their account is found.
+    for (cache, hits, misses) in [("me_accounts", 2.0, 1.0), ("me_orgs", 4.0, 0.0)] {
+        let counted = |result| value(&samples, "tenantry_cache_lookups_total", &[("cache", cache), ("result", result)]);
+        assert_eq!((counted("hit"), counted("miss")), (hits, misses), "{cache}");
     }
 
     assert_eq!(value(&samples, "tenantry_password_hash_queue_depth", &[]), 0.0);

@@ -49,6 +49,8 @@ macro_rules! shared_modules {
         mod events;
         #[path = "../api/invitations.rs"]
         mod invitations;
+        #[path = "../api/me.rs"]
+        mod me;
         #[path = "../api/member_password_reset.rs"]
         mod member_password_reset;
         #[path = "../api/member_status.rs"]
@@ -57,6 +59,8 @@ macro_rules! shared_modules {
         mod metrics;
         #[path = "../api/mfa.rs"]
         mod mfa;
+        #[path = "../api/openapi_examples.rs"]
+        mod openapi_examples;
         #[path = "../api/org_deletion.rs"]
         mod org_deletion;
         #[path = "../api/orgs.rs"]

@@ -13,6 +13,7 @@ mod shared;
 shared_modules!();
 
 mod event_log_order;
+mod me_nodes;
 mod member_status_nodes;
 mod outbox_claims;
 mod postgres_only;

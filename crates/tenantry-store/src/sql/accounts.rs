@@ -70,24 +70,24 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
-    async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_email_verified(&mut self, id: UserId, at: DateTime<Utc>) -> StoreResult<Stale> {
         sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2")
             .bind(ms(at))
             .bind(id.to_string())
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::User { user: id }))
     }
 
-    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()> {
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<Stale> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id.to_string())
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::User { user: id }))
     }
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {

@@ -176,7 +176,7 @@ impl OrgsTx for SqlTx {
         Ok(())
     }
 
-    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<()> {
+    async fn update_org_profile(&mut self, org: &Org) -> StoreResult<Stale> {
         sqlx::query("UPDATE orgs SET name = $1, metadata = $2 WHERE id = $3")
             .bind(&org.name)
             .bind(org.metadata.to_string())
@@ -184,7 +184,7 @@ impl OrgsTx for SqlTx {
             .execute(self.in_org(org.id).await?)
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::Org { org: org.id }))
     }
 
     async fn delete_org(&mut self, org: OrgId) -> StoreResult<MaybeStale> {

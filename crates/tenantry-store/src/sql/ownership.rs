@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tenantry_core::domain::ids::{OrgId, UserId};
-use tenantry_core::store::{OwnershipRead, OwnershipTx, StoreResult};
+use tenantry_core::store::{CacheChange, MaybeStale, OwnershipRead, OwnershipTx, Stale, StoreResult};
 
 use super::SqlTx;
 use crate::db_err;
@@ -11,7 +11,7 @@ impl OwnershipRead for SqlTx {}
 
 #[async_trait]
 impl OwnershipTx for SqlTx {
-    async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<bool> {
+    async fn set_owner(&mut self, org: OrgId, from: UserId, to: UserId) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE orgs SET owner_id = $1 WHERE id = $2 AND owner_id = $3")
             .bind(to.to_string())
             .bind(org.to_string())
@@ -19,6 +19,6 @@ impl OwnershipTx for SqlTx {
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::Org { org })).into())
     }
 }

@@ -21,13 +21,13 @@ impl PlansTx for SqlTx {
         Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::OrgPlan { org })).into())
     }
 
-    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<bool> {
+    async fn set_billing_customer(&mut self, org: OrgId, customer: Option<&str>) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE orgs SET billing_customer_id = $1 WHERE id = $2")
             .bind(customer)
             .bind(org.to_string())
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::Org { org })).into())
     }
 }
