@@ -12,7 +12,7 @@ pub const MAX_LEN: usize = 48;
 
 /// Words a slug may not be: they collide with routes of Tenantry or of typical host apps, or
 /// would let an org pose as the service itself.
-const RESERVED: &[&str] = &[
+pub const RESERVED: &[&str] = &[
     "about",
     "accept-invite",
     "account",

@@ -388,3 +388,24 @@ async fn an_integer_field_takes_a_whole_number_written_with_a_fraction_part() {
     assert_eq!(r.body["error"]["details"]["field"], "old_expires_in");
     app.post(&roll, token, json!({"old_expires_in": 3600.0})).await.expect(201);
 }
+
+/// The document's slug patterns spell out the reserved words (a JSON Schema pattern cannot name a
+/// list kept elsewhere), so they must list exactly the words the server refuses.
+#[tokio::test]
+async fn the_documents_slug_patterns_reserve_exactly_the_servers_reserved_words() {
+    let app = spawn_app().await;
+    let document = app.get("/openapi.json", None).await.expect(200).body;
+    let mut reserved: Vec<&str> = tenantry_core::domain::slug::RESERVED.to_vec();
+    reserved.sort_unstable();
+    let mut checked = 0;
+    for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        let Some(pattern) = schema["properties"]["slug"]["pattern"].as_str() else { continue };
+        let (_, rest) = pattern.split_once("^(?!(?:").expect("a slug pattern opens with its reserved words");
+        let (words, _) = rest.split_once(")$)").unwrap();
+        let mut words: Vec<&str> = words.split('|').collect();
+        words.sort_unstable();
+        assert_eq!(words, reserved, "{name}.slug");
+        checked += 1;
+    }
+    assert!(checked >= 3, "the create and update bodies of orgs and teams have slug patterns");
+}
