@@ -8,6 +8,10 @@ use axum::Json;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::accounts::SignupInput;
 use tenantry_core::service::mfa::LoginOutcome;
+use tenantry_types::accounts::{
+    AcceptedView, LoginBody, LoginView, MeView, MfaChallengeView, RefreshBody, ResetConfirmBody, ResetRequestBody,
+    SessionView, SignupBody, SwitchOrgBody, SwitchedView, TokenBody,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,10 +20,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, OrgView, UserView};
-use tenantry_types::accounts::{
-    AcceptedView, LoginBody, LoginView, MeView, MfaChallengeView, RefreshBody, ResetConfirmBody, ResetRequestBody,
-    SessionView, SignupBody, SwitchOrgBody, SwitchedView, TokenBody,
-};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

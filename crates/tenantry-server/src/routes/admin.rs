@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::admin::AdminNewOrg;
+use tenantry_types::admin::{AdminAddMemberBody, AdminCreateOrgBody};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +17,6 @@ use crate::error::ApiError;
 use crate::extract::{body_user_id, path_id, ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, AdminUserView, Data, ErrorBody, List, MemberView, OrgView, OutboxView};
-use tenantry_types::admin::{AdminAddMemberBody, AdminCreateOrgBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

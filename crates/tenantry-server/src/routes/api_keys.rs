@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::api_keys::NewKey;
+use tenantry_types::api_keys::{CreateKeyBody, RollKeyBody};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,7 +14,6 @@ use crate::error::ApiError;
 use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, ApiKeyView, Data, ErrorBody, IssuedKeyView, List};
-use tenantry_types::api_keys::{CreateKeyBody, RollKeyBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key)).routes(routes!(roll_key))

@@ -12,6 +12,7 @@ use tenantry_core::domain::audit::{ActionFilter, Actor, AuditFilter, Target};
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::audit::{AuditExport, HostEvent};
 use tenantry_core::Tenantry;
+use tenantry_types::audit::HostEventBody;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,7 +23,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, AuditEventView, Data, ErrorBody, List};
-use tenantry_types::audit::HostEventBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::service::authorize::{Check, Decision, Subject, Wanted};
+use tenantry_types::authorize::{AuthorizeAnswer, AuthorizeBody, CheckBody, DecisionView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,7 +14,6 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody};
-use tenantry_types::authorize::{AuthorizeAnswer, AuthorizeBody, CheckBody, DecisionView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(authorize))

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tenantry_core::domain::host_event::{EventTypes, HostEvent};
 use tenantry_core::domain::pagination::DEFAULT_LIMIT;
 use tenantry_core::service::events::event_body;
+use tenantry_types::events::EventView;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +17,6 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::views::{list, ErrorBody, List};
-use tenantry_types::events::EventView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_event_log))

@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::invitations::NewInvitation;
+use tenantry_types::invitations::InviteBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,7 +19,6 @@ use crate::views::{
     data, list, AcceptedInvitationView, Data, ErrorBody, InvitationPreviewView, InvitationView, IssuedInvitationView,
     List,
 };
-use tenantry_types::invitations::InviteBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

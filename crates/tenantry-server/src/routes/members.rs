@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use tenantry_types::accounts::AcceptedView;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,7 +18,6 @@ use crate::views::{data, list_shared, Data, ErrorBody, List, MemberView};
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::domain::models::MemberStatus;
 use tenantry_core::service::members::MemberPatch;
-use tenantry_types::accounts::AcceptedView;
 use tenantry_types::members::ChangeMemberBody;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -7,13 +7,13 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde_json::Value;
+use tenantry_types::meta::Health;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::ErrorBody;
-use tenantry_types::meta::Health;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -7,6 +7,7 @@ use axum::Json;
 use tenantry_core::domain::ids::{OrgRef, SessionId, UserId};
 use tenantry_core::service::mfa::SecondFactor;
 use tenantry_core::service::Principal;
+use tenantry_types::accounts::SessionView;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,7 +16,6 @@ use crate::error::ApiError;
 use crate::extract::{path_id, ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MemberView};
-use tenantry_types::accounts::SessionView;
 use tenantry_types::mfa::{
     CodeBody, DisableTotpBody, LoginMfaBody, MfaStatusView, RecoveryCodesView, SessionInfoView, TotpEnrolmentView,
 };

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::notifications::{Notification, Severity};
+use tenantry_types::notifications::{NotificationBody, NotificationView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -14,7 +15,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody};
-use tenantry_types::notifications::{NotificationBody, NotificationView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(send_notification)).routes(routes!(send_test_notification))

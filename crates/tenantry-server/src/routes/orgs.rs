@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::orgs::OrgPatch;
+use tenantry_types::orgs::{CreateOrgBody, DeleteOrgBody, UpdateOrgBody};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,7 +14,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List, OrgView};
-use tenantry_types::orgs::{CreateOrgBody, DeleteOrgBody, UpdateOrgBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org, delete_org))

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use tenantry_types::ownership::TransferBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,7 +12,6 @@ use crate::extract::{body_user_id, ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, OrgView};
 use tenantry_core::domain::ids::OrgRef;
-use tenantry_types::ownership::TransferBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(transfer_ownership))

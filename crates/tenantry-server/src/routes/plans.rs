@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use tenantry_types::plans::{BillingCustomerBody, ChangePlanBody};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,7 +12,6 @@ use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, BillingView, Data, ErrorBody, OrgView, PlanView};
 use tenantry_core::domain::ids::OrgRef;
-use tenantry_types::plans::{BillingCustomerBody, ChangePlanBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

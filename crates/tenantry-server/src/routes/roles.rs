@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use tenantry_core::domain::ids::OrgRef;
 use tenantry_core::service::roles::{RoleInput, RolePatch};
+use tenantry_types::roles::{CreateRoleBody, UpdateRoleBody};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +16,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, RoleView};
-use tenantry_types::roles::{CreateRoleBody, UpdateRoleBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_roles, create_role)).routes(routes!(update_role, delete_role))

@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use tenantry_core::domain::ids::{OrgRef, TeamRef};
 use tenantry_core::service::teams::{NewTeam, TeamPatch};
+use tenantry_types::teams::{
+    AddTeamMemberBody, CreateTeamBody, TeamMemberView, TeamRoleBody, TeamView, UpdateTeamBody,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,9 +16,6 @@ use crate::error::ApiError;
 use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List};
-use tenantry_types::teams::{
-    AddTeamMemberBody, CreateTeamBody, TeamMemberView, TeamRoleBody, TeamView, UpdateTeamBody,
-};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

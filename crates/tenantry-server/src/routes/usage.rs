@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::Json;
+use tenantry_types::usage::MeterBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,7 +14,6 @@ use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody, MeteredView, UsageView};
 use tenantry_core::domain::ids::OrgRef;
-use tenantry_types::usage::MeterBody;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated `Idempotency-Key`.

@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use tenantry_types::verify::{VerificationView, VerifyBody};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,7 +12,6 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::views::{data, Data, ErrorBody};
-use tenantry_types::verify::{VerificationView, VerifyBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(verify_key))

@@ -7,6 +7,9 @@ use axum::Json;
 use tenantry_core::domain::host_event::EventTypes;
 use tenantry_core::domain::ids::{DeliveryId, WebhookId};
 use tenantry_core::service::webhooks::{NewWebhook, WebhookChanges};
+use tenantry_types::webhooks::{
+    CreateWebhookBody, DeliveryView, UpdateWebhookBody, WebhookView, WebhookWithSecretView,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,9 +19,6 @@ use crate::extract::{path_id, ApiJson, ClientMeta, Pagination};
 use crate::state::AppState;
 use crate::views::{data, list, Data, ErrorBody, List};
 use crate::webhooks::guard;
-use tenantry_types::webhooks::{
-    CreateWebhookBody, DeliveryView, UpdateWebhookBody, WebhookView, WebhookWithSecretView,
-};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
