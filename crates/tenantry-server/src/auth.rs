@@ -50,7 +50,7 @@ async fn credentials(parts: &Parts, state: &AppState) -> Result<Principal, ApiEr
     }
     if token.matches('.').count() == 2 {
         let org_header = parts.headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
-        return Ok(state.tenantry.authenticate(token, org_header.map(OrgRef::from).as_ref()).await?);
+        return Ok(state.tenantry.accounts().authenticate(token, org_header.map(OrgRef::from).as_ref()).await?);
     }
     Err(ApiError::unauthorized("the bearer token is not valid"))
 }

@@ -25,10 +25,10 @@ fn rate_headers(headers: &mut HeaderMap, rate: &RateStatus) {
 }
 
 pub async fn middleware(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(secret) = bearer(request.headers()).filter(|t| state.tenantry.looks_like_api_key(t)) else {
+    let Some(secret) = bearer(request.headers()).filter(|t| state.tenantry.api_keys().looks_like_api_key(t)) else {
         return next.run(request).await;
     };
-    let authenticated = match state.tenantry.authenticate_key(secret).await {
+    let authenticated = match state.tenantry.api_keys().authenticate_key(secret).await {
         Ok(authenticated) => authenticated,
         Err(error) => return ApiError::from(error).into_response(),
     };

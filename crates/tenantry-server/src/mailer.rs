@@ -2,7 +2,7 @@
 //!
 //! The sender wakes when a message is committed (and every few seconds, for retries), sends what
 //! is due, and records each result. Each message is claimed before it is sent (see
-//! [`Tenantry::claim_due_message`]), so when several processes share the database each message
+//! `Outbox::claim_due_message`), so when several processes share the database each message
 //! is attempted by one of them at a time. A transient failure (connection trouble, a 4xx reply)
 //! is retried with backoff. A permanent one (a 5xx reply, or an address the mail library cannot
 //! take) would fail the same way forever, so the message is given up and shows as failed in the
@@ -14,7 +14,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tenantry_core::domain::models::OutboxMessage;
-use tenantry_core::service::admin::OUTBOX_LEASE;
+use tenantry_core::service::outbox::OUTBOX_LEASE;
 use tenantry_core::Tenantry;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -51,7 +51,7 @@ impl Mailer {
             // One claim per message, so a claim's lease runs only while its message is sent,
             // never while others queued behind it in a batch are.
             loop {
-                match tenantry.claim_due_message().await {
+                match tenantry.outbox().claim_due_message().await {
                     Ok(Some(message)) => self.deliver(&tenantry, &message).await,
                     Ok(None) => break,
                     Err(e) => {
@@ -73,14 +73,14 @@ impl Mailer {
             Err(error) => Err(Failure { permanent: true, error }),
         };
         let recorded = match &outcome {
-            Ok(()) => tenantry.message_sent(message.id).await,
+            Ok(()) => tenantry.outbox().message_sent(message.id).await,
             Err(Failure { permanent: true, error }) => {
                 tracing::warn!(message = %message.id, %error, "email refused for good; not retrying");
-                tenantry.message_given_up(message, error).await
+                tenantry.outbox().message_given_up(message, error).await
             }
             Err(Failure { permanent: false, error }) => {
                 tracing::warn!(message = %message.id, attempt = message.attempts, %error, "email delivery failed; will retry");
-                tenantry.message_failed(message, error).await
+                tenantry.outbox().message_failed(message, error).await
             }
         };
         if let Err(e) = recorded {

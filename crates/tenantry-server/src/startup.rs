@@ -133,7 +133,7 @@ impl Application {
                 .await?,
         );
 
-        let (admin_hash, admin_token) = tenantry.settle_admin_token(config.admin_token.as_deref()).await?;
+        let (admin_hash, admin_token) = tenantry.admin().settle_admin_token(config.admin_token.as_deref()).await?;
         let service_hashes = config
             .service_tokens
             .iter()
@@ -259,10 +259,10 @@ impl Application {
                 Ok(())
             }
         };
-        if let Err(error) = self.state.tenantry.flush_key_usage().await {
+        if let Err(error) = self.state.tenantry.api_keys().flush_key_usage().await {
             tracing::warn!(%error, "could not write API key usage at shutdown");
         }
-        if let Err(error) = self.state.tenantry.share_rate_counts().await {
+        if let Err(error) = self.state.tenantry.api_keys().share_rate_counts().await {
             tracing::warn!(%error, "could not write rate-limit counts at shutdown");
         }
         self.store.close().await;
@@ -279,7 +279,7 @@ async fn share_rate_counts(tenantry: Arc<Tenantry>) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(error) = tenantry.share_rate_counts().await {
+        if let Err(error) = tenantry.api_keys().share_rate_counts().await {
             tracing::warn!(%error, "could not share rate-limit counts; will retry");
         }
     }
@@ -297,7 +297,7 @@ async fn sweep_rate_windows(tenantry: Arc<Tenantry>) {
         let sweeper = tenantry.clone();
         // A sweep of 200,000 windows takes milliseconds: on a blocking thread, it delays no
         // request queued behind it on a runtime worker.
-        if let Err(error) = tokio::task::spawn_blocking(move || sweeper.sweep_rate_windows()).await {
+        if let Err(error) = tokio::task::spawn_blocking(move || sweeper.api_keys().sweep_rate_windows()).await {
             tracing::warn!(%error, "the rate-limit window sweep failed");
         }
     }
@@ -309,7 +309,7 @@ async fn flush_key_usage(tenantry: Arc<Tenantry>, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(error) = tenantry.flush_key_usage().await {
+        if let Err(error) = tenantry.api_keys().flush_key_usage().await {
             tracing::warn!(%error, "could not write API key usage; will retry");
         }
     }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tenantry_core::context::ManualClock;
 use tenantry_core::domain::webhook::CLAIM_LEASE;
-use tenantry_core::service::admin::OUTBOX_LEASE;
+use tenantry_core::service::outbox::OUTBOX_LEASE;
 use tenantry_server::config::{DatabaseConfig, EmailConfig, WebhooksConfig};
 use tenantry_server::startup::Options;
 use tenantry_server::{Application, Config};

@@ -140,7 +140,7 @@ impl Tenantry {
         reference: &OrgRef,
     ) -> Result<OrgAccess> {
         let access = self.member_access_to_leave(tx, user, reference).await?;
-        self.require_member_mfa(tx, access.org.id, user).await?;
+        self.mfa().require_member_mfa(tx, access.org.id, user).await?;
         Ok(access)
     }
 
@@ -174,8 +174,8 @@ impl Tenantry {
     /// The referenced org and the user's grant there; refused unless they are a member in good
     /// standing, or one the org requires MFA of (for the caller to decide).
     pub(crate) async fn member_org_grant(&self, user: UserId, reference: &OrgRef) -> Result<(OrgId, MemberGrant)> {
-        let org = self.cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
-        match self.cached_member_grant(org, user).await? {
+        let org = self.authorization().cached_org_id(reference).await?.ok_or(Error::NotFound("organization"))?;
+        match self.authorization().cached_member_grant(org, user).await? {
             grant @ (MemberGrant::Role(..) | MemberGrant::MfaMissing) => Ok((org, grant)),
             MemberGrant::NotMember => Err(Error::NotFound("organization")),
             MemberGrant::Suspended => Err(Error::Unauthorized("the account is suspended".into())),
@@ -195,7 +195,8 @@ impl Tenantry {
     /// The role a membership holds; every membership's role exists (deleting a role in use
     /// reassigns its members first).
     pub(crate) async fn resolve_role(&self, tx: &mut dyn ReadTx, org: OrgId, key: &str) -> Result<Role> {
-        self.find_role(tx, org, key)
+        self.roles()
+            .find_role(tx, org, key)
             .await?
             .ok_or_else(|| Error::Internal(format!("a membership holds role `{key}`, which is not defined")))
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::unit_of_work::{Change, Event};
-use super::{RequestMeta, Tenantry, UserPrincipal};
+use super::{Accounts, RequestMeta, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::email::Email;
 use crate::domain::ids::UserId;
@@ -47,7 +47,7 @@ impl ResendThrottle {
     }
 }
 
-impl Tenantry {
+impl Accounts<'_> {
     /// Sets a new password after checking the current one (throttled like a login). The calling
     /// session stays; every other session of the user ends.
     pub async fn change_password(
@@ -59,7 +59,7 @@ impl Tenantry {
     ) -> Result<()> {
         let password = Password::parse(new_password).map_err(|e| Error::invalid("new_password", e))?;
         let user = self.store.read().await?.user(principal.user_id).await?.ok_or(Error::NotFound("user"))?;
-        self.check_password(&user.email.to_string(), &user.password_hash, current_password, meta).await?;
+        self.orgs().check_password(&user.email.to_string(), &user.password_hash, current_password, meta).await?;
         // Hashed before the write transaction: it is the slow part and needs no database.
         let hash = self.passwords.hash(&password).await;
         let now = self.clock.now();

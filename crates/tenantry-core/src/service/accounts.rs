@@ -8,7 +8,7 @@ use serde_json::json;
 use super::mfa::LoginOutcome;
 use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event, Unit, Write};
-use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use super::{Accounts, Principal, RequestMeta, UserPrincipal};
 use crate::caches::me::Found;
 use crate::caches::session_cache::CheckedToken;
 use crate::domain::audit::Target;
@@ -66,7 +66,7 @@ fn parse_display_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-impl Tenantry {
+impl Accounts<'_> {
     pub async fn signup(&self, input: SignupInput, meta: &RequestMeta) -> Result<SignedIn> {
         let email = Email::parse(&input.email).map_err(|e| Error::invalid("email", e))?;
         let password = Password::parse(input.password).map_err(|e| Error::invalid("password", e))?;
@@ -93,6 +93,7 @@ impl Tenantry {
             other => other.into(),
         })?;
         let org = self
+            .orgs()
             .insert_org(
                 &mut w,
                 user.id,
@@ -140,7 +141,7 @@ impl Tenantry {
             return Err(Error::forbidden("this account is suspended"));
         }
         if self.store.read().await?.has_mfa(user.id).await? {
-            return Ok(LoginOutcome::MfaRequired { mfa_token: self.start_mfa_challenge(&user).await? });
+            return Ok(LoginOutcome::MfaRequired { mfa_token: self.mfa().start_mfa_challenge(&user).await? });
         }
         let mut w = self.write(meta).await?;
         let signed_in = self.signed_in(&mut w, &user, &["pwd"], meta).await?;
@@ -214,8 +215,8 @@ impl Tenantry {
     /// user usually needs no database read to say who they are.
     pub async fn authenticate(&self, access_token: &str, org_header: Option<&OrgRef>) -> Result<Principal> {
         let token = self.checked_token(access_token)?;
-        if !self.sessions.is_live(token.session_id, token.user_id) {
-            let seen = self.sessions.generation();
+        if !self.session_cache.is_live(token.session_id, token.user_id) {
+            let seen = self.session_cache.generation();
             let mut tx = self.store.read().await?;
             let session = tx.session(token.session_id).await?.ok_or_else(no_longer_valid)?;
             if session.revoked_at.is_some() || session.user_id != token.user_id {
@@ -225,7 +226,7 @@ impl Tenantry {
             if user.status != UserStatus::Active {
                 return Err(no_longer_valid());
             }
-            self.sessions.fill_live(token.session_id, token.user_id, seen);
+            self.session_cache.fill_live(token.session_id, token.user_id, seen);
         }
         let active_org = match org_header {
             // Naming an org that requires MFA the user lacks is allowed here: the org's routes
@@ -240,7 +241,7 @@ impl Tenantry {
     fn checked_token(&self, access_token: &str) -> Result<CheckedToken> {
         let now = self.clock.now();
         let hash = hash_token(access_token);
-        let token = match self.sessions.checked_token(&hash) {
+        let token = match self.session_cache.checked_token(&hash) {
             Some(token) => token,
             None => {
                 let claims = self.tokens.verify(access_token, now)?;
@@ -250,7 +251,7 @@ impl Tenantry {
                     org_id: claims.org_id.and_then(|id| id.parse().ok()),
                     expires_at: claims.exp,
                 };
-                self.sessions.remember_token(hash, token);
+                self.session_cache.remember_token(hash, token);
                 token
             }
         };
@@ -465,7 +466,7 @@ impl Tenantry {
         // So does the token of a member without MFA in an org that requires it.
         let usable = match org {
             Some(org) if org.membership.status == MemberStatus::Active => {
-                !self.org_requires_mfa(tx, org.org.id).await? || tx.has_mfa(user).await?
+                !self.mfa().org_requires_mfa(tx, org.org.id).await? || tx.has_mfa(user).await?
             }
             _ => false,
         };

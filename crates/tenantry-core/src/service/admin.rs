@@ -1,6 +1,5 @@
 //! The instance administrator: the admin token; every org and user, searchable; creating an org
-//! for a user; adding a member directly; suspending accounts; and the outbox delivery bookkeeping
-//! used by the mail sender. The server admits only the admin token to these operations; their
+//! for a user; adding a member directly; suspending accounts; and the outbox's contents. The server admits only the admin token to these operations; their
 //! audit events name the actor `admin`.
 //!
 //! Adding a member directly follows the rules of any grant (never the owner role) and the plan's
@@ -10,15 +9,14 @@
 //! Suspending a user revokes all their sessions at once, so their refresh tokens stop working
 //! immediately and their access tokens on the next request; unsuspending lets them log in again.
 
-use chrono::Duration;
 use serde_json::{json, Value};
 
 use super::events::objects;
 use super::orgs::NewOrg;
 use super::unit_of_work::{Change, Event};
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Admin, Principal, RequestMeta};
 use crate::domain::audit::Target;
-use crate::domain::ids::{MembershipId, MessageId, OrgRef, UserId};
+use crate::domain::ids::{MembershipId, OrgRef, UserId};
 use crate::domain::models::{Member, MemberStatus, Membership, Org, OrgWithRole, OutboxMessage, User, UserStatus};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::secret::hash_token;
@@ -46,14 +44,6 @@ fn parse_query(query: Option<&str>) -> Result<Option<&str>> {
 
 const ADMIN_TOKEN_SECRET: &str = "admin_token_sha256";
 
-/// The longest wait between two delivery attempts of one message.
-pub const MAX_RETRY_DELAY: Duration = Duration::hours(1);
-
-/// How long a claimed message is left to the process that claimed it before another may attempt
-/// it. The sender bounds each attempt well within it, so two processes never attempt a message
-/// at once; it is also how long a message waits when its process stopped mid-attempt.
-pub const OUTBOX_LEASE: Duration = Duration::seconds(60);
-
 /// How the instance admin token was settled at start-up.
 pub enum AdminToken {
     /// From configuration; nothing is stored.
@@ -64,7 +54,7 @@ pub enum AdminToken {
     Stored,
 }
 
-impl Tenantry {
+impl Admin<'_> {
     /// Settles the admin token: the configured one, else the stored hash, else a new random
     /// token whose hash is stored. Returns the token's hash and how it was settled.
     pub async fn settle_admin_token(&self, configured: Option<&str>) -> Result<(String, AdminToken)> {
@@ -112,7 +102,7 @@ impl Tenantry {
             return Err(Error::invalid("owner_id", "no user has this id"));
         }
         let new = NewOrg { name: new.name, slug: new.slug, metadata: new.metadata, is_personal: false };
-        let created = self.insert_org(&mut w, owner, new).await?;
+        let created = self.orgs().insert_org(&mut w, owner, new).await?;
         let org = &created.org;
         let metadata = json!({ "name": org.name, "slug": org.slug, "owner_id": owner.to_string() });
         let event =
@@ -133,10 +123,11 @@ impl Tenantry {
         let org = w.org_id();
         let user = w.tx().user(user_id).await?.ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
         let role = self
+            .roles()
             .find_role(w.tx(), org, role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&w.access, &role)?;
+        self.roles().check_grant(&w.access, &role)?;
         if w.tx().membership(org, user_id).await?.is_some() {
             return Err(Error::Conflict {
                 code: "already_member",
@@ -146,7 +137,7 @@ impl Tenantry {
         }
         // The member limit counts pending invitations too, as when inviting.
         let org_record = w.access.org.clone();
-        self.ensure_member_room(w.tx(), &org_record, self.clock.now(), false).await?;
+        self.invitations().ensure_member_room(w.tx(), &org_record, self.clock.now(), false).await?;
         let membership = Membership {
             id: MembershipId::new(),
             org_id: org,
@@ -187,61 +178,5 @@ impl Tenantry {
     pub async fn admin_list_outbox(&self, page: &PageRequest) -> Result<Page<OutboxMessage>> {
         let rows = self.store.read().await?.list_outbox(page).await?;
         Ok(Page::from_rows(rows, page, |m| m.id.to_string()))
-    }
-
-    /// Claims the oldest message due for a delivery attempt, if any, for [`OUTBOX_LEASE`]. The
-    /// claim commits before the caller sends, so every other process skips the message while
-    /// this one attempts it (see `OutboxTx::claim_due_outbox`); the caller then records the
-    /// outcome with [`Self::message_sent`], [`Self::message_failed`] or
-    /// [`Self::message_given_up`].
-    pub async fn claim_due_message(&self) -> Result<Option<OutboxMessage>> {
-        let now = self.clock.now();
-        let mut w = self.bookkeeping().await?;
-        let claimed = w.tx().claim_due_outbox(now, now + OUTBOX_LEASE, 1).await?;
-        w.commit().await?;
-        Ok(claimed.into_iter().next())
-    }
-
-    pub async fn message_sent(&self, id: MessageId) -> Result<()> {
-        let mut w = self.bookkeeping().await?;
-        w.tx().mark_outbox_sent(id, self.clock.now()).await?;
-        w.commit().await
-    }
-
-    /// Records a failed attempt and schedules the next one with exponential backoff (30 s,
-    /// 1 min, 2 min … up to an hour). The message stays in the outbox: it is never dropped.
-    /// `message` is as claimed, so its `attempts` already counts this attempt.
-    pub async fn message_failed(&self, message: &OutboxMessage, error: &str) -> Result<()> {
-        let next = self.clock.now() + retry_delay(message.attempts.saturating_sub(1));
-        let mut w = self.bookkeeping().await?;
-        w.tx().mark_outbox_failed(message.id, next, error).await?;
-        w.commit().await
-    }
-
-    /// Records a permanent refusal (the server answered 5xx, or the address cannot be sent to):
-    /// retrying would only repeat it, so the message is given up and shows as failed.
-    pub async fn message_given_up(&self, message: &OutboxMessage, error: &str) -> Result<()> {
-        let mut w = self.bookkeeping().await?;
-        w.tx().mark_outbox_given_up(message.id, self.clock.now(), error).await?;
-        w.commit().await
-    }
-}
-
-/// The wait after the attempt numbered `attempts` (0 for the first) failed.
-pub fn retry_delay(attempts: u32) -> Duration {
-    let secs = 30i64.saturating_mul(1i64 << attempts.min(16));
-    Duration::seconds(secs).min(MAX_RETRY_DELAY)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(retry_delay(0), Duration::seconds(30));
-        assert_eq!(retry_delay(1), Duration::seconds(60));
-        assert_eq!(retry_delay(3), Duration::seconds(240));
-        assert_eq!(retry_delay(30), MAX_RETRY_DELAY);
     }
 }

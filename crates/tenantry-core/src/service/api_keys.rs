@@ -15,7 +15,7 @@ use serde_json::json;
 use super::access::OrgAccess;
 use super::events::objects;
 use super::unit_of_work::{Event, Unit};
-use super::{KeyPrincipal, Principal, RequestMeta, Tenantry};
+use super::{ApiKeys, KeyPrincipal, Principal, RequestMeta};
 use crate::caches::key_cache::CachedKey;
 use crate::caches::rate_limit::RateStatus;
 use crate::domain::api_key::{self, ApiKey, ScopeError};
@@ -94,7 +94,7 @@ fn parse_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-impl Tenantry {
+impl ApiKeys<'_> {
     /// Whether `token` has the shape of one of this deployment's keys (prefix and checksum).
     pub fn looks_like_api_key(&self, token: &str) -> bool {
         api_key::is_well_formed(token, &self.preset.api_key_prefixes)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Audit, Principal, RequestMeta};
 use crate::domain::audit::{
     is_valid_action, Actor, AuditEvent, AuditFilter, AuditRecord, Chain, ChainBreak, ChainWalker, ChainedRecord,
     Target, MAX_FIELD_LEN, MAX_METADATA_BYTES, RESERVED_NAMESPACES,
@@ -66,7 +66,7 @@ pub struct BrokenLink {
     pub kind: ChainBreak,
 }
 
-impl Tenantry {
+impl Audit<'_> {
     /// Appends `event` to its chain; returns its place in the log and its hash. Every audit
     /// record passes through here (the unit of work's and host apps' own), so this is where a
     /// change's host-app event is written beside it.

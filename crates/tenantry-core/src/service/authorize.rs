@@ -1,7 +1,7 @@
 //! `authorize`: may this subject do P in org O? The host app's hot path, answered from the grant
 //! cache; only misses reach the database.
 
-use super::{Principal, Tenantry};
+use super::{Authorization, Principal};
 use crate::caches::grants::MemberGrant;
 use crate::caches::grants::OrgTeams;
 use crate::domain::ids::{ApiKeyId, OrgId, OrgRef, TeamRef, UserId};
@@ -54,7 +54,7 @@ impl Decision {
     }
 }
 
-impl Tenantry {
+impl Authorization<'_> {
     /// Answers each check. Only the instance admin and host apps (service tokens) may ask.
     /// `field` names the request's checks in errors (`checks` for a batch).
     pub async fn authorize(&self, principal: &Principal, checks: &[Check], batch: bool) -> Result<Vec<Decision>> {
@@ -184,7 +184,7 @@ impl Tenantry {
         };
         let held = match self.preset.role(&role_key) {
             Some(role) => role.permissions,
-            None => match self.cached_custom_roles(org).await?.iter().find(|r| *r.key == *role_key) {
+            None => match self.roles().cached_custom_roles(org).await?.iter().find(|r| *r.key == *role_key) {
                 Some(role) => role.permissions,
                 None => return Ok(Err(Decision::deny(format!("the role `{role_key}` no longer exists")))),
             },
@@ -194,7 +194,7 @@ impl Tenantry {
 
     /// What an active key of `org` holds through its scopes.
     async fn key_grant(&self, org: OrgId, key: ApiKeyId) -> Result<Result<(String, PermissionSet), Decision>> {
-        let Some(found) = self.cached_key_by_id(key).await?.filter(|k| k.key.org_id == org) else {
+        let Some(found) = self.api_keys().cached_key_by_id(key).await?.filter(|k| k.key.org_id == org) else {
             return Ok(Err(Decision::deny(NOT_THE_KEYS_ORG)));
         };
         let now = self.clock.now();
@@ -247,7 +247,7 @@ impl Tenantry {
             Some(membership) if membership.status == MemberStatus::Suspended => MemberGrant::MemberSuspended,
             Some(membership) => match tx.user(user).await? {
                 Some(account) if account.status == UserStatus::Active => {
-                    if self.org_requires_mfa(tx.as_mut(), org).await? && !tx.has_mfa(user).await? {
+                    if self.mfa().org_requires_mfa(tx.as_mut(), org).await? && !tx.has_mfa(user).await? {
                         self.grants.fill_member_grant(org, user, MemberGrant::MfaMissing, seen);
                         return Ok(MemberGrant::MfaMissing);
                     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::access::{OrgAccess, Standing};
 use super::accounts::Me;
 use super::principal::{Principal, UserPrincipal};
-use super::Tenantry;
+use super::{Directory, Tenantry};
 use crate::domain::ids::OrgRef;
 use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::models::Member;
@@ -35,7 +35,7 @@ impl RoleChoices {
     /// offered; the server refuses them anyway.
     pub fn may_act_on(&self, tenantry: &Tenantry, member_role: &str) -> bool {
         self.roles.iter().find(|r| r.role.key == member_role).is_some_and(|r| {
-            r.role.key != tenantry.preset().owner_role && tenantry.check_outranks(&self.access, &r.role).is_ok()
+            r.role.key != tenantry.preset().owner_role && tenantry.roles().check_outranks(&self.access, &r.role).is_ok()
         })
     }
 }
@@ -52,7 +52,7 @@ pub struct OrgView {
 /// How many pending invitations an org page lists.
 const PENDING_SHOWN: u32 = 100;
 
-impl Tenantry {
+impl Directory<'_> {
     /// The viewer's org page frame, read in one transaction: the viewer's orgs with their
     /// memberships hold the referenced org (an org they are not in is not found, exactly as for
     /// every member route), custom roles come from the cache `authorize` keeps, and the pending
@@ -76,7 +76,7 @@ impl Tenantry {
             None => {
                 let seen = self.grants.generation();
                 let rows = tx.custom_roles(here.org.id).await?;
-                let custom = Arc::new(rows.iter().map(|c| self.custom_role(c)).collect::<Vec<_>>());
+                let custom = Arc::new(rows.iter().map(|c| self.roles().custom_role(c)).collect::<Vec<_>>());
                 self.grants.fill_custom_roles(here.org.id, custom.clone(), seen);
                 custom
             }
@@ -101,7 +101,7 @@ impl Tenantry {
         drop(tx);
         let roles = roles
             .into_iter()
-            .map(|role| OfferedRole { grantable: self.check_grant(&access, &role).is_ok(), role })
+            .map(|role| OfferedRole { grantable: self.roles().check_grant(&access, &role).is_ok(), role })
             .collect();
         let active_org_id = viewer.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
         Ok(OrgView {
@@ -130,10 +130,11 @@ impl Tenantry {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         let roles = self
+            .roles()
             .roles_of(tx.as_mut(), access.org.id)
             .await?
             .into_iter()
-            .map(|role| OfferedRole { grantable: self.check_grant(&access, &role).is_ok(), role })
+            .map(|role| OfferedRole { grantable: self.roles().check_grant(&access, &role).is_ok(), role })
             .collect();
         Ok(RoleChoices { access, roles })
     }

@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use super::service_grants::ServiceGrant;
-use super::{Principal, Tenantry};
+use super::{Events, Principal};
 use crate::domain::host_event::{EventPosition, EventTypes, HostEvent};
 use crate::domain::ids::EventId;
 use crate::domain::pagination::{Page, MAX_LIMIT};
@@ -28,7 +28,7 @@ pub fn event_body(event: &HostEvent) -> Value {
     })
 }
 
-impl Tenantry {
+impl Events<'_> {
     /// Events after the event `after` (from the oldest kept when absent), oldest first, of the
     /// wanted `types`. For the instance admin and host apps granted `events.read`.
     pub async fn list_events(
@@ -106,7 +106,7 @@ impl Tenantry {
                 .iter()
                 .filter(|e| e.created_at <= event.occurred_at && e.event_types.matches(&event.event_type));
             for endpoint in wanted {
-                let delivery = self.new_delivery(
+                let delivery = self.webhooks().new_delivery(
                     Channel::Webhook,
                     Some(endpoint.id),
                     event.org_id,

@@ -8,7 +8,7 @@
 //!   revives an expired invitation, and at acceptance (where the invitation accepted is one of
 //!   the pending ones turning into a member). A downgrade in between therefore blocks acceptance.
 //! - Accepting re-checks that the role still exists and that the inviter may still grant it
-//!   (see [`Tenantry::check_inviter_grant`]); if not, the invitation stays pending so an admin can
+//!   (see [`Invitations::check_inviter_grant`]); if not, the invitation stays pending so an admin can
 //!   resend it under their own name.
 //! - Only the invited person may answer: a signed-in user whose verified email is the invited
 //!   one. Anyone else is refused and the invitation stays pending.
@@ -22,7 +22,7 @@ use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
 use super::unit_of_work::{Change, Event, Unit, Write};
-use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use super::{Invitations, Principal, RequestMeta, UserPrincipal};
 use crate::domain::audit::{Actor, Target};
 use crate::domain::email::Email;
 use crate::domain::ids::{ApiKeyId, InvitationId, MembershipId, OrgRef, TeamId, TeamRef, UserId};
@@ -200,7 +200,7 @@ async fn close_pending(
     }
 }
 
-impl Tenantry {
+impl Invitations<'_> {
     /// The pending invitation `token` names and the signed-in invitee answering it.
     async fn invitee_answer(&self, tx: &mut dyn ReadTx, me: &UserPrincipal, token: &str) -> Result<(Invitation, User)> {
         let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
@@ -237,10 +237,11 @@ impl Tenantry {
         self.require_verified_email(w.tx(), principal).await?;
         let role_key = input.role.unwrap_or_else(|| self.preset.default_invite_role.clone());
         let role = self
+            .roles()
             .find_role(w.tx(), org.id, &role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&w.access, &role)?;
+        self.roles().check_grant(&w.access, &role)?;
         for (i, id) in team_ids.iter().enumerate() {
             let team: TeamRef = id.as_str().into();
             if w.tx().team(org.id, &team).await?.is_none() {
@@ -346,10 +347,11 @@ impl Tenantry {
             return Err(not_pending(state));
         }
         let role = self
+            .roles()
             .find_role(w.tx(), org.id, &invitation.role)
             .await?
             .ok_or_else(|| role_unavailable(&invitation.role))?;
-        self.check_grant(&w.access, &role)?;
+        self.roles().check_grant(&w.access, &role)?;
         if self.is_member_by_email(w.tx(), &org, &invitation.email).await? {
             return Err(already_member(&format!("{} is", invitation.email)));
         }
@@ -405,7 +407,7 @@ impl Tenantry {
         let invitation = tx.invitation_by_token(&hash_token(token)).await?.ok_or(Error::NotFound("invitation"))?;
         let org = tx.org(invitation.org_id).await?.ok_or(Error::NotFound("invitation"))?;
         let inviter_name = self.inviter_name(tx.as_mut(), &org, &invitation.invited_by).await?;
-        let role_name = match self.find_role(tx.as_mut(), org.id, &invitation.role).await? {
+        let role_name = match self.roles().find_role(tx.as_mut(), org.id, &invitation.role).await? {
             Some(role) => role.name,
             None => invitation.role.clone(),
         };
@@ -442,9 +444,12 @@ impl Tenantry {
         let is_member = tx.membership(org.id, user.id).await?.is_some();
         InviteeFit::of(&invitation, &user, is_member).check()?;
         // An org that requires MFA admits no one without it, from the first request on.
-        self.require_member_mfa(tx, org.id, user.id).await?;
-        let role =
-            self.find_role(tx, org.id, &invitation.role).await?.ok_or_else(|| role_unavailable(&invitation.role))?;
+        self.mfa().require_member_mfa(tx, org.id, user.id).await?;
+        let role = self
+            .roles()
+            .find_role(tx, org.id, &invitation.role)
+            .await?
+            .ok_or_else(|| role_unavailable(&invitation.role))?;
         self.check_inviter_grant(tx, &org, &invitation, &role).await?;
         self.ensure_member_room(tx, &org, now, true).await?;
         close_pending(tx, &invitation, InvitationState::Accepted, now).await?;
@@ -669,11 +674,11 @@ impl Tenantry {
             if key.key.is_revoked() || key.key.is_expired(self.clock.now()) {
                 return Err(refused());
             }
-            let scopes = self.key_scopes(&key.key);
+            let scopes = self.api_keys().key_scopes(&key.key);
             OrgAccess { org: org.clone(), permissions: scopes, standing: Standing::Key { key_id } }
         };
         self.require(&access, Permission::MembersInvite)
-            .and_then(|()| self.check_grant(&access, role))
+            .and_then(|()| self.roles().check_grant(&access, role))
             .map_err(|_| refused())
     }
 

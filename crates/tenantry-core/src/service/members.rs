@@ -1,4 +1,4 @@
-//! Members: read one, change a role or a status (suspend), remove someone, leave, and send someone
+//! Members: list them, read one, change a role or a status (suspend), remove someone, leave, and send someone
 //! a password reset.
 //!
 //! The owner is never demoted, suspended, removed or allowed to leave: ownership is transferred
@@ -6,14 +6,18 @@
 //! status. A suspended member keeps the seat and the role, and is refused everywhere in the org
 //! (see `access.rs`) until unsuspended.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::events::objects;
 use super::unit_of_work::{Event, OrgWrite};
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Members, Principal, RequestMeta};
+use crate::caches::member_pages::ListedPage;
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, OrgRef, UserId};
 use crate::domain::models::{Member, MemberStatus};
+use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::permission::{Permission, Role};
 use crate::store::ReadTx;
 use crate::{Error, Result};
@@ -29,7 +33,33 @@ fn last_owner() -> Error {
     Error::conflict("last_owner", "the owner cannot be demoted, removed or leave; transfer ownership first")
 }
 
-impl Tenantry {
+impl Members<'_> {
+    /// Any member (and any of the org's keys) may list the members. A member's standing comes
+    /// from the caches behind `authorize`, and pages from `MemberPageCache`, so a page read
+    /// before usually costs no database read at all.
+    pub async fn list_members(
+        &self,
+        principal: &Principal,
+        reference: &OrgRef,
+        page: &PageRequest,
+    ) -> Result<Arc<ListedPage>> {
+        let org = match principal {
+            Principal::User(user) => self.member_org(user.user_id, reference).await?,
+            _ => {
+                let mut tx = self.store.read().await?;
+                self.org_access(tx.as_mut(), principal, reference).await?.org.id
+            }
+        };
+        if let Some(cached) = self.member_pages.page(org, page) {
+            return Ok(cached);
+        }
+        let epoch = self.member_pages.epoch(org);
+        let rows = self.store.read().await?.list_members(org, page).await?;
+        let listed = Arc::new(ListedPage::new(Page::from_rows(rows, page, |m| m.membership.id.to_string())));
+        self.member_pages.fill(org, page, listed.clone(), epoch);
+        Ok(listed)
+    }
+
     /// The member `user` of the org, as seen by `access`'s holder.
     async fn find_member(&self, tx: &mut dyn ReadTx, org: OrgId, user: UserId) -> Result<Member> {
         tx.member(org, user).await?.ok_or(Error::NotFound("member"))
@@ -109,11 +139,12 @@ impl Tenantry {
             return Err(last_owner());
         }
         let new_role = self
+            .roles()
             .find_role(w.tx(), org, role_key)
             .await?
             .ok_or_else(|| Error::invalid("role", format!("`{role_key}` is not a role of this org")))?;
-        self.check_grant(&w.access, &new_role)?;
-        self.check_outranks(&w.access, current)?;
+        self.roles().check_grant(&w.access, &new_role)?;
+        self.roles().check_outranks(&w.access, current)?;
         if current.key == new_role.key {
             return Ok(None);
         }
@@ -145,7 +176,7 @@ impl Tenantry {
         if member.membership.role == self.preset.owner_role {
             return Err(Error::conflict("last_owner", "the owner cannot be suspended; transfer ownership first"));
         }
-        self.check_outranks(&w.access, current)?;
+        self.roles().check_outranks(&w.access, current)?;
         if member.membership.status == status {
             return Ok(None);
         }
@@ -183,7 +214,7 @@ impl Tenantry {
         }
         if !leaving {
             let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
-            self.check_outranks(&w.access, &current)?;
+            self.roles().check_outranks(&w.access, &current)?;
         }
         let action = if leaving { "member.left" } else { "member.removed" };
         self.delete_member(w, target, action).await
@@ -223,10 +254,10 @@ impl Tenantry {
         let target = member.membership.user_id;
         if w.access.user_id() != Some(target) {
             let current = self.resolve_role(w.tx(), org, &member.membership.role).await?;
-            self.check_outranks(&w.access, &current)?;
+            self.roles().check_outranks(&w.access, &current)?;
         }
         let account = w.tx().user(target).await?.ok_or(Error::NotFound("member"))?;
-        self.queue_password_reset(&mut w, &account).await?;
+        self.accounts().queue_password_reset(&mut w, &account).await?;
         w.commit(Event::new("member.password_reset_requested", Target::new("user", target), json!({}))).await?;
         Ok(())
     }

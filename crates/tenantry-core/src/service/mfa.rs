@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::accounts::SignedIn;
 use super::unit_of_work::{Change, Event};
-use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
+use super::{Mfa, Principal, RequestMeta, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, OrgRef, UserId};
 use crate::domain::mfa::{self, MfaCipher, TotpSecret, RECOVERY_CODES, SECRET_BYTES};
@@ -117,7 +117,7 @@ pub(crate) async fn load_cipher(
     Ok(cipher)
 }
 
-impl Tenantry {
+impl Mfa<'_> {
     /// Starts (or restarts) enrolment: a new secret, pending until a code confirms it.
     pub async fn start_totp(&self, principal: &UserPrincipal) -> Result<TotpEnrolment> {
         let mut w = self.bookkeeping().await?;
@@ -125,7 +125,7 @@ impl Tenantry {
         let mut bytes = vec![0u8; SECRET_BYTES];
         self.random.fill(&mut bytes);
         let secret = TotpSecret::from_bytes(bytes);
-        let sealed = self.mfa.seal(&secret, &user.id.to_string(), self.random.as_ref());
+        let sealed = self.mfa_cipher.seal(&secret, &user.id.to_string(), self.random.as_ref());
         if !w.tx().put_pending_totp(user.id, &sealed, self.clock.now()).await? {
             return Err(Error::conflict("mfa_already_enabled", "multi-factor authentication is already enabled"));
         }
@@ -276,7 +276,7 @@ impl Tenantry {
         if !w.tx().use_mfa_challenge(&hash, now).await? {
             return Err(invalid_mfa_token());
         }
-        let signed_in = self.signed_in(&mut w, &user, &["pwd", "otp"], meta).await?;
+        let signed_in = self.accounts().signed_in(&mut w, &user, &["pwd", "otp"], meta).await?;
         w.audit(meta, self.login_change(&user, factor.name())).await?;
         w.commit().await?;
         Ok(signed_in)
@@ -305,7 +305,7 @@ impl Tenantry {
     }
 
     fn open_secret(&self, sealed: &str, user: UserId) -> Result<TotpSecret> {
-        self.mfa.open(sealed, &user.to_string()).map_err(|e| Error::Internal(e.to_string()))
+        self.mfa_cipher.open(sealed, &user.to_string()).map_err(|e| Error::Internal(e.to_string()))
     }
 
     fn unix_now(&self) -> u64 {

@@ -1,5 +1,11 @@
-//! Use cases, one module per capability. `Tenantry` holds what every use case needs; each module
-//! adds its operations to it, and each rule is written in exactly one of them.
+//! Use cases, one module per capability, over one shared context.
+//!
+//! [`Tenantry`] is that context: the store, the preset, the clock, the caches and the plumbing
+//! every capability shares (loading a caller's access in `access`, the unit of work in
+//! `unit_of_work`, letters in `email`, refusals in `security_events`). It offers no use case
+//! itself; each capability is a small service borrowing it — `tenantry.members()`,
+//! `tenantry.api_keys()`, … (listed in `capabilities!` below) — whose operations live in the
+//! capability's module, and each rule is written in exactly one of them.
 //!
 //! Every write goes through `unit_of_work`: it opens a `Write` (or an `OrgWrite`, which loads the
 //! caller's standing in the org and checks a typed `Permission`), and only `commit(event)` ends
@@ -22,6 +28,7 @@ pub mod mfa;
 pub mod notifications;
 pub mod observed;
 pub mod orgs;
+pub mod outbox;
 pub mod ownership;
 pub mod plans;
 pub mod principal;
@@ -111,7 +118,7 @@ pub struct Tenantry {
     resends: account_settings::ResendThrottle,
     security_throttle: security_events::SecurityThrottle,
     grants: grants::GrantCache,
-    sessions: session_cache::SessionCache,
+    session_cache: session_cache::SessionCache,
     member_pages: member_pages::MemberPageCache,
     /// Users' accounts (their row and memberships) and orgs: what `me` answers with.
     me_cache: me::MeCache,
@@ -121,12 +128,90 @@ pub struct Tenantry {
     rate_windows_pruned: std::sync::atomic::AtomicI64,
     key_usage: key_usage::KeyUsage,
     /// Seals and opens users' TOTP secrets.
-    mfa: crate::domain::mfa::MfaCipher,
+    mfa_cipher: crate::domain::mfa::MfaCipher,
     outbox_ready: Arc<Notify>,
     /// Woken when a change with a host apps' event commits (the dispatcher fans it out).
     events_ready: Arc<Notify>,
     /// Woken when deliveries are queued (the sender attempts them).
     deliveries_ready: Arc<Notify>,
+}
+
+/// Declares the capabilities: for each, a service that borrows the shared context (and reads
+/// it through `Deref`), and the accessor on [`Tenantry`] that hands it out. Services are two
+/// words wide and free to make, so callers ask for one per call.
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $accessor:ident => $service:ident,)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy)]
+            pub struct $service<'a> {
+                context: &'a Tenantry,
+            }
+
+            impl std::ops::Deref for $service<'_> {
+                type Target = Tenantry;
+
+                fn deref(&self) -> &Tenantry {
+                    self.context
+                }
+            }
+        )*
+
+        impl Tenantry {
+            $(
+                $(#[$doc])*
+                pub fn $accessor(&self) -> $service<'_> {
+                    $service { context: self }
+                }
+            )*
+        }
+    };
+}
+
+capabilities! {
+    /// Sign-up, sign-in, tokens, profile, email verification and passwords (`accounts`,
+    /// `account_settings`).
+    accounts => Accounts,
+    /// A user's sessions: listing and revoking them (`sessions`).
+    sessions => Sessions,
+    /// Second factors: TOTP enrolment, recovery codes, challenges and orgs that require them
+    /// (`mfa`).
+    mfa => Mfa,
+    /// Orgs: creation, profile, deletion, switching and ownership transfer (`orgs`, `ownership`).
+    orgs => Orgs,
+    /// The dashboard's views of an org: overview, member search, the roles a caller may grant
+    /// (`directory`).
+    directory => Directory,
+    /// An org's members: listing, role changes, removal, leaving (`members`).
+    members => Members,
+    /// An org's roles, built-in and custom (`roles`).
+    roles => Roles,
+    /// Teams and their members (`teams`).
+    teams => Teams,
+    /// Invitations: sending, accepting, revoking, resending (`invitations`).
+    invitations => Invitations,
+    /// API keys: creation, rolling, revoking and verification (`api_keys`).
+    api_keys => ApiKeys,
+    /// "May this user or key do P in org O?" and the grant caches behind it (`authorize`).
+    authorization => Authorization,
+    /// Plans and billing (`plans`).
+    plans => Plans,
+    /// Usage against the plan's limits, and metered counters (`usage`).
+    metering => Metering,
+    /// An org's settings document (`settings`).
+    org_settings => OrgSettings,
+    /// The audit log: appending, listing, exporting (`audit`).
+    audit => Audit,
+    /// The host apps' event feed (`events`).
+    events => Events,
+    /// Webhook endpoints and their deliveries (`webhooks`).
+    webhooks => Webhooks,
+    /// Notifications host apps send to an org's admins (`notifications`).
+    notifications => Notifications,
+    /// The instance admin's operations (`admin`).
+    admin => Admin,
+    /// The mail outbox's bookkeeping, for the mail sender (`outbox`).
+    outbox => Outbox,
 }
 
 impl Tenantry {
@@ -140,15 +225,15 @@ impl Tenantry {
     ) -> Result<Self> {
         let tokens = tokens::TokenSigner::load_or_create(store.as_ref(), clock.as_ref()).await?;
         let configured = settings.mfa_encryption_key.as_ref().map(|k| k.0.as_str());
-        let mfa = mfa::load_cipher(store.as_ref(), random.as_ref(), configured).await?;
+        let mfa_cipher = mfa::load_cipher(store.as_ref(), random.as_ref(), configured).await?;
         Ok(Self {
-            mfa,
+            mfa_cipher,
             passwords: PasswordHasher::new(settings.password_hash_concurrency),
             login_throttle: throttle::LoginThrottle::default(),
             resends: account_settings::ResendThrottle::default(),
             security_throttle: security_events::SecurityThrottle::default(),
             grants: grants::GrantCache::default(),
-            sessions: session_cache::SessionCache::default(),
+            session_cache: session_cache::SessionCache::default(),
             member_pages: member_pages::MemberPageCache::default(),
             me_cache: me::MeCache::default(),
             keys: key_cache::KeyCache::default(),
@@ -241,12 +326,12 @@ impl Tenantry {
             }
             CacheChange::UserStatus { user } => {
                 self.grants.forget_user(*user);
-                self.sessions.forget_user(*user);
+                self.session_cache.forget_user(*user);
                 self.me_cache.forget_user(*user);
             }
             CacheChange::User { user } => self.me_cache.forget_user(*user),
-            CacheChange::Session { id } => self.sessions.forget_session(*id),
-            CacheChange::UserSessions { user } => self.sessions.forget_user(*user),
+            CacheChange::Session { id } => self.session_cache.forget_session(*id),
+            CacheChange::UserSessions { user } => self.session_cache.forget_user(*user),
             CacheChange::UserMfa { user } => self.grants.forget_user(*user),
             CacheChange::OrgSecurity { org } => self.grants.forget_org_security(*org),
         }
@@ -255,7 +340,7 @@ impl Tenantry {
     /// Empties every cache: after a gap in the stream of other processes' changes.
     pub fn clear_caches(&self) {
         self.grants.clear();
-        self.sessions.clear();
+        self.session_cache.clear();
         self.member_pages.clear();
         self.me_cache.clear();
         self.keys.clear();

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::email::{escape_html, Letter};
 use super::service_grants::ServiceGrant;
 use super::unit_of_work::Event;
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Notifications, Principal, RequestMeta};
 use crate::domain::audit::Target;
 use crate::domain::ids::{EventId, OrgRef};
 use crate::domain::models::MemberStatus;
@@ -74,7 +74,7 @@ fn check(notification: &Notification) -> Result<()> {
     Ok(())
 }
 
-impl Tenantry {
+impl Notifications<'_> {
     /// Sends a host app's notification to the org's channels (service tokens granted
     /// `notifications`, and the instance admin).
     pub async fn send_notification(
@@ -179,13 +179,15 @@ impl Tenantry {
         let text = format!("{heading}\n\n{}", notification.text);
         if settings.slack_webhook_url.is_some() {
             let payload = json!({ "text": format!("*{heading}*\n{}", notification.text) });
-            let delivery = self.new_delivery(Channel::Slack, None, Some(org.id), id, "notification", payload);
+            let delivery =
+                self.webhooks().new_delivery(Channel::Slack, None, Some(org.id), id, "notification", payload);
             w.tx().insert_delivery(&delivery).await?;
             channels.push("slack");
         }
         if let (Some(_), Some(chat)) = (&settings.telegram_bot_token, &settings.telegram_chat_id) {
             let payload = json!({ "chat_id": chat, "text": text });
-            let delivery = self.new_delivery(Channel::Telegram, None, Some(org.id), id, "notification", payload);
+            let delivery =
+                self.webhooks().new_delivery(Channel::Telegram, None, Some(org.id), id, "notification", payload);
             w.tx().insert_delivery(&delivery).await?;
             channels.push("telegram");
         }

@@ -18,7 +18,7 @@ impl Tenantry {
     pub fn cache_lookups(&self) -> Vec<(&'static str, LookupCounts)> {
         let mut lookups: Vec<_> = self.grants.lookups().collect();
         lookups.extend(self.keys.lookups());
-        lookups.extend(self.sessions.lookups());
+        lookups.extend(self.session_cache.lookups());
         lookups.push(("member_pages", self.member_pages.lookups()));
         lookups.extend(self.me_cache.lookups());
         lookups

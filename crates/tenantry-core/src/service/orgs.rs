@@ -5,15 +5,12 @@
 //! transaction, while users and audit rows stay. A personal org cannot be deleted while it is its
 //! owner's only org, so nobody is left without one.
 
-use std::sync::Arc;
-
 use serde_json::{json, Map, Value};
 
 use super::access::OrgAccess;
 use super::events::objects;
 use super::unit_of_work::{Change, Event, Unit};
-use super::{Principal, RequestMeta, Tenantry, UserPrincipal};
-use crate::caches::member_pages::ListedPage;
+use super::{Orgs, Principal, RequestMeta, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::ids::{MembershipId, OrgId, OrgRef, UserId};
 use crate::domain::models::{MemberStatus, Membership, Org, OrgWithRole};
@@ -72,7 +69,7 @@ fn slug_taken(slug: &str) -> Error {
     }
 }
 
-impl Tenantry {
+impl Orgs<'_> {
     pub async fn create_org(
         &self,
         principal: &UserPrincipal,
@@ -196,32 +193,6 @@ impl Tenantry {
         let event = Event::new("org.updated", Target::new("organization", org.id), Value::Object(changes))
             .with_object(objects::org(&org));
         w.commit(event).await
-    }
-
-    /// Any member (and any of the org's keys) may list the members. A member's standing comes
-    /// from the caches behind `authorize`, and pages from `MemberPageCache`, so a page read
-    /// before usually costs no database read at all.
-    pub async fn list_members(
-        &self,
-        principal: &Principal,
-        reference: &OrgRef,
-        page: &PageRequest,
-    ) -> Result<Arc<ListedPage>> {
-        let org = match principal {
-            Principal::User(user) => self.member_org(user.user_id, reference).await?,
-            _ => {
-                let mut tx = self.store.read().await?;
-                self.org_access(tx.as_mut(), principal, reference).await?.org.id
-            }
-        };
-        if let Some(cached) = self.member_pages.page(org, page) {
-            return Ok(cached);
-        }
-        let epoch = self.member_pages.epoch(org);
-        let rows = self.store.read().await?.list_members(org, page).await?;
-        let listed = Arc::new(ListedPage::new(Page::from_rows(rows, page, |m| m.membership.id.to_string())));
-        self.member_pages.fill(org, page, listed.clone(), epoch);
-        Ok(listed)
     }
 
     /// Deletes an org: its owner, or the instance admin. Either confirms with the slug.

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::access::OrgAccess;
 use super::unit_of_work::{Event, OrgWrite};
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Orgs, Principal, RequestMeta};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgRef, UserId};
 use crate::domain::models::{MemberStatus, Org, UserStatus};
@@ -31,7 +31,7 @@ pub struct Transferred {
     pub role: Option<String>,
 }
 
-impl Tenantry {
+impl Orgs<'_> {
     /// Transfers `reference` to `new_owner`. The owner re-enters their password; the instance
     /// admin, who manages every org for the host app, names the new owner alone.
     pub async fn transfer_ownership(

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
 use super::unit_of_work::Event;
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Plans, Principal, RequestMeta};
 use crate::domain::audit::Target;
 use crate::domain::ids::OrgRef;
 use crate::domain::models::Org;
@@ -40,15 +40,16 @@ fn parse_customer_id(raw: Option<String>) -> Result<Option<String>> {
     }
 }
 
-impl Tenantry {
+impl<'a> Plans<'a> {
     /// The preset's plans, in the order it lists them.
-    pub fn list_plans(&self) -> &[Plan] {
-        &self.preset.plans
+    pub fn list_plans(&self) -> &'a [Plan] {
+        &self.context.preset.plans
     }
 
     /// The plan an org is on.
-    pub(crate) fn plan_of(&self, org: &Org) -> Result<&Plan> {
-        self.preset
+    pub(crate) fn plan_of(&self, org: &Org) -> Result<&'a Plan> {
+        self.context
+            .preset
             .plan(&org.plan)
             .ok_or_else(|| Error::Internal(format!("org {} is on plan `{}`, which the preset lacks", org.id, org.plan)))
     }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
 use super::unit_of_work::Event;
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Principal, RequestMeta, Roles};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgId, OrgRef, RoleId};
 use crate::domain::models::CustomRole;
@@ -58,7 +58,7 @@ fn parse_role_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-impl Tenantry {
+impl Roles<'_> {
     /// A custom role as a `Role`. Permissions a changed catalog no longer has grant nothing.
     pub(crate) fn custom_role(&self, custom: &CustomRole) -> Role {
         let permissions = custom

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::unit_of_work::{Change, Event};
-use super::{RequestMeta, Tenantry, UserPrincipal};
+use super::{RequestMeta, Sessions, UserPrincipal};
 use crate::domain::audit::Target;
 use crate::domain::ids::SessionId;
 use crate::domain::models::Session;
@@ -17,7 +17,7 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-impl Tenantry {
+impl Sessions<'_> {
     /// The caller's live sessions, most recently used first.
     pub async fn list_sessions(&self, principal: &UserPrincipal) -> Result<Vec<SessionInfo>> {
         let sessions = self.store.read().await?.live_sessions(principal.user_id).await?;

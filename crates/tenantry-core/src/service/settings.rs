@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::mfa::org_security_changed;
 use super::unit_of_work::Event;
-use super::{Principal, RequestMeta, Tenantry};
+use super::{OrgSettings, Principal, RequestMeta};
 use crate::domain::audit::Target;
 use crate::domain::ids::OrgRef;
 use crate::domain::permission::Permission;
@@ -24,13 +24,13 @@ impl SettingsRead {
     }
 }
 
-impl Tenantry {
+impl OrgSettings<'_> {
     pub async fn get_settings(&self, principal: &Principal, reference: &OrgRef) -> Result<SettingsRead> {
         let mut tx = self.store.read().await?;
         let access = self.org_access(tx.as_mut(), principal, reference).await?;
         self.require(&access, Permission::OrgManage)?;
         let stored = tx.org_settings(access.org.id).await?.unwrap_or_default();
-        let max = self.plan_of(&access.org)?.retention_days;
+        let max = self.plans().plan_of(&access.org)?.retention_days;
         Ok(SettingsRead { settings: stored.settings.for_reading(max), version: stored.version })
     }
 
@@ -57,7 +57,7 @@ impl Tenantry {
                 });
             }
         }
-        let max = self.plan_of(&w.access.org)?.retention_days;
+        let max = self.plans().plan_of(&w.access.org)?.retention_days;
         let settings = sent.accept(&stored.settings, max).map_err(|e| Error::invalid(e.field, e.message))?;
         let changed = stored.settings.changed_paths(&settings);
         if changed.is_empty() {

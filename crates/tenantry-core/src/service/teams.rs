@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::access::OrgAccess;
 use super::orgs::{parse_metadata, parse_org_name};
 use super::unit_of_work::{Event, OrgWrite};
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Principal, RequestMeta, Teams};
 use crate::domain::audit::Target;
 use crate::domain::ids::{OrgRef, TeamId, TeamRef, UserId};
 use crate::domain::pagination::{Page, PageRequest};
@@ -82,7 +82,7 @@ fn not_in_team() -> Error {
     Error::NotFound("team member")
 }
 
-impl Tenantry {
+impl Teams<'_> {
     /// The team of `org` the reference names; another org's team is not found, like a missing one.
     async fn find_team(&self, tx: &mut dyn ReadTx, access: &OrgAccess, team: &TeamRef) -> Result<Team> {
         tx.team(access.org.id, team).await?.ok_or(Error::NotFound("team"))
@@ -347,7 +347,7 @@ impl Tenantry {
 
     /// The org's teams as `(id, slug)`, from the cache (to name a member's teams).
     pub async fn team_slugs(&self, access: &OrgAccess) -> Result<crate::caches::grants::OrgTeams> {
-        self.cached_teams(access.org.id).await
+        self.authorization().cached_teams(access.org.id).await
     }
 
     pub async fn list_team_members(

@@ -120,7 +120,7 @@ impl<'a> Unit<'a> {
             user_agent: meta.user_agent.clone(),
             metadata: change.event.metadata,
         };
-        self.tenantry.append_audit(self.tx.as_mut(), &event).await?;
+        self.tenantry.audit().append_audit(self.tx.as_mut(), &event).await?;
         let host_event =
             if self.tenantry.settings.host_events { host_event_of(&event, change.event.object) } else { None };
         if let Some(host_event) = host_event {

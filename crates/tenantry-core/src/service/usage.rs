@@ -25,7 +25,7 @@ use serde_json::json;
 
 use super::access::{OrgAccess, Standing};
 use super::unit_of_work::{Change, Event};
-use super::{Principal, RequestMeta, Tenantry};
+use super::{Metering, Principal, RequestMeta};
 use crate::domain::audit::Target;
 use crate::domain::ids::OrgRef;
 use crate::domain::models::Org;
@@ -66,7 +66,7 @@ pub struct Metered {
     pub replayed: bool,
 }
 
-impl Tenantry {
+impl Metering<'_> {
     /// `GET /v1/orgs/{org}/usage`: any member, any of the org's keys, operators.
     pub async fn usage(&self, principal: &Principal, reference: &OrgRef) -> Result<Usage> {
         principal.require_grant(ServiceGrant::Metering)?;
@@ -91,7 +91,7 @@ impl Tenantry {
     }
 
     async fn usage_of(&self, tx: &mut dyn ReadTx, org: &Org) -> Result<Usage> {
-        let plan = self.plan_of(org)?;
+        let plan = self.plans().plan_of(org)?;
         let endpoint_count = self.metric_value(tx, org, ENDPOINTS_METRIC).await?;
         let requests_this_month = self.metric_value(tx, org, REQUESTS_METRIC).await?;
         let mut limits = vec![("members".to_owned(), plan.members)];
@@ -147,7 +147,7 @@ impl Tenantry {
                 return self.answer(&access.org, metric, kind, &answer, true);
             }
         }
-        let plan = self.plan_of(&access.org)?;
+        let plan = self.plans().plan_of(&access.org)?;
         let limit = *plan
             .limits
             .get(metric)

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::events::event_body;
 use super::unit_of_work::{Bookkeeping, Change, Event};
-use super::{RequestMeta, Tenantry};
+use super::{RequestMeta, Webhooks};
 use crate::domain::audit::{Actor, Target};
 use crate::domain::host_event::{EventTypes, HostEvent};
 use crate::domain::ids::{DeliveryId, EventId, OrgId, WebhookId};
@@ -98,7 +98,7 @@ fn check_description(description: &str) -> Result<()> {
     Ok(())
 }
 
-impl Tenantry {
+impl Webhooks<'_> {
     fn new_webhook_secret(&self) -> WebhookSecret {
         let mut key = [0u8; 32];
         self.random.fill(&mut key);
@@ -341,7 +341,7 @@ impl Tenantry {
 
     /// Records what became of a batch of claimed deliveries, in one transaction (one write per
     /// batch rather than per delivery keeps a single-writer database free for the changes
-    /// themselves). See [`Tenantry::record_outcome`].
+    /// themselves). See [`Webhooks::record_outcome`].
     pub async fn record_deliveries(&self, outcomes: &[(Delivery, Outcome)]) -> Result<()> {
         let mut w = self.bookkeeping().await?;
         for (delivery, outcome) in outcomes {

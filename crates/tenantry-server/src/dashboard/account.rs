@@ -59,9 +59,9 @@ impl From<SessionInfo> for SessionRow {
 /// The account page, with the refusal of the last form (if any) on top and beside its field.
 pub(super) async fn render(ctx: Ctx, status: StatusCode, problem: Problem) -> Response {
     let user = or_respond!(ctx.require_user());
-    let me = shown_or_error!(ctx, ctx.state.tenantry.me(&user).await);
-    let (mfa_enabled, recovery_codes_left) = shown_or_error!(ctx, ctx.state.tenantry.mfa_status(&user).await);
-    let sessions = shown_or_error!(ctx, ctx.state.tenantry.list_sessions(&user).await);
+    let me = shown_or_error!(ctx, ctx.state.tenantry.accounts().me(&user).await);
+    let (mfa_enabled, recovery_codes_left) = shown_or_error!(ctx, ctx.state.tenantry.mfa().mfa_status(&user).await);
+    let sessions = shown_or_error!(ctx, ctx.state.tenantry.sessions().list_sessions(&user).await);
     let shell = ctx.shell("Your account").with_viewer(&me, None);
     let page = AccountPage {
         shell,
@@ -89,7 +89,7 @@ pub struct PasswordForm {
 
 pub async fn change_password(ctx: Ctx, State(state): State<AppState>, Form(form): Form<PasswordForm>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.change_password(&user, &form.current_password, form.new_password, &ctx.meta).await {
+    match state.tenantry.accounts().change_password(&user, &form.current_password, form.new_password, &ctx.meta).await {
         Ok(()) => ctx.redirect(
             "/app/account",
             Some("Your password was changed. Every other session of your account was ended."),
@@ -111,7 +111,7 @@ pub struct Nothing {}
 
 pub async fn resend_verification(ctx: Ctx, State(state): State<AppState>, Form(_): Form<Nothing>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.resend_verification(&user, &ctx.meta).await {
+    match state.tenantry.accounts().resend_verification(&user, &ctx.meta).await {
         Ok(email) => {
             let notice = format!("We sent a new link to {} to confirm the address.", email.as_str());
             ctx.redirect("/app/account", Some(&notice))

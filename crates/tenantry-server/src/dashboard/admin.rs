@@ -206,7 +206,7 @@ async fn render_orgs(ctx: Ctx, query: ListQuery, status: StatusCode, problem: Pr
     let tenantry = &ctx.state.tenantry;
     let text = query.text();
     let search = Some(text.as_str()).filter(|t| !t.is_empty());
-    let (found, list_status, list_problem) = listed(tenantry.admin_list_orgs(search, &query.page()).await);
+    let (found, list_status, list_problem) = listed(tenantry.admin().admin_list_orgs(search, &query.page()).await);
     let (status, problem) = if problem.message.is_some() { (status, problem) } else { (list_status, list_problem) };
     let orgs = found
         .items
@@ -221,7 +221,8 @@ async fn render_orgs(ctx: Ctx, query: ListQuery, status: StatusCode, problem: Pr
             created: date(org.created_at),
         })
         .collect();
-    let plans = tenantry.list_plans().iter().map(|p| PlanOption { key: p.key.clone(), name: p.name.clone() }).collect();
+    let plans =
+        tenantry.plans().list_plans().iter().map(|p| PlanOption { key: p.key.clone(), name: p.name.clone() }).collect();
     let page = OrgsPage {
         shell: ctx.shell("Organizations").with_admin_nav(AdminSection::Orgs),
         problem,
@@ -251,9 +252,14 @@ pub async fn set_plan(
     if !admin {
         return not_signed_in(&ctx, "/admin/orgs");
     }
-    match state.tenantry.change_plan(&Principal::Admin, &OrgRef::from(org.as_str()), &form.plan, &ctx.meta).await {
+    match state
+        .tenantry
+        .plans()
+        .change_plan(&Principal::Admin, &OrgRef::from(org.as_str()), &form.plan, &ctx.meta)
+        .await
+    {
         Ok(access) => {
-            let plan = state.tenantry.list_plans().iter().find(|p| p.key == access.org.plan);
+            let plan = state.tenantry.plans().list_plans().iter().find(|p| p.key == access.org.plan);
             let notice = format!(
                 "{} is now on the {} plan.",
                 access.org.name,
@@ -299,7 +305,8 @@ pub async fn users(ctx: Ctx, Admin(admin): Admin, Query(query): Query<ListQuery>
 async fn render_users(ctx: Ctx, query: ListQuery, status: StatusCode, problem: Problem) -> Response {
     let text = query.text();
     let search = Some(text.as_str()).filter(|t| !t.is_empty());
-    let (found, list_status, list_problem) = listed(ctx.state.tenantry.admin_list_users(search, &query.page()).await);
+    let (found, list_status, list_problem) =
+        listed(ctx.state.tenantry.admin().admin_list_users(search, &query.page()).await);
     let (status, problem) = if problem.message.is_some() { (status, problem) } else { (list_status, list_problem) };
     let users = found
         .items
@@ -361,7 +368,8 @@ async fn set_suspended(
     if !admin {
         return not_signed_in(&ctx, "/admin/users");
     }
-    let done = async { state.tenantry.admin_set_suspended(path_id(&user, "user")?, suspended, &ctx.meta).await }.await;
+    let done =
+        async { state.tenantry.admin().admin_set_suspended(path_id(&user, "user")?, suspended, &ctx.meta).await }.await;
     match done {
         Ok(user) => {
             let notice = if suspended {
@@ -390,7 +398,7 @@ pub async fn reset_mfa(
         return not_signed_in(&ctx, "/admin/users");
     }
     let outcome = match user.parse::<UserId>() {
-        Ok(id) => state.tenantry.reset_mfa(&Principal::Admin, &id, &ctx.meta).await,
+        Ok(id) => state.tenantry.mfa().reset_mfa(&Principal::Admin, &id, &ctx.meta).await,
         Err(_) => Err(tenantry_core::Error::NotFound("user")),
     };
     match outcome {
@@ -431,7 +439,7 @@ pub async fn outbox(ctx: Ctx, Admin(admin): Admin, Query(query): Query<ListQuery
     if !admin {
         return not_signed_in(&ctx, &ctx.here);
     }
-    let (found, status, problem) = listed(ctx.state.tenantry.admin_list_outbox(&query.page()).await);
+    let (found, status, problem) = listed(ctx.state.tenantry.admin().admin_list_outbox(&query.page()).await);
     let messages = found
         .items
         .iter()

@@ -141,7 +141,7 @@ async fn render_list(
     revealed: Option<String>,
     form: CreateForm,
 ) -> Response {
-    let (endpoints, status, problem) = match ctx.state.tenantry.list_webhooks().await {
+    let (endpoints, status, problem) = match ctx.state.tenantry.webhooks().list_webhooks().await {
         Ok(found) => (found.iter().map(row).collect(), status, problem),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -188,7 +188,7 @@ pub async fn create(
         }
     };
     let new = NewWebhook { url, event_types: types, description: form.description.trim().to_owned() };
-    match state.tenantry.create_webhook(&ctx.meta, new).await {
+    match state.tenantry.webhooks().create_webhook(&ctx.meta, new).await {
         Ok(created) => {
             let to = endpoint_path(&created.endpoint.id.to_string());
             reveal(ctx, &created.secret, &to, "The endpoint is created. Copy its signing secret now.")
@@ -218,7 +218,7 @@ async fn render_endpoint(
 ) -> Response {
     let tenantry = &ctx.state.tenantry;
     let found = match id.parse::<WebhookId>() {
-        Ok(id) => tenantry.get_webhook(id).await,
+        Ok(id) => tenantry.webhooks().get_webhook(id).await,
         Err(_) => Err(tenantry_core::Error::NotFound("webhook endpoint")),
     };
     let endpoint = match found {
@@ -228,7 +228,7 @@ async fn render_endpoint(
             return render_list(ctx, status, problem, None, CreateForm::default()).await;
         }
     };
-    let listed = tenantry.list_deliveries(endpoint.id, &PageRequest::first(50)).await;
+    let listed = tenantry.webhooks().list_deliveries(endpoint.id, &PageRequest::first(50)).await;
     let (deliveries, status, problem) = match listed {
         Ok(page) => (page.items, status, problem),
         Err(error) => {
@@ -284,8 +284,9 @@ pub async fn test(ctx: Ctx, Admin(admin): Admin, Path(id): Path<String>, Form(_)
         return not_signed_in(&ctx, LIST);
     }
     let tenantry = ctx.state.tenantry.clone();
-    let done =
-        async { tenantry.send_test_webhook(parsed(&id)?).await.map(|_| "A test event is on its way.".to_owned()) };
+    let done = async {
+        tenantry.webhooks().send_test_webhook(parsed(&id)?).await.map(|_| "A test event is on its way.".to_owned())
+    };
     let done = done.await;
     after(ctx, &id, done).await
 }
@@ -296,7 +297,7 @@ pub async fn rotate(ctx: Ctx, Admin(admin): Admin, Path(id): Path<String>, Form(
         return not_signed_in(&ctx, LIST);
     }
     let tenantry = ctx.state.tenantry.clone();
-    let rotated = async { tenantry.rotate_webhook_secret(&ctx.meta, parsed(&id)?).await }.await;
+    let rotated = async { tenantry.webhooks().rotate_webhook_secret(&ctx.meta, parsed(&id)?).await }.await;
     match rotated {
         Ok(rotated) => reveal(
             ctx,
@@ -326,7 +327,7 @@ pub async fn set_enabled(
     let enabled = form.enabled == "true";
     let tenantry = ctx.state.tenantry.clone();
     let changes = WebhookChanges { enabled: Some(enabled), ..WebhookChanges::default() };
-    let done = async { tenantry.update_webhook(&ctx.meta, parsed(&id)?, changes).await }.await;
+    let done = async { tenantry.webhooks().update_webhook(&ctx.meta, parsed(&id)?, changes).await }.await;
     let notice =
         if enabled { "The endpoint is enabled." } else { "The endpoint is disabled: nothing more is sent to it." };
     after(ctx, &id, done.map(|_| notice.to_owned())).await
@@ -354,7 +355,7 @@ pub async fn delete(ctx: Ctx, Admin(admin): Admin, Path(id): Path<String>, Form(
         return not_signed_in(&ctx, LIST);
     }
     let tenantry = ctx.state.tenantry.clone();
-    match async { tenantry.delete_webhook(&ctx.meta, parsed(&id)?).await }.await {
+    match async { tenantry.webhooks().delete_webhook(&ctx.meta, parsed(&id)?).await }.await {
         Ok(()) => ctx.redirect(LIST, Some("The endpoint is deleted.")),
         Err(error) => after(ctx, &id, Err(error)).await,
     }
@@ -373,7 +374,7 @@ pub async fn redeliver(
     let tenantry = ctx.state.tenantry.clone();
     let done = async {
         let delivery: DeliveryId = path_id(&delivery, "delivery")?;
-        tenantry.redeliver(parsed(&id)?, delivery).await
+        tenantry.webhooks().redeliver(parsed(&id)?, delivery).await
     }
     .await;
     after(ctx, &id, done.map(|_| "The message is on its way again.".to_owned())).await

@@ -115,14 +115,15 @@ async fn render(
     let tenantry = &ctx.state.tenantry;
     let request = PageRequest::parse(query.cursor.as_deref(), Some(100))
         .unwrap_or_else(|_| PageRequest::parse(None, Some(100)).expect("a valid page request"));
-    let listed = shown_or_error!(ctx, tenantry.list_api_keys(&page.principal, &page.org_ref(), &request).await);
+    let listed =
+        shown_or_error!(ctx, tenantry.api_keys().list_api_keys(&page.principal, &page.org_ref(), &request).await);
     let now = tenantry.clock().now();
     let preset = tenantry.preset();
     let scopes = preset
         .catalog
         .keys()
         .iter()
-        .filter(|key| tenantry.holds_key(&page.access, key))
+        .filter(|key| tenantry.directory().holds_key(&page.access, key))
         .map(|key| ScopeChoice {
             key: key.clone(),
             description: preset.permission_descriptions.get(key).cloned().unwrap_or_default(),
@@ -207,7 +208,7 @@ pub async fn create(
         expires_at,
         prefix: Some(fields.one("prefix")).filter(|p| !p.is_empty()),
     };
-    match state.tenantry.create_api_key(&principal, &OrgRef::from(slug.as_str()), new, &ctx.meta).await {
+    match state.tenantry.api_keys().create_api_key(&principal, &OrgRef::from(slug.as_str()), new, &ctx.meta).await {
         Ok(issued) => reveal(ctx, &slug, &issued.key.name, &issued.secret, "The key was created."),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -233,6 +234,7 @@ pub async fn roll(
     let rolled = async {
         state
             .tenantry
+            .api_keys()
             .roll_api_key(&principal, &org, path_id(&key, "API key")?, Some(form.old_expires_in), &ctx.meta)
             .await
     };
@@ -269,7 +271,11 @@ pub async fn revoke(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    match async { state.tenantry.revoke_api_key(&principal, &org, path_id(&key, "API key")?, &ctx.meta).await }.await {
+    match async {
+        state.tenantry.api_keys().revoke_api_key(&principal, &org, path_id(&key, "API key")?, &ctx.meta).await
+    }
+    .await
+    {
         Ok(()) => ctx.redirect(&reveal_path(&slug), Some("The key was revoked.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

@@ -104,7 +104,7 @@ pub async fn show(ctx: Ctx, Path(slug): Path<String>, Query(filters): Query<Filt
     let mut next_href = None;
     let filter_query = filters.query();
     let listed = match filters.params().filter() {
-        Ok(filter) => tenantry.list_audit_events(&page.principal, &page.org_ref(), &filter, &request).await,
+        Ok(filter) => tenantry.audit().list_audit_events(&page.principal, &page.org_ref(), &filter, &request).await,
         Err(error) => {
             status = error.status;
             problem = Problem { field: None, message: Some(crate::routes::pages::describe(&error)) };
@@ -133,6 +133,7 @@ pub async fn show(ctx: Ctx, Path(slug): Path<String>, Query(filters): Query<Filt
         }
         Err(Error::PlanLimit { .. }) => {
             let plans: Vec<String> = tenantry
+                .plans()
                 .list_plans()
                 .iter()
                 .filter(|p| p.has_feature(AUDIT_LOG_FEATURE))
@@ -173,8 +174,10 @@ pub async fn export(ctx: Ctx, Path(slug): Path<String>, Query(query): Query<Expo
         Err(error) => return super::error_page(&ctx, Error::invalid("filters", error.message)),
     };
     let tenantry = ctx.state.tenantry.clone();
-    let export =
-        shown_or_error!(ctx, tenantry.open_audit_export(&principal, &OrgRef::from(slug.as_str()), filter).await);
+    let export = shown_or_error!(
+        ctx,
+        tenantry.audit().open_audit_export(&principal, &OrgRef::from(slug.as_str()), filter).await
+    );
     let format = query.format;
     let disposition = format!("attachment; filename=\"audit-{slug}.{}\"", format.extension());
     Response::builder()

@@ -76,7 +76,7 @@ fn second_factor(typed: &str) -> SecondFactor {
 
 pub async fn login_mfa(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<LoginMfaForm>) -> Response {
     let next = safe_return_path(form.next.as_deref());
-    match state.tenantry.login_mfa(&form.mfa_token, second_factor(&form.code), &ctx.meta).await {
+    match state.tenantry.mfa().login_mfa(&form.mfa_token, second_factor(&form.code), &ctx.meta).await {
         Ok(signed_in) => {
             ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
             ctx.redirect(&next, None)
@@ -143,7 +143,7 @@ pub async fn show_login(ctx: Ctx, Query(query): Query<Next>) -> Response {
 
 pub async fn login(ctx: Ctx, State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let next = safe_return_path(form.next.as_deref());
-    match state.tenantry.login(&form.email, &form.password, &ctx.meta).await {
+    match state.tenantry.accounts().login(&form.email, &form.password, &ctx.meta).await {
         Ok(outcome) => after_login(ctx, &state, outcome, next),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -169,7 +169,7 @@ pub async fn show_signup(ctx: Ctx) -> Response {
 pub async fn signup(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<SignupForm>) -> Response {
     let input =
         SignupInput { email: form.email.clone(), password: form.password, display_name: form.display_name.clone() };
-    match state.tenantry.signup(input, &ctx.meta).await {
+    match state.tenantry.accounts().signup(input, &ctx.meta).await {
         Ok(signed_in) => {
             ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
             let notice =
@@ -191,7 +191,7 @@ pub async fn show_forgot(ctx: Ctx) -> Response {
 }
 
 pub async fn forgot(ctx: Ctx, State(state): State<AppState>, Form(form): Form<EmailForm>) -> Response {
-    let (status, problem, sent) = match state.tenantry.request_password_reset(&form.email, &ctx.meta).await {
+    let (status, problem, sent) = match state.tenantry.accounts().request_password_reset(&form.email, &ctx.meta).await {
         Ok(()) => (StatusCode::OK, Problem::none(), true),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -204,7 +204,7 @@ pub async fn forgot(ctx: Ctx, State(state): State<AppState>, Form(form): Form<Em
 
 pub async fn logout(mut ctx: Ctx, State(state): State<AppState>, Form(_): Form<super::NoFields>) -> Response {
     if let Some(user) = ctx.user.clone() {
-        if let Err(error) = state.tenantry.logout(&user, &ctx.meta).await {
+        if let Err(error) = state.tenantry.accounts().logout(&user, &ctx.meta).await {
             tracing::warn!(%error, "could not end a dashboard session");
         }
     }

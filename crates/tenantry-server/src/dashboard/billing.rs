@@ -46,7 +46,7 @@ pub async fn show(ctx: Ctx, Path(slug): Path<String>) -> Response {
 async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Billing, "Billing").await);
     let tenantry = &ctx.state.tenantry;
-    let billing = shown_or_error!(ctx, tenantry.billing(&page.principal, &page.org_ref()).await);
+    let billing = shown_or_error!(ctx, tenantry.plans().billing(&page.principal, &page.org_ref()).await);
     let holds_change = tenantry.holds(&page.access, Permission::BillingChangePlan);
     let (may_change, reason) = match billing.mode {
         BillingMode::Open if holds_change => (true, String::new()),
@@ -60,6 +60,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
         ),
     };
     let plans = tenantry
+        .plans()
         .list_plans()
         .iter()
         .map(|p| PlanRow {
@@ -97,7 +98,7 @@ pub async fn change_plan(
     Form(form): Form<PlanForm>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.change_plan(&principal, &OrgRef::from(slug.as_str()), &form.plan, &ctx.meta).await {
+    match state.tenantry.plans().change_plan(&principal, &OrgRef::from(slug.as_str()), &form.plan, &ctx.meta).await {
         Ok(_) => ctx.redirect(&format!("/app/org/{slug}/billing"), Some("The plan was changed.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

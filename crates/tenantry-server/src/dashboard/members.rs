@@ -102,9 +102,13 @@ async fn render(
     };
     let text = query.q.unwrap_or_default().trim().to_owned();
     let listed = if text.is_empty() {
-        tenantry.list_members(&page.principal, &page.org_ref(), &request).await.map(|listed| listed.page.clone())
+        tenantry
+            .members()
+            .list_members(&page.principal, &page.org_ref(), &request)
+            .await
+            .map(|listed| listed.page.clone())
     } else {
-        tenantry.search_members(&page.principal, &page.org_ref(), &text, &request).await
+        tenantry.directory().search_members(&page.principal, &page.org_ref(), &text, &request).await
     };
     let listed = shown_or_error!(ctx, listed);
     let choices = &page.choices;
@@ -112,7 +116,7 @@ async fn render(
     let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
     let may_change_roles = tenantry.holds(&page.access, Permission::MembersChangeRole);
     let may_remove = tenantry.holds(&page.access, Permission::MembersRemove);
-    let org_teams = shown_or_error!(ctx, tenantry.team_slugs(&page.access).await);
+    let org_teams = shown_or_error!(ctx, tenantry.teams().team_slugs(&page.access).await);
     let team_slugs = |ids: &[tenantry_core::domain::ids::TeamId]| {
         let slugs: Vec<&str> =
             ids.iter().filter_map(|id| org_teams.iter().find(|(t, _)| t == id).map(|(_, slug)| &**slug)).collect();
@@ -228,7 +232,11 @@ pub async fn change_role(
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
     let done = async {
-        state.tenantry.change_member_role(&principal, &org, path_id(&user, "member")?, &form.role, &ctx.meta).await
+        state
+            .tenantry
+            .members()
+            .change_member_role(&principal, &org, path_id(&user, "member")?, &form.role, &ctx.meta)
+            .await
     }
     .await;
     answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
@@ -255,9 +263,10 @@ pub async fn change_status(
     };
     let patch = MemberPatch { role: None, status: Some(status) };
     let org = OrgRef::from(slug.as_str());
-    let done =
-        async { state.tenantry.update_member(&principal, &org, path_id(&user, "member")?, &patch, &ctx.meta).await }
-            .await;
+    let done = async {
+        state.tenantry.members().update_member(&principal, &org, path_id(&user, "member")?, &patch, &ctx.meta).await
+    }
+    .await;
     answered(ctx, &slug, done, |member| match member.membership.status {
         MemberStatus::Suspended => format!("{} is suspended.", member.display_name),
         MemberStatus::Active => format!("{} is no longer suspended.", member.display_name),
@@ -270,7 +279,7 @@ pub async fn confirm_remove(ctx: Ctx, Path((slug, user)): Path<(String, String)>
     let org = OrgRef::from(slug.as_str());
     let member = shown_or_error!(
         ctx,
-        async { ctx.state.tenantry.get_member(&page.principal, &org, path_id(&user, "member")?).await }.await
+        async { ctx.state.tenantry.members().get_member(&page.principal, &org, path_id(&user, "member")?).await }.await
     );
     let question = format!(
         "Remove {} ({}) from {}? They lose access at once; their account stays.",
@@ -302,7 +311,8 @@ pub async fn remove(
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
     let done =
-        async { state.tenantry.remove_member(&principal, &org, path_id(&user, "member")?, &ctx.meta).await }.await;
+        async { state.tenantry.members().remove_member(&principal, &org, path_id(&user, "member")?, &ctx.meta).await }
+            .await;
     answered(ctx, &slug, done, |()| "The member was removed.".to_owned()).await
 }
 
@@ -321,7 +331,12 @@ pub async fn invite(
     let principal = or_respond!(ctx.signed_in());
     let input =
         NewInvitation { email: form.email.clone(), role: Some(form.role), team_ids: Vec::new(), expires_in: None };
-    match state.tenantry.create_invitation(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta).await {
+    match state
+        .tenantry
+        .invitations()
+        .create_invitation(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta)
+        .await
+    {
         Ok(issued) => {
             let notice = format!("Invitation sent to {}.", issued.invitation.email.as_str());
             ctx.redirect(&format!("/app/org/{slug}/members"), Some(&notice))
@@ -338,9 +353,10 @@ pub async fn resend_invitation(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done =
-        async { state.tenantry.resend_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await }
-            .await;
+    let done = async {
+        state.tenantry.invitations().resend_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await
+    }
+    .await;
     answered(ctx, &slug, done, |issued| {
         format!("A new invitation link was sent to {}.", issued.invitation.email.as_str())
     })
@@ -355,8 +371,9 @@ pub async fn revoke_invitation(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    let done =
-        async { state.tenantry.revoke_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await }
-            .await;
+    let done = async {
+        state.tenantry.invitations().revoke_invitation(&principal, &org, path_id(&id, "invitation")?, &ctx.meta).await
+    }
+    .await;
     answered(ctx, &slug, done, |()| "The invitation was revoked.".to_owned()).await
 }

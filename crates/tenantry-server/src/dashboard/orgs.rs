@@ -58,6 +58,7 @@ impl OrgPage {
         let tenantry = &ctx.state.tenantry;
         // The standing, the roles and the switcher's orgs come from one read.
         let view = tenantry
+            .directory()
             .org_view(&user, &OrgRef::from(slug), with_invitations)
             .await
             .map_err(|e| super::error_page(ctx, e))?;
@@ -88,7 +89,7 @@ impl OrgPage {
 /// `GET /app`: the active org's overview, else the first org, else creating one.
 pub async fn home(ctx: Ctx) -> Response {
     let user = or_respond!(ctx.require_user());
-    let me = shown_or_error!(ctx, ctx.state.tenantry.me(&user).await);
+    let me = shown_or_error!(ctx, ctx.state.tenantry.accounts().me(&user).await);
     let active = me.active_org_id.and_then(|id| me.orgs.iter().find(|o| o.org.id == id)).or(me.orgs.first());
     match active {
         Some(org) => {
@@ -108,7 +109,7 @@ pub struct SwitchForm {
 /// next token name it) and opens it.
 pub async fn switch(mut ctx: Ctx, State(state): State<AppState>, Form(form): Form<SwitchForm>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.switch_org(&user, &OrgRef::from(form.org.as_str())).await {
+    match state.tenantry.accounts().switch_org(&user, &OrgRef::from(form.org.as_str())).await {
         Ok((token, expires_in, org)) => {
             // Only the access token changes; the refresh token keeps the session.
             ctx.add_cookies([access_cookie(&state, &token, expires_in)]);
@@ -140,10 +141,10 @@ struct OverviewPage {
 pub async fn overview(ctx: Ctx, Path(slug): Path<String>) -> Response {
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Overview, "Overview").await);
     let tenantry = &ctx.state.tenantry;
-    let usage = shown_or_error!(ctx, tenantry.usage(&page.principal, &page.org_ref()).await);
+    let usage = shown_or_error!(ctx, tenantry.metering().usage(&page.principal, &page.org_ref()).await);
     let org = &page.access.org;
     let plan_name =
-        tenantry.list_plans().iter().find(|p| p.key == org.plan).map_or(org.plan.clone(), |p| p.name.clone());
+        tenantry.plans().list_plans().iter().find(|p| p.key == org.plan).map_or(org.plan.clone(), |p| p.name.clone());
     let usage = usage
         .limits
         .iter()
@@ -201,7 +202,7 @@ pub struct NewOrgForm {
 
 async fn new_org_page(ctx: Ctx, status: StatusCode, problem: Problem, name: String, slug: String) -> Response {
     let user = or_respond!(ctx.require_user());
-    let me = shown_or_error!(ctx, ctx.state.tenantry.me(&user).await);
+    let me = shown_or_error!(ctx, ctx.state.tenantry.accounts().me(&user).await);
     let shell = ctx.shell("New organization").with_viewer(&me, None);
     ctx.page(status, &NewOrgPage { shell, problem, name, slug })
 }
@@ -213,7 +214,7 @@ pub async fn show_new_org(ctx: Ctx) -> Response {
 pub async fn create_org(ctx: Ctx, State(state): State<AppState>, Form(form): Form<NewOrgForm>) -> Response {
     let user = or_respond!(ctx.require_user());
     let slug = form.slug.clone().filter(|s| !s.trim().is_empty());
-    match state.tenantry.create_org(&user, form.name.clone(), slug, None, &ctx.meta).await {
+    match state.tenantry.orgs().create_org(&user, form.name.clone(), slug, None, &ctx.meta).await {
         Ok(created) => {
             let notice = format!("{} is ready.", created.org.name);
             ctx.redirect(&format!("/app/org/{}", created.org.slug), Some(&notice))

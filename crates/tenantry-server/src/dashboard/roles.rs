@@ -68,7 +68,7 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem, key:
             }
         })
         .collect();
-    let plans = tenantry.list_plans();
+    let plans = tenantry.plans().list_plans();
     let org = &page.access.org;
     let plan = plans.iter().find(|p| p.key == org.plan);
     let view = RolesPage {
@@ -84,7 +84,12 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem, key:
             .map(|p| p.name.clone())
             .collect::<Vec<_>>()
             .join(", "),
-        grantable_permissions: catalog.keys().iter().filter(|k| tenantry.holds_key(&page.access, k)).cloned().collect(),
+        grantable_permissions: catalog
+            .keys()
+            .iter()
+            .filter(|k| tenantry.directory().holds_key(&page.access, k))
+            .cloned()
+            .collect(),
         key,
         name,
         shell: page.shell,
@@ -102,7 +107,7 @@ pub async fn create(
     let principal = or_respond!(ctx.signed_in());
     let fields = Fields(fields);
     let input = RoleInput { key: fields.one("key"), name: fields.one("name"), permissions: fields.all("permissions") };
-    match state.tenantry.create_role(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta).await {
+    match state.tenantry.roles().create_role(&principal, &OrgRef::from(slug.as_str()), input, &ctx.meta).await {
         Ok(role) => {
             ctx.redirect(&format!("/app/org/{slug}/roles"), Some(&format!("The role {} was created.", role.name)))
         }
@@ -146,7 +151,12 @@ pub async fn delete(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let reassign_to = form.reassign_to.as_deref().map(str::trim).filter(|k| !k.is_empty());
-    match state.tenantry.delete_role(&principal, &OrgRef::from(slug.as_str()), &key, reassign_to, &ctx.meta).await {
+    match state
+        .tenantry
+        .roles()
+        .delete_role(&principal, &OrgRef::from(slug.as_str()), &key, reassign_to, &ctx.meta)
+        .await
+    {
         Ok(()) => ctx.redirect(&format!("/app/org/{slug}/roles"), Some("The role was deleted.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

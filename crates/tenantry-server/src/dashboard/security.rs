@@ -75,7 +75,7 @@ fn setup_page(ctx: &Ctx, status: StatusCode, problem: Problem, enrolment: TotpEn
 pub async fn show_setup(ctx: Ctx, Query(query): Query<Next>) -> Response {
     let user = or_respond!(ctx.require_user());
     let next = safe_return_path(query.next.as_deref());
-    match shown_or_error!(ctx, ctx.state.tenantry.pending_totp(&user).await) {
+    match shown_or_error!(ctx, ctx.state.tenantry.mfa().pending_totp(&user).await) {
         Some(enrolment) => setup_page(&ctx, StatusCode::OK, Problem::none(), enrolment, next),
         None => ctx.redirect("/app/account", None),
     }
@@ -85,7 +85,7 @@ pub async fn show_setup(ctx: Ctx, Query(query): Query<Next>) -> Response {
 pub async fn start(ctx: Ctx, State(state): State<AppState>, Form(form): Form<StartForm>) -> Response {
     let user = or_respond!(ctx.require_user());
     let next = safe_return_path(form.next.as_deref());
-    match state.tenantry.start_totp(&user).await {
+    match state.tenantry.mfa().start_totp(&user).await {
         Ok(_) => ctx.redirect(&format!("/app/account/mfa?next={}", super::context::encode(&next)), None),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -98,7 +98,7 @@ pub async fn start(ctx: Ctx, State(state): State<AppState>, Form(form): Form<Sta
 pub async fn confirm(ctx: Ctx, State(state): State<AppState>, Form(form): Form<ConfirmForm>) -> Response {
     let user = or_respond!(ctx.require_user());
     let next = safe_return_path(form.next.as_deref());
-    match state.tenantry.confirm_totp(&user, &form.code, &ctx.meta).await {
+    match state.tenantry.mfa().confirm_totp(&user, &form.code, &ctx.meta).await {
         Ok(codes) => {
             let page = RecoveryCodesPage { shell: ctx.shell("Your recovery codes"), codes, next };
             ctx.page(StatusCode::OK, &page)
@@ -108,7 +108,7 @@ pub async fn confirm(ctx: Ctx, State(state): State<AppState>, Form(form): Form<C
             if problem.field.is_some() {
                 problem.field = Some("code".into());
             }
-            match shown_or_error!(ctx, state.tenantry.pending_totp(&user).await) {
+            match shown_or_error!(ctx, state.tenantry.mfa().pending_totp(&user).await) {
                 Some(enrolment) => setup_page(&ctx, status, problem, enrolment, next),
                 None => account::render(ctx, status, problem).await,
             }
@@ -118,7 +118,7 @@ pub async fn confirm(ctx: Ctx, State(state): State<AppState>, Form(form): Form<C
 
 pub async fn disable(ctx: Ctx, State(state): State<AppState>, Form(form): Form<DisableForm>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.disable_totp(&user, &form.password, &form.code, &ctx.meta).await {
+    match state.tenantry.mfa().disable_totp(&user, &form.password, &form.code, &ctx.meta).await {
         Ok(()) => ctx.redirect("/app/account", Some("Two-step verification is off.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);
@@ -137,7 +137,7 @@ pub async fn revoke_session(
     let Ok(id) = id.parse::<SessionId>() else {
         return account::render(ctx, StatusCode::NOT_FOUND, Problem::text("There is no such session.")).await;
     };
-    match state.tenantry.revoke_session(&user, &id, &ctx.meta).await {
+    match state.tenantry.sessions().revoke_session(&user, &id, &ctx.meta).await {
         Ok(()) if id == user.session_id => ctx.redirect("/login", Some("You signed out of this browser.")),
         Ok(()) => ctx.redirect("/app/account", Some("That session was signed out.")),
         Err(error) => {
@@ -149,7 +149,7 @@ pub async fn revoke_session(
 
 pub async fn revoke_others(ctx: Ctx, State(state): State<AppState>, Form(_): Form<Nothing>) -> Response {
     let user = or_respond!(ctx.require_user());
-    match state.tenantry.revoke_other_sessions(&user, &ctx.meta).await {
+    match state.tenantry.sessions().revoke_other_sessions(&user, &ctx.meta).await {
         Ok(()) => ctx.redirect("/app/account", Some("Every other session was signed out.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

@@ -59,7 +59,7 @@ fn session_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> St
 /// token is still good.
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Resolved {
     if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        if let Ok(Principal::User(user)) = state.tenantry.authenticate(token, None).await {
+        if let Ok(Principal::User(user)) = state.tenantry.accounts().authenticate(token, None).await {
             return Resolved { user: Some(user), cookies: Vec::new() };
         }
     }
@@ -67,7 +67,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Resolved {
         return Resolved { user: None, cookies: Vec::new() };
     };
     match renew(state, refresh).await {
-        Some(tokens) => match state.tenantry.authenticate(&tokens.access_token, None).await {
+        Some(tokens) => match state.tenantry.accounts().authenticate(&tokens.access_token, None).await {
             Ok(Principal::User(user)) => Resolved { user: Some(user), cookies: sign_in_cookies(state, &tokens) },
             _ => Resolved { user: None, cookies: sign_out_cookies(state) },
         },
@@ -82,7 +82,7 @@ async fn renew(state: &AppState, refresh: &str) -> Option<TokenPair> {
     if let Some((_, tokens)) = recent.get(refresh) {
         return Some(tokens.clone());
     }
-    let signed_in = state.tenantry.refresh(refresh).await.ok()?;
+    let signed_in = state.tenantry.accounts().refresh(refresh).await.ok()?;
     recent.insert(refresh.to_owned(), (now, signed_in.tokens.clone()));
     Some(signed_in.tokens)
 }

@@ -55,10 +55,14 @@ async fn render(ctx: Ctx, slug: &str, status: StatusCode, problem: Problem) -> R
     let tenantry = &ctx.state.tenantry;
     // Only `org.manage` holders read the document; everyone may leave.
     let document = if tenantry.holds(&page.access, Permission::OrgManage) {
-        let read = shown_or_error!(ctx, tenantry.get_settings(&page.principal, &page.org_ref()).await);
-        let max_retention =
-            tenantry.list_plans().iter().find(|p| p.key == page.access.org.plan).map_or(0, |p| p.retention_days);
-        let without_mfa = shown_or_error!(ctx, tenantry.mfa_impact(&page.principal, &page.org_ref()).await);
+        let read = shown_or_error!(ctx, tenantry.org_settings().get_settings(&page.principal, &page.org_ref()).await);
+        let max_retention = tenantry
+            .plans()
+            .list_plans()
+            .iter()
+            .find(|p| p.key == page.access.org.plan)
+            .map_or(0, |p| p.retention_days);
+        let without_mfa = shown_or_error!(ctx, tenantry.mfa().mfa_impact(&page.principal, &page.org_ref()).await);
         let s = read.settings;
         Some(Document {
             without_mfa: without_mfa.iter().map(|m| m.email.as_str().to_owned()).collect(),
@@ -113,7 +117,7 @@ pub async fn save_name(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let patch = OrgPatch { name: Some(form.name), metadata: None };
-    match state.tenantry.update_org(&principal, &OrgRef::from(slug.as_str()), patch, &ctx.meta).await {
+    match state.tenantry.orgs().update_org(&principal, &OrgRef::from(slug.as_str()), patch, &ctx.meta).await {
         Ok(_) => ctx.redirect(&settings_path(&slug), Some("The name was saved.")),
         Err(error) => refused(ctx, &slug, error).await,
     }
@@ -127,7 +131,12 @@ pub async fn test_notification(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.send_test_notification(&principal, &OrgRef::from(slug.as_str()), &ctx.meta).await {
+    match state
+        .tenantry
+        .notifications()
+        .send_test_notification(&principal, &OrgRef::from(slug.as_str()), &ctx.meta)
+        .await
+    {
         Ok(sent) if sent.channels.is_empty() => ctx.redirect(
             &settings_path(&slug),
             Some("No channel is set up yet: turn on email notifications or add a Slack or Telegram channel."),
@@ -174,12 +183,13 @@ pub async fn save_document(
     settings.notifications.telegram_chat_id = text(&form.telegram_chat_id);
     settings.security.mfa_required = form.mfa_required.is_some();
     // The ingest section is not on the form: keep what is stored.
-    if let Ok(current) = state.tenantry.get_settings(&principal, &OrgRef::from(slug.as_str())).await {
+    if let Ok(current) = state.tenantry.org_settings().get_settings(&principal, &OrgRef::from(slug.as_str())).await {
         settings.ingest = current.settings.ingest;
     }
     let if_match = etag(form.version);
     match state
         .tenantry
+        .org_settings()
         .put_settings(&principal, &OrgRef::from(slug.as_str()), settings, Some(&if_match), &ctx.meta)
         .await
     {
@@ -205,10 +215,11 @@ pub async fn transfer(
     // The form names the new owner by email; the transfer itself takes their user id.
     let email = form.email.trim().to_lowercase();
     let first = PageRequest::parse(None, Some(100)).expect("a valid page request");
-    let found = match tenantry.search_members(&principal, &OrgRef::from(slug.as_str()), &email, &first).await {
-        Ok(found) => found,
-        Err(error) => return refused(ctx, &slug, error).await,
-    };
+    let found =
+        match tenantry.directory().search_members(&principal, &OrgRef::from(slug.as_str()), &email, &first).await {
+            Ok(found) => found,
+            Err(error) => return refused(ctx, &slug, error).await,
+        };
     let Some(member) = found.items.iter().find(|m| m.email.as_str() == email) else {
         let error =
             Error::invalid("new_owner_user_id", format!("no member of this organization has the email {email}"));
@@ -216,6 +227,7 @@ pub async fn transfer(
     };
     let new_owner = member.membership.user_id;
     match tenantry
+        .orgs()
         .transfer_ownership(
             &principal,
             &OrgRef::from(slug.as_str()),
@@ -271,6 +283,7 @@ pub async fn delete(
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Settings, "Delete organization").await);
     match state
         .tenantry
+        .orgs()
         .delete_org(&page.principal, &OrgRef::from(slug.as_str()), form.confirm_slug.trim(), &ctx.meta)
         .await
     {
@@ -304,7 +317,7 @@ pub async fn leave(
     Form(_): Form<NoFields>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
-    match state.tenantry.leave_org(&principal, &OrgRef::from(slug.as_str()), &ctx.meta).await {
+    match state.tenantry.members().leave_org(&principal, &OrgRef::from(slug.as_str()), &ctx.meta).await {
         Ok(()) => ctx.redirect("/app", Some("You left the organization.")),
         Err(error) => refused(ctx, &slug, error).await,
     }

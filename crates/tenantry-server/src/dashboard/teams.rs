@@ -70,10 +70,10 @@ async fn render_list(
     let page = or_respond!(OrgPage::open(&ctx, slug, Section::Teams, "Teams").await);
     let tenantry = &ctx.state.tenantry;
     let request = page_request(query.cursor.as_deref());
-    let listed = shown_or_error!(ctx, tenantry.list_teams(&page.principal, &page.org_ref(), &request).await);
+    let listed = shown_or_error!(ctx, tenantry.teams().list_teams(&page.principal, &page.org_ref(), &request).await);
     let org = &page.access.org;
     let plan = tenantry.preset().plan(&org.plan);
-    let count = shown_or_error!(ctx, tenantry.team_slugs(&page.access).await).len() as u64;
+    let count = shown_or_error!(ctx, tenantry.teams().team_slugs(&page.access).await).len() as u64;
     let (limit_text, at_limit) = match plan.and_then(|p| p.teams.map(|max| (p, max))) {
         Some((plan, max)) => (format!("{count} of {max} teams on the {} plan.", plan.name), count >= max),
         None => (String::new(), false),
@@ -117,7 +117,7 @@ pub async fn create(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let new = NewTeam { name: form.name.clone(), slug: None, description: form.description, metadata: None };
-    match state.tenantry.create_team(&principal, &OrgRef::from(slug.as_str()), new, &ctx.meta).await {
+    match state.tenantry.teams().create_team(&principal, &OrgRef::from(slug.as_str()), new, &ctx.meta).await {
         Ok(team) => ctx.redirect(
             &format!("/app/org/{slug}/teams/{}", team.slug),
             Some(&format!("The team {} was created.", team.name)),
@@ -181,7 +181,7 @@ async fn render_team(
     let request = page_request(query.cursor.as_deref());
     let overview = shown_or_error!(
         ctx,
-        tenantry.team_overview(&page.principal, &page.org_ref(), &TeamRef::from(team), &request).await
+        tenantry.teams().team_overview(&page.principal, &page.org_ref(), &TeamRef::from(team), &request).await
     );
     let preset = tenantry.preset();
     let role_name = |key: &str| preset.team_role(key).map_or_else(|| key.to_owned(), |r| r.name.clone());
@@ -262,6 +262,7 @@ pub async fn edit(
     let patch = TeamPatch { name: Some(form.name), description: Some(form.description), ..TeamPatch::default() };
     let done = state
         .tenantry
+        .teams()
         .update_team(&principal, &OrgRef::from(slug.as_str()), &TeamRef::from(team.as_str()), patch, &ctx.meta)
         .await;
     answered(ctx, (&slug, &team), done, |t| format!("The team {} was saved.", t.name), String::new()).await
@@ -284,12 +285,16 @@ pub async fn add_member(
     let tenantry = &state.tenantry;
     let org = OrgRef::from(slug.as_str());
     let email = form.email.trim().to_owned();
-    let found = tenantry.search_members(&principal, &org, &email, &PageRequest::first(100)).await.map(|page| {
-        page.items.into_iter().find(|m| m.email.as_str().eq_ignore_ascii_case(&email)).map(|m| m.membership.user_id)
-    });
+    let found =
+        tenantry.directory().search_members(&principal, &org, &email, &PageRequest::first(100)).await.map(|page| {
+            page.items.into_iter().find(|m| m.email.as_str().eq_ignore_ascii_case(&email)).map(|m| m.membership.user_id)
+        });
     let done = match found {
         Ok(Some(user)) => {
-            tenantry.add_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &form.role, &ctx.meta).await
+            tenantry
+                .teams()
+                .add_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &form.role, &ctx.meta)
+                .await
         }
         Ok(None) => Err(Error::invalid("email", "no member of this organization has this email")),
         Err(error) => Err(error),
@@ -314,6 +319,7 @@ pub async fn change_role(
         Ok(user) => {
             state
                 .tenantry
+                .teams()
                 .change_team_member_role(&principal, &org, &TeamRef::from(team.as_str()), user, &form.role, &ctx.meta)
                 .await
         }
@@ -339,7 +345,11 @@ pub async fn remove_member(
     let org = OrgRef::from(slug.as_str());
     let done = match path_id(&user, "team member") {
         Ok(user) => {
-            state.tenantry.remove_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &ctx.meta).await
+            state
+                .tenantry
+                .teams()
+                .remove_team_member(&principal, &org, &TeamRef::from(team.as_str()), user, &ctx.meta)
+                .await
         }
         Err(error) => Err(error),
     };
@@ -350,7 +360,7 @@ pub async fn confirm_delete(ctx: Ctx, Path((slug, team)): Path<(String, String)>
     let page = or_respond!(OrgPage::open(&ctx, &slug, Section::Teams, "Delete team").await);
     let found = shown_or_error!(
         ctx,
-        ctx.state.tenantry.get_team(&page.principal, &page.org_ref(), &TeamRef::from(team.as_str())).await
+        ctx.state.tenantry.teams().get_team(&page.principal, &page.org_ref(), &TeamRef::from(team.as_str())).await
     );
     let question = format!(
         "Delete the team {} ({} member(s))? Its members stay in {}; only their places in this team go.",
@@ -379,7 +389,7 @@ pub async fn delete(
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
-    match state.tenantry.delete_team(&principal, &org, &TeamRef::from(team.as_str()), &ctx.meta).await {
+    match state.tenantry.teams().delete_team(&principal, &org, &TeamRef::from(team.as_str()), &ctx.meta).await {
         Ok(()) => ctx.redirect(&format!("/app/org/{slug}/teams"), Some("The team was deleted.")),
         Err(error) => {
             let (status, problem) = Problem::from_error(error);

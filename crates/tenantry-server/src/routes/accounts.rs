@@ -43,7 +43,7 @@ pub async fn signup(
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<Data<SessionView>>), ApiError> {
     let input = SignupInput { email: body.email, password: body.password, display_name: body.display_name };
-    let signed_in = state.tenantry.signup(input, &meta).await?;
+    let signed_in = state.tenantry.accounts().signup(input, &meta).await?;
     Ok((StatusCode::CREATED, data(signed_in.into())))
 }
 
@@ -56,7 +56,7 @@ pub async fn login(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<Data<LoginView>>, ApiError> {
-    Ok(data(match state.tenantry.login(&body.email, &body.password, &meta).await? {
+    Ok(data(match state.tenantry.accounts().login(&body.email, &body.password, &meta).await? {
         LoginOutcome::SignedIn(signed_in) => LoginView::Session(Box::new((*signed_in).into())),
         LoginOutcome::MfaRequired { mfa_token } => LoginView::Mfa(MfaChallengeView { mfa_required: true, mfa_token }),
     }))
@@ -69,7 +69,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Json<Data<SessionView>>, ApiError> {
-    Ok(data(state.tenantry.refresh(&body.refresh_token).await?.into()))
+    Ok(data(state.tenantry.accounts().refresh(&body.refresh_token).await?.into()))
 }
 
 /// End the current session (its refresh and access tokens).
@@ -80,7 +80,7 @@ pub async fn logout(
     AuthUser(user): AuthUser,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.logout(&user, &meta).await?;
+    state.tenantry.accounts().logout(&user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,6 +91,7 @@ pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Resu
     // Host apps ask on every page load: the answer comes from a cache, which keeps its JSON.
     let body = state
         .tenantry
+        .accounts()
         .me_rendered(&user, |me| {
             let view = MeView {
                 user: UserView::from(&me.user),
@@ -112,7 +113,8 @@ pub async fn switch_org(
     AuthUser(user): AuthUser,
     ApiJson(body): ApiJson<SwitchOrgBody>,
 ) -> Result<Json<Data<SwitchedView>>, ApiError> {
-    let (access_token, expires_in, org) = state.tenantry.switch_org(&user, &OrgRef::from(body.org_id.as_str())).await?;
+    let (access_token, expires_in, org) =
+        state.tenantry.accounts().switch_org(&user, &OrgRef::from(body.org_id.as_str())).await?;
     Ok(data(SwitchedView { access_token, token_type: "Bearer".to_owned(), expires_in, org: OrgView::with_role(&org) }))
 }
 
@@ -124,7 +126,7 @@ pub async fn verify_email(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.verify_email(&body.token, &meta).await?;
+    state.tenantry.accounts().verify_email(&body.token, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,7 +138,7 @@ pub async fn request_password_reset(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ResetRequestBody>,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
-    state.tenantry.request_password_reset(&body.email, &meta).await?;
+    state.tenantry.accounts().request_password_reset(&body.email, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
         data(AcceptedView { message: "if the address has an account, a reset link is on its way".to_owned() }),
@@ -151,6 +153,6 @@ pub async fn confirm_password_reset(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ResetConfirmBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.confirm_password_reset(&body.token, body.new_password, &meta).await?;
+    state.tenantry.accounts().confirm_password_reset(&body.token, body.new_password, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -46,7 +46,7 @@ pub async fn list_orgs(
     ApiQuery(search): ApiQuery<SearchParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<OrgView>>, ApiError> {
-    let page = state.tenantry.admin_list_orgs(search.q.as_deref(), &page).await?;
+    let page = state.tenantry.admin().admin_list_orgs(search.q.as_deref(), &page).await?;
     Ok(list(page, |org| OrgView::plain(&org)))
 }
 
@@ -61,7 +61,7 @@ pub async fn create_org(
 ) -> Result<(StatusCode, Json<Data<OrgView>>), ApiError> {
     let owner_id = body_user_id(&body.owner_id, "owner_id")?;
     let new = AdminNewOrg { owner_id, name: body.name, slug: body.slug, metadata: body.metadata };
-    let org = state.tenantry.admin_create_org(new, &meta).await?;
+    let org = state.tenantry.admin().admin_create_org(new, &meta).await?;
     Ok((StatusCode::CREATED, data(OrgView::plain(&org.org))))
 }
 
@@ -78,8 +78,11 @@ pub async fn add_member(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<AdminAddMemberBody>,
 ) -> Result<(StatusCode, Json<Data<MemberView>>), ApiError> {
-    let member =
-        state.tenantry.admin_add_member(&org, body_user_id(&body.user_id, "user_id")?, &body.role, &meta).await?;
+    let member = state
+        .tenantry
+        .admin()
+        .admin_add_member(&org, body_user_id(&body.user_id, "user_id")?, &body.role, &meta)
+        .await?;
     Ok((StatusCode::CREATED, data(MemberView::from(&member))))
 }
 
@@ -93,7 +96,7 @@ pub async fn list_users(
     ApiQuery(search): ApiQuery<SearchParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<AdminUserView>>, ApiError> {
-    let page = state.tenantry.admin_list_users(search.q.as_deref(), &page).await?;
+    let page = state.tenantry.admin().admin_list_users(search.q.as_deref(), &page).await?;
     Ok(list(page, AdminUserView::from))
 }
 
@@ -108,7 +111,7 @@ pub async fn suspend_user(
     Path(user): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<AdminUserView>>, ApiError> {
-    Ok(data(state.tenantry.admin_set_suspended(path_id(&user, "user")?, true, &meta).await?.into()))
+    Ok(data(state.tenantry.admin().admin_set_suspended(path_id(&user, "user")?, true, &meta).await?.into()))
 }
 
 /// Lift a suspension; the user logs in again.
@@ -121,7 +124,7 @@ pub async fn unsuspend_user(
     Path(user): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<AdminUserView>>, ApiError> {
-    Ok(data(state.tenantry.admin_set_suspended(path_id(&user, "user")?, false, &meta).await?.into()))
+    Ok(data(state.tenantry.admin().admin_set_suspended(path_id(&user, "user")?, false, &meta).await?.into()))
 }
 
 /// The email outbox, newest first.
@@ -133,6 +136,6 @@ pub async fn list_outbox(
     _admin: AdminAuth,
     Pagination(page): Pagination,
 ) -> Result<Json<List<OutboxView>>, ApiError> {
-    let page = state.tenantry.admin_list_outbox(&page).await?;
+    let page = state.tenantry.admin().admin_list_outbox(&page).await?;
     Ok(list(page, OutboxView::from))
 }

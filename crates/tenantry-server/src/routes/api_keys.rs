@@ -29,7 +29,7 @@ pub async fn list_keys(
     Path(org): Path<OrgRef>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<ApiKeyView>>, ApiError> {
-    let page = state.tenantry.list_api_keys(&caller, &org, &page).await?;
+    let page = state.tenantry.api_keys().list_api_keys(&caller, &org, &page).await?;
     Ok(list(page, ApiKeyView::from))
 }
 
@@ -45,7 +45,7 @@ pub async fn create_key(
     ApiJson(body): ApiJson<CreateKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
     let new = NewKey { name: body.name, scopes: body.scopes, expires_at: body.expires_at, prefix: body.prefix };
-    let issued = state.tenantry.create_api_key(&caller, &org, new, &meta).await?;
+    let issued = state.tenantry.api_keys().create_api_key(&caller, &org, new, &meta).await?;
     Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
 }
 
@@ -59,7 +59,7 @@ pub async fn revoke_key(
     Path((org, key)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.revoke_api_key(&caller, &org, path_id(&key, "API key")?, &meta).await?;
+    state.tenantry.api_keys().revoke_api_key(&caller, &org, path_id(&key, "API key")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -76,7 +76,10 @@ pub async fn roll_key(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<RollKeyBody>,
 ) -> Result<(StatusCode, Json<Data<IssuedKeyView>>), ApiError> {
-    let issued =
-        state.tenantry.roll_api_key(&caller, &org, path_id(&key, "API key")?, body.old_expires_in, &meta).await?;
+    let issued = state
+        .tenantry
+        .api_keys()
+        .roll_api_key(&caller, &org, path_id(&key, "API key")?, body.old_expires_in, &meta)
+        .await?;
     Ok((StatusCode::CREATED, data(IssuedKeyView::from(issued))))
 }

@@ -106,7 +106,7 @@ pub async fn list_events(
     ApiQuery(filters): ApiQuery<FilterParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<AuditEventView>>, ApiError> {
-    let page = state.tenantry.list_audit_events(&caller, &org, &filters.filter()?, &page).await?;
+    let page = state.tenantry.audit().list_audit_events(&caller, &org, &filters.filter()?, &page).await?;
     Ok(list(page, AuditEventView::from))
 }
 
@@ -128,7 +128,7 @@ pub async fn add_event(
         metadata: body.metadata,
         occurred_at: body.occurred_at,
     };
-    let entry = state.tenantry.record_host_event(&caller, &org, event, &meta).await?;
+    let entry = state.tenantry.audit().record_host_event(&caller, &org, event, &meta).await?;
     Ok((StatusCode::CREATED, data(AuditEventView::from(entry))))
 }
 
@@ -148,7 +148,7 @@ pub async fn export_events(
     ApiQuery(FormatParam { format }): ApiQuery<FormatParam>,
     ApiQuery(filters): ApiQuery<FilterParams>,
 ) -> Result<Response, ApiError> {
-    let export = state.tenantry.open_audit_export(&caller, &org, filters.filter()?).await?;
+    let export = state.tenantry.audit().open_audit_export(&caller, &org, filters.filter()?).await?;
     let body = Body::from_stream(export_stream(state.tenantry.clone(), export, format));
     let disposition = format!("attachment; filename=\"audit-events.{}\"", format.extension());
     Response::builder()
@@ -176,7 +176,7 @@ pub(crate) fn export_stream(
             if position.done {
                 return Ok(None);
             }
-            let batch = tenantry.audit_export_batch(&export, position.before).await.inspect_err(|error| {
+            let batch = tenantry.audit().audit_export_batch(&export, position.before).await.inspect_err(|error| {
                 // The status line has gone out; the client sees the transfer break off.
                 tracing::error!(%error, "audit export failed part-way");
             })?;
@@ -198,6 +198,6 @@ pub async fn list_instance_events(
     ApiQuery(filters): ApiQuery<FilterParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<AuditEventView>>, ApiError> {
-    let page = state.tenantry.list_instance_audit_events(&filters.filter()?, &page).await?;
+    let page = state.tenantry.audit().list_instance_audit_events(&filters.filter()?, &page).await?;
     Ok(list(page, AuditEventView::from))
 }

@@ -64,7 +64,7 @@ pub async fn authorize(
             .enumerate()
             .map(|(i, body)| check(body, &format!("checks[{i}].")))
             .collect::<Result<Vec<_>, _>>()?;
-        let decisions = state.tenantry.authorize(&caller, &checks, true).await?;
+        let decisions = state.tenantry.authorization().authorize(&caller, &checks, true).await?;
         return Ok(data(AuthorizeAnswer::Batch(decisions.into_iter().map(view).collect())));
     }
     let single = CheckBody {
@@ -74,6 +74,6 @@ pub async fn authorize(
         permission: body.permission,
         permissions: body.permissions,
     };
-    let mut decisions = state.tenantry.authorize(&caller, &[check(single, "")?], false).await?;
+    let mut decisions = state.tenantry.authorization().authorize(&caller, &[check(single, "")?], false).await?;
     Ok(data(AuthorizeAnswer::Single(view(decisions.remove(0)))))
 }

@@ -64,6 +64,6 @@ pub async fn read_event_log(
         None => DEFAULT_LIMIT,
         Some(l) => l.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number from 1 to 100"))?,
     };
-    let page = state.tenantry.list_events(&caller, params.after.as_deref(), &types, limit).await?;
+    let page = state.tenantry.events().list_events(&caller, params.after.as_deref(), &types, limit).await?;
     Ok(list(page, view))
 }

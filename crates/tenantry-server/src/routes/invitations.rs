@@ -52,7 +52,7 @@ pub async fn create_invitation(
 ) -> Result<(StatusCode, Json<Data<IssuedInvitationView>>), ApiError> {
     let input =
         NewInvitation { email: body.email, role: body.role, team_ids: body.team_ids, expires_in: body.expires_in };
-    let issued = state.tenantry.create_invitation(&caller, &org, input, &meta).await?;
+    let issued = state.tenantry.invitations().create_invitation(&caller, &org, input, &meta).await?;
     Ok((StatusCode::CREATED, data(issued.into())))
 }
 
@@ -70,7 +70,7 @@ pub async fn list_invitations(
     ApiQuery(params): ApiQuery<ListParams>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<InvitationView>>, ApiError> {
-    let page = state.tenantry.list_invitations(&caller, &org, params.state.as_deref(), &page).await?;
+    let page = state.tenantry.invitations().list_invitations(&caller, &org, params.state.as_deref(), &page).await?;
     Ok(list(page, InvitationView::from))
 }
 
@@ -85,7 +85,7 @@ pub async fn revoke_invitation(
     Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.revoke_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
+    state.tenantry.invitations().revoke_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,7 +102,8 @@ pub async fn resend_invitation(
     Path((org, inv)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<IssuedInvitationView>>, ApiError> {
-    let issued = state.tenantry.resend_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
+    let issued =
+        state.tenantry.invitations().resend_invitation(&caller, &org, path_id(&inv, "invitation")?, &meta).await?;
     Ok(data(issued.into()))
 }
 
@@ -115,7 +116,7 @@ pub async fn preview_invitation(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<Data<InvitationPreviewView>>, ApiError> {
-    let preview = state.tenantry.preview_invitation(&token, None).await?;
+    let preview = state.tenantry.invitations().preview_invitation(&token, None).await?;
     Ok(data(preview.into()))
 }
 
@@ -134,7 +135,7 @@ pub async fn accept_invitation(
     Path(token): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<AcceptedInvitationView>>, ApiError> {
-    let accepted = state.tenantry.accept_invitation(&caller, &token, &meta).await?;
+    let accepted = state.tenantry.invitations().accept_invitation(&caller, &token, &meta).await?;
     Ok(data(accepted.into()))
 }
 
@@ -150,6 +151,6 @@ pub async fn decline_invitation(
     Path(token): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<InvitationView>>, ApiError> {
-    let invitation = state.tenantry.decline_invitation(&caller, &token, &meta).await?;
+    let invitation = state.tenantry.invitations().decline_invitation(&caller, &token, &meta).await?;
     Ok(data(invitation.into()))
 }

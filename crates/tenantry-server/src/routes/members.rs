@@ -38,7 +38,7 @@ pub async fn list_members(
     Path(org): Path<OrgRef>,
     Pagination(page): Pagination,
 ) -> Result<Response, ApiError> {
-    let listed = state.tenantry.list_members(&caller, &org, &page).await?;
+    let listed = state.tenantry.members().list_members(&caller, &org, &page).await?;
     // Pages come from a cache, which keeps each one's JSON once made.
     let body = listed.rendered(|page| {
         serde_json::to_vec(&list_shared(page, |member| MemberView::from(member)).0)
@@ -57,7 +57,7 @@ pub async fn get_member(
     Caller(caller): Caller,
     Path((org, user)): Path<(OrgRef, String)>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
-    let member = state.tenantry.get_member(&caller, &org, path_id(&user, "member")?).await?;
+    let member = state.tenantry.members().get_member(&caller, &org, path_id(&user, "member")?).await?;
     Ok(data(MemberView::from(&member)))
 }
 
@@ -77,7 +77,8 @@ pub async fn change_member(
     ApiJson(body): ApiJson<ChangeMemberBody>,
 ) -> Result<Json<Data<MemberView>>, ApiError> {
     let patch = MemberPatch { role: body.role, status: body.status.map(MemberStatus::from) };
-    let member = state.tenantry.update_member(&caller, &org, path_id(&user, "member")?, &patch, &meta).await?;
+    let member =
+        state.tenantry.members().update_member(&caller, &org, path_id(&user, "member")?, &patch, &meta).await?;
     Ok(data(MemberView::from(&member)))
 }
 
@@ -91,7 +92,7 @@ pub async fn remove_member(
     Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.remove_member(&caller, &org, path_id(&user, "member")?, &meta).await?;
+    state.tenantry.members().remove_member(&caller, &org, path_id(&user, "member")?, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -105,7 +106,7 @@ pub async fn leave(
     Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.leave_org(&caller, &org, &meta).await?;
+    state.tenantry.members().leave_org(&caller, &org, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,7 +120,7 @@ pub async fn send_password_reset(
     Path((org, user)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<(StatusCode, Json<Data<AcceptedView>>), ApiError> {
-    state.tenantry.send_member_password_reset(&caller, &org, path_id(&user, "member")?, &meta).await?;
+    state.tenantry.members().send_member_password_reset(&caller, &org, path_id(&user, "member")?, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
         data(AcceptedView { message: "a password reset link is on its way to the member".to_owned() }),

@@ -47,7 +47,7 @@ pub async fn login_mfa(
         (None, Some(code)) => SecondFactor::RecoveryCode(code),
         _ => return Err(tenantry_core::Error::invalid("code", "give exactly one of `code` and `recovery_code`").into()),
     };
-    Ok(data(state.tenantry.login_mfa(&body.mfa_token, factor, &meta).await?.into()))
+    Ok(data(state.tenantry.mfa().login_mfa(&body.mfa_token, factor, &meta).await?.into()))
 }
 
 /// Whether your account has MFA, and how many recovery codes are left.
@@ -57,7 +57,7 @@ pub async fn mfa_status(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Data<MfaStatusView>>, ApiError> {
-    let (enabled, recovery_codes_left) = state.tenantry.mfa_status(&user).await?;
+    let (enabled, recovery_codes_left) = state.tenantry.mfa().mfa_status(&user).await?;
     Ok(data(MfaStatusView { enabled, recovery_codes_left }))
 }
 
@@ -70,7 +70,7 @@ pub async fn start_totp(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Data<TotpEnrolmentView>>, ApiError> {
-    Ok(data(state.tenantry.start_totp(&user).await?.into()))
+    Ok(data(state.tenantry.mfa().start_totp(&user).await?.into()))
 }
 
 /// Confirm enrolment with a code from the app; returns ten recovery codes, shown once.
@@ -83,7 +83,7 @@ pub async fn confirm_totp(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Json<Data<RecoveryCodesView>>, ApiError> {
-    let recovery_codes = state.tenantry.confirm_totp(&user, &body.code, &meta).await?;
+    let recovery_codes = state.tenantry.mfa().confirm_totp(&user, &body.code, &meta).await?;
     Ok(data(RecoveryCodesView { recovery_codes }))
 }
 
@@ -97,7 +97,7 @@ pub async fn disable_totp(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<DisableTotpBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.disable_totp(&user, &body.password, &body.code, &meta).await?;
+    state.tenantry.mfa().disable_totp(&user, &body.password, &body.code, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -108,7 +108,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Data<Vec<SessionInfoView>>>, ApiError> {
-    let sessions = state.tenantry.list_sessions(&user).await?;
+    let sessions = state.tenantry.sessions().list_sessions(&user).await?;
     Ok(data(sessions.into_iter().map(SessionInfoView::from).collect()))
 }
 
@@ -123,7 +123,7 @@ pub async fn revoke_session(
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     let id: SessionId = path_id(&session, "session")?;
-    state.tenantry.revoke_session(&user, &id, &meta).await?;
+    state.tenantry.sessions().revoke_session(&user, &id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,7 +135,7 @@ pub async fn revoke_other_sessions(
     AuthUser(user): AuthUser,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.revoke_other_sessions(&user, &meta).await?;
+    state.tenantry.sessions().revoke_other_sessions(&user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -150,7 +150,7 @@ pub async fn mfa_impact(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<Vec<MemberView>>>, ApiError> {
-    let members = state.tenantry.mfa_impact(&caller, &org).await?;
+    let members = state.tenantry.mfa().mfa_impact(&caller, &org).await?;
     Ok(data(members.iter().map(MemberView::from).collect()))
 }
 
@@ -166,6 +166,6 @@ pub async fn reset_mfa(
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     let user: UserId = path_id(&user, "user")?;
-    state.tenantry.reset_mfa(&Principal::Admin, &user, &meta).await?;
+    state.tenantry.mfa().reset_mfa(&Principal::Admin, &user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -39,7 +39,7 @@ pub async fn send_notification(
             .ok_or_else(|| ApiError::invalid("severity", "must be `info`, `warning` or `critical`"))?,
     };
     let notification = Notification { subject: body.subject, text: body.text, severity };
-    let sent = state.tenantry.send_notification(&caller, &org, notification, &meta).await?;
+    let sent = state.tenantry.notifications().send_notification(&caller, &org, notification, &meta).await?;
     Ok((StatusCode::ACCEPTED, data(sent.into())))
 }
 
@@ -54,6 +54,6 @@ pub async fn send_test_notification(
     Path(org): Path<OrgRef>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<(StatusCode, Json<Data<NotificationView>>), ApiError> {
-    let sent = state.tenantry.send_test_notification(&caller, &org, &meta).await?;
+    let sent = state.tenantry.notifications().send_test_notification(&caller, &org, &meta).await?;
     Ok((StatusCode::ACCEPTED, data(sent.into())))
 }

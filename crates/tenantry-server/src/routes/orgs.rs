@@ -28,7 +28,7 @@ pub async fn list_orgs(
     AuthUser(user): AuthUser,
     Pagination(page): Pagination,
 ) -> Result<Json<List<OrgView>>, ApiError> {
-    let page = state.tenantry.list_my_orgs(&user, &page).await?;
+    let page = state.tenantry.orgs().list_my_orgs(&user, &page).await?;
     Ok(list(page, |org| OrgView::with_role(&org)))
 }
 
@@ -41,7 +41,7 @@ pub async fn create_org(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CreateOrgBody>,
 ) -> Result<(StatusCode, Json<Data<OrgView>>), ApiError> {
-    let org = state.tenantry.create_org(&user, body.name, body.slug, body.metadata, &meta).await?;
+    let org = state.tenantry.orgs().create_org(&user, body.name, body.slug, body.metadata, &meta).await?;
     Ok((StatusCode::CREATED, data(OrgView::with_role(&org))))
 }
 
@@ -54,7 +54,7 @@ pub async fn get_org(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
-    let access = state.tenantry.get_org(&caller, &org).await?;
+    let access = state.tenantry.orgs().get_org(&caller, &org).await?;
     Ok(data(OrgView::for_caller(&access)))
 }
 
@@ -73,7 +73,7 @@ pub async fn update_org(
         return Err(ApiError::invalid("slug", "is immutable after creation"));
     }
     let patch = OrgPatch { name: body.name, metadata: body.metadata };
-    let access = state.tenantry.update_org(&caller, &org, patch, &meta).await?;
+    let access = state.tenantry.orgs().update_org(&caller, &org, patch, &meta).await?;
     Ok(data(OrgView::for_caller(&access)))
 }
 
@@ -91,6 +91,6 @@ pub async fn delete_org(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<DeleteOrgBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.delete_org(&caller, &org, &body.confirm_slug, &meta).await?;
+    state.tenantry.orgs().delete_org(&caller, &org, &body.confirm_slug, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,6 +33,7 @@ pub async fn transfer_ownership(
 ) -> Result<Json<Data<OrgView>>, ApiError> {
     let done = state
         .tenantry
+        .orgs()
         .transfer_ownership(
             &caller,
             &org,

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/plans", tag = "billing", responses((status = 200, body = Data<Vec<PlanView>>)))]
 pub async fn list_plans(State(state): State<AppState>) -> Json<Data<Vec<PlanView>>> {
     let preset = state.tenantry.preset();
-    data(state.tenantry.list_plans().iter().map(|plan| PlanView::new(plan, preset)).collect())
+    data(state.tenantry.plans().list_plans().iter().map(|plan| PlanView::new(plan, preset)).collect())
 }
 
 /// Change an org's plan. With `billing.mode = managed` (the default) only the instance admin and
@@ -40,7 +40,7 @@ pub async fn change_plan(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<ChangePlanBody>,
 ) -> Result<Json<Data<OrgView>>, ApiError> {
-    let access = state.tenantry.change_plan(&caller, &org, &body.plan, &meta).await?;
+    let access = state.tenantry.plans().change_plan(&caller, &org, &body.plan, &meta).await?;
     Ok(data(OrgView::for_caller(&access)))
 }
 
@@ -53,7 +53,7 @@ pub async fn get_billing(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<BillingView>>, ApiError> {
-    Ok(data(state.tenantry.billing(&caller, &org).await?.into()))
+    Ok(data(state.tenantry.plans().billing(&caller, &org).await?.into()))
 }
 
 /// Store the payment provider's customer id (`billing.update_payment`; admin and service tokens).
@@ -67,6 +67,6 @@ pub async fn set_billing_customer(
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<BillingCustomerBody>,
 ) -> Result<Json<Data<BillingView>>, ApiError> {
-    let billing = state.tenantry.set_billing_customer(&caller, &org, body.billing_customer_id, &meta).await?;
+    let billing = state.tenantry.plans().set_billing_customer(&caller, &org, body.billing_customer_id, &meta).await?;
     Ok(data(billing.into()))
 }

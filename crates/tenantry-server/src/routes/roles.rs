@@ -38,7 +38,7 @@ pub async fn list_roles(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<Vec<RoleView>>>, ApiError> {
-    let roles = state.tenantry.list_roles(&caller, &org).await?;
+    let roles = state.tenantry.roles().list_roles(&caller, &org).await?;
     Ok(data(roles.iter().map(|r| RoleView::new(r, state.tenantry.preset())).collect()))
 }
 
@@ -55,7 +55,7 @@ pub async fn create_role(
     ApiJson(body): ApiJson<CreateRoleBody>,
 ) -> Result<(StatusCode, Json<Data<RoleView>>), ApiError> {
     let input = RoleInput { key: body.key, name: body.name, permissions: body.permissions };
-    let role = state.tenantry.create_role(&caller, &org, input, &meta).await?;
+    let role = state.tenantry.roles().create_role(&caller, &org, input, &meta).await?;
     Ok((StatusCode::CREATED, data(RoleView::new(&role, state.tenantry.preset()))))
 }
 
@@ -71,7 +71,7 @@ pub async fn update_role(
     ApiJson(body): ApiJson<UpdateRoleBody>,
 ) -> Result<Json<Data<RoleView>>, ApiError> {
     let patch = RolePatch { name: body.name, permissions: body.permissions };
-    let role = state.tenantry.update_role(&caller, &org, &key, patch, &meta).await?;
+    let role = state.tenantry.roles().update_role(&caller, &org, &key, patch, &meta).await?;
     Ok(data(RoleView::new(&role, state.tenantry.preset())))
 }
 
@@ -87,6 +87,6 @@ pub async fn delete_role(
     ApiQuery(params): ApiQuery<DeleteRoleParams>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.delete_role(&caller, &org, &key, params.reassign_to.as_deref(), &meta).await?;
+    state.tenantry.roles().delete_role(&caller, &org, &key, params.reassign_to.as_deref(), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

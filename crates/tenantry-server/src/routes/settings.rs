@@ -34,7 +34,7 @@ pub async fn get_settings(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<(HeaderMap, Json<Data<SettingsView>>), ApiError> {
-    Ok(respond(state.tenantry.get_settings(&caller, &org).await?))
+    Ok(respond(state.tenantry.org_settings().get_settings(&caller, &org).await?))
 }
 
 /// Replace the org's settings (`org.manage`). Send `If-Match` with the `ETag` you read to refuse
@@ -55,6 +55,6 @@ pub async fn put_settings(
         Some(value) => Some(value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be visible ASCII"))?),
         None => None,
     };
-    let read = state.tenantry.put_settings(&caller, &org, body.into(), if_match, &meta).await?;
+    let read = state.tenantry.org_settings().put_settings(&caller, &org, body.into(), if_match, &meta).await?;
     Ok(respond(read))
 }

@@ -35,7 +35,7 @@ pub async fn list_teams(
     Path(org): Path<OrgRef>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<TeamView>>, ApiError> {
-    let page = state.tenantry.list_teams(&caller, &org, &page).await?;
+    let page = state.tenantry.teams().list_teams(&caller, &org, &page).await?;
     Ok(list(page, |team| TeamView::from(&team)))
 }
 
@@ -53,7 +53,7 @@ pub async fn create_team(
     ApiJson(body): ApiJson<CreateTeamBody>,
 ) -> Result<(StatusCode, Json<Data<TeamView>>), ApiError> {
     let new = NewTeam { name: body.name, slug: body.slug, description: body.description, metadata: body.metadata };
-    let team = state.tenantry.create_team(&caller, &org, new, &meta).await?;
+    let team = state.tenantry.teams().create_team(&caller, &org, new, &meta).await?;
     Ok((StatusCode::CREATED, data(TeamView::from(&team))))
 }
 
@@ -66,7 +66,7 @@ pub async fn get_team(
     Caller(caller): Caller,
     Path((org, team)): Path<(OrgRef, String)>,
 ) -> Result<Json<Data<TeamView>>, ApiError> {
-    let team = state.tenantry.get_team(&caller, &org, &TeamRef::from(team)).await?;
+    let team = state.tenantry.teams().get_team(&caller, &org, &TeamRef::from(team)).await?;
     Ok(data(TeamView::from(&team)))
 }
 
@@ -83,7 +83,7 @@ pub async fn update_team(
     ApiJson(body): ApiJson<UpdateTeamBody>,
 ) -> Result<Json<Data<TeamView>>, ApiError> {
     let patch = TeamPatch { name: body.name, slug: body.slug, description: body.description, metadata: body.metadata };
-    let team = state.tenantry.update_team(&caller, &org, &TeamRef::from(team), patch, &meta).await?;
+    let team = state.tenantry.teams().update_team(&caller, &org, &TeamRef::from(team), patch, &meta).await?;
     Ok(data(TeamView::from(&team)))
 }
 
@@ -97,7 +97,7 @@ pub async fn delete_team(
     Path((org, team)): Path<(OrgRef, String)>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.delete_team(&caller, &org, &TeamRef::from(team), &meta).await?;
+    state.tenantry.teams().delete_team(&caller, &org, &TeamRef::from(team), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,7 +112,7 @@ pub async fn list_team_members(
     Path((org, team)): Path<(OrgRef, String)>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<TeamMemberView>>, ApiError> {
-    let page = state.tenantry.list_team_members(&caller, &org, &TeamRef::from(team), &page).await?;
+    let page = state.tenantry.teams().list_team_members(&caller, &org, &TeamRef::from(team), &page).await?;
     Ok(list(page, |member| TeamMemberView::from(&member)))
 }
 
@@ -131,7 +131,7 @@ pub async fn add_team_member(
     ApiJson(body): ApiJson<AddTeamMemberBody>,
 ) -> Result<(StatusCode, Json<Data<TeamMemberView>>), ApiError> {
     let team = TeamRef::from(team);
-    let member = state.tenantry.add_team_member(&caller, &org, &team, body.user_id, &body.role, &meta).await?;
+    let member = state.tenantry.teams().add_team_member(&caller, &org, &team, body.user_id, &body.role, &meta).await?;
     Ok((StatusCode::CREATED, data(TeamMemberView::from(&member))))
 }
 
@@ -150,7 +150,7 @@ pub async fn change_team_member_role(
     ApiJson(body): ApiJson<TeamRoleBody>,
 ) -> Result<Json<Data<TeamMemberView>>, ApiError> {
     let (team, user) = (TeamRef::from(team), path_id(&user, "team member")?);
-    let member = state.tenantry.change_team_member_role(&caller, &org, &team, user, &body.role, &meta).await?;
+    let member = state.tenantry.teams().change_team_member_role(&caller, &org, &team, user, &body.role, &meta).await?;
     Ok(data(TeamMemberView::from(&member)))
 }
 
@@ -166,6 +166,6 @@ pub async fn remove_team_member(
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
     let (team, user) = (TeamRef::from(team), path_id(&user, "team member")?);
-    state.tenantry.remove_team_member(&caller, &org, &team, user, &meta).await?;
+    state.tenantry.teams().remove_team_member(&caller, &org, &team, user, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

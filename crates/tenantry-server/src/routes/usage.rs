@@ -32,7 +32,7 @@ pub async fn org_usage(
     Caller(caller): Caller,
     Path(org): Path<OrgRef>,
 ) -> Result<Json<Data<UsageView>>, ApiError> {
-    Ok(data(state.tenantry.usage(&caller, &org).await?.into()))
+    Ok(data(state.tenantry.metering().usage(&caller, &org).await?.into()))
 }
 
 /// The usage of the caller's org: an API key's own org, or a user's active org
@@ -48,7 +48,7 @@ pub async fn my_usage(
     State(state): State<AppState>,
     Caller(caller): Caller,
 ) -> Result<Json<Data<UsageView>>, ApiError> {
-    Ok(data(state.tenantry.my_usage(&caller).await?.into()))
+    Ok(data(state.tenantry.metering().my_usage(&caller).await?.into()))
 }
 
 /// Meter a resource of the host app (service tokens; the org's API keys scoped `{metric}.*`).
@@ -72,7 +72,7 @@ pub async fn meter(
         Some(value) => Some(value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?),
         None => None,
     };
-    let metered = state.tenantry.meter(&caller, &org, &metric, body.delta, key, &meta).await?;
+    let metered = state.tenantry.metering().meter(&caller, &org, &metric, body.delta, key, &meta).await?;
     let mut out = HeaderMap::new();
     if metered.replayed {
         out.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));

@@ -25,6 +25,6 @@ pub async fn verify_key(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> Result<Json<Data<VerificationView>>, ApiError> {
-    let verification = state.tenantry.verify_key(&caller, &body.key, body.permission.as_deref()).await?;
+    let verification = state.tenantry.api_keys().verify_key(&caller, &body.key, body.permission.as_deref()).await?;
     Ok(data(VerificationView::from(verification)))
 }

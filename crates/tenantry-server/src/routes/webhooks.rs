@@ -49,7 +49,7 @@ pub async fn list_webhooks(
     State(state): State<AppState>,
     _admin: AdminAuth,
 ) -> Result<Json<Data<Vec<WebhookView>>>, ApiError> {
-    let endpoints = state.tenantry.list_webhooks().await?;
+    let endpoints = state.tenantry.webhooks().list_webhooks().await?;
     Ok(data(endpoints.iter().map(WebhookView::from).collect()))
 }
 
@@ -67,7 +67,7 @@ pub async fn create_webhook(
     let types = event_types(&body.event_types.unwrap_or_default())?;
     let url = checked_url(&state, &body.url).await?;
     let new = NewWebhook { url, event_types: types, description: body.description.unwrap_or_default() };
-    let created = state.tenantry.create_webhook(&meta, new).await?;
+    let created = state.tenantry.webhooks().create_webhook(&meta, new).await?;
     Ok((StatusCode::CREATED, data(created.into())))
 }
 
@@ -81,7 +81,7 @@ pub async fn get_webhook(
     _admin: AdminAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Data<WebhookView>>, ApiError> {
-    Ok(data(WebhookView::from(&state.tenantry.get_webhook(webhook_id(&id)?).await?)))
+    Ok(data(WebhookView::from(&state.tenantry.webhooks().get_webhook(webhook_id(&id)?).await?)))
 }
 
 /// Change an endpoint's URL, event types or description; disable or enable it.
@@ -103,7 +103,7 @@ pub async fn update_webhook(
         None => None,
     };
     let changes = WebhookChanges { url, event_types: types, description: body.description, enabled: body.enabled };
-    let endpoint = state.tenantry.update_webhook(&meta, id, changes).await?;
+    let endpoint = state.tenantry.webhooks().update_webhook(&meta, id, changes).await?;
     Ok(data(WebhookView::from(&endpoint)))
 }
 
@@ -117,7 +117,7 @@ pub async fn delete_webhook(
     Path(id): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<StatusCode, ApiError> {
-    state.tenantry.delete_webhook(&meta, webhook_id(&id)?).await?;
+    state.tenantry.webhooks().delete_webhook(&meta, webhook_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,7 +132,7 @@ pub async fn rotate_webhook_secret(
     Path(id): Path<String>,
     ClientMeta(meta): ClientMeta,
 ) -> Result<Json<Data<WebhookWithSecretView>>, ApiError> {
-    Ok(data(state.tenantry.rotate_webhook_secret(&meta, webhook_id(&id)?).await?.into()))
+    Ok(data(state.tenantry.webhooks().rotate_webhook_secret(&meta, webhook_id(&id)?).await?.into()))
 }
 
 /// Send a `webhook.test` event to the endpoint now.
@@ -145,7 +145,7 @@ pub async fn send_test_webhook(
     _admin: AdminAuth,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Data<DeliveryView>>), ApiError> {
-    let delivery = state.tenantry.send_test_webhook(webhook_id(&id)?).await?;
+    let delivery = state.tenantry.webhooks().send_test_webhook(webhook_id(&id)?).await?;
     Ok((StatusCode::ACCEPTED, data(delivery.into())))
 }
 
@@ -160,7 +160,7 @@ pub async fn list_deliveries(
     Path(id): Path<String>,
     Pagination(page): Pagination,
 ) -> Result<Json<List<DeliveryView>>, ApiError> {
-    let page = state.tenantry.list_deliveries(webhook_id(&id)?, &page).await?;
+    let page = state.tenantry.webhooks().list_deliveries(webhook_id(&id)?, &page).await?;
     Ok(list(page, DeliveryView::from))
 }
 
@@ -175,6 +175,6 @@ pub async fn redeliver(
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Data<DeliveryView>>), ApiError> {
     let delivery: DeliveryId = path_id(&delivery, "delivery")?;
-    let redelivered = state.tenantry.redeliver(webhook_id(&id)?, delivery).await?;
+    let redelivered = state.tenantry.webhooks().redeliver(webhook_id(&id)?, delivery).await?;
     Ok((StatusCode::ACCEPTED, data(redelivered.into())))
 }

@@ -26,7 +26,7 @@ pub async fn dispatch(tenantry: Arc<Tenantry>) {
     let ready = tenantry.events_ready();
     loop {
         loop {
-            match tenantry.dispatch_events().await {
+            match tenantry.events().dispatch_events().await {
                 Ok(0) => break,
                 Ok(_) => tokio::time::sleep(BATCH_PAUSE).await,
                 Err(e) => {
@@ -44,7 +44,7 @@ pub async fn dispatch(tenantry: Arc<Tenantry>) {
 /// Deletes events older than 30 days, hourly.
 pub async fn prune(tenantry: Arc<Tenantry>) {
     loop {
-        match tenantry.prune_events().await {
+        match tenantry.events().prune_events().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "events past their retention deleted"),
             Err(e) => tracing::error!(error = %e, "could not prune the event log"),

@@ -1,4 +1,4 @@
-//! Attempts due deliveries. Each batch is claimed first (see `Tenantry::claim_deliveries`), so
+//! Attempts due deliveries. Each batch is claimed first (see `Webhooks::claim_deliveries`), so
 //! with several nodes each delivery is attempted by one node at a time; the attempts of a batch
 //! run concurrently, each with a 10-second timeout.
 
@@ -52,12 +52,12 @@ impl Sender {
     pub async fn run(self, tenantry: Arc<Tenantry>) {
         let ready = tenantry.deliveries_ready();
         loop {
-            match tenantry.claim_deliveries(BATCH).await {
+            match tenantry.webhooks().claim_deliveries(BATCH).await {
                 Ok(claimed) if !claimed.is_empty() => {
                     let full = claimed.len() as u32 == BATCH;
                     let outcomes =
                         join_all(claimed.into_iter().map(|(delivery, to)| self.deliver(&tenantry, delivery, to))).await;
-                    if let Err(e) = tenantry.record_deliveries(&outcomes).await {
+                    if let Err(e) = tenantry.webhooks().record_deliveries(&outcomes).await {
                         tracing::error!(error = %e, "could not record delivery attempts; they are retried after the lease");
                     }
                     if full {

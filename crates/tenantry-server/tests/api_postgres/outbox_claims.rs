@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::json;
 use tenantry_core::context::Clock;
-use tenantry_core::service::admin::OUTBOX_LEASE;
+use tenantry_core::service::outbox::OUTBOX_LEASE;
 use tenantry_core::store::Store;
 
 use crate::common::{config, spawn_app, spawn_with, TestApp, PASSWORD};

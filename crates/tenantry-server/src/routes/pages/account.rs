@@ -73,7 +73,7 @@ pub async fn verify(
     headers: HeaderMap,
     Form(_): Form<Confirm>,
 ) -> Response {
-    match state.tenantry.verify_email(&token, &ctx.meta).await {
+    match state.tenantry.accounts().verify_email(&token, &ctx.meta).await {
         Ok(()) => {
             // Back to the invitation this visitor signed up from, if any; else on into the app.
             let (next_href, next_label) = match cookie(&headers, RETURN_COOKIE).filter(|t| plausible_token(t)) {
@@ -108,7 +108,7 @@ pub async fn reset(
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    match state.tenantry.confirm_password_reset(&token, form.new_password, &ctx.meta).await {
+    match state.tenantry.accounts().confirm_password_reset(&token, form.new_password, &ctx.meta).await {
         Ok(()) => {
             // Every session of the account ended; a dashboard session in this browser finds
             // out on its next page and clears its own cookies.

@@ -142,7 +142,7 @@ async fn lookup(ctx: &Ctx, token: &str, viewer: Option<&UserPrincipal>) -> Resul
     if !plausible_token(token) {
         return Err(unknown(ctx));
     }
-    match ctx.state.tenantry.preview_invitation(token, viewer).await {
+    match ctx.state.tenantry.invitations().preview_invitation(token, viewer).await {
         Ok(preview) => Ok(preview),
         Err(Error::NotFound(_)) => Err(unknown(ctx)),
         Err(e) => {
@@ -243,7 +243,7 @@ pub async fn signup(
         return page;
     }
     let input = SignupInput { email: form.email, password: form.password, display_name: form.display_name };
-    match state.tenantry.signup(input, &ctx.meta).await {
+    match state.tenantry.accounts().signup(input, &ctx.meta).await {
         Ok(signed_in) => {
             ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
             ctx.add_cookies([set_cookie(&state, RETURN_COOKIE, &token, 60 * 60 * 24)]);
@@ -262,7 +262,7 @@ pub async fn login(
     if let Err(page) = lookup(&ctx, &token, None).await {
         return page;
     }
-    match state.tenantry.login(&form.email, &form.password, &ctx.meta).await {
+    match state.tenantry.accounts().login(&form.email, &form.password, &ctx.meta).await {
         Ok(LoginOutcome::SignedIn(signed_in)) => {
             ctx.add_cookies(sign_in_cookies(&state, &signed_in.tokens));
             keep_token_private(ctx.redirect(&page_url(&token), None))
@@ -280,7 +280,7 @@ pub async fn logout(
     Form(_): Form<Confirm>,
 ) -> Response {
     if let Some(user) = ctx.user.take() {
-        if let Err(e) = state.tenantry.logout(&user, &ctx.meta).await {
+        if let Err(e) = state.tenantry.accounts().logout(&user, &ctx.meta).await {
             let (status, problem) = Problem::from_error(e);
             return show_page(&ctx, status, "You could not be logged out", problem, InvitationView::Unknown);
         }
@@ -299,7 +299,7 @@ pub async fn accept(
     let Some(user) = ctx.user.clone() else {
         return render(&ctx, &token, StatusCode::UNAUTHORIZED, Problem::text("Log in first.")).await;
     };
-    match state.tenantry.accept_invitation(&Principal::User(user), &token, &ctx.meta).await {
+    match state.tenantry.invitations().accept_invitation(&Principal::User(user), &token, &ctx.meta).await {
         Ok(accepted) => {
             let (next_href, next_label) = continue_to(&state.site, Some(accepted.org.org.slug.as_str()));
             let org = accepted.org.org.name.clone();
@@ -330,7 +330,7 @@ pub async fn decline(
         Ok(preview) => preview.org_name,
         Err(page) => return page,
     };
-    match state.tenantry.decline_invitation(&Principal::User(user), &token, &ctx.meta).await {
+    match state.tenantry.invitations().decline_invitation(&Principal::User(user), &token, &ctx.meta).await {
         Ok(_) => {
             ctx.add_cookies([set_cookie(&state, RETURN_COOKIE, "", 0)]);
             let (next_href, next_label) = continue_to(&state.site, None);
