@@ -16,8 +16,10 @@
 //! org (each seeded org has ten teams and each non-owner member is in one of them, as lead or
 //! member), so team roles decide some answers; `verify` checks random keys of the 100,000 seeded with
 //! `POST /v1/keys/verify`; `members` reads pages of 100 from anywhere in an org of 100,000;
-//! `me` asks `GET /v1/me` as 1,000 seeded members, each signed in once before the load (in the
-//! default dataset each belongs to two orgs), a random one's access token on each request;
+//! `me` asks `GET /v1/me` as 1,000 seeded members (200,000 at `--scale`; in the default dataset
+//! each belongs to two orgs), a random one's access token on each request: each member gets a
+//! session in the database as a login leaves it and an access token signed with the instance's
+//! key by the core's own signer, since signing 200,000 users in would cost as many argon2 hashes;
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
 //! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
 //!
@@ -27,8 +29,9 @@
 //! how fast the events reach the receiver, during the load and after it.
 //!
 //! `--scale` seeds 1,000,000 orgs, 2,000,000 memberships, 200,000 keys and the org of 100,000,
-//! and has authorize ask about 250,000 (org, subject) pairs instead of 65,536: with verify's
-//! 200,000 keys, more than 200,000 keys and subjects are active within one minute. It shows
+//! has authorize ask about 250,000 (org, subject) pairs instead of 65,536 and `me` 200,000 users
+//! instead of 1,000: with verify's 200,000 keys, more than 200,000 keys and subjects are active
+//! within one minute. It shows
 //! that no hot path slows with the number of orgs, members or active keys.
 //!
 //! The server runs in a process of its own (the benchmark started again with `--serve`), and its

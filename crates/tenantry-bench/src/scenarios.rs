@@ -10,7 +10,9 @@ use hyper::Method;
 use serde_json::json;
 
 use crate::client::{load, request, write_request, Call, MakeRequest, Rendered, Report};
-use crate::seed::{seed, Dataset, Sizes, SEED_PASSWORD, TEAMS_PER_ORG};
+use tenantry_core::tokens::{AccessClaims, TokenSigner, ISSUER};
+
+use crate::seed::{seed, seed_sessions, signing_key, Dataset, Sizes, SEED_PASSWORD, TEAMS_PER_ORG};
 use crate::{Args, SERVICE_TOKEN};
 
 /// Permissions the authorize scenario asks about: together with the seeded roles (owner, admin,
@@ -52,10 +54,10 @@ fn authorize_team_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
         .collect()
 }
 
-/// Seeded members the `me` scenario signs in, each with its own access token.
+/// Seeded members the `me` scenario asks as, each with a session and an access token of their
+/// own; at `--scale`, `SCALE_ME_USERS`.
 const ME_USERS: usize = 1_000;
-/// Logins sent at once while signing them in: enough to keep the server's password hashing busy.
-const CONCURRENT_LOGINS: usize = 8;
+const SCALE_ME_USERS: usize = 200_000;
 
 /// A cheap, well-spread hash of two counters (SplitMix64), for picking requests at random.
 fn mix(a: u64, b: u64) -> u64 {
@@ -169,7 +171,8 @@ impl Context {
                 Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/keys/verify", body))).picked_by(random)
             }
             "me" => {
-                let tokens = self.member_tokens(ME_USERS).await?;
+                let users = if self.args.scale { SCALE_ME_USERS } else { ME_USERS };
+                let tokens = self.member_tokens(users).await?;
                 let calls = |tokens: &[String]| -> Vec<Call> {
                     let me = |token: &String| Call {
                         method: Method::GET,
@@ -264,25 +267,34 @@ impl Context {
     /// Access tokens of `count` seeded members spread over the dataset, each signed in once (so
     /// setting up costs a password hash per member).
     async fn member_tokens(&mut self, count: usize) -> anyhow::Result<Vec<String>> {
-        let members = self.dataset().await?.members.len();
-        let count = count.min(members);
+        let data = self.dataset().await?;
+        let count = count.min(data.members.len());
         let started = std::time::Instant::now();
-        // The seeded user of membership `m` is `seed{m}@bench.test`.
-        let emails: Vec<String> = (0..count).map(|n| format!("seed{}@bench.test", n * members / count)).collect();
-        let mut tokens = Vec::with_capacity(count);
-        for batch in emails.chunks(CONCURRENT_LOGINS) {
-            let mut logins = tokio::task::JoinSet::new();
-            for email in batch {
-                let login = anonymous_post("/v1/auth/login", json!({ "email": email, "password": SEED_PASSWORD }));
-                logins.spawn(request(self.addr, login));
-            }
-            for (status, body) in logins.join_all().await.into_iter().collect::<anyhow::Result<Vec<_>>>()? {
-                anyhow::ensure!(status == 200, "a seeded member could not log in: {status}");
-                let answer: serde_json::Value = serde_json::from_slice(&body)?;
-                tokens.push(answer["data"]["access_token"].as_str().unwrap_or_default().to_owned());
-            }
-        }
-        println!("  {count} members signed in in {:.1} s", started.elapsed().as_secs_f64());
+        // Distinct users, spread over the memberships (the user of membership `m` is the m-th).
+        let users: Vec<String> = (0..count).map(|n| data.members[n * data.members.len() / count].1.clone()).collect();
+        let sessions = seed_sessions(&self.db_url, &users).await?;
+        let signer = TokenSigner::from_key(&signing_key(&self.db_url).await?)?;
+        let now = chrono::Utc::now().timestamp();
+        let tokens = users
+            .into_iter()
+            .zip(sessions)
+            .map(|(sub, sid)| {
+                let claims = AccessClaims {
+                    iss: ISSUER.into(),
+                    sub,
+                    sid,
+                    amr: vec!["pwd".into()],
+                    org_id: None,
+                    role: None,
+                    permissions: Vec::new(),
+                    team_ids: Vec::new(),
+                    iat: now,
+                    exp: now + 3600,
+                };
+                signer.sign(&claims).map_err(anyhow::Error::from)
+            })
+            .collect::<anyhow::Result<Vec<String>>>()?;
+        println!("  {count} members' sessions seeded and tokens signed in {:.1} s", started.elapsed().as_secs_f64());
         Ok(tokens)
     }
 

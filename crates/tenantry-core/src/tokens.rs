@@ -68,7 +68,8 @@ impl TokenSigner {
         Self::from_key(&key)
     }
 
-    fn from_key(key: &SigningKey) -> Result<Self> {
+    /// The signer of a stored key (the benchmark signs its seeded sessions' tokens with it).
+    pub fn from_key(key: &SigningKey) -> Result<Self> {
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&key.pkcs8)
             .map_err(|e| Error::Internal(format!("stored signing key is unusable: {e}")))?;
         let public = pair.public_key().as_ref();
