@@ -98,8 +98,11 @@ pub struct Args {
     /// (org, subject) pairs the authorize scenario asks about.
     #[arg(long, default_value_t = 65_536)]
     pub subjects: usize,
+    /// Users the `me` scenario asks as (each a seeded member with a session of their own).
+    #[arg(long, default_value_t = 1_000)]
+    pub me_users: usize,
     /// The scale dataset: 1,000,000 orgs, 2,000,000 memberships, 200,000 keys, an org of 100,000
-    /// members, and 250,000 authorize subjects (overriding those flags).
+    /// members, 250,000 authorize subjects and 200,000 `me` users (overriding those flags).
     #[arg(long)]
     pub scale: bool,
     /// Internal: serve on this database URL in this process (the benchmark starts itself so).
@@ -126,6 +129,7 @@ impl Args {
             self.keys = 200_000;
             self.big_org_members = 100_000;
             self.subjects = 250_000;
+            self.me_users = 200_000;
         }
         self
     }

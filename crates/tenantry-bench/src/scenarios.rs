@@ -54,11 +54,6 @@ fn authorize_team_bodies(data: &Dataset, subjects: usize) -> Vec<String> {
         .collect()
 }
 
-/// Seeded members the `me` scenario asks as, each with a session and an access token of their
-/// own; at `--scale`, `SCALE_ME_USERS`.
-const ME_USERS: usize = 1_000;
-const SCALE_ME_USERS: usize = 200_000;
-
 /// A cheap, well-spread hash of two counters (SplitMix64), for picking requests at random.
 fn mix(a: u64, b: u64) -> u64 {
     let mut z = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
@@ -171,8 +166,7 @@ impl Context {
                 Rendered::new(bodies.into_iter().map(|body| as_host_app("/v1/keys/verify", body))).picked_by(random)
             }
             "me" => {
-                let users = if self.args.scale { SCALE_ME_USERS } else { ME_USERS };
-                let tokens = self.member_tokens(users).await?;
+                let tokens = self.member_tokens(self.args.me_users).await?;
                 let calls = |tokens: &[String]| -> Vec<Call> {
                     let me = |token: &String| Call {
                         method: Method::GET,

@@ -34,7 +34,7 @@ use crate::domain::ids::{OrgId, UserId};
 use crate::domain::models::{Membership, Org, OrgWithRole, User};
 
 /// As many users as the session cache holds live sessions: each signed-in user calls `/v1/me`.
-const MAX_ACCOUNTS: u64 = 200_000;
+const MAX_ACCOUNTS: u64 = 300_000;
 /// The orgs of those users: each has a personal org, and most share a team's org or a few. An
 /// evicted org costs its members' next answer a database read, never a stale one.
 const MAX_ORGS: u64 = 2 * MAX_ACCOUNTS;

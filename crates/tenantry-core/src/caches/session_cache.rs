@@ -17,8 +17,12 @@ use super::lookups::{LookupCounts, Lookups};
 
 use crate::domain::ids::{OrgId, SessionId, UserId};
 
-const MAX_TOKENS: u64 = 200_000;
-const MAX_SESSIONS: u64 = 200_000;
+/// Tokens and sessions of 200,000 users active at once, with room to spare: bounded at exactly
+/// the number in use, evictions would send a share of every user's requests back to a signature
+/// check and a database read (measured: `/v1/me` of 200,000 users fell from 69% to 59% of
+/// `health`).
+const MAX_TOKENS: u64 = 300_000;
+const MAX_SESSIONS: u64 = 300_000;
 
 /// The claims of an access token whose signature and issuer were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +37,7 @@ pub struct CheckedToken {
 
 pub struct SessionCache {
     /// By the token's SHA-256, so the cache holds no usable credential.
-    tokens: Cache<String, CheckedToken>,
+    tokens: Cache<[u8; 32], CheckedToken>,
     /// Live sessions and their user.
     live: Cache<SessionId, UserId>,
     generation: AtomicU64,
@@ -54,7 +58,7 @@ impl Default for SessionCache {
 }
 
 impl SessionCache {
-    pub fn checked_token(&self, token_hash: &str) -> Option<CheckedToken> {
+    pub fn checked_token(&self, token_hash: &[u8; 32]) -> Option<CheckedToken> {
         self.token_lookups.count(self.tokens.get(token_hash))
     }
 
@@ -63,7 +67,7 @@ impl SessionCache {
         [("access_tokens", self.token_lookups.snapshot()), ("live_sessions", self.live_lookups.snapshot())].into_iter()
     }
 
-    pub fn remember_token(&self, token_hash: String, token: CheckedToken) {
+    pub fn remember_token(&self, token_hash: [u8; 32], token: CheckedToken) {
         self.tokens.insert(token_hash, token);
     }
 

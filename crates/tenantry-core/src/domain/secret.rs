@@ -24,6 +24,11 @@ impl IssuedToken {
 
 /// The stored form of a token: lowercase hex SHA-256. Tokens carry ≥ 128 random bits, so a fast
 /// hash is enough (there is nothing to brute-force, unlike a password).
+/// The SHA-256 of `plain`, as bytes: the key of in-memory lookups, which need no text.
+pub fn token_digest(plain: &str) -> [u8; 32] {
+    Sha256::digest(plain.as_bytes()).into()
+}
+
 pub fn hash_token(plain: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(plain.as_bytes());

@@ -16,7 +16,7 @@ use crate::domain::email::Email;
 use crate::domain::ids::{OrgId, OrgRef, SessionId, UserId};
 use crate::domain::models::{EmailTokenKind, MemberStatus, OrgWithRole, RefreshToken, Session, User, UserStatus};
 use crate::domain::password::Password;
-use crate::domain::secret::hash_token;
+use crate::domain::secret::{hash_token, token_digest};
 use crate::store::{ReadTx, StoreError, Tx};
 use crate::tokens::{AccessClaims, ISSUER};
 use crate::{Error, Result};
@@ -240,7 +240,7 @@ impl Accounts<'_> {
     /// The claims of a validly signed, unexpired access token.
     fn checked_token(&self, access_token: &str) -> Result<CheckedToken> {
         let now = self.clock.now();
-        let hash = hash_token(access_token);
+        let hash = token_digest(access_token);
         let token = match self.session_cache.checked_token(&hash) {
             Some(token) => token,
             None => {
