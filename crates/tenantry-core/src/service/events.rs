@@ -28,13 +28,29 @@ pub fn event_body(event: &HostEvent) -> Value {
     })
 }
 
+/// Where a page of the event log starts, as the edge read the client's `after`. Text that names
+/// no event is kept as such rather than refused where it is read, so a caller who may not read
+/// the log is told that first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventCursor {
+    After(EventId),
+    NotAnEventId,
+}
+
+impl EventCursor {
+    /// The cursor `after` names; none when it is absent or empty.
+    pub fn read(after: Option<&str>) -> Option<Self> {
+        after.filter(|a| !a.is_empty()).map(|a| a.parse().map_or(Self::NotAnEventId, Self::After))
+    }
+}
+
 impl Events<'_> {
     /// Events after the event `after` (from the oldest kept when absent), oldest first, of the
     /// wanted `types`. For the instance admin and host apps granted `events.read`.
     pub async fn list_events(
         &self,
         principal: &Principal,
-        after: Option<&str>,
+        after: Option<EventCursor>,
         types: &EventTypes,
         limit: u32,
     ) -> Result<Page<HostEvent>> {
@@ -51,19 +67,17 @@ impl Events<'_> {
             return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let mut tx = self.store.read().await?;
-        let position = match after.filter(|a| !a.is_empty()) {
+        let position = match after {
             None => EventPosition::default(),
-            Some(after) => {
-                let id: EventId = after
-                    .parse()
-                    .map_err(|_| Error::invalid("after", "must be the id of an event (`evt_…`) from this log"))?;
-                tx.event_position(id).await?.ok_or_else(|| {
-                    Error::invalid(
-                        "after",
-                        "no kept event has this id (events are kept 30 days); start again without `after`",
-                    )
-                })?
+            Some(EventCursor::NotAnEventId) => {
+                return Err(Error::invalid("after", "must be the id of an event (`evt_…`) from this log"))
             }
+            Some(EventCursor::After(id)) => tx.event_position(id).await?.ok_or_else(|| {
+                Error::invalid(
+                    "after",
+                    "no kept event has this id (events are kept 30 days); start again without `after`",
+                )
+            })?,
         };
         let mut logged = tx.events_after(position, types, limit + 1).await?;
         let more = logged.len() > limit as usize;

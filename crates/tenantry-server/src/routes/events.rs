@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tenantry_core::domain::host_event::{EventTypes, HostEvent};
 use tenantry_core::domain::pagination::DEFAULT_LIMIT;
-use tenantry_core::service::events::event_body;
+use tenantry_core::service::events::{event_body, EventCursor};
 use tenantry_types::events::EventView;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,6 +64,7 @@ pub async fn read_event_log(
         None => DEFAULT_LIMIT,
         Some(l) => l.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number from 1 to 100"))?,
     };
-    let page = state.tenantry.events().list_events(&caller, params.after.as_deref(), &types, limit).await?;
+    let page =
+        state.tenantry.events().list_events(&caller, EventCursor::read(params.after.as_deref()), &types, limit).await?;
     Ok(list(page, view))
 }

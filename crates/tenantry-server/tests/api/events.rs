@@ -95,6 +95,9 @@ async fn the_log_is_read_in_pages_oldest_first_and_by_type() {
     app.get("/v1/events", Some(&ada.access)).await.expect(403);
     app.get("/v1/events", Some(SERVICE_TOKEN)).await.expect(403);
     app.get("/v1/events", None).await.expect(401);
+    // A caller who may not read the log hears that, whatever cursor they send.
+    app.get("/v1/events?after=nope", Some(&ada.access)).await.expect(403);
+    app.get("/v1/events?after=nope", Some(SERVICE_TOKEN)).await.expect(403);
 }
 
 #[tokio::test]
