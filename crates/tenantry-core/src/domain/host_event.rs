@@ -138,6 +138,22 @@ impl EventTypes {
     }
 }
 
+/// Where a page of the event log starts, as the edge read the client's `after`. Text that names
+/// no event is kept as such rather than refused where it is read, so a caller who may not read
+/// the log is told that first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventCursor {
+    After(EventId),
+    NotAnEventId,
+}
+
+impl EventCursor {
+    /// The cursor `after` names; none when it is absent or empty.
+    pub fn read(after: Option<&str>) -> Option<Self> {
+        after.filter(|a| !a.is_empty()).map(|a| a.parse().map_or(Self::NotAnEventId, Self::After))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,7 @@ use serde_json::{json, Value};
 
 use super::service_grants::ServiceGrant;
 use super::{Events, Principal};
-use crate::domain::host_event::{EventPosition, EventTypes, HostEvent};
-use crate::domain::ids::EventId;
+use crate::domain::host_event::{EventCursor, EventPosition, EventTypes, HostEvent};
 use crate::domain::pagination::{Page, MAX_LIMIT};
 use crate::domain::webhook::Channel;
 use crate::{Error, Result};
@@ -26,22 +25,6 @@ pub fn event_body(event: &HostEvent) -> Value {
         "org_id": event.org_id.map(|o| o.to_string()),
         "data": event.data,
     })
-}
-
-/// Where a page of the event log starts, as the edge read the client's `after`. Text that names
-/// no event is kept as such rather than refused where it is read, so a caller who may not read
-/// the log is told that first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventCursor {
-    After(EventId),
-    NotAnEventId,
-}
-
-impl EventCursor {
-    /// The cursor `after` names; none when it is absent or empty.
-    pub fn read(after: Option<&str>) -> Option<Self> {
-        after.filter(|a| !a.is_empty()).map(|a| a.parse().map_or(Self::NotAnEventId, Self::After))
-    }
 }
 
 impl Events<'_> {
