@@ -137,8 +137,8 @@ pub struct Tenantry {
 }
 
 /// Declares the capabilities: for each, a service that borrows the shared context (and reads
-/// it through `Deref`), and the accessor on [`Tenantry`] that hands it out. Services are two
-/// words wide and free to make, so callers ask for one per call.
+/// it through `Deref`), and the accessor on [`Tenantry`] that hands it out. A service is one
+/// pointer wide and free to make, so callers ask for one per call.
 macro_rules! capabilities {
     ($($(#[$doc:meta])* $accessor:ident => $service:ident,)*) => {
         $(
