@@ -8,11 +8,11 @@
 //! old answer back after the change's invalidation; a generation counter, bumped by every
 //! invalidation and checked after every fill, removes such a fill again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
 
 use crate::domain::ids::{OrgId, TeamId, UserId};
@@ -50,7 +50,7 @@ pub struct GrantCache {
     teams: Cache<OrgId, OrgTeams>,
     /// Whether each org requires MFA of its members.
     mfa_required: Cache<OrgId, bool>,
-    generation: AtomicU64,
+    generation: Generation,
     lookups: [Lookups; 5],
 }
 
@@ -70,7 +70,7 @@ impl Default for GrantCache {
             slugs: Cache::new(MAX_ORGS),
             teams: Cache::new(MAX_ORGS),
             mfa_required: Cache::new(MAX_ORGS),
-            generation: AtomicU64::new(0),
+            generation: Generation::default(),
             lookups: Default::default(),
         }
     }
@@ -84,7 +84,7 @@ impl GrantCache {
 
     /// Read before a database lookup whose result will be passed to a `fill_*`.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.generation.current()
     }
 
     pub fn member_grant(&self, org: OrgId, user: UserId) -> Option<MemberGrant> {
@@ -93,7 +93,7 @@ impl GrantCache {
 
     pub fn fill_member_grant(&self, org: OrgId, user: UserId, grant: MemberGrant, seen: u64) {
         self.members.insert((org, user), grant);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.members.invalidate(&(org, user));
         }
     }
@@ -104,7 +104,7 @@ impl GrantCache {
 
     pub fn fill_custom_roles(&self, org: OrgId, roles: Arc<Vec<Role>>, seen: u64) {
         self.custom_roles.insert(org, roles);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.custom_roles.invalidate(&org);
         }
     }
@@ -117,7 +117,7 @@ impl GrantCache {
     /// raced the deletion from outliving it.
     pub fn fill_slug(&self, slug: &str, org: OrgId, seen: u64) {
         self.slugs.insert(slug.to_owned(), org);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.slugs.invalidate(slug);
         }
     }
@@ -128,7 +128,7 @@ impl GrantCache {
 
     pub fn fill_teams(&self, org: OrgId, teams: OrgTeams, seen: u64) {
         self.teams.insert(org, teams);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.teams.invalidate(&org);
         }
     }
@@ -139,14 +139,14 @@ impl GrantCache {
 
     pub fn fill_mfa_required(&self, org: OrgId, required: bool, seen: u64) {
         self.mfa_required.insert(org, required);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.mfa_required.invalidate(&org);
         }
     }
 
     /// The org's security settings changed: whether it requires MFA, and so its members' grants.
     pub fn forget_org_security(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.mfa_required.invalidate(&org);
         self.members
             .invalidate_entries_if(move |(o, _), _| *o == org)
@@ -156,14 +156,14 @@ impl GrantCache {
     /// After a membership of `user` in `org`, or one of their team memberships in it, was
     /// added, changed or removed.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.members.invalidate(&(org, user));
     }
 
     /// After a team of `org` was created, renamed or deleted (with its memberships): the org's
     /// teams, and its members' grants (which hold their team roles).
     pub fn forget_org_teams(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.teams.invalidate(&org);
         self.members
             .invalidate_entries_if(move |(o, _), _| *o == org)
@@ -172,14 +172,14 @@ impl GrantCache {
 
     /// After `user` was suspended or unsuspended: their standing in every org.
     pub fn forget_user(&self, user: UserId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.members
             .invalidate_entries_if(move |(_, u), _| *u == user)
             .expect("the members cache supports invalidation closures");
     }
 
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.members.invalidate_all();
         self.custom_roles.invalidate_all();
         self.teams.invalidate_all();
@@ -188,7 +188,7 @@ impl GrantCache {
 
     /// After `org`'s custom roles changed (which may also have moved members between roles).
     pub fn forget_org_roles(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.custom_roles.invalidate(&org);
         self.members
             .invalidate_entries_if(move |(o, _), _| *o == org)

@@ -6,11 +6,11 @@
 //! Expiry needs no invalidation: it is checked against the clock on every use. As in the grant
 //! cache, a generation counter drops a fill that raced an invalidation.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
 
 use crate::domain::api_key::ApiKey;
@@ -32,7 +32,7 @@ pub struct CachedKey {
 pub struct KeyCache {
     by_hash: Cache<String, Option<Arc<CachedKey>>>,
     by_id: Cache<ApiKeyId, Option<Arc<CachedKey>>>,
-    generation: AtomicU64,
+    generation: Generation,
     by_hash_lookups: Lookups,
     by_id_lookups: Lookups,
 }
@@ -42,7 +42,7 @@ impl Default for KeyCache {
         Self {
             by_hash: Cache::builder().max_capacity(MAX_KEYS).support_invalidation_closures().build(),
             by_id: Cache::builder().max_capacity(MAX_KEYS).support_invalidation_closures().build(),
-            generation: AtomicU64::new(0),
+            generation: Generation::default(),
             by_hash_lookups: Lookups::default(),
             by_id_lookups: Lookups::default(),
         }
@@ -52,7 +52,7 @@ impl Default for KeyCache {
 impl KeyCache {
     /// Read before a database lookup whose result will be passed to `fill`.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.generation.current()
     }
 
     /// `Some(None)`: known not to exist.
@@ -74,7 +74,7 @@ impl KeyCache {
             self.by_id.insert(key.key.id, Some(key.clone()));
         }
         self.by_hash.insert(hash.to_owned(), found.clone());
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.by_hash.invalidate(hash);
             if let Some(key) = found {
                 self.by_id.invalidate(&key.key.id);
@@ -87,7 +87,7 @@ impl KeyCache {
             self.by_hash.insert(key.secret_hash.clone(), Some(key.clone()));
         }
         self.by_id.insert(id, found.clone());
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.by_id.invalidate(&id);
             if let Some(key) = found {
                 self.by_hash.invalidate(&key.secret_hash);
@@ -97,20 +97,20 @@ impl KeyCache {
 
     /// After a key was created, rolled or revoked.
     pub fn forget(&self, id: ApiKeyId, secret_hash: &str) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.by_hash.invalidate(secret_hash);
         self.by_id.invalidate(&id);
     }
 
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.by_hash.invalidate_all();
         self.by_id.invalidate_all();
     }
 
     /// After the org's plan changed (its keys' rate limit) or the org was deleted.
     pub fn forget_org(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         let of_org = move |entry: &Option<Arc<CachedKey>>| entry.as_ref().is_some_and(|k| k.key.org_id == org);
         self.by_hash
             .invalidate_entries_if(move |_, entry| of_org(entry))

@@ -23,11 +23,11 @@
 //! the rendering keeps them alive, so an address cannot be reused) and for the same active org;
 //! a changed account is a new entry, without it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use moka::sync::Cache;
 
+use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
 
 use crate::domain::ids::{OrgId, UserId};
@@ -106,7 +106,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct MeCache {
     accounts: Cache<UserId, Arc<Account>>,
     orgs: Cache<OrgId, Arc<Org>>,
-    generation: AtomicU64,
+    generation: Generation,
     lookups: [Lookups; 2],
 }
 
@@ -120,7 +120,7 @@ impl Default for MeCache {
         Self {
             accounts: Cache::builder().max_capacity(MAX_ACCOUNTS).support_invalidation_closures().build(),
             orgs: Cache::new(MAX_ORGS),
-            generation: AtomicU64::new(0),
+            generation: Generation::default(),
             lookups: Default::default(),
         }
     }
@@ -134,7 +134,7 @@ impl MeCache {
 
     /// Read before a database lookup whose result will be passed to `fill`.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.generation.current()
     }
 
     /// The user's account and each of its orgs, if all are cached.
@@ -159,7 +159,7 @@ impl MeCache {
         for org in &orgs {
             self.orgs.insert(org.id, org.clone());
         }
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.accounts.invalidate(&id);
             for org in &orgs {
                 self.orgs.invalidate(&org.id);
@@ -170,14 +170,14 @@ impl MeCache {
 
     /// After the user's row changed: their address, password or status.
     pub fn forget_user(&self, user: UserId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.accounts.invalidate(&user);
     }
 
     /// After a membership of `user` in `org` was added, changed or removed: the user's account,
     /// and the org's seat count.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.accounts.invalidate(&user);
         self.orgs.invalidate(&org);
     }
@@ -185,21 +185,21 @@ impl MeCache {
     /// After the org's row changed (name, metadata, owner, plan, billing customer), or the org
     /// was deleted: an account naming a deleted org finds no org, and is read again.
     pub fn forget_org(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.orgs.invalidate(&org);
     }
 
     /// After members of `org` may have moved between roles (its custom roles changed): every
     /// account with a membership in it.
     pub fn forget_org_members(&self, org: OrgId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.accounts
             .invalidate_entries_if(move |_, account| account.memberships.iter().any(|m| m.org_id == org))
             .expect("the accounts cache supports invalidation closures");
     }
 
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.accounts.invalidate_all();
         self.orgs.invalidate_all();
     }

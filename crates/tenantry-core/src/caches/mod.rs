@@ -4,8 +4,10 @@
 //! (`member_pages`), what `/v1/me` shows (`me`), and the per-key counters of the request path —
 //! rate windows (`rate_limit`), login throttling (`throttle`) and key usage waiting to be flushed
 //! (`key_usage`) — sharded (`shards`) so that concurrent requests do not queue on one lock. Each
-//! cache counts its hits and misses (`lookups`) for the metrics.
+//! cache counts its hits and misses (`lookups`) for the metrics, and drops a fill that raced an
+//! invalidation (`generation`).
 
+mod generation;
 pub mod grants;
 pub mod key_cache;
 pub mod key_usage;

@@ -9,10 +9,9 @@
 //! `GrantCache`, a generation counter discards a fill that read the database before a concurrent
 //! revocation committed.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use moka::sync::Cache;
 
+use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
 
 use crate::domain::ids::{OrgId, SessionId, UserId};
@@ -40,7 +39,7 @@ pub struct SessionCache {
     tokens: Cache<[u8; 32], CheckedToken>,
     /// Live sessions and their user.
     live: Cache<SessionId, UserId>,
-    generation: AtomicU64,
+    generation: Generation,
     token_lookups: Lookups,
     live_lookups: Lookups,
 }
@@ -50,7 +49,7 @@ impl Default for SessionCache {
         Self {
             tokens: Cache::new(MAX_TOKENS),
             live: Cache::builder().max_capacity(MAX_SESSIONS).support_invalidation_closures().build(),
-            generation: AtomicU64::new(0),
+            generation: Generation::default(),
             token_lookups: Lookups::default(),
             live_lookups: Lookups::default(),
         }
@@ -73,7 +72,7 @@ impl SessionCache {
 
     /// Read before a database lookup whose result will be passed to `fill_live`.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.generation.current()
     }
 
     /// True when `session` is known to be live and to belong to `user`.
@@ -83,27 +82,27 @@ impl SessionCache {
 
     pub fn fill_live(&self, session: SessionId, user: UserId, seen: u64) {
         self.live.insert(session, user);
-        if self.generation() != seen {
+        if self.generation.moved_since(seen) {
             self.live.invalidate(&session);
         }
     }
 
     /// After `session` was revoked.
     pub fn forget_session(&self, session: SessionId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.live.invalidate(&session);
     }
 
     /// After every session of `user` was revoked, or the user was suspended or unsuspended.
     pub fn forget_user(&self, user: UserId) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.live
             .invalidate_entries_if(move |_, u| *u == user)
             .expect("the live-session cache supports invalidation closures");
     }
 
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.advance();
         self.live.invalidate_all();
     }
 }
