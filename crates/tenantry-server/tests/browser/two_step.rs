@@ -85,7 +85,10 @@ async fn two_step_verification_is_set_up_and_asked_for_at_the_next_login_without
     console.goto("/admin").await;
     console.fill("#token", crate::common::ADMIN_TOKEN).await;
     console.click_labelled("main form", "Sign in").await;
+    // The sign-in lands on the organizations; going on before it has would race its redirect.
+    console.expect_h1("Organizations").await;
     console.goto("/admin/users").await;
+    console.expect_h1("Users").await;
     console.find("button[aria-label='Reset two-step verification of ada@example.com']").await;
     check_page(&console, "the console's users").await;
     fits_375(&console, "the console's users").await;
