@@ -96,19 +96,33 @@ pub async fn request(addr: SocketAddr, call: Call) -> anyhow::Result<(u16, Bytes
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
-/// A page of the dashboard as a signed-in browser gets it (the session cookie), with its body.
-pub async fn page(addr: SocketAddr, path: &str, session: &str) -> anyhow::Result<(u16, Bytes)> {
+/// A page of the dashboard as a browser gets it.
+pub struct Page {
+    pub status: u16,
+    /// The cookies the page sets, each as `name=value` (as a browser sends them back).
+    pub set_cookies: Vec<String>,
+    pub body: Bytes,
+}
+
+/// `path` as a browser sending `cookies` (a `cookie` header) gets it.
+pub async fn page(addr: SocketAddr, path: &str, cookies: &str) -> anyhow::Result<Page> {
     let stream = TcpStream::connect(addr).await?;
     let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(driver);
     let request = Request::builder()
         .uri(path)
         .header("host", "localhost")
-        .header("cookie", format!("tenantry_session={session}"))
+        .header("cookie", cookies)
         .body(Full::new(Bytes::new()))?;
     let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
-    Ok((status, response.into_body().collect().await?.to_bytes()))
+    let set_cookies = response
+        .headers()
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    Ok(Page { status, set_cookies, body: response.into_body().collect().await?.to_bytes() })
 }
 
 fn http_request(call: Call) -> anyhow::Result<Request<Full<Bytes>>> {

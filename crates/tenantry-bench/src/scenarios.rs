@@ -217,12 +217,15 @@ impl Context {
                     }),
                 );
                 let paths: Vec<String> = paths.collect();
-                self.report_page_weight(&paths[0], &token).await?;
+                // As a browser does, the load sends back the anti-forgery cookie the first page set.
+                let session = format!("tenantry_session={token}");
+                let first = crate::client::page(self.addr, &paths[0], &session).await?;
+                let cookies = std::iter::once(session).chain(first.set_cookies).collect::<Vec<_>>().join("; ");
+                self.report_page_weight(&paths[0], &cookies).await?;
                 let pages: Vec<Vec<u8>> = paths
                     .into_iter()
                     .map(|path| {
-                        format!("GET {path} HTTP/1.1\r\nhost: localhost\r\ncookie: tenantry_session={token}\r\n\r\n")
-                            .into_bytes()
+                        format!("GET {path} HTTP/1.1\r\nhost: localhost\r\ncookie: {cookies}\r\n\r\n").into_bytes()
                     })
                     .collect();
                 Arc::new(move |conn, seq, out| out.extend_from_slice(&pages[random(conn, seq) % pages.len()]))
@@ -236,8 +239,8 @@ impl Context {
 
     /// Prints what a members page weighs, alone and with the stylesheet and script it links: the
     /// page budget is 60 KB with both.
-    async fn report_page_weight(&self, path: &str, session: &str) -> anyhow::Result<()> {
-        let (status, html) = crate::client::page(self.addr, path, session).await?;
+    async fn report_page_weight(&self, path: &str, cookies: &str) -> anyhow::Result<()> {
+        let crate::client::Page { status, body: html, .. } = crate::client::page(self.addr, path, cookies).await?;
         anyhow::ensure!(status == 200, "the members page answered {status}");
         let text = String::from_utf8_lossy(&html);
         let mut assets = 0;
@@ -245,7 +248,8 @@ impl Context {
             for (at, _) in text.match_indices(marker) {
                 let start = at + marker.len() - "/assets/".len();
                 let Some(end) = text[start..].find('"') else { continue };
-                let (status, body) = crate::client::page(self.addr, &text[start..start + end], session).await?;
+                let crate::client::Page { status, body, .. } =
+                    crate::client::page(self.addr, &text[start..start + end], cookies).await?;
                 anyhow::ensure!(status == 200, "an asset of the page answered {status}");
                 assets += body.len();
             }

@@ -282,7 +282,7 @@ impl Accounts<'_> {
     }
 
     /// The caller's account and orgs, and their active org if they are still a member of it.
-    async fn my_account(&self, principal: &UserPrincipal) -> Result<(Found, Option<OrgId>)> {
+    pub(super) async fn my_account(&self, principal: &UserPrincipal) -> Result<(Found, Option<OrgId>)> {
         let id = principal.user_id;
         let seen = self.me_cache.generation();
         let found = match self.me_cache.get(id) {

@@ -9,7 +9,7 @@ use super::access::{OrgAccess, Standing};
 use super::accounts::Me;
 use super::principal::{Principal, UserPrincipal};
 use super::{Directory, Tenantry};
-use crate::domain::ids::OrgRef;
+use crate::domain::ids::{OrgId, OrgRef};
 use crate::domain::invitation::{Invitation, InvitationState};
 use crate::domain::models::Member;
 use crate::domain::pagination::{Page, PageRequest};
@@ -46,22 +46,22 @@ impl RoleChoices {
 pub struct OrgView {
     pub choices: RoleChoices,
     pub me: Me,
-    pub pending_invitations: Option<Vec<Invitation>>,
+    pub pending_invitations: Option<Arc<[Invitation]>>,
 }
 
 /// How many pending invitations an org page lists.
 const PENDING_SHOWN: u32 = 100;
 
 impl Directory<'_> {
-    /// The viewer's org page frame, read in one transaction: the viewer's orgs with their
-    /// memberships hold the referenced org (an org they are not in is not found, exactly as for
-    /// every member route), custom roles come from the cache `authorize` keeps, and the pending
-    /// invitations (`with_pending`, for holders of `members.invite`) are read in the same
-    /// transaction.
+    /// The viewer's org page frame, from the caches the API's hot paths keep (each read from the
+    /// database on a miss, one transaction at a time): the viewer's account with their orgs and
+    /// memberships, as `/v1/me` has it, holds the referenced org (an org they are not in is not
+    /// found, exactly as for every member route); custom roles come from the cache `authorize`
+    /// keeps, and the pending invitations (`with_pending`, for holders of `members.invite`) from
+    /// theirs.
     pub async fn org_view(&self, viewer: &UserPrincipal, reference: &OrgRef, with_pending: bool) -> Result<OrgView> {
-        let mut tx = self.store.read().await?;
-        let user = tx.user(viewer.user_id).await?.ok_or(Error::NotFound("user"))?;
-        let orgs = tx.orgs_of_user(viewer.user_id, None).await?;
+        let (found, active_org_id) = self.accounts().my_account(viewer).await?;
+        let orgs = found.orgs();
         let here = orgs
             .iter()
             .find(|o| match reference {
@@ -69,13 +69,11 @@ impl Directory<'_> {
                 OrgRef::Slug(slug) => o.org.slug.as_str() == slug,
             })
             .ok_or(Error::NotFound("organization"))?;
-        // From the cache when it has them; otherwise from this transaction (a second one while
-        // this one is open could wait forever for a pooled connection under load).
         let custom = match self.grants.custom_roles(here.org.id) {
             Some(custom) => custom,
             None => {
                 let seen = self.grants.generation();
-                let rows = tx.custom_roles(here.org.id).await?;
+                let rows = self.store.read().await?.custom_roles(here.org.id).await?;
                 let custom = Arc::new(rows.iter().map(|c| self.roles().custom_role(c)).collect::<Vec<_>>());
                 self.grants.fill_custom_roles(here.org.id, custom.clone(), seen);
                 custom
@@ -92,23 +90,32 @@ impl Directory<'_> {
             standing: Standing::Member { membership: here.membership.clone(), role },
         };
         let pending_invitations = if with_pending && self.holds(&access, Permission::MembersInvite) {
-            let first = PageRequest { after: None, limit: PENDING_SHOWN };
-            let now = self.clock.now();
-            Some(tx.list_invitations(access.org.id, Some(InvitationState::Pending), now, &first).await?)
+            Some(self.first_pending_invitations(access.org.id).await?)
         } else {
             None
         };
-        drop(tx);
         let roles = roles
             .into_iter()
             .map(|role| OfferedRole { grantable: self.roles().check_grant(&access, &role).is_ok(), role })
             .collect();
-        let active_org_id = viewer.active_org.filter(|id| orgs.iter().any(|o| o.org.id == *id));
         Ok(OrgView {
             choices: RoleChoices { access, roles },
-            me: Me { user, orgs, active_org_id },
+            me: Me { user: found.user().clone(), orgs, active_org_id },
             pending_invitations,
         })
+    }
+
+    /// The org's first pending invitations (those not answered and not expired), oldest first.
+    async fn first_pending_invitations(&self, org: OrgId) -> Result<Arc<[Invitation]>> {
+        let now = self.clock.now();
+        if let Some(pending) = self.pending_invitations.get(org, now) {
+            return Ok(pending);
+        }
+        let seen = self.pending_invitations.generation();
+        let first = PageRequest { after: None, limit: PENDING_SHOWN };
+        let listed =
+            self.store.read().await?.list_invitations(org, Some(InvitationState::Pending), now, &first).await?;
+        Ok(self.pending_invitations.fill(org, listed, seen))
     }
 
     /// Members of an org whose email or display name contains `query`; any member may search.

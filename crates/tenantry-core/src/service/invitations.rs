@@ -33,7 +33,7 @@ use crate::domain::permission::Permission;
 use crate::domain::permission::Role;
 use crate::domain::secret::hash_token;
 use crate::domain::team::TeamMembership;
-use crate::store::{ReadTx, StoreError, Tx};
+use crate::store::{MaybeStale, ReadTx, Stale, StoreError, Tx};
 use crate::{Error, Result};
 
 /// The most teams one invitation may name.
@@ -191,13 +191,9 @@ async fn close_pending(
     invitation: &Invitation,
     to: InvitationState,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Stale> {
     let closed = tx.set_invitation_state(invitation.org_id, invitation.id, InvitationState::Pending, to, now).await?;
-    if closed {
-        Ok(())
-    } else {
-        Err(not_pending(to))
-    }
+    closed.ok_or(not_pending(to))
 }
 
 impl Invitations<'_> {
@@ -252,7 +248,8 @@ impl Invitations<'_> {
             return Err(already_member(&format!("{email} is")));
         }
         let now = self.clock.now();
-        self.free_pending_slot(w.tx(), &org, &email, None, now).await?;
+        let freed = self.free_pending_slot(w.tx(), &org, &email, None, now).await?;
+        w.invalidate_all(freed);
         self.ensure_member_room(w.tx(), &org, now, false).await?;
 
         let token = self.issue_token();
@@ -269,10 +266,11 @@ impl Invitations<'_> {
             created_at: now,
             responded_at: None,
         };
-        w.tx().insert_invitation(&invitation).await.map_err(|e| match e {
+        let stale = w.tx().insert_invitation(&invitation).await.map_err(|e| match e {
             StoreError::Unique(_) => pending_invitation_raced(),
             other => other.into(),
         })?;
+        w.invalidate(stale);
         self.queue_invitation_letter(&mut w, &invitation, &org, &role.name, &token.plain).await?;
         let metadata = json!({
             "email": invitation.email.as_str(),
@@ -321,7 +319,8 @@ impl Invitations<'_> {
         let invitation = self.find_invitation(w.tx(), &org, id).await?;
         let now = self.clock.now();
         require_pending(&invitation, now)?;
-        close_pending(w.tx(), &invitation, InvitationState::Revoked, now).await?;
+        let stale = close_pending(w.tx(), &invitation, InvitationState::Revoked, now).await?;
+        w.invalidate(stale);
         let metadata = json!({ "email": invitation.email.as_str(), "role": invitation.role });
         w.commit(Event::new("invitation.revoked", Target::new("invitation", invitation.id), metadata)).await?;
         Ok(())
@@ -356,7 +355,8 @@ impl Invitations<'_> {
             return Err(already_member(&format!("{} is", invitation.email)));
         }
         if state == InvitationState::Expired {
-            self.free_pending_slot(w.tx(), &org, &invitation.email, Some(invitation.id), now).await?;
+            let freed = self.free_pending_slot(w.tx(), &org, &invitation.email, Some(invitation.id), now).await?;
+            w.invalidate_all(freed);
             self.ensure_member_room(w.tx(), &org, now, false).await?;
         }
 
@@ -379,9 +379,7 @@ impl Invitations<'_> {
                 StoreError::Unique(_) => pending_invitation_raced(),
                 other => other.into(),
             })?;
-        if !reissued {
-            return Err(not_pending(state));
-        }
+        w.invalidate(reissued.ok_or(not_pending(state))?);
         invitation.state = InvitationState::Pending;
         invitation.token_hash = token.hash;
         invitation.expires_at = expires_at;
@@ -452,7 +450,7 @@ impl Invitations<'_> {
             .ok_or_else(|| role_unavailable(&invitation.role))?;
         self.check_inviter_grant(tx, &org, &invitation, &role).await?;
         self.ensure_member_room(tx, &org, now, true).await?;
-        close_pending(tx, &invitation, InvitationState::Accepted, now).await?;
+        let closed = close_pending(tx, &invitation, InvitationState::Accepted, now).await?;
         let membership = Membership {
             id: MembershipId::new(),
             org_id: org.id,
@@ -465,7 +463,7 @@ impl Invitations<'_> {
             StoreError::Unique(_) => already_member("you are"),
             other => other.into(),
         })?;
-        w.invalidate(stale);
+        w.invalidate_all([closed, stale]);
         let (joined, skipped_team_ids) = self.join_invited_teams(&mut w, &invitation, user.id, now).await?;
         let accepted = Event::new(
             "invitation.accepted",
@@ -540,7 +538,8 @@ impl Invitations<'_> {
         let now = self.clock.now();
         // Declining is allowed to someone who joined meanwhile: it only closes the invitation.
         InviteeFit::of(&invitation, &user, false).check()?;
-        close_pending(w.tx(), &invitation, InvitationState::Declined, now).await?;
+        let stale = close_pending(w.tx(), &invitation, InvitationState::Declined, now).await?;
+        w.invalidate(stale);
         let metadata = json!({ "email": invitation.email.as_str(), "role": invitation.role });
         let event = Event::new("invitation.declined", Target::new("invitation", invitation.id), metadata);
         w.commit(Change { org: Some(invitation.org_id), actor: principal.actor(), event }).await?;
@@ -562,7 +561,7 @@ impl Invitations<'_> {
     }
 
     /// Refuses while `email` has another pending invitation to `org`; one that lapsed is marked
-    /// expired so it stops holding the address's pending slot.
+    /// expired so it stops holding the address's pending slot (what that made stale is returned).
     async fn free_pending_slot(
         &self,
         tx: &mut dyn Tx,
@@ -570,25 +569,26 @@ impl Invitations<'_> {
         email: &Email,
         except: Option<InvitationId>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<MaybeStale> {
         let Some(existing) = tx.pending_invitation_for(org.id, email).await? else {
-            return Ok(());
+            return Ok(None.into());
         };
         if Some(existing.id) == except {
-            return Ok(());
+            return Ok(None.into());
         }
         if existing.state_at(now) == InvitationState::Pending {
             return Err(invitation_exists(&existing));
         }
-        tx.set_invitation_state(
-            existing.org_id,
-            existing.id,
-            InvitationState::Pending,
-            InvitationState::Expired,
-            existing.expires_at,
-        )
-        .await?;
-        Ok(())
+        let expired = tx
+            .set_invitation_state(
+                existing.org_id,
+                existing.id,
+                InvitationState::Pending,
+                InvitationState::Expired,
+                existing.expires_at,
+            )
+            .await?;
+        Ok(expired)
     }
 
     /// Refuses unless one more member fits the org's plan, counting members and pending

@@ -47,7 +47,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use tokio::sync::Notify;
 
-use crate::caches::{grants, key_cache, key_usage, me, member_pages, rate_limit, session_cache, throttle};
+use crate::caches::{
+    grants, key_cache, key_usage, me, member_pages, pending_invitations, rate_limit, session_cache, throttle,
+};
 use crate::context::{Clock, Random};
 use crate::domain::password::PasswordHasher;
 use crate::domain::plan::BillingMode;
@@ -120,6 +122,8 @@ pub struct Tenantry {
     grants: grants::GrantCache,
     session_cache: session_cache::SessionCache,
     member_pages: member_pages::MemberPageCache,
+    /// The pending invitations org pages list.
+    pending_invitations: pending_invitations::PendingInvitationCache,
     /// Users' accounts (their row and memberships) and orgs: what `me` answers with.
     me_cache: me::MeCache,
     keys: key_cache::KeyCache,
@@ -235,6 +239,7 @@ impl Tenantry {
             grants: grants::GrantCache::default(),
             session_cache: session_cache::SessionCache::default(),
             member_pages: member_pages::MemberPageCache::default(),
+            pending_invitations: pending_invitations::PendingInvitationCache::default(),
             me_cache: me::MeCache::default(),
             keys: key_cache::KeyCache::default(),
             rate_limits: rate_limit::RateLimiter::default(),
@@ -309,6 +314,7 @@ impl Tenantry {
                 self.member_pages.forget_org(*org);
                 self.me_cache.forget_org_members(*org);
             }
+            CacheChange::OrgInvitations { org } => self.pending_invitations.forget_org(*org),
             CacheChange::Key { id, secret_hash } => self.keys.forget(*id, secret_hash),
             CacheChange::OrgPlan { org } => {
                 self.keys.forget_org(*org);
@@ -322,6 +328,7 @@ impl Tenantry {
                 self.grants.forget_org(*org, slug);
                 self.keys.forget_org(*org);
                 self.member_pages.forget_org(*org);
+                self.pending_invitations.forget_org(*org);
                 self.me_cache.forget_org(*org);
             }
             CacheChange::UserStatus { user } => {
@@ -342,6 +349,7 @@ impl Tenantry {
         self.grants.clear();
         self.session_cache.clear();
         self.member_pages.clear();
+        self.pending_invitations.clear();
         self.me_cache.clear();
         self.keys.clear();
     }

@@ -20,6 +20,7 @@ impl Tenantry {
         lookups.extend(self.keys.lookups());
         lookups.extend(self.session_cache.lookups());
         lookups.push(("member_pages", self.member_pages.lookups()));
+        lookups.push(("pending_invitations", self.pending_invitations.lookups()));
         lookups.extend(self.me_cache.lookups());
         lookups
     }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreResult;
+use super::{MaybeStale, Stale, StoreResult};
 use crate::domain::email::Email;
 use crate::domain::ids::{InvitationId, OrgId};
 use crate::domain::invitation::{Invitation, InvitationState};
@@ -35,9 +35,9 @@ pub trait InvitationsRead: Send {
 #[async_trait]
 pub trait InvitationsTx: InvitationsRead {
     /// Fails with `StoreError::Unique` when the (org, email) already has a pending invitation.
-    async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()>;
-    /// Moves the invitation from `from` to `to` (stamping `at` as its response time); `false`
-    /// when it was no longer in `from`.
+    async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<Stale>;
+    /// Moves the invitation from `from` to `to` (stamping `at` as its response time); nothing
+    /// changed when it was no longer in `from`.
     async fn set_invitation_state(
         &mut self,
         org: OrgId,
@@ -45,9 +45,9 @@ pub trait InvitationsTx: InvitationsRead {
         from: InvitationState,
         to: InvitationState,
         at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<MaybeStale>;
     /// Gives the invitation a new token, expiry and inviter and makes it pending again, if it is
-    /// still in `from`; `false` otherwise.
+    /// still in `from`; nothing changed otherwise.
     async fn reissue_invitation(
         &mut self,
         org: OrgId,
@@ -56,5 +56,5 @@ pub trait InvitationsTx: InvitationsRead {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         invited_by: &str,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<MaybeStale>;
 }

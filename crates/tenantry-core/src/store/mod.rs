@@ -190,6 +190,8 @@ pub enum CacheChange {
     Org { org: OrgId },
     /// An org's custom roles changed (and members may have moved between roles).
     OrgRoles { org: OrgId },
+    /// An invitation to the org was created, resent or answered (accepted, declined, revoked).
+    OrgInvitations { org: OrgId },
     /// An API key was created, rolled or revoked.
     Key { id: ApiKeyId, secret_hash: String },
     /// An org's plan changed (and with it its keys' rate limit).

@@ -5,12 +5,14 @@
 use std::convert::Infallible;
 
 use askama::Template;
+use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tenantry_core::service::{Principal, RequestMeta, UserPrincipal};
 
+use super::pieces::Pieces;
 use super::session;
 use super::shell::Shell;
 use crate::extract::ClientMeta;
@@ -85,19 +87,31 @@ impl Ctx {
 
     /// A rendered page.
     pub fn page(&self, status: StatusCode, template: &impl Template) -> Response {
-        let response = match template.render() {
-            Ok(html) => {
-                let mut response = (status, html).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-                response
-            }
-            Err(error) => {
-                tracing::error!(%error, "a dashboard page could not be rendered");
-                (StatusCode::INTERNAL_SERVER_ERROR, "This page could not be shown.").into_response()
-            }
-        };
+        match template.render() {
+            Ok(html) => self.html(status, Body::from(html)),
+            Err(error) => self.unrenderable(error),
+        }
+    }
+
+    /// [`Self::page`] for a template with a [`super::pieces::ROWS_SLOT`]: `rows`, rendered
+    /// beforehand, are sent in its place without being copied into the page.
+    pub fn page_with_rows(&self, status: StatusCode, template: &impl Template, rows: Bytes) -> Response {
+        match template.render() {
+            Ok(html) => self.html(status, Body::new(Pieces::splice(html, rows))),
+            Err(error) => self.unrenderable(error),
+        }
+    }
+
+    fn html(&self, status: StatusCode, body: Body) -> Response {
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        self.clone_cookies_into(response)
+    }
+
+    /// The answer when a page, or a part of it, could not be rendered.
+    pub fn unrenderable(&self, error: askama::Error) -> Response {
+        tracing::error!(%error, "a dashboard page could not be rendered");
+        let response = (StatusCode::INTERNAL_SERVER_ERROR, "This page could not be shown.").into_response();
         self.clone_cookies_into(response)
     }
 

@@ -3,6 +3,7 @@
 //! invitations and the pending ones with resend and revoke.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,9 +17,11 @@ use tenantry_core::service::invitations::NewInvitation;
 use tenantry_core::service::members::MemberPatch;
 
 use super::context::{encode, Ctx};
+use super::member_rows::{self, RowsFrame};
 use super::orgs::OrgPage;
+use super::pieces::ROWS_SLOT;
 use super::shell::{Problem, Section, Shell};
-use super::{confirm_page, date, day, Confirm, NoFields, Typed};
+use super::{confirm_page, date, Confirm, NoFields, Typed};
 use crate::extract::path_id;
 use crate::routes::pages::Form;
 use crate::state::AppState;
@@ -28,22 +31,6 @@ const PAGE_SIZE: u32 = 50;
 struct RoleOption {
     key: String,
     name: String,
-}
-
-struct MemberRow {
-    user_id: String,
-    name: String,
-    email: String,
-    role: String,
-    role_name: String,
-    /// The member's teams, by slug.
-    teams: String,
-    joined: String,
-    is_me: bool,
-    is_owner: bool,
-    suspended: bool,
-    may_change: bool,
-    may_remove: bool,
 }
 
 struct InvitationRow {
@@ -64,7 +51,8 @@ struct MembersPage {
     seat_count: u64,
     query: String,
     query_encoded: String,
-    members: Vec<MemberRow>,
+    /// Where the table's rows go (`member_rows`, sent beside the page rather than copied in).
+    rows_slot: &'static str,
     next_href: Option<String>,
     first_page: bool,
     may_invite: bool,
@@ -101,60 +89,33 @@ async fn render(
         Err(_) => PageRequest::parse(None, Some(PAGE_SIZE)).expect("the first page is a valid request"),
     };
     let text = query.q.unwrap_or_default().trim().to_owned();
-    let listed = if text.is_empty() {
-        tenantry
-            .members()
-            .list_members(&page.principal, &page.org_ref(), &request)
-            .await
-            .map(|listed| listed.page.clone())
-    } else {
-        tenantry.directory().search_members(&page.principal, &page.org_ref(), &text, &request).await
-    };
-    let listed = shown_or_error!(ctx, listed);
-    let choices = &page.choices;
-    let org = &page.access.org;
-    let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
-    let may_change_roles = tenantry.holds(&page.access, Permission::MembersChangeRole);
-    let may_remove = tenantry.holds(&page.access, Permission::MembersRemove);
     let org_teams = shown_or_error!(ctx, tenantry.teams().team_slugs(&page.access).await);
-    let team_slugs = |ids: &[tenantry_core::domain::ids::TeamId]| {
-        let slugs: Vec<&str> =
-            ids.iter().filter_map(|id| org_teams.iter().find(|(t, _)| t == id).map(|(_, slug)| &**slug)).collect();
-        slugs.join(", ")
+    let frame = RowsFrame::of(&page, tenantry, &ctx.csrf);
+    let org = &page.access.org;
+    // A page of the whole list is the member-page cache's, and its rows are kept rendered;
+    // search results are neither.
+    let (rows, next_cursor) = if text.is_empty() {
+        let listed =
+            shown_or_error!(ctx, tenantry.members().list_members(&page.principal, &page.org_ref(), &request).await);
+        let rows = ctx.state.site.member_rows.rows(org.id, &request, &listed, &org_teams, frame);
+        (rows, listed.page.next_cursor.clone())
+    } else {
+        let found = tenantry.directory().search_members(&page.principal, &page.org_ref(), &text, &request).await;
+        let found = shown_or_error!(ctx, found);
+        (member_rows::render(&found.items, &org_teams, &frame).map(Bytes::from), found.next_cursor)
     };
-    let members = listed
-        .items
-        .iter()
-        .map(|m| {
-            let is_me = m.membership.user_id == page.user.user_id;
-            let is_owner = m.membership.user_id == org.owner_id;
-            let may_act = !is_me && !is_owner && choices.may_act_on(tenantry, &m.membership.role);
-            let role_name = choices
-                .roles
-                .iter()
-                .find(|r| r.role.key == m.membership.role)
-                .map_or_else(|| m.membership.role.clone(), |r| r.role.name.clone());
-            MemberRow {
-                user_id: m.membership.user_id.to_string(),
-                name: m.display_name.clone(),
-                email: m.email.as_str().to_owned(),
-                role: m.membership.role.clone(),
-                role_name,
-                teams: team_slugs(&m.team_ids),
-                joined: day(m.membership.joined_at),
-                is_me,
-                is_owner,
-                suspended: m.membership.status == MemberStatus::Suspended,
-                may_change: may_act && may_change_roles,
-                may_remove: may_act && may_remove,
-            }
-        })
-        .collect();
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(error) => return ctx.unrenderable(error),
+    };
+    let choices = &page.choices;
+    let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
     let now = tenantry.clock().now();
     let invitations = page
         .pending_invitations
+        .as_deref()
+        .unwrap_or_default()
         .iter()
-        .flatten()
         .map(|i| {
             let state = i.state_at(now);
             InvitationRow {
@@ -168,7 +129,7 @@ async fn render(
         })
         .collect();
     let query_encoded = encode(&text);
-    let next_href = listed.next_cursor.as_ref().map(|cursor| {
+    let next_href = next_cursor.as_ref().map(|cursor| {
         let search = if text.is_empty() { String::new() } else { format!("&q={query_encoded}") };
         format!("/app/org/{}/members?cursor={}{search}", org.slug, encode(cursor))
     });
@@ -184,7 +145,7 @@ async fn render(
         seat_count: org.seat_count,
         query: text,
         query_encoded,
-        members,
+        rows_slot: ROWS_SLOT,
         next_href,
         first_page: query.cursor.is_none(),
         may_invite,
@@ -195,7 +156,7 @@ async fn render(
         invitations,
         shell: page.shell,
     };
-    ctx.page(status, &view)
+    ctx.page_with_rows(status, &view, rows)
 }
 
 /// Shows the members page again with a service's refusal.

@@ -2,6 +2,8 @@
 //! `OrgPage`, how every org page opens: the viewer's standing there (another org's pages are
 //! not found, exactly as in the API) and the frame with the switcher and the navigation.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,7 +31,7 @@ pub struct OrgPage {
     /// The org's roles, each marked with whether the viewer may grant it.
     pub choices: RoleChoices,
     /// The pending invitations, when the page asked for them and the viewer may invite.
-    pub pending_invitations: Option<Vec<Invitation>>,
+    pub pending_invitations: Option<Arc<[Invitation]>>,
     pub shell: Shell,
 }
 

@@ -50,6 +50,8 @@ pub struct Site {
     pub stylesheet: Asset,
     pub script: Asset,
     pub renewals: super::session::Renewals,
+    /// The members table's rows, kept rendered.
+    pub member_rows: super::member_rows::MemberRowsCache,
 }
 
 impl Site {
@@ -64,6 +66,7 @@ impl Site {
             script: Asset::new("dashboard", "js", SCRIPT.to_owned(), "text/javascript; charset=utf-8"),
             brand,
             renewals: super::session::Renewals::default(),
+            member_rows: super::member_rows::MemberRowsCache::default(),
         })
     }
 

@@ -22,9 +22,14 @@ pub struct Page {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser of the server at `base` (another node).
+    pub fn at(base: &str) -> Self {
         let jar = Arc::new(Jar::default());
         let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
-        Self { client, base: app.base.clone(), jar }
+        Self { client, base: base.to_owned(), jar }
     }
 
     pub async fn get(&self, path: &str) -> Page {

@@ -39,6 +39,8 @@ macro_rules! shared_modules {
         mod dashboard_account;
         #[path = "../api/dashboard_admin.rs"]
         mod dashboard_admin;
+        #[path = "../api/dashboard_members_page.rs"]
+        mod dashboard_members_page;
         #[path = "../api/dashboard_pages.rs"]
         mod dashboard_pages;
         #[path = "../api/dashboard_security.rs"]

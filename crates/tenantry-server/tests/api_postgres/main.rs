@@ -15,6 +15,7 @@ shared_modules!();
 mod event_log_order;
 mod me_nodes;
 mod member_status_nodes;
+mod members_page_nodes;
 mod outbox_claims;
 mod postgres_only;
 mod ready_listener;

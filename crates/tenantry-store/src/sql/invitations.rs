@@ -7,7 +7,7 @@ use tenantry_core::domain::email::Email;
 use tenantry_core::domain::ids::{InvitationId, OrgId};
 use tenantry_core::domain::invitation::{Invitation, InvitationState};
 use tenantry_core::domain::pagination::PageRequest;
-use tenantry_core::store::{InvitationsRead, InvitationsTx, StoreResult};
+use tenantry_core::store::{CacheChange, InvitationsRead, InvitationsTx, MaybeStale, Stale, StoreResult};
 
 use super::{after, SqlTx};
 use crate::db_err;
@@ -93,7 +93,7 @@ impl InvitationsRead for SqlTx {
 
 #[async_trait]
 impl InvitationsTx for SqlTx {
-    async fn insert_invitation(&mut self, inv: &Invitation) -> StoreResult<()> {
+    async fn insert_invitation(&mut self, inv: &Invitation) -> StoreResult<Stale> {
         sqlx::query(
             "INSERT INTO invitations (id, org_id, email, role, team_ids, invited_by, state, token_hash, expires_at, \
              created_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -112,7 +112,7 @@ impl InvitationsTx for SqlTx {
         .execute(self.in_org(inv.org_id).await?)
         .await
         .map_err(db_err)?;
-        Ok(())
+        Ok(Stale::new(CacheChange::OrgInvitations { org: inv.org_id }))
     }
 
     async fn set_invitation_state(
@@ -122,7 +122,7 @@ impl InvitationsTx for SqlTx {
         from: InvitationState,
         to: InvitationState,
         at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<MaybeStale> {
         let done = sqlx::query("UPDATE invitations SET state = $1, responded_at = $2 WHERE id = $3 AND state = $4")
             .bind(to.as_str())
             .bind(ms(at))
@@ -131,7 +131,7 @@ impl InvitationsTx for SqlTx {
             .execute(self.in_org(org).await?)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::OrgInvitations { org })).into())
     }
 
     async fn reissue_invitation(
@@ -142,7 +142,7 @@ impl InvitationsTx for SqlTx {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         invited_by: &str,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<MaybeStale> {
         let done = sqlx::query(
             "UPDATE invitations SET state = 'pending', token_hash = $1, expires_at = $2, invited_by = $3, \
              responded_at = NULL WHERE id = $4 AND state = $5",
@@ -155,6 +155,6 @@ impl InvitationsTx for SqlTx {
         .execute(self.in_org(org).await?)
         .await
         .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| Stale::new(CacheChange::OrgInvitations { org })).into())
     }
 }

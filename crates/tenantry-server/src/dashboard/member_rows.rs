@@ -1,0 +1,212 @@
+//! The rows of the members table: fifty members, each with the role dropdown, suspension and
+//! removal the viewer may use on them. They are most of the members page and most of its cost,
+//! and they change far less often than they are viewed, so a page's rows are rendered once per
+//! viewer and browser and served again while nothing they show has changed.
+//!
+//! A kept rendering is served only when it was made from the very page of members the
+//! member-page cache holds now (that page is replaced whenever a membership, a team or a custom
+//! role of the org changes), from the very team list the grant cache holds now (replaced when a
+//! team is created, renamed or deleted), and with a frame equal to this request's: the org's
+//! slug and owner, the viewer, the browser's anti-forgery value, and what the viewer may do to
+//! holders of each role. Anything else shown on the page is rendered on every request.
+
+use std::sync::{Arc, Weak};
+
+use askama::Template;
+use axum::body::Bytes;
+use moka::sync::Cache;
+use tenantry_core::caches::grants::OrgTeams;
+use tenantry_core::caches::member_pages::ListedPage;
+use tenantry_core::domain::ids::{OrgId, TeamId, UserId};
+use tenantry_core::domain::models::{Member, MemberStatus};
+use tenantry_core::domain::pagination::PageRequest;
+use tenantry_core::domain::permission::Permission;
+use tenantry_core::service::Tenantry;
+
+use super::day;
+use super::orgs::OrgPage;
+
+/// Bytes of kept renderings at most: about 1,600 pages of 50 rows (every page of an org of
+/// 80,000 members, for one viewer).
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A role as the rows offer it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FrameRole {
+    pub key: String,
+    pub name: String,
+    /// Whether the viewer may give it to someone.
+    pub grantable: bool,
+    /// Whether the viewer may change or remove the role's holders.
+    pub actionable: bool,
+}
+
+/// Everything the rows show besides the members themselves.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RowsFrame {
+    pub slug: String,
+    /// The browser's anti-forgery value, in each role form.
+    pub csrf: String,
+    pub viewer: UserId,
+    pub owner: UserId,
+    pub may_change_roles: bool,
+    pub may_remove: bool,
+    /// Every role of the org.
+    pub roles: Vec<FrameRole>,
+}
+
+impl RowsFrame {
+    pub fn of(page: &OrgPage, tenantry: &Tenantry, csrf: &str) -> Self {
+        let roles = page
+            .choices
+            .roles
+            .iter()
+            .map(|offered| FrameRole {
+                key: offered.role.key.clone(),
+                name: offered.role.name.clone(),
+                grantable: offered.grantable,
+                actionable: page.choices.may_act_on(tenantry, &offered.role.key),
+            })
+            .collect();
+        Self {
+            slug: page.slug().to_owned(),
+            csrf: csrf.to_owned(),
+            viewer: page.user.user_id,
+            owner: page.access.org.owner_id,
+            may_change_roles: tenantry.holds(&page.access, Permission::MembersChangeRole),
+            may_remove: tenantry.holds(&page.access, Permission::MembersRemove),
+            roles,
+        }
+    }
+
+    /// The roles the viewer may give.
+    pub fn grantable(&self) -> impl Iterator<Item = &FrameRole> {
+        self.roles.iter().filter(|r| r.grantable)
+    }
+
+    fn role(&self, key: &str) -> Option<&FrameRole> {
+        self.roles.iter().find(|r| r.key == key)
+    }
+}
+
+struct MemberRow {
+    user_id: String,
+    name: String,
+    email: String,
+    role: String,
+    role_name: String,
+    /// The member's teams, by slug.
+    teams: String,
+    joined: String,
+    is_me: bool,
+    is_owner: bool,
+    suspended: bool,
+    may_change: bool,
+    may_remove: bool,
+}
+
+impl MemberRow {
+    fn of(member: &Member, frame: &RowsFrame, teams: &OrgTeams) -> Self {
+        let user = member.membership.user_id;
+        let (is_me, is_owner) = (user == frame.viewer, user == frame.owner);
+        let role = frame.role(&member.membership.role);
+        let may_act = !is_me && !is_owner && role.is_some_and(|r| r.actionable);
+        Self {
+            user_id: user.to_string(),
+            name: member.display_name.clone(),
+            email: member.email.as_str().to_owned(),
+            role: member.membership.role.clone(),
+            role_name: role.map_or_else(|| member.membership.role.clone(), |r| r.name.clone()),
+            teams: team_slugs(teams, &member.team_ids),
+            joined: day(member.membership.joined_at),
+            is_me,
+            is_owner,
+            suspended: member.membership.status == MemberStatus::Suspended,
+            may_change: may_act && frame.may_change_roles,
+            may_remove: may_act && frame.may_remove,
+        }
+    }
+}
+
+fn team_slugs(teams: &OrgTeams, ids: &[TeamId]) -> String {
+    let slugs: Vec<&str> =
+        ids.iter().filter_map(|id| teams.iter().find(|(team, _)| team == id).map(|(_, slug)| &**slug)).collect();
+    slugs.join(", ")
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/member_rows.html")]
+struct MemberRows<'a> {
+    frame: &'a RowsFrame,
+    members: Vec<MemberRow>,
+}
+
+/// `members` as table rows, as `frame`'s viewer sees them.
+pub fn render(members: &[Member], teams: &OrgTeams, frame: &RowsFrame) -> askama::Result<String> {
+    let members = members.iter().map(|m| MemberRow::of(m, frame, teams)).collect();
+    MemberRows { frame, members }.render()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RowsKey {
+    org: OrgId,
+    after: Option<String>,
+    viewer: UserId,
+    csrf: String,
+}
+
+struct Rendering {
+    /// What it was rendered from: held weakly, so a page or team list the caches dropped is not
+    /// kept alive here (and its address cannot be taken by another while this is held).
+    page: Weak<ListedPage>,
+    teams: Weak<[(TeamId, Arc<str>)]>,
+    frame: RowsFrame,
+    html: Bytes,
+}
+
+impl Rendering {
+    fn made_from(&self, page: &Arc<ListedPage>, teams: &OrgTeams, frame: &RowsFrame) -> bool {
+        std::ptr::eq(self.page.as_ptr(), Arc::as_ptr(page))
+            && std::ptr::eq(self.teams.as_ptr(), Arc::as_ptr(teams))
+            && self.frame == *frame
+    }
+}
+
+pub struct MemberRowsCache {
+    renderings: Cache<RowsKey, Arc<Rendering>>,
+}
+
+impl Default for MemberRowsCache {
+    fn default() -> Self {
+        Self {
+            renderings: Cache::builder()
+                .max_capacity(MAX_BYTES)
+                .weigher(|_, rendering: &Arc<Rendering>| u32::try_from(rendering.html.len()).unwrap_or(u32::MAX))
+                .build(),
+        }
+    }
+}
+
+impl MemberRowsCache {
+    /// The rows of `listed` (the page `request` of `org`'s members, as the member-page cache
+    /// holds it) as `frame` shows them: the kept rendering if it was made from the same page,
+    /// teams and frame, else rendered now and kept.
+    pub fn rows(
+        &self,
+        org: OrgId,
+        request: &PageRequest,
+        listed: &Arc<ListedPage>,
+        teams: &OrgTeams,
+        frame: RowsFrame,
+    ) -> askama::Result<Bytes> {
+        let key = RowsKey { org, after: request.after.clone(), viewer: frame.viewer, csrf: frame.csrf.clone() };
+        if let Some(kept) = self.renderings.get(&key).filter(|kept| kept.made_from(listed, teams, &frame)) {
+            return Ok(kept.html.clone());
+        }
+        let html = Bytes::from(render(&listed.page.items, teams, &frame)?);
+        let rendering = Rendering { page: Arc::downgrade(listed), teams: Arc::downgrade(teams), frame, html };
+        let html = rendering.html.clone();
+        self.renderings.insert(key, Arc::new(rendering));
+        Ok(html)
+    }
+}
