@@ -31,7 +31,7 @@ use super::orgs::OrgPage;
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A role as the rows offer it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameRole {
     pub key: String,
     pub name: String,
@@ -42,7 +42,7 @@ pub struct FrameRole {
 }
 
 /// Everything the rows show besides the members themselves.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowsFrame {
     pub slug: String,
     /// The browser's anti-forgery value, in each role form.
@@ -197,14 +197,15 @@ impl MemberRowsCache {
         request: &PageRequest,
         listed: &Arc<ListedPage>,
         teams: &OrgTeams,
-        frame: RowsFrame,
+        frame: &RowsFrame,
     ) -> askama::Result<Bytes> {
         let key = RowsKey { org, after: request.after.clone(), viewer: frame.viewer, csrf: frame.csrf.clone() };
-        if let Some(kept) = self.renderings.get(&key).filter(|kept| kept.made_from(listed, teams, &frame)) {
+        if let Some(kept) = self.renderings.get(&key).filter(|kept| kept.made_from(listed, teams, frame)) {
             return Ok(kept.html.clone());
         }
-        let html = Bytes::from(render(&listed.page.items, teams, &frame)?);
-        let rendering = Rendering { page: Arc::downgrade(listed), teams: Arc::downgrade(teams), frame, html };
+        let html = Bytes::from(render(&listed.page.items, teams, frame)?);
+        let (page, teams) = (Arc::downgrade(listed), Arc::downgrade(teams));
+        let rendering = Rendering { page, teams, frame: frame.clone(), html };
         let html = rendering.html.clone();
         self.renderings.insert(key, Arc::new(rendering));
         Ok(html)

@@ -28,11 +28,6 @@ use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 50;
 
-struct RoleOption {
-    key: String,
-    name: String,
-}
-
 struct InvitationRow {
     id: String,
     email: String,
@@ -59,7 +54,8 @@ struct MembersPage {
     open_invite: bool,
     invite_email: String,
     default_role: String,
-    grantable: Vec<RoleOption>,
+    /// What the rows show of the viewer; its grantable roles are also the invitation's choices.
+    frame: RowsFrame,
     invitations: Vec<InvitationRow>,
 }
 
@@ -97,7 +93,7 @@ async fn render(
     let (rows, next_cursor) = if text.is_empty() {
         let listed =
             shown_or_error!(ctx, tenantry.members().list_members(&page.principal, &page.org_ref(), &request).await);
-        let rows = ctx.state.site.member_rows.rows(org.id, &request, &listed, &org_teams, frame);
+        let rows = ctx.state.site.member_rows.rows(org.id, &request, &listed, &org_teams, &frame);
         (rows, listed.page.next_cursor.clone())
     } else {
         let found = tenantry.directory().search_members(&page.principal, &page.org_ref(), &text, &request).await;
@@ -108,7 +104,6 @@ async fn render(
         Ok(rows) => rows,
         Err(error) => return ctx.unrenderable(error),
     };
-    let choices = &page.choices;
     let may_invite = tenantry.holds(&page.access, Permission::MembersInvite);
     let now = tenantry.clock().now();
     let invitations = page
@@ -133,12 +128,6 @@ async fn render(
         let search = if text.is_empty() { String::new() } else { format!("&q={query_encoded}") };
         format!("/app/org/{}/members?cursor={}{search}", org.slug, encode(cursor))
     });
-    let grantable = choices
-        .roles
-        .iter()
-        .filter(|r| r.grantable)
-        .map(|r| RoleOption { key: r.role.key.clone(), name: r.role.name.clone() })
-        .collect();
     let view = MembersPage {
         problem,
         slug: org.slug.to_string(),
@@ -152,7 +141,7 @@ async fn render(
         open_invite: !invite_email.is_empty(),
         invite_email,
         default_role: tenantry.preset().default_invite_role.clone(),
-        grantable,
+        frame,
         invitations,
         shell: page.shell,
     };
