@@ -104,16 +104,18 @@ pub struct Page {
     pub body: Bytes,
 }
 
-/// `path` as a browser sending `cookies` (a `cookie` header) gets it.
-pub async fn page(addr: SocketAddr, path: &str, cookies: &str) -> anyhow::Result<Page> {
+/// `path` as a browser sending `cookies` (a `cookie` header), and taking the encodings
+/// `accept_encoding` names, gets it (the body as sent).
+pub async fn page(addr: SocketAddr, path: &str, cookies: &str, accept_encoding: Option<&str>) -> anyhow::Result<Page> {
     let stream = TcpStream::connect(addr).await?;
     let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(driver);
-    let request = Request::builder()
-        .uri(path)
-        .header("host", "localhost")
-        .header("cookie", cookies)
-        .body(Full::new(Bytes::new()))?;
+    let request = Request::builder().uri(path).header("host", "localhost").header("cookie", cookies);
+    let request = match accept_encoding {
+        Some(encodings) => request.header("accept-encoding", encodings),
+        None => request,
+    };
+    let request = request.body(Full::new(Bytes::new()))?;
     let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
     let set_cookies = response

@@ -21,7 +21,8 @@
 //! session in the database as a login leaves it and an access token signed with the instance's
 //! key by the core's own signer, since signing 200,000 users in would cost as many argon2 hashes;
 //! `dashboard` renders the owner's members page of that org (50 members a page, with role
-//! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie.
+//! dropdowns and pending invitations) from anywhere in it, signed in with the session cookie and
+//! taking gzip, as a browser does.
 //!
 //! `org-rename` renames the big org over and over as its owner: a change with its audit record
 //! and its host apps' event (run it again with `--no-events` to see what the event costs);

@@ -5,14 +5,15 @@
 use std::convert::Infallible;
 
 use askama::Template;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tenantry_core::service::{Principal, RequestMeta, UserPrincipal};
 
-use super::pieces::Pieces;
+use super::gzip::accepts_gzip;
+use super::pieces::{Pieces, Rows};
 use super::session;
 use super::shell::Shell;
 use crate::extract::ClientMeta;
@@ -30,6 +31,8 @@ pub struct Ctx {
     pub meta: RequestMeta,
     /// The path and query of this request, for coming back after logging in.
     pub here: String,
+    /// Whether the browser takes gzip-compressed pages.
+    accepts_gzip: bool,
     cookies: Vec<String>,
 }
 
@@ -50,7 +53,8 @@ impl FromRequestParts<AppState> for Ctx {
                 .unwrap_or_default()
         });
         let here = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-        Ok(Self { state: state.clone(), user: resolved.user, csrf, flash, meta, here, cookies })
+        let accepts_gzip = accepts_gzip(&parts.headers);
+        Ok(Self { state: state.clone(), user: resolved.user, csrf, flash, meta, here, accepts_gzip, cookies })
     }
 }
 
@@ -94,12 +98,21 @@ impl Ctx {
     }
 
     /// [`Self::page`] for a template with a [`super::pieces::ROWS_SLOT`]: `rows`, rendered
-    /// beforehand, are sent in its place without being copied into the page.
-    pub fn page_with_rows(&self, status: StatusCode, template: &impl Template, rows: Bytes) -> Response {
-        match template.render() {
-            Ok(html) => self.html(status, Body::new(Pieces::splice(html, rows))),
-            Err(error) => self.unrenderable(error),
+    /// beforehand, are sent in its place without being copied into the page (or, compressed when
+    /// they were kept, inside a gzip member to a browser that accepts one).
+    pub fn page_with_rows(&self, status: StatusCode, template: &impl Template, rows: Rows) -> Response {
+        let html = match template.render() {
+            Ok(html) => html,
+            Err(error) => return self.unrenderable(error),
+        };
+        let (body, gzipped) = Pieces::splice(html, rows, self.accepts_gzip);
+        let mut response = self.html(status, Body::new(body));
+        let headers = response.headers_mut();
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if gzipped {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
+        response
     }
 
     fn html(&self, status: StatusCode, body: Body) -> Response {

@@ -1,14 +1,15 @@
 //! The rows of the members table: fifty members, each with the role dropdown, suspension and
 //! removal the viewer may use on them. They are most of the members page and most of its cost,
-//! and they change far less often than they are viewed, so a page's rows are rendered once per
-//! viewer and browser and served again while nothing they show has changed.
+//! and they change far less often than they are viewed, so a page's rows are rendered (and
+//! compressed, for browsers that take gzip) once per viewer and served again while nothing they
+//! show has changed. They hold no secret: their forms' buttons submit the page's shared forms,
+//! which carry the browser's anti-forgery value, so one viewer's browsers share them.
 //!
 //! A kept rendering is served only when it was made from the very page of members the
 //! member-page cache holds now (that page is replaced whenever a membership, a team or a custom
 //! role of the org changes), from the very team list the grant cache holds now (replaced when a
 //! team is created, renamed or deleted), and with a frame equal to this request's: the org's
-//! slug and owner, the viewer, the browser's anti-forgery value, and what the viewer may do to
-//! holders of each role. Anything else shown on the page is rendered on every request.
+//! slug and owner, the viewer, and what the viewer may do to holders of each role. Anything else shown on the page is rendered on every request.
 
 use std::sync::{Arc, Weak};
 
@@ -24,10 +25,12 @@ use tenantry_core::domain::permission::Permission;
 use tenantry_core::service::Tenantry;
 
 use super::day;
+use super::gzip::Deflated;
 use super::orgs::OrgPage;
+use super::pieces::Rows;
 
-/// Bytes of kept renderings at most: about 1,600 pages of 50 rows (every page of an org of
-/// 80,000 members, for one viewer).
+/// Bytes of kept renderings at most, plain and compressed: about 1,400 pages of 50 rows (every
+/// page of an org of 70,000 members, for one viewer).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A role as the rows offer it.
@@ -45,8 +48,6 @@ pub struct FrameRole {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowsFrame {
     pub slug: String,
-    /// The browser's anti-forgery value, in each role form.
-    pub csrf: String,
     pub viewer: UserId,
     pub owner: UserId,
     pub may_change_roles: bool,
@@ -56,7 +57,7 @@ pub struct RowsFrame {
 }
 
 impl RowsFrame {
-    pub fn of(page: &OrgPage, tenantry: &Tenantry, csrf: &str) -> Self {
+    pub fn of(page: &OrgPage, tenantry: &Tenantry) -> Self {
         let roles = page
             .choices
             .roles
@@ -70,7 +71,6 @@ impl RowsFrame {
             .collect();
         Self {
             slug: page.slug().to_owned(),
-            csrf: csrf.to_owned(),
             viewer: page.user.user_id,
             owner: page.access.org.owner_id,
             may_change_roles: tenantry.holds(&page.access, Permission::MembersChangeRole),
@@ -152,7 +152,6 @@ struct RowsKey {
     org: OrgId,
     after: Option<String>,
     viewer: UserId,
-    csrf: String,
 }
 
 struct Rendering {
@@ -161,7 +160,7 @@ struct Rendering {
     page: Weak<ListedPage>,
     teams: Weak<[(TeamId, Arc<str>)]>,
     frame: RowsFrame,
-    html: Bytes,
+    rows: Rows,
 }
 
 impl Rendering {
@@ -181,7 +180,11 @@ impl Default for MemberRowsCache {
         Self {
             renderings: Cache::builder()
                 .max_capacity(MAX_BYTES)
-                .weigher(|_, rendering: &Arc<Rendering>| u32::try_from(rendering.html.len()).unwrap_or(u32::MAX))
+                .weigher(|_, rendering: &Arc<Rendering>| {
+                    let rows = &rendering.rows;
+                    let bytes = rows.plain.len() + rows.deflated.as_ref().map_or(0, Deflated::len);
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
                 .build(),
         }
     }
@@ -190,7 +193,7 @@ impl Default for MemberRowsCache {
 impl MemberRowsCache {
     /// The rows of `listed` (the page `request` of `org`'s members, as the member-page cache
     /// holds it) as `frame` shows them: the kept rendering if it was made from the same page,
-    /// teams and frame, else rendered now and kept.
+    /// teams and frame, else rendered (and compressed) now and kept.
     pub fn rows(
         &self,
         org: OrgId,
@@ -198,16 +201,16 @@ impl MemberRowsCache {
         listed: &Arc<ListedPage>,
         teams: &OrgTeams,
         frame: &RowsFrame,
-    ) -> askama::Result<Bytes> {
-        let key = RowsKey { org, after: request.after.clone(), viewer: frame.viewer, csrf: frame.csrf.clone() };
+    ) -> askama::Result<Rows> {
+        let key = RowsKey { org, after: request.after.clone(), viewer: frame.viewer };
         if let Some(kept) = self.renderings.get(&key).filter(|kept| kept.made_from(listed, teams, frame)) {
-            return Ok(kept.html.clone());
+            return Ok(kept.rows.clone());
         }
-        let html = Bytes::from(render(&listed.page.items, teams, frame)?);
+        let plain = Bytes::from(render(&listed.page.items, teams, frame)?);
+        let rows = Rows { deflated: Some(Deflated::of(&plain)), plain };
         let (page, teams) = (Arc::downgrade(listed), Arc::downgrade(teams));
-        let rendering = Rendering { page, teams, frame: frame.clone(), html };
-        let html = rendering.html.clone();
+        let rendering = Rendering { page, teams, frame: frame.clone(), rows: rows.clone() };
         self.renderings.insert(key, Arc::new(rendering));
-        Ok(html)
+        Ok(rows)
     }
 }

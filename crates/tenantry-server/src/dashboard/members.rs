@@ -3,7 +3,6 @@
 //! invitations and the pending ones with resend and revoke.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -19,7 +18,7 @@ use tenantry_core::service::members::MemberPatch;
 use super::context::{encode, Ctx};
 use super::member_rows::{self, RowsFrame};
 use super::orgs::OrgPage;
-use super::pieces::ROWS_SLOT;
+use super::pieces::{Rows, ROWS_SLOT};
 use super::shell::{Problem, Section, Shell};
 use super::{confirm_page, date, Confirm, NoFields, Typed};
 use crate::extract::path_id;
@@ -86,7 +85,7 @@ async fn render(
     };
     let text = query.q.unwrap_or_default().trim().to_owned();
     let org_teams = shown_or_error!(ctx, tenantry.teams().team_slugs(&page.access).await);
-    let frame = RowsFrame::of(&page, tenantry, &ctx.csrf);
+    let frame = RowsFrame::of(&page, tenantry);
     let org = &page.access.org;
     // A page of the whole list is the member-page cache's, and its rows are kept rendered;
     // search results are neither.
@@ -98,7 +97,7 @@ async fn render(
     } else {
         let found = tenantry.directory().search_members(&page.principal, &page.org_ref(), &text, &request).await;
         let found = shown_or_error!(ctx, found);
-        (member_rows::render(&found.items, &org_teams, &frame).map(Bytes::from), found.next_cursor)
+        (member_rows::render(&found.items, &org_teams, &frame).map(Rows::plain), found.next_cursor)
     };
     let rows = match rows {
         Ok(rows) => rows,
@@ -168,25 +167,27 @@ async fn answered<T>(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RoleForm {
-    role: String,
+/// The role a form gives `user`: `role` from a form of its own, or `role-{user}` from the members
+/// page's shared role form, which holds every row's dropdown, each named for its member.
+fn chosen_role(fields: Vec<(String, String)>, user: &str) -> Option<String> {
+    let own = format!("role-{user}");
+    fields.into_iter().find(|(name, _)| *name == own || name == "role").map(|(_, role)| role)
 }
 
 pub async fn change_role(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((slug, user)): Path<(String, String)>,
-    Form(form): Form<RoleForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let principal = or_respond!(ctx.signed_in());
     let org = OrgRef::from(slug.as_str());
+    let Some(role) = chosen_role(fields, &user) else {
+        let error = tenantry_core::Error::invalid("role", "choose a role");
+        return refused(ctx, &slug, error, String::new()).await;
+    };
     let done = async {
-        state
-            .tenantry
-            .members()
-            .change_member_role(&principal, &org, path_id(&user, "member")?, &form.role, &ctx.meta)
-            .await
+        state.tenantry.members().change_member_role(&principal, &org, path_id(&user, "member")?, &role, &ctx.meta).await
     }
     .await;
     answered(ctx, &slug, done, |member| format!("{} now has the role {}.", member.display_name, member.membership.role))
@@ -326,4 +327,22 @@ pub async fn revoke_invitation(
     }
     .await;
     answered(ctx, &slug, done, |()| "The invitation was revoked.".to_owned()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chosen_role;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_shared_role_form_gives_each_member_the_role_of_their_own_dropdown() {
+        let sent = fields(&[("csrf", "x"), ("role-usr_a", "admin"), ("role-usr_b", "viewer")]);
+        assert_eq!(chosen_role(sent.clone(), "usr_b").as_deref(), Some("viewer"));
+        assert_eq!(chosen_role(sent.clone(), "usr_a").as_deref(), Some("admin"));
+        assert_eq!(chosen_role(sent, "usr_c"), None, "another member's dropdown is not this one's");
+        assert_eq!(chosen_role(fields(&[("csrf", "x"), ("role", "developer")]), "usr_a").as_deref(), Some("developer"));
+    }
 }

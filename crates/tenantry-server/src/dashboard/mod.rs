@@ -35,6 +35,7 @@ mod audit;
 mod auth;
 mod billing;
 mod context;
+mod gzip;
 mod member_rows;
 mod members;
 mod orgs;

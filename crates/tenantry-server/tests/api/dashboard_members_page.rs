@@ -1,6 +1,6 @@
-//! The members page is served from what the caches keep (its rows rendered once per viewer and
-//! browser, the pending invitations by org), and it is never stale: each change is on the next
-//! page, whoever made it and through whichever node, and one browser's rows are never another's.
+//! The members page is served from what the caches keep (its rows rendered and compressed once
+//! per viewer, the pending invitations by org), and it is never stale: each change is on the next
+//! page, whoever made it and through whichever node, and one viewer's rows are never another's.
 //! The scenarios take the node whose pages are read, so the PostgreSQL run repeats them with the
 //! changes made through another node (`tests/api_postgres/members_page_nodes.rs`).
 
@@ -122,8 +122,23 @@ pub async fn every_change_is_on_the_next_page(app: &TestApp, node: &str) {
     assert!(!pending_part(&html).contains("late@example.com"), "{}", pending_part(&html));
 }
 
-/// Two viewers of the same page each get rows of their own: their own anti-forgery value in
-/// every form, their own row marked, and only the actions they may take.
+/// The shared form a row's role dropdown and "Save" belong to.
+fn role_form(html: &str) -> &str {
+    let start = html.find("<form id=\"member-role\"").expect("the shared role form");
+    let end = start + html[start..].find("</form>").expect("the role form's end");
+    &html[start..end]
+}
+
+/// Whether the row of `user` offers a role change, and to where it sends it.
+fn offers_role_change(html: &str, slug: &str, user: &str) -> bool {
+    let row = row_of(html, user);
+    row.contains(&format!("name=\"role-{user}\" form=\"member-role\""))
+        && row.contains(&format!("formaction=\"/app/org/{slug}/members/{user}/role\""))
+}
+
+/// Two viewers of the same page each get rows of their own: their own row marked and only the
+/// actions they may take. The rows hold no secret (they are kept, and compressed, for all of a
+/// viewer's browsers): each browser's anti-forgery value is in the page's shared forms only.
 pub async fn each_viewer_gets_rows_of_their_own(app: &TestApp, node: &str) {
     let acme = acme(app).await;
     let (slug, ada, grace) = (&acme.slug, &acme.ada.user_id, &acme.grace.user_id);
@@ -135,24 +150,85 @@ pub async fn each_viewer_gets_rows_of_their_own(app: &TestApp, node: &str) {
     assert_ne!(ada_csrf, grace_csrf);
 
     // Ada, the owner, may change Grace's role; Grace, an admin, may not change the owner's.
-    assert!(row_of(&ada_page, grace).contains(&format!("value=\"{ada_csrf}\"")));
+    assert!(offers_role_change(&ada_page, slug, grace));
+    assert!(role_form(&ada_page).contains(&format!("value=\"{ada_csrf}\"")));
     assert!(row_of(&ada_page, ada).contains("<span class=\"tag\">you</span>"));
-    assert!(!row_of(&grace_page, ada).contains("<form"), "{}", row_of(&grace_page, ada));
+    assert!(!offers_role_change(&grace_page, slug, ada), "{}", row_of(&grace_page, ada));
+    assert!(row_of(&grace_page, ada).contains(" disabled>"), "{}", row_of(&grace_page, ada));
     assert!(row_of(&grace_page, grace).contains("<span class=\"tag\">you</span>"));
     assert!(!row_of(&grace_page, ada).contains("<span class=\"tag\">you</span>"));
-    let dev_row = row_of(&grace_page, &acme.dev.user_id);
-    assert!(dev_row.contains(&format!("value=\"{grace_csrf}\"")), "{dev_row}");
+    assert!(offers_role_change(&grace_page, slug, &acme.dev.user_id));
+    assert!(role_form(&grace_page).contains(&format!("value=\"{grace_csrf}\"")));
     assert!(!grace_page.contains(&ada_csrf), "Ada's anti-forgery value is on Grace's page");
+    for (page, csrf) in [(&ada_page, &ada_csrf), (&grace_page, &grace_csrf)] {
+        for user in [ada, grace, &acme.dev.user_id] {
+            assert!(!row_of(page, user).contains(csrf.as_str()), "a row holds the anti-forgery value");
+        }
+    }
 
-    // The same user in a second browser has that browser's value in every form.
+    // The same user in a second browser has that browser's value in the shared forms, and the
+    // same rows.
     let second = signed_in(node, "ada@example.com").await;
     let second_page = members_page(&second, slug).await;
     let second_csrf = csrf_in(&second_page);
     assert_ne!(second_csrf, ada_csrf);
-    assert!(row_of(&second_page, grace).contains(&format!("value=\"{second_csrf}\"")));
+    assert!(role_form(&second_page).contains(&format!("value=\"{second_csrf}\"")));
     assert!(!second_page.contains(&ada_csrf));
+    assert_eq!(row_of(&second_page, grace), row_of(&ada_page, grace));
     // And the first browser still has its own.
-    assert!(row_of(&members_page(&ada_browser, slug).await, grace).contains(&format!("value=\"{ada_csrf}\"")));
+    assert!(role_form(&members_page(&ada_browser, slug).await).contains(&format!("value=\"{ada_csrf}\"")));
+
+    // A row's "Save" sends the whole shared form; the change is the row's member's own dropdown.
+    let form = [("csrf", ada_csrf.as_str()), (&*format!("role-{grace}"), "developer"), ("role-other", "viewer")];
+    let saved = ada_browser.post(&format!("/app/org/{slug}/members/{grace}/role"), &form).await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert_eq!(shown_role(&members_page(&ada_browser, slug).await, grace), "developer");
+    let without = ada_browser.post(&format!("/app/org/{slug}/members/{grace}/role"), &form[..1]).await;
+    assert_eq!(without.status, 400, "{}", without.html);
+}
+
+/// The members page in gzip to a browser that asks for it: the same page, its rows compressed
+/// once and kept (and so fresh after a change); search results, rendered for one request, are not
+/// compressed.
+pub async fn the_page_is_sent_compressed_to_a_browser_that_accepts_gzip(app: &TestApp, node: &str) {
+    let acme = acme(app).await;
+    let (org, slug, dev) = (&acme.org, &acme.slug, &acme.dev.user_id);
+    let browser = signed_in(node, "ada@example.com").await;
+    let gzipped = |path: String| {
+        let request = browser.client.get(format!("{node}{path}")).header("accept-encoding", "gzip, deflate, br");
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let vary = response.headers().get("vary").map(|v| v.to_str().unwrap().to_owned());
+            assert!(vary.is_some_and(|v| v.contains("accept-encoding")));
+            let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            let body = response.bytes().await.unwrap();
+            match encoding.as_deref() {
+                Some("gzip") => {
+                    let mut html = String::new();
+                    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).unwrap();
+                    (true, body.len(), html)
+                }
+                None => (false, body.len(), String::from_utf8(body.to_vec()).unwrap()),
+                Some(other) => panic!("encoded as {other}"),
+            }
+        }
+    };
+    let plain = members_page(&browser, slug).await;
+    let (compressed, sent, html) = gzipped(format!("/app/org/{slug}/members")).await;
+    assert!(compressed);
+    assert_eq!(html, plain);
+    assert!(sent < plain.len(), "{sent} bytes sent for a page of {}", plain.len());
+
+    let path = format!("/v1/orgs/{org}/members/{dev}");
+    app.patch(&path, Some(&acme.ada.access), json!({ "role": "viewer" })).await.expect(200);
+    let (_, _, html) = gzipped(format!("/app/org/{slug}/members")).await;
+    assert_eq!(shown_role(&html, dev), "viewer");
+    assert_eq!(html, members_page(&browser, slug).await);
+
+    let (compressed, _, html) = gzipped(format!("/app/org/{slug}/members?q=dev")).await;
+    assert!(!compressed, "search results reflect the query: they are sent as they are");
+    assert_eq!(shown_role(&html, dev), "viewer");
 }
 
 #[tokio::test]
@@ -165,4 +241,10 @@ async fn every_change_is_on_the_next_members_page() {
 async fn each_viewer_of_a_members_page_gets_rows_of_their_own() {
     let app = spawn_app().await;
     each_viewer_gets_rows_of_their_own(&app, &app.base).await;
+}
+
+#[tokio::test]
+async fn the_members_page_is_sent_compressed_to_a_browser_that_accepts_gzip() {
+    let app = spawn_app().await;
+    the_page_is_sent_compressed_to_a_browser_that_accepts_gzip(&app, &app.base).await;
 }

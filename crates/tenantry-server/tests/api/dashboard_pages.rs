@@ -164,8 +164,8 @@ async fn a_forged_role_change_is_refused_exactly_as_the_api_refuses_it() {
 
     // The dropdown offers no owner role, and an admin may not act on the owner's row.
     let (_, members) = browser.open(&format!("/app/org/{slug}/members")).await;
-    assert!(!members.html.contains(&format!("action=\"/app/org/{slug}/members/{}/role\"", ada.user_id)));
-    assert!(members.html.contains(&format!("action=\"/app/org/{slug}/members/{}/role\"", dev.user_id)));
+    assert!(!members.html.contains(&format!("formaction=\"/app/org/{slug}/members/{}/role\"", ada.user_id)));
+    assert!(members.html.contains(&format!("formaction=\"/app/org/{slug}/members/{}/role\"", dev.user_id)));
 
     let owner_grant =
         browser.post(&format!("/app/org/{slug}/members/{}/role", dev.user_id), &[("role", "owner")]).await;

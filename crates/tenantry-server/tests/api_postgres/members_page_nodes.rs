@@ -18,3 +18,10 @@ async fn each_viewer_gets_rows_of_their_own_on_another_node() {
     let other = app.another_node().await;
     scenarios::each_viewer_gets_rows_of_their_own(&app, &other).await;
 }
+
+#[tokio::test]
+async fn the_compressed_page_of_another_node_shows_each_change() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    scenarios::the_page_is_sent_compressed_to_a_browser_that_accepts_gzip(&app, &other).await;
+}
