@@ -92,21 +92,20 @@ pub fn around(head: &[u8], rows: &Deflated, tail: &[u8]) -> [Bytes; 3] {
 /// The most a stored block holds.
 const STORED_MAX: usize = u16::MAX as usize;
 
+/// The length of `data` bytes as stored blocks.
 fn stored_len(data: usize) -> usize {
     data + 5 * data.div_ceil(STORED_MAX).max(1)
 }
 
-/// `data` as stored deflate blocks, the last of them final when `last`. Each begins on a byte
-/// boundary (what comes before ends on one), so its three header bits fill one byte.
+/// `data` as stored deflate blocks (at least one), the last of them final when `last`. Each
+/// begins on a byte boundary (what comes before ends on one), so its three header bits fill one
+/// byte.
 fn stored(out: &mut Vec<u8>, data: &[u8], last: bool) {
-    let mut chunks = data.chunks(STORED_MAX).peekable();
-    let empty: &[u8] = &[];
-    let first = chunks.next().unwrap_or(empty);
-    let mut chunk = Some(first);
-    while let Some(data) = chunk {
-        chunk = chunks.next();
+    let blocks = data.len().div_ceil(STORED_MAX).max(1);
+    for block in 0..blocks {
+        let data = &data[block * STORED_MAX..data.len().min((block + 1) * STORED_MAX)];
         let length = data.len() as u16;
-        out.push(u8::from(last && chunk.is_none()));
+        out.push(u8::from(last && block + 1 == blocks));
         out.extend_from_slice(&length.to_le_bytes());
         out.extend_from_slice(&(!length).to_le_bytes());
         out.extend_from_slice(data);

@@ -9,7 +9,8 @@
 //! member-page cache holds now (that page is replaced whenever a membership, a team or a custom
 //! role of the org changes), from the very team list the grant cache holds now (replaced when a
 //! team is created, renamed or deleted), and with a frame equal to this request's: the org's
-//! slug and owner, the viewer, and what the viewer may do to holders of each role. Anything else shown on the page is rendered on every request.
+//! slug and owner, the viewer, and what the viewer may do to holders of each role. Anything else
+//! shown on the page is rendered on every request.
 
 use std::sync::{Arc, Weak};
 

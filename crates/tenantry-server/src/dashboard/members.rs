@@ -87,8 +87,8 @@ async fn render(
     let org_teams = shown_or_error!(ctx, tenantry.teams().team_slugs(&page.access).await);
     let frame = RowsFrame::of(&page, tenantry);
     let org = &page.access.org;
-    // A page of the whole list is the member-page cache's, and its rows are kept rendered;
-    // search results are neither.
+    // A page of the whole list is the member-page cache's, and its rows are kept rendered and
+    // compressed; search results are neither.
     let (rows, next_cursor) = if text.is_empty() {
         let listed =
             shown_or_error!(ctx, tenantry.members().list_members(&page.principal, &page.org_ref(), &request).await);
