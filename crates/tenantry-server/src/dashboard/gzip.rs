@@ -76,13 +76,12 @@ pub fn around(head: &[u8], rows: &Deflated, tail: &[u8]) -> [Bytes; 3] {
     stored(&mut front, head, false);
     let mut back = Vec::with_capacity(stored_len(tail.len()) + 8);
     stored(&mut back, tail, true);
+    // The checksum runs over the head, takes the rows' as if it had read them, and goes on.
     let mut crc = crc32fast::Hasher::new();
     crc.update(head);
     crc.combine(&rows.crc);
-    let mut tail_crc = crc32fast::Hasher::new();
-    tail_crc.update(tail);
-    crc.combine(&tail_crc);
-    let size = head.len() as u64 + rows.crc.total_len() + tail.len() as u64;
+    crc.update(tail);
+    let size = crc.total_len();
     back.extend_from_slice(&crc.finalize().to_le_bytes());
     // ISIZE is the length modulo 2^32.
     back.extend_from_slice(&(size as u32).to_le_bytes());
