@@ -6,14 +6,17 @@
 //! its transaction commits, before the request that made it returns, so the next check sees it.
 //! A fill that read the database before a concurrent change committed could otherwise put the
 //! old answer back after the change's invalidation; a generation counter, bumped by every
-//! invalidation and checked after every fill, removes such a fill again.
+//! invalidation and checked after every fill, removes such a fill again. A change to a whole org
+//! (its roles, teams or security) or to a user's standing everywhere forgets their grants through
+//! the org's or the user's scope (`Scopes`), without walking the cache.
 
 use std::sync::Arc;
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
+use super::scopes::{Scopes, Stamp};
 
 use crate::domain::ids::{OrgId, TeamId, UserId};
 use crate::domain::permission::Role;
@@ -24,10 +27,10 @@ use crate::domain::team::TeamRoles;
 /// An org's teams as `(id, slug)`.
 pub type OrgTeams = Arc<[(TeamId, Arc<str>)]>;
 
-const MAX_MEMBERSHIPS: u64 = 2_000_000;
+const MAX_MEMBERSHIPS: usize = 2_000_000;
 /// Every org of a deployment of a million: below that, calls spread over more orgs than the
 /// cache holds would go to the database for a slug or an org's custom roles.
-const MAX_ORGS: u64 = 1_000_000;
+const MAX_ORGS: usize = 1_000_000;
 
 /// What a user holds in one org.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +46,18 @@ pub enum MemberGrant {
     MfaMissing,
 }
 
+/// A member's grant, stamped with the scopes of their org and of their user.
+#[derive(Clone)]
+struct StampedGrant {
+    grant: MemberGrant,
+    org: Stamp,
+    user: Stamp,
+}
+
 pub struct GrantCache {
-    members: Cache<(OrgId, UserId), MemberGrant>,
+    members: Cache<(OrgId, UserId), StampedGrant>,
+    orgs: Scopes,
+    users: Scopes,
     custom_roles: Cache<OrgId, Arc<Vec<Role>>>,
     slugs: Cache<String, OrgId>,
     teams: Cache<OrgId, OrgTeams>,
@@ -65,7 +78,9 @@ const LOOKUP_NAMES: [&str; 5] = ["member_grants", "custom_roles", "org_slugs", "
 impl Default for GrantCache {
     fn default() -> Self {
         Self {
-            members: Cache::builder().max_capacity(MAX_MEMBERSHIPS).support_invalidation_closures().build(),
+            members: Cache::new(MAX_MEMBERSHIPS),
+            orgs: Scopes::default(),
+            users: Scopes::default(),
             custom_roles: Cache::new(MAX_ORGS),
             slugs: Cache::new(MAX_ORGS),
             teams: Cache::new(MAX_ORGS),
@@ -88,13 +103,16 @@ impl GrantCache {
     }
 
     pub fn member_grant(&self, org: OrgId, user: UserId) -> Option<MemberGrant> {
-        self.lookups[MEMBERS].count(self.members.get(&(org, user)))
+        let stamped = self.members.get(&(org, user));
+        let current = stamped.filter(|s| self.orgs.holds(s.org) && self.users.holds(s.user)).map(|s| s.grant);
+        self.lookups[MEMBERS].count(current)
     }
 
     pub fn fill_member_grant(&self, org: OrgId, user: UserId, grant: MemberGrant, seen: u64) {
-        self.members.insert((org, user), grant);
+        let stamped = StampedGrant { grant, org: self.orgs.stamp(org), user: self.users.stamp(user) };
+        self.members.insert((org, user), stamped);
         if self.generation.moved_since(seen) {
-            self.members.invalidate(&(org, user));
+            self.members.remove(&(org, user));
         }
     }
 
@@ -105,7 +123,7 @@ impl GrantCache {
     pub fn fill_custom_roles(&self, org: OrgId, roles: Arc<Vec<Role>>, seen: u64) {
         self.custom_roles.insert(org, roles);
         if self.generation.moved_since(seen) {
-            self.custom_roles.invalidate(&org);
+            self.custom_roles.remove(&org);
         }
     }
 
@@ -118,7 +136,7 @@ impl GrantCache {
     pub fn fill_slug(&self, slug: &str, org: OrgId, seen: u64) {
         self.slugs.insert(slug.to_owned(), org);
         if self.generation.moved_since(seen) {
-            self.slugs.invalidate(slug);
+            self.slugs.remove(slug);
         }
     }
 
@@ -129,7 +147,7 @@ impl GrantCache {
     pub fn fill_teams(&self, org: OrgId, teams: OrgTeams, seen: u64) {
         self.teams.insert(org, teams);
         if self.generation.moved_since(seen) {
-            self.teams.invalidate(&org);
+            self.teams.remove(&org);
         }
     }
 
@@ -140,59 +158,51 @@ impl GrantCache {
     pub fn fill_mfa_required(&self, org: OrgId, required: bool, seen: u64) {
         self.mfa_required.insert(org, required);
         if self.generation.moved_since(seen) {
-            self.mfa_required.invalidate(&org);
+            self.mfa_required.remove(&org);
         }
     }
 
     /// The org's security settings changed: whether it requires MFA, and so its members' grants.
     pub fn forget_org_security(&self, org: OrgId) {
         self.generation.advance();
-        self.mfa_required.invalidate(&org);
-        self.members
-            .invalidate_entries_if(move |(o, _), _| *o == org)
-            .expect("the members cache supports invalidation closures");
+        self.mfa_required.remove(&org);
+        self.orgs.forget(org);
     }
 
     /// After a membership of `user` in `org`, or one of their team memberships in it, was
     /// added, changed or removed.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.advance();
-        self.members.invalidate(&(org, user));
+        self.members.remove(&(org, user));
     }
 
     /// After a team of `org` was created, renamed or deleted (with its memberships): the org's
     /// teams, and its members' grants (which hold their team roles).
     pub fn forget_org_teams(&self, org: OrgId) {
         self.generation.advance();
-        self.teams.invalidate(&org);
-        self.members
-            .invalidate_entries_if(move |(o, _), _| *o == org)
-            .expect("the members cache supports invalidation closures");
+        self.teams.remove(&org);
+        self.orgs.forget(org);
     }
 
     /// After `user` was suspended or unsuspended: their standing in every org.
     pub fn forget_user(&self, user: UserId) {
         self.generation.advance();
-        self.members
-            .invalidate_entries_if(move |(_, u), _| *u == user)
-            .expect("the members cache supports invalidation closures");
+        self.users.forget(user);
     }
 
     pub fn clear(&self) {
         self.generation.advance();
-        self.members.invalidate_all();
-        self.custom_roles.invalidate_all();
-        self.teams.invalidate_all();
-        self.mfa_required.invalidate_all();
+        self.members.clear();
+        self.custom_roles.clear();
+        self.teams.clear();
+        self.mfa_required.clear();
     }
 
     /// After `org`'s custom roles changed (which may also have moved members between roles).
     pub fn forget_org_roles(&self, org: OrgId) {
         self.generation.advance();
-        self.custom_roles.invalidate(&org);
-        self.members
-            .invalidate_entries_if(move |(o, _), _| *o == org)
-            .expect("the members cache supports invalidation closures");
+        self.custom_roles.remove(&org);
+        self.orgs.forget(org);
     }
 
     /// After `org` was deleted: every grant in it, its roles, and its slug (which a new org may
@@ -201,7 +211,7 @@ impl GrantCache {
         self.forget_org_roles(org);
         self.forget_org_teams(org);
         self.forget_org_security(org);
-        self.slugs.invalidate(slug);
+        self.slugs.remove(slug);
     }
 }
 
@@ -238,7 +248,8 @@ mod tests {
     #[test]
     fn forgetting_an_orgs_roles_forgets_its_members_and_no_one_else() {
         let cache = GrantCache::default();
-        let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
+        let (org, user) = (OrgId::new(), UserId::new());
+        let other = cache.orgs.apart_from(&org, OrgId::new);
         let seen = cache.generation();
         cache.fill_member_grant(org, user, role("support"), seen);
         cache.fill_member_grant(other, user, role("support"), seen);
@@ -252,7 +263,8 @@ mod tests {
     #[test]
     fn a_team_change_forgets_the_orgs_teams_and_its_members_grants_and_no_one_elses() {
         let cache = GrantCache::default();
-        let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
+        let (org, user) = (OrgId::new(), UserId::new());
+        let other = cache.orgs.apart_from(&org, OrgId::new);
         let place = TeamPlace { team: TeamId::new(), slug: "core".into(), role: "lead".into() };
         let roles: TeamRoles = Arc::from(vec![place]);
         let lead = MemberGrant::Role("viewer".into(), Some(roles));
@@ -269,7 +281,8 @@ mod tests {
     #[test]
     fn forgetting_a_user_forgets_them_in_every_org_and_no_one_else() {
         let cache = GrantCache::default();
-        let (org, other, user, someone) = (OrgId::new(), OrgId::new(), UserId::new(), UserId::new());
+        let (org, other, user) = (OrgId::new(), OrgId::new(), UserId::new());
+        let someone = cache.users.apart_from(&user, UserId::new);
         let seen = cache.generation();
         cache.fill_member_grant(org, user, role("admin"), seen);
         cache.fill_member_grant(other, user, role("viewer"), seen);

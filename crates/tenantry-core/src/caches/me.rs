@@ -8,8 +8,8 @@
 //!   or seat count. Seats move whenever anyone joins or leaves, so keeping the org apart from its
 //!   members' accounts makes a join cost one org entry, not the accounts of all its members.
 //! - A change to an org's custom roles may move many members to another role at once (deleting
-//!   a role moves its holders): every account with a membership in the org is dropped
-//!   (`invalidate_entries_if`, as `GrantCache` does for the same change). Deleting an org drops
+//!   a role moves its holders): every account with a membership in the org is dropped, through
+//!   the org's scope (`Scopes`, as `GrantCache` does for the same change). Deleting an org drops
 //!   the org: an account that still names it finds no org, and is read again.
 //!
 //! Invalidation is exact: every change calls `forget_*` after its transaction commits, before the
@@ -25,24 +25,27 @@
 
 use std::sync::{Arc, Mutex};
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
+use super::scopes::{Scopes, Stamp};
 
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::models::{Membership, Org, OrgWithRole, User};
 
 /// As many users as the session cache holds live sessions: each signed-in user calls `/v1/me`.
-const MAX_ACCOUNTS: u64 = 300_000;
+const MAX_ACCOUNTS: usize = 300_000;
 /// The orgs of those users: each has a personal org, and most share a team's org or a few. An
 /// evicted org costs its members' next answer a database read, never a stale one.
-const MAX_ORGS: u64 = 2 * MAX_ACCOUNTS;
+const MAX_ORGS: usize = 2 * MAX_ACCOUNTS;
 
 /// A user's row and memberships, as `/v1/me` shows them.
 struct Account {
     user: User,
     memberships: Box<[Membership]>,
+    /// The scope of each membership's org, in the same order.
+    stamps: Box<[Stamp]>,
     rendered: Mutex<Option<Arc<Rendered>>>,
 }
 
@@ -106,6 +109,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct MeCache {
     accounts: Cache<UserId, Arc<Account>>,
     orgs: Cache<OrgId, Arc<Org>>,
+    /// Accounts with a membership in an org are forgotten through the org's scope.
+    members_of: Scopes,
     generation: Generation,
     lookups: [Lookups; 2],
 }
@@ -118,8 +123,9 @@ const LOOKUP_NAMES: [&str; 2] = ["me_accounts", "me_orgs"];
 impl Default for MeCache {
     fn default() -> Self {
         Self {
-            accounts: Cache::builder().max_capacity(MAX_ACCOUNTS).support_invalidation_closures().build(),
+            accounts: Cache::new(MAX_ACCOUNTS),
             orgs: Cache::new(MAX_ORGS),
+            members_of: Scopes::default(),
             generation: Generation::default(),
             lookups: Default::default(),
         }
@@ -139,7 +145,8 @@ impl MeCache {
 
     /// The user's account and each of its orgs, if all are cached.
     pub fn get(&self, user: UserId) -> Option<Found> {
-        let account = self.lookups[ACCOUNTS].count(self.accounts.get(&user))?;
+        let account = self.accounts.get(&user).filter(|a| a.stamps.iter().all(|s| self.members_of.holds(*s)));
+        let account = self.lookups[ACCOUNTS].count(account)?;
         let orgs = account
             .memberships
             .iter()
@@ -154,15 +161,16 @@ impl MeCache {
         let id = user.id;
         let (orgs, memberships): (Vec<Arc<Org>>, Vec<Membership>) =
             orgs.into_iter().map(|o| (Arc::new(o.org), o.membership)).unzip();
-        let account = Arc::new(Account { user, memberships: memberships.into(), rendered: Mutex::new(None) });
+        let stamps = memberships.iter().map(|m| self.members_of.stamp(m.org_id)).collect();
+        let account = Arc::new(Account { user, memberships: memberships.into(), stamps, rendered: Mutex::new(None) });
         self.accounts.insert(id, account.clone());
         for org in &orgs {
             self.orgs.insert(org.id, org.clone());
         }
         if self.generation.moved_since(seen) {
-            self.accounts.invalidate(&id);
+            self.accounts.remove(&id);
             for org in &orgs {
-                self.orgs.invalidate(&org.id);
+                self.orgs.remove(&org.id);
             }
         }
         Found { account, orgs: orgs.into() }
@@ -171,37 +179,35 @@ impl MeCache {
     /// After the user's row changed: their address, password or status.
     pub fn forget_user(&self, user: UserId) {
         self.generation.advance();
-        self.accounts.invalidate(&user);
+        self.accounts.remove(&user);
     }
 
     /// After a membership of `user` in `org` was added, changed or removed: the user's account,
     /// and the org's seat count.
     pub fn forget_member(&self, org: OrgId, user: UserId) {
         self.generation.advance();
-        self.accounts.invalidate(&user);
-        self.orgs.invalidate(&org);
+        self.accounts.remove(&user);
+        self.orgs.remove(&org);
     }
 
     /// After the org's row changed (name, metadata, owner, plan, billing customer), or the org
     /// was deleted: an account naming a deleted org finds no org, and is read again.
     pub fn forget_org(&self, org: OrgId) {
         self.generation.advance();
-        self.orgs.invalidate(&org);
+        self.orgs.remove(&org);
     }
 
     /// After members of `org` may have moved between roles (its custom roles changed): every
     /// account with a membership in it.
     pub fn forget_org_members(&self, org: OrgId) {
         self.generation.advance();
-        self.accounts
-            .invalidate_entries_if(move |_, account| account.memberships.iter().any(|m| m.org_id == org))
-            .expect("the accounts cache supports invalidation closures");
+        self.members_of.forget(org);
     }
 
     pub fn clear(&self) {
         self.generation.advance();
-        self.accounts.invalidate_all();
-        self.orgs.invalidate_all();
+        self.accounts.clear();
+        self.orgs.clear();
     }
 }
 
@@ -321,7 +327,9 @@ mod tests {
     fn a_role_move_drops_every_account_in_the_org_and_no_other() {
         let cache = MeCache::default();
         let (ada, bob) = (UserId::new(), UserId::new());
-        let (acme, globex) = (org("Acme", 1), org("Globex", 1));
+        let acme = org("Acme", 1);
+        let globex = cache.members_of.apart_from(&acme.id, OrgId::new);
+        let globex = Org { id: globex, ..org("Globex", 1) };
         fill(&cache, ada, &[(&acme, "support")]);
         fill(&cache, bob, &[(&globex, "support")]);
         cache.forget_org_members(acme.id);

@@ -16,7 +16,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
 
 use super::lookups::{LookupCounts, Lookups};
 
@@ -27,9 +28,11 @@ use crate::domain::pagination::{Page, PageRequest};
 /// Bytes of cached pages at most (by an estimate of each member's size).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Epochs of every org of a deployment of a million: an evicted epoch costs its org's pages.
-const MAX_ORGS: u64 = 1_000_000;
+const MAX_ORGS: usize = 1_000_000;
 /// A member's size in memory, roughly: ids, role, email and display name with their headers.
-const MEMBER_BYTES: u32 = 256;
+const MEMBER_BYTES: u64 = 256;
+/// Pages of 20 members, for sizing the cache's table.
+const TYPICAL_PAGE_BYTES: u64 = 20 * MEMBER_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PageKey {
@@ -61,8 +64,18 @@ struct CachedPage {
     page: Arc<ListedPage>,
 }
 
+/// A page weighs its members (at least one, so that every page can be evicted).
+#[derive(Clone)]
+struct PageWeight;
+
+impl Weighter<PageKey, Arc<CachedPage>> for PageWeight {
+    fn weight(&self, _: &PageKey, cached: &Arc<CachedPage>) -> u64 {
+        MEMBER_BYTES * (cached.page.page.items.len() as u64).max(1)
+    }
+}
+
 pub struct MemberPageCache {
-    pages: Cache<PageKey, Arc<CachedPage>>,
+    pages: Cache<PageKey, Arc<CachedPage>, PageWeight>,
     epochs: Cache<OrgId, u64>,
     next_epoch: AtomicU64,
     lookups: Lookups,
@@ -71,12 +84,7 @@ pub struct MemberPageCache {
 impl Default for MemberPageCache {
     fn default() -> Self {
         Self {
-            pages: Cache::builder()
-                .max_capacity(MAX_BYTES)
-                .weigher(|_, cached: &Arc<CachedPage>| {
-                    MEMBER_BYTES.saturating_mul(u32::try_from(cached.page.page.items.len()).unwrap_or(u32::MAX)).max(1)
-                })
-                .build(),
+            pages: Cache::with_weighter((MAX_BYTES / TYPICAL_PAGE_BYTES) as usize, MAX_BYTES, PageWeight),
             epochs: Cache::new(MAX_ORGS),
             next_epoch: AtomicU64::new(1),
             lookups: Lookups::default(),
@@ -88,7 +96,8 @@ impl MemberPageCache {
     /// The org's current epoch, to be read before the database read whose page will be filled
     /// under it.
     pub fn epoch(&self, org: OrgId) -> u64 {
-        self.epochs.get_with(org, || self.fresh_epoch())
+        let fresh = || Ok::<_, std::convert::Infallible>(self.fresh_epoch());
+        self.epochs.get_or_insert_with(&org, fresh).unwrap_or_else(|never| match never {})
     }
 
     pub fn page(&self, org: OrgId, request: &PageRequest) -> Option<Arc<ListedPage>> {
@@ -112,8 +121,8 @@ impl MemberPageCache {
     }
 
     pub fn clear(&self) {
-        self.epochs.invalidate_all();
-        self.pages.invalidate_all();
+        self.epochs.clear();
+        self.pages.clear();
     }
 
     fn fresh_epoch(&self) -> u64 {
@@ -203,7 +212,7 @@ mod tests {
         let first = PageRequest::first(100);
         let epoch = cache.epoch(org);
         cache.fill(org, &first, page_of(org, "admin"), epoch);
-        cache.epochs.invalidate(&org);
+        cache.epochs.remove(&org);
         assert!(cache.page(org, &first).is_none());
         let epoch = cache.epoch(org);
         assert!(cache.page(org, &first).is_none(), "a fresh epoch orphans pages filled under the old one");

@@ -5,8 +5,9 @@
 //! `/v1/me` shows (`me`), and the per-key counters of the request path — rate windows
 //! (`rate_limit`), login throttling (`throttle`) and key usage waiting to be flushed
 //! (`key_usage`) — sharded (`shards`) so that concurrent requests do not queue on one lock. Each
-//! cache counts its hits and misses (`lookups`) for the metrics, and drops a fill that raced an
-//! invalidation (`generation`).
+//! cache counts its hits and misses (`lookups`) for the metrics, drops a fill that raced an
+//! invalidation (`generation`), and forgets every entry of a user or an org at once without
+//! walking its entries (`scopes`).
 
 mod generation;
 pub mod grants;
@@ -17,6 +18,7 @@ pub mod me;
 pub mod member_pages;
 pub mod pending_invitations;
 pub mod rate_limit;
+mod scopes;
 pub mod session_cache;
 mod shards;
 pub mod throttle;

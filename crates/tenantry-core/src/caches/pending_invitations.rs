@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
 
 use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
@@ -22,9 +23,9 @@ use crate::domain::invitation::Invitation;
 /// Bytes of cached invitations at most (by an estimate of each invitation's size).
 const MAX_BYTES: u64 = 32 * 1024 * 1024;
 /// An invitation's size in memory, roughly: ids, email, role, team ids, inviter and token hash.
-const INVITATION_BYTES: u32 = 400;
+const INVITATION_BYTES: u64 = 400;
 /// What an org with none pending weighs: its key and the entry's own bookkeeping.
-const EMPTY_ENTRY_BYTES: u32 = 64;
+const EMPTY_ENTRY_BYTES: u64 = 64;
 
 struct Pending {
     invitations: Arc<[Invitation]>,
@@ -32,8 +33,18 @@ struct Pending {
     valid_until: Option<DateTime<Utc>>,
 }
 
+/// An org's entry weighs its invitations and its own bookkeeping.
+#[derive(Clone)]
+struct PendingWeight;
+
+impl Weighter<OrgId, Arc<Pending>> for PendingWeight {
+    fn weight(&self, _: &OrgId, pending: &Arc<Pending>) -> u64 {
+        INVITATION_BYTES * pending.invitations.len() as u64 + EMPTY_ENTRY_BYTES
+    }
+}
+
 pub struct PendingInvitationCache {
-    orgs: Cache<OrgId, Arc<Pending>>,
+    orgs: Cache<OrgId, Arc<Pending>, PendingWeight>,
     generation: Generation,
     lookups: Lookups,
 }
@@ -41,13 +52,12 @@ pub struct PendingInvitationCache {
 impl Default for PendingInvitationCache {
     fn default() -> Self {
         Self {
-            orgs: Cache::builder()
-                .max_capacity(MAX_BYTES)
-                .weigher(|_, pending: &Arc<Pending>| {
-                    let listed = u32::try_from(pending.invitations.len()).unwrap_or(u32::MAX);
-                    INVITATION_BYTES.saturating_mul(listed).saturating_add(EMPTY_ENTRY_BYTES)
-                })
-                .build(),
+            // Most orgs list none or a few.
+            orgs: Cache::with_weighter(
+                (MAX_BYTES / (EMPTY_ENTRY_BYTES + INVITATION_BYTES)) as usize,
+                MAX_BYTES,
+                PendingWeight,
+            ),
             generation: Generation::default(),
             lookups: Lookups::default(),
         }
@@ -73,7 +83,7 @@ impl PendingInvitationCache {
         let invitations: Arc<[Invitation]> = invitations.into();
         self.orgs.insert(org, Arc::new(Pending { invitations: invitations.clone(), valid_until }));
         if self.generation.moved_since(seen) {
-            self.orgs.invalidate(&org);
+            self.orgs.remove(&org);
         }
         invitations
     }
@@ -81,12 +91,12 @@ impl PendingInvitationCache {
     /// After an invitation of `org` was created or changed state, or the org was deleted.
     pub fn forget_org(&self, org: OrgId) {
         self.generation.advance();
-        self.orgs.invalidate(&org);
+        self.orgs.remove(&org);
     }
 
     pub fn clear(&self) {
         self.generation.advance();
-        self.orgs.invalidate_all();
+        self.orgs.clear();
     }
 
     /// The cache's hits and misses so far (an expired list is a miss).

@@ -5,14 +5,16 @@
 //! evicts it; its expiry is still compared with the clock on every request. A session's standing
 //! does change: every revocation (logout, reuse of a refresh token, password reset, suspension)
 //! calls `forget_*` after its transaction commits, before the request that made it returns, so
-//! the next request with one of its tokens goes back to the database and is refused. As in
-//! `GrantCache`, a generation counter discards a fill that read the database before a concurrent
-//! revocation committed.
+//! the next request with one of its tokens goes back to the database and is refused; a user's
+//! sessions are forgotten together through their scope (`Scopes`). As in `GrantCache`, a
+//! generation counter discards a fill that read the database before a concurrent revocation
+//! committed.
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 use super::generation::Generation;
 use super::lookups::{LookupCounts, Lookups};
+use super::scopes::{Scopes, Stamp};
 
 use crate::domain::ids::{OrgId, SessionId, UserId};
 
@@ -20,8 +22,8 @@ use crate::domain::ids::{OrgId, SessionId, UserId};
 /// the number in use, evictions would send a share of every user's requests back to a signature
 /// check and a database read (measured: `/v1/me` of 200,000 users fell from 69% to 59% of
 /// `health`).
-const MAX_TOKENS: u64 = 300_000;
-const MAX_SESSIONS: u64 = 300_000;
+const MAX_TOKENS: usize = 300_000;
+const MAX_SESSIONS: usize = 300_000;
 
 /// The claims of an access token whose signature and issuer were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +39,9 @@ pub struct CheckedToken {
 pub struct SessionCache {
     /// By the token's SHA-256, so the cache holds no usable credential.
     tokens: Cache<[u8; 32], CheckedToken>,
-    /// Live sessions and their user.
-    live: Cache<SessionId, UserId>,
+    /// Live sessions and their user, stamped with the user's scope.
+    live: Cache<SessionId, (UserId, Stamp)>,
+    users: Scopes,
     generation: Generation,
     token_lookups: Lookups,
     live_lookups: Lookups,
@@ -48,7 +51,8 @@ impl Default for SessionCache {
     fn default() -> Self {
         Self {
             tokens: Cache::new(MAX_TOKENS),
-            live: Cache::builder().max_capacity(MAX_SESSIONS).support_invalidation_closures().build(),
+            live: Cache::new(MAX_SESSIONS),
+            users: Scopes::default(),
             generation: Generation::default(),
             token_lookups: Lookups::default(),
             live_lookups: Lookups::default(),
@@ -77,33 +81,32 @@ impl SessionCache {
 
     /// True when `session` is known to be live and to belong to `user`.
     pub fn is_live(&self, session: SessionId, user: UserId) -> bool {
-        self.live_lookups.count(self.live.get(&session)) == Some(user)
+        let live = self.live.get(&session).filter(|(_, stamp)| self.users.holds(*stamp));
+        self.live_lookups.count(live).is_some_and(|(owner, _)| owner == user)
     }
 
     pub fn fill_live(&self, session: SessionId, user: UserId, seen: u64) {
-        self.live.insert(session, user);
+        self.live.insert(session, (user, self.users.stamp(user)));
         if self.generation.moved_since(seen) {
-            self.live.invalidate(&session);
+            self.live.remove(&session);
         }
     }
 
     /// After `session` was revoked.
     pub fn forget_session(&self, session: SessionId) {
         self.generation.advance();
-        self.live.invalidate(&session);
+        self.live.remove(&session);
     }
 
     /// After every session of `user` was revoked, or the user was suspended or unsuspended.
     pub fn forget_user(&self, user: UserId) {
         self.generation.advance();
-        self.live
-            .invalidate_entries_if(move |_, u| *u == user)
-            .expect("the live-session cache supports invalidation closures");
+        self.users.forget(user);
     }
 
     pub fn clear(&self) {
         self.generation.advance();
-        self.live.invalidate_all();
+        self.live.clear();
     }
 }
 
@@ -129,7 +132,8 @@ mod tests {
     #[test]
     fn forgetting_a_user_forgets_each_of_their_sessions_and_no_one_elses() {
         let cache = SessionCache::default();
-        let (user, someone) = (UserId::new(), UserId::new());
+        let user = UserId::new();
+        let someone = cache.users.apart_from(&user, UserId::new);
         let (first, second, other) = (SessionId::new(), SessionId::new(), SessionId::new());
         let seen = cache.generation();
         cache.fill_live(first, user, seen);

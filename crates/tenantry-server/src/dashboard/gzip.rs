@@ -66,48 +66,53 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The gzip member holding `head`, `rows` and `tail` in that order, as three pieces to send:
-/// the header and stored head, the kept rows as they are, the stored tail and the trailer.
-pub fn around(head: &[u8], rows: &Deflated, tail: &[u8]) -> [Bytes; 3] {
+/// The gzip member holding `head`, `rows` and `tail` in that order, as pieces to send: the
+/// gzip header, the head as stored blocks, the kept rows as they are, the tail as the final
+/// stored block, and the trailer. The head and tail go out as slices of themselves, each stored
+/// block's five-byte header a small piece of its own before them, so nothing of the page is
+/// copied.
+pub fn around(head: Bytes, rows: &Deflated, tail: Bytes) -> Vec<Bytes> {
     // ID1 ID2, deflate, no flags, no modification time, no extra flags, unknown system.
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let mut front = Vec::with_capacity(HEADER.len() + stored_len(head.len()));
-    front.extend_from_slice(&HEADER);
-    stored(&mut front, head, false);
-    let mut back = Vec::with_capacity(stored_len(tail.len()) + 8);
-    stored(&mut back, tail, true);
     // The checksum runs over the head, takes the rows' as if it had read them, and goes on.
     let mut crc = crc32fast::Hasher::new();
-    crc.update(head);
+    crc.update(&head);
     crc.combine(&rows.crc);
-    crc.update(tail);
+    crc.update(&tail);
     let size = crc.total_len();
-    back.extend_from_slice(&crc.finalize().to_le_bytes());
+    let mut trailer = Vec::with_capacity(8);
+    trailer.extend_from_slice(&crc.finalize().to_le_bytes());
     // ISIZE is the length modulo 2^32.
-    back.extend_from_slice(&(size as u32).to_le_bytes());
-    [Bytes::from(front), rows.bytes.clone(), Bytes::from(back)]
+    trailer.extend_from_slice(&(size as u32).to_le_bytes());
+
+    let blocks = |data: &Bytes| data.len().div_ceil(STORED_MAX).max(1);
+    let mut pieces = Vec::with_capacity(2 * (blocks(&head) + blocks(&tail)) + 2);
+    stored(&mut pieces, HEADER.to_vec(), head, false);
+    pieces.push(rows.bytes.clone());
+    stored(&mut pieces, Vec::new(), tail, true);
+    pieces.push(Bytes::from(trailer));
+    pieces
 }
 
 /// The most a stored block holds.
 const STORED_MAX: usize = u16::MAX as usize;
 
-/// The length of `data` bytes as stored blocks.
-fn stored_len(data: usize) -> usize {
-    data + 5 * data.div_ceil(STORED_MAX).max(1)
-}
-
-/// `data` as stored deflate blocks (at least one), the last of them final when `last`. Each
-/// begins on a byte boundary (what comes before ends on one), so its three header bits fill one
-/// byte.
-fn stored(out: &mut Vec<u8>, data: &[u8], last: bool) {
+/// Appends `data` to `pieces` as stored deflate blocks (at least one), the last of them final
+/// when `last`: each block's header joins `before` (what precedes the first block) or is a piece
+/// of its own, and its data is a slice of `data`. Each block begins on a byte boundary (what
+/// comes before ends on one), so its three header bits fill one byte.
+fn stored(pieces: &mut Vec<Bytes>, mut before: Vec<u8>, data: Bytes, last: bool) {
     let blocks = data.len().div_ceil(STORED_MAX).max(1);
     for block in 0..blocks {
-        let data = &data[block * STORED_MAX..data.len().min((block + 1) * STORED_MAX)];
-        let length = data.len() as u16;
-        out.push(u8::from(last && block + 1 == blocks));
-        out.extend_from_slice(&length.to_le_bytes());
-        out.extend_from_slice(&(!length).to_le_bytes());
-        out.extend_from_slice(data);
+        let part = data.slice(block * STORED_MAX..data.len().min((block + 1) * STORED_MAX));
+        let length = part.len() as u16;
+        before.push(u8::from(last && block + 1 == blocks));
+        before.extend_from_slice(&length.to_le_bytes());
+        before.extend_from_slice(&(!length).to_le_bytes());
+        pieces.push(Bytes::from(std::mem::take(&mut before)));
+        if !part.is_empty() {
+            pieces.push(part);
+        }
     }
 }
 
@@ -134,7 +139,7 @@ mod tests {
         let (head, tail) = ("<html><table>".repeat(3), "</table></html>");
         let kept = Deflated::of(rows.as_bytes());
         assert!(kept.len() < rows.len() / 4, "{} of {}", kept.len(), rows.len());
-        let pieces = around(head.as_bytes(), &kept, tail.as_bytes());
+        let pieces = around(Bytes::from(head.clone()), &kept, Bytes::from_static(tail.as_bytes()));
         assert_eq!(gunzipped(&pieces), format!("{head}{rows}{tail}").into_bytes());
     }
 
@@ -144,9 +149,10 @@ mod tests {
         let kept = Deflated::of(b"<tr></tr>");
         for (head, tail) in [(&long[..], &b""[..]), (&b""[..], &long[..]), (&long[..100_000], &long[..70_000])] {
             let expected = [head, b"<tr></tr>", tail].concat();
-            assert_eq!(gunzipped(&around(head, &kept, tail)), expected);
+            let pieces = around(Bytes::copy_from_slice(head), &kept, Bytes::copy_from_slice(tail));
+            assert_eq!(gunzipped(&pieces), expected);
         }
-        assert_eq!(gunzipped(&around(b"", &Deflated::of(b""), b"")), b"");
+        assert_eq!(gunzipped(&around(Bytes::new(), &Deflated::of(b""), Bytes::new())), b"");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::sync::{Arc, Weak};
 
 use askama::Template;
 use axum::body::Bytes;
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
 use tenantry_core::caches::grants::OrgTeams;
 use tenantry_core::caches::member_pages::ListedPage;
 use tenantry_core::domain::ids::{OrgId, TeamId, UserId};
@@ -33,6 +34,8 @@ use super::pieces::Rows;
 /// Bytes of kept renderings at most, plain and compressed: about 1,400 pages of 50 rows (every
 /// page of an org of 70,000 members, for one viewer).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// A page of 50 rows, plain and compressed, for sizing the cache's table.
+const TYPICAL_ROWS_BYTES: u64 = 48 * 1024;
 
 /// A role as the rows offer it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,22 +175,24 @@ impl Rendering {
     }
 }
 
+/// A rendering weighs its bytes, plain and compressed.
+#[derive(Clone)]
+struct RenderingWeight;
+
+impl Weighter<RowsKey, Arc<Rendering>> for RenderingWeight {
+    fn weight(&self, _: &RowsKey, rendering: &Arc<Rendering>) -> u64 {
+        let rows = &rendering.rows;
+        (rows.plain.len() + rows.deflated.as_ref().map_or(0, Deflated::len)).max(1) as u64
+    }
+}
+
 pub struct MemberRowsCache {
-    renderings: Cache<RowsKey, Arc<Rendering>>,
+    renderings: Cache<RowsKey, Arc<Rendering>, RenderingWeight>,
 }
 
 impl Default for MemberRowsCache {
     fn default() -> Self {
-        Self {
-            renderings: Cache::builder()
-                .max_capacity(MAX_BYTES)
-                .weigher(|_, rendering: &Arc<Rendering>| {
-                    let rows = &rendering.rows;
-                    let bytes = rows.plain.len() + rows.deflated.as_ref().map_or(0, Deflated::len);
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
-                .build(),
-        }
+        Self { renderings: Cache::with_weighter((MAX_BYTES / TYPICAL_ROWS_BYTES) as usize, MAX_BYTES, RenderingWeight) }
     }
 }
 

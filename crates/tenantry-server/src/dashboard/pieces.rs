@@ -46,7 +46,7 @@ impl Pieces {
         let mut head = Bytes::from(page);
         let tail = head.split_off(at).slice(ROWS_SLOT.len()..);
         match rows.deflated.filter(|_| gzip) {
-            Some(deflated) => (Self::of(gzip::around(&head, &deflated, &tail)), true),
+            Some(deflated) => (Self::of(gzip::around(head, &deflated, tail)), true),
             None => (Self::of([head, rows.plain, tail]), false),
         }
     }
