@@ -112,9 +112,9 @@ impl Context {
     }
 
     /// Writes the seeded SQLite file out before anything is measured: left to the kernel, the
-    /// gigabytes a `--scale` seed writes reach the disk during the first scenarios and take the
-    /// processor from them (health measured right after a scale seed ran at two thirds of its
-    /// later figure).
+    /// gigabytes a `--scale` seed writes can reach the disk during the first scenarios and take
+    /// the processor from them (health measured right after a scale seed once ran at two thirds of
+    /// its figure later in the same run).
     async fn flush_to_disk(&self) -> anyhow::Result<()> {
         let Some(path) = self.db_url.strip_prefix("sqlite://") else { return Ok(()) };
         let started = std::time::Instant::now();

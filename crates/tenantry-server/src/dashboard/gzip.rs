@@ -85,8 +85,8 @@ pub fn around(head: Bytes, rows: &Deflated, tail: Bytes) -> Vec<Bytes> {
     // ISIZE is the length modulo 2^32.
     trailer.extend_from_slice(&(size as u32).to_le_bytes());
 
-    let blocks = |data: &Bytes| data.len().div_ceil(STORED_MAX).max(1);
-    let mut pieces = Vec::with_capacity(2 * (blocks(&head) + blocks(&tail)) + 2);
+    // Each stored block is two pieces, its header and its data.
+    let mut pieces = Vec::with_capacity(2 * (stored_blocks(&head) + stored_blocks(&tail)) + 2);
     stored(&mut pieces, HEADER.to_vec(), head, false);
     pieces.push(rows.bytes.clone());
     stored(&mut pieces, Vec::new(), tail, true);
@@ -97,12 +97,17 @@ pub fn around(head: Bytes, rows: &Deflated, tail: Bytes) -> Vec<Bytes> {
 /// The most a stored block holds.
 const STORED_MAX: usize = u16::MAX as usize;
 
+/// How many stored blocks `data` takes: at least one, even when empty.
+fn stored_blocks(data: &[u8]) -> usize {
+    data.len().div_ceil(STORED_MAX).max(1)
+}
+
 /// Appends `data` to `pieces` as stored deflate blocks (at least one), the last of them final
 /// when `last`: each block's header joins `before` (what precedes the first block) or is a piece
 /// of its own, and its data is a slice of `data`. Each block begins on a byte boundary (what
 /// comes before ends on one), so its three header bits fill one byte.
 fn stored(pieces: &mut Vec<Bytes>, mut before: Vec<u8>, data: Bytes, last: bool) {
-    let blocks = data.len().div_ceil(STORED_MAX).max(1);
+    let blocks = stored_blocks(&data);
     for block in 0..blocks {
         let part = data.slice(block * STORED_MAX..data.len().min((block + 1) * STORED_MAX));
         let length = part.len() as u16;
