@@ -9,6 +9,12 @@
 //! sessions are forgotten together through their scope (`Scopes`). As in `GrantCache`, a
 //! generation counter discards a fill that read the database before a concurrent revocation
 //! committed.
+//!
+//! Once a token's session was found live, the token's own entry says so (`LiveProof`), and the
+//! next request with it skips the live-session lookup: with 200,000 users signed in, each lookup
+//! is most likely a trip to memory. The mark holds while its session's scope, its user's scope
+//! and the cache's clears stay where they were when it was taken, which was before the session was
+//! found live; every way a session stops being live moves one of them.
 
 use quick_cache::sync::Cache;
 
@@ -36,12 +42,32 @@ pub struct CheckedToken {
     pub expires_at: i64,
 }
 
+/// A checked token, and whether its session was found live (and under which stamps).
+#[derive(Clone, Copy)]
+struct KnownToken {
+    token: CheckedToken,
+    live: Option<LiveProof>,
+}
+
+/// The stamps of a session's scopes, taken before it was found live: while they hold, nothing
+/// revoked it since.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveProof {
+    session: Stamp,
+    user: Stamp,
+    clears: u64,
+}
+
 pub struct SessionCache {
     /// By the token's SHA-256, so the cache holds no usable credential.
-    tokens: Cache<[u8; 32], CheckedToken>,
+    tokens: Cache<[u8; 32], KnownToken>,
     /// Live sessions and their user, stamped with the user's scope.
     live: Cache<SessionId, (UserId, Stamp)>,
     users: Scopes,
+    /// Each revoked session's scope moves, which ends the live marks of its tokens.
+    sessions: Scopes,
+    /// Moves when the live sessions are cleared, which ends every live mark.
+    clears: Generation,
     generation: Generation,
     token_lookups: Lookups,
     live_lookups: Lookups,
@@ -53,6 +79,8 @@ impl Default for SessionCache {
             tokens: Cache::new(MAX_TOKENS),
             live: Cache::new(MAX_SESSIONS),
             users: Scopes::default(),
+            sessions: Scopes::default(),
+            clears: Generation::default(),
             generation: Generation::default(),
             token_lookups: Lookups::default(),
             live_lookups: Lookups::default(),
@@ -61,8 +89,11 @@ impl Default for SessionCache {
 }
 
 impl SessionCache {
-    pub fn checked_token(&self, token_hash: &[u8; 32]) -> Option<CheckedToken> {
-        self.token_lookups.count(self.tokens.get(token_hash))
+    /// The token's claims, if its signature was checked before, and whether its session is
+    /// known to be live (found live since anything last revoked it).
+    pub fn checked_token(&self, token_hash: &[u8; 32]) -> Option<(CheckedToken, bool)> {
+        let known = self.token_lookups.count(self.tokens.get(token_hash))?;
+        Some((known.token, known.live.is_some_and(|proof| self.holds(proof))))
     }
 
     /// Each of the caches' hits and misses so far, by name.
@@ -70,8 +101,21 @@ impl SessionCache {
         [("access_tokens", self.token_lookups.snapshot()), ("live_sessions", self.live_lookups.snapshot())].into_iter()
     }
 
-    pub fn remember_token(&self, token_hash: [u8; 32], token: CheckedToken) {
-        self.tokens.insert(token_hash, token);
+    /// Remembers a checked token; with `live`, taken by [`Self::live_proof`] before its session
+    /// was then found live, its next requests skip the live-session lookup.
+    pub fn remember_token(&self, token_hash: [u8; 32], token: CheckedToken, live: Option<LiveProof>) {
+        self.tokens.insert(token_hash, KnownToken { token, live });
+    }
+
+    /// Taken before checking that `session` is live, to pass to [`Self::remember_token`] if it is:
+    /// a revocation after this point moves one of its stamps, and one before it has already
+    /// removed the session from the live ones (see `forget_session`).
+    pub fn live_proof(&self, session: SessionId, user: UserId) -> LiveProof {
+        LiveProof { session: self.sessions.stamp(session), user: self.users.stamp(user), clears: self.clears.current() }
+    }
+
+    fn holds(&self, proof: LiveProof) -> bool {
+        self.sessions.holds(proof.session) && self.users.holds(proof.user) && !self.clears.moved_since(proof.clears)
     }
 
     /// Read before a database lookup whose result will be passed to `fill_live`.
@@ -95,7 +139,10 @@ impl SessionCache {
     /// After `session` was revoked.
     pub fn forget_session(&self, session: SessionId) {
         self.generation.advance();
+        // Removed before its scope moves: a proof stamped after the move then cannot find the
+        // session still among the live ones.
         self.live.remove(&session);
+        self.sessions.forget(session);
     }
 
     /// After every session of `user` was revoked, or the user was suspended or unsuspended.
@@ -106,7 +153,9 @@ impl SessionCache {
 
     pub fn clear(&self) {
         self.generation.advance();
+        // As in `forget_session`: the live ones go before the proofs end.
         self.live.clear();
+        self.clears.advance();
     }
 }
 
@@ -156,5 +205,63 @@ mod tests {
         cache.forget_session(gone);
         assert!(!cache.is_live(gone, user));
         assert!(cache.is_live(kept, user));
+    }
+
+    /// A token of `session`, checked, and remembered as live under a proof taken now.
+    fn found_live(cache: &SessionCache, session: SessionId, user: UserId) -> [u8; 32] {
+        let mut hash = [0; 32];
+        hash[..16].copy_from_slice(&session.ulid().to_bytes());
+        let token = CheckedToken { user_id: user, session_id: session, org_id: None, expires_at: i64::MAX };
+        let proof = cache.live_proof(session, user);
+        cache.remember_token(hash, token, Some(proof));
+        hash
+    }
+
+    fn known_live(cache: &SessionCache, hash: &[u8; 32]) -> bool {
+        cache.checked_token(hash).expect("the token is remembered").1
+    }
+
+    #[test]
+    fn a_token_is_known_live_until_its_session_is_revoked() {
+        let cache = SessionCache::default();
+        let user = UserId::new();
+        let session = SessionId::new();
+        let other = cache.sessions.apart_from(&session, SessionId::new);
+        let (revoked, kept) = (found_live(&cache, session, user), found_live(&cache, other, user));
+        assert!(known_live(&cache, &revoked) && known_live(&cache, &kept));
+        cache.forget_session(session);
+        assert!(!known_live(&cache, &revoked), "a revoked session's token goes back to the session check");
+        assert!(known_live(&cache, &kept));
+    }
+
+    #[test]
+    fn a_token_is_known_live_until_its_user_is_forgotten_or_the_cache_cleared() {
+        let cache = SessionCache::default();
+        let user = UserId::new();
+        let someone = cache.users.apart_from(&user, UserId::new);
+        let (mine, theirs) =
+            (found_live(&cache, SessionId::new(), user), found_live(&cache, SessionId::new(), someone));
+        cache.forget_user(user);
+        assert!(!known_live(&cache, &mine));
+        assert!(known_live(&cache, &theirs));
+        cache.clear();
+        assert!(!known_live(&cache, &theirs));
+    }
+
+    #[test]
+    fn a_proof_taken_before_a_revocation_marks_nothing_live() {
+        let cache = SessionCache::default();
+        let (session, user) = (SessionId::new(), UserId::new());
+        let seen = cache.generation();
+        cache.fill_live(session, user, seen);
+        // The request checks the session as live, then a logout lands before it remembers so.
+        let proof = cache.live_proof(session, user);
+        assert!(cache.is_live(session, user));
+        cache.forget_session(session);
+        let hash = [7; 32];
+        let token = CheckedToken { user_id: user, session_id: session, org_id: None, expires_at: i64::MAX };
+        cache.remember_token(hash, token, Some(proof));
+        assert!(!known_live(&cache, &hash));
+        assert!(!cache.is_live(session, user));
     }
 }

@@ -214,19 +214,23 @@ impl Accounts<'_> {
     /// tokens and live sessions are remembered (`SessionCache`), so a request from a signed-in
     /// user usually needs no database read to say who they are.
     pub async fn authenticate(&self, access_token: &str, org_header: Option<&OrgRef>) -> Result<Principal> {
-        let token = self.checked_token(access_token)?;
-        if !self.session_cache.is_live(token.session_id, token.user_id) {
-            let seen = self.session_cache.generation();
-            let mut tx = self.store.read().await?;
-            let session = tx.session(token.session_id).await?.ok_or_else(no_longer_valid)?;
-            if session.revoked_at.is_some() || session.user_id != token.user_id {
-                return Err(no_longer_valid());
+        let (hash, token, known_live) = self.checked_token(access_token)?;
+        if !known_live {
+            let proof = self.session_cache.live_proof(token.session_id, token.user_id);
+            if !self.session_cache.is_live(token.session_id, token.user_id) {
+                let seen = self.session_cache.generation();
+                let mut tx = self.store.read().await?;
+                let session = tx.session(token.session_id).await?.ok_or_else(no_longer_valid)?;
+                if session.revoked_at.is_some() || session.user_id != token.user_id {
+                    return Err(no_longer_valid());
+                }
+                let user = tx.user(token.user_id).await?.ok_or_else(no_longer_valid)?;
+                if user.status != UserStatus::Active {
+                    return Err(no_longer_valid());
+                }
+                self.session_cache.fill_live(token.session_id, token.user_id, seen);
             }
-            let user = tx.user(token.user_id).await?.ok_or_else(no_longer_valid)?;
-            if user.status != UserStatus::Active {
-                return Err(no_longer_valid());
-            }
-            self.session_cache.fill_live(token.session_id, token.user_id, seen);
+            self.session_cache.remember_token(hash, token, Some(proof));
         }
         let active_org = match org_header {
             // Naming an org that requires MFA the user lacks is allowed here: the org's routes
@@ -237,12 +241,13 @@ impl Accounts<'_> {
         Ok(Principal::User(UserPrincipal { user_id: token.user_id, session_id: token.session_id, active_org }))
     }
 
-    /// The claims of a validly signed, unexpired access token.
-    fn checked_token(&self, access_token: &str) -> Result<CheckedToken> {
+    /// The claims of a validly signed, unexpired access token, with its digest (the token
+    /// cache's key) and whether its session is known to be live.
+    fn checked_token(&self, access_token: &str) -> Result<([u8; 32], CheckedToken, bool)> {
         let now = self.clock.now();
         let hash = token_digest(access_token);
-        let token = match self.session_cache.checked_token(&hash) {
-            Some(token) => token,
+        let (token, known_live) = match self.session_cache.checked_token(&hash) {
+            Some(known) => known,
             None => {
                 let claims = self.tokens.verify(access_token, now)?;
                 let token = CheckedToken {
@@ -251,14 +256,14 @@ impl Accounts<'_> {
                     org_id: claims.org_id.and_then(|id| id.parse().ok()),
                     expires_at: claims.exp,
                 };
-                self.session_cache.remember_token(hash, token);
-                token
+                self.session_cache.remember_token(hash, token, None);
+                (token, false)
             }
         };
         if token.expires_at <= now.timestamp() {
             return Err(Error::Unauthorized("the access token has expired".into()));
         }
-        Ok(token)
+        Ok((hash, token, known_live))
     }
 
     /// The caller's account and orgs. Host apps ask on every page load, so it is answered from
