@@ -1,17 +1,19 @@
-//! Forgetting every entry of one user or one org without walking a cache.
+//! Forgetting every entry of one user, one org or one session without walking a cache.
 //!
 //! Some changes reach entries that cannot be named one by one: suspending a user ends every
 //! session of theirs, a change to an org's custom roles may move any of its members, a plan
 //! change alters the rate limit of every key of the org. Walking a cache of hundreds of
 //! thousands of entries to find them would make the request that made the change cost in
-//! proportion to the cache. Instead each scope (a user, an org) hashes to one of a fixed number
-//! of counters: an entry notes its scope's count (a `Stamp`) when it is filled, forgetting the
-//! scope advances the count, and an entry whose count has moved is not served (a refill replaces
-//! it). Scopes that share a counter are forgotten together, which costs their entries a database
-//! read, never a stale answer.
+//! proportion to the cache. Instead each scope (a user, an org, a session) hashes to one of a
+//! fixed number of counters: an entry notes its scope's count (a `Stamp`) when it is filled,
+//! forgetting the scope advances the count, and an entry whose count has moved is not served (a
+//! refill replaces it). Scopes that share a counter are forgotten together, which costs their
+//! entries a database read, never a stale answer.
 //!
-//! A stamp is taken when a fill inserts, after its database read; a scope forgotten between the
-//! read and the stamp is caught by the cache's `Generation`, which every forget also advances.
+//! A fill's stamp is taken when it inserts, after its database read; a scope forgotten between
+//! the read and the stamp is caught by the cache's `Generation`, which every forget also
+//! advances. A token's live mark (`session_cache`) takes its stamps before the check it records
+//! instead, so that nothing between the two can go unseen.
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
